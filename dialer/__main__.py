@@ -1,0 +1,5 @@
+import sys
+
+from dialer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,134 @@
+"""``/api/v1/campaigns``: create, read, change, start/pause/stop and delete campaigns."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from dialer.api.context import CLOCK, POOL, principal
+from dialer.api.jsonio import json_response, read_object
+from dialer.api.params import query_int
+from dialer.api.registry import Param, Routes
+from dialer.auth.roles import Permission
+from dialer.campaigns import model, store
+
+routes = Routes("campaigns", "Calling campaigns and their lifecycle")
+
+CAMPAIGN = {"type": "object", "description": "a campaign with every field and its state"}
+ID = r"{id:\d+}"
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+@routes.post(
+    "/api/v1/campaigns",
+    summary="Create a campaign (state draft)",
+    permission=Permission.CAMPAIGNS_WRITE,
+    body=model.campaign_schema(partial=False),
+    status=201,
+    response=CAMPAIGN,
+)
+async def create_campaign(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    async with request.app[POOL].acquire() as conn:
+        row = await store.create(conn, body, principal(request), now=request.app[CLOCK].now())
+    return json_response(store.present(row), status=201)
+
+
+@routes.get(
+    "/api/v1/campaigns",
+    summary="List campaigns (keyset pagination: pass the last id as `after`)",
+    permission=Permission.CAMPAIGNS_READ,
+    query=(
+        Param("state", "only campaigns in this state", {"enum": list(model.STATES)}),
+        Param("after", "return campaigns with an id above this", {"type": "integer"}),
+        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+    ),
+    response={
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": CAMPAIGN},
+            "next_after": {"type": ["integer", "null"]},
+        },
+    },
+)
+async def list_campaigns(request: web.Request) -> web.Response:
+    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
+    after = query_int(request, "after", default=0, lo=0)
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.list_page(
+            conn,
+            principal(request).client_id,
+            state=request.query.get("state"),
+            after=after,
+            limit=limit,
+        )
+    next_after = rows[-1]["id"] if len(rows) == limit else None
+    return json_response({"items": [store.present(r) for r in rows], "next_after": next_after})
+
+
+@routes.get(
+    f"/api/v1/campaigns/{ID}",
+    summary="One campaign",
+    permission=Permission.CAMPAIGNS_READ,
+    response=CAMPAIGN,
+)
+async def get_campaign(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, _id(request), principal(request).client_id)
+    return json_response(store.present(row))
+
+
+@routes.patch(
+    f"/api/v1/campaigns/{ID}",
+    summary="Change some fields of a campaign",
+    permission=Permission.CAMPAIGNS_WRITE,
+    body=model.campaign_schema(partial=True),
+    response=CAMPAIGN,
+)
+async def update_campaign(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    async with request.app[POOL].acquire() as conn:
+        row = await store.update(
+            conn, _id(request), body, principal(request), now=request.app[CLOCK].now()
+        )
+    return json_response(store.present(row))
+
+
+@routes.delete(
+    f"/api/v1/campaigns/{ID}",
+    summary="Delete a campaign that is not running (its records are kept)",
+    permission=Permission.CAMPAIGNS_WRITE,
+    status=204,
+)
+async def delete_campaign(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        await store.delete(conn, _id(request), principal(request), now=request.app[CLOCK].now())
+    return web.Response(status=204)
+
+
+def _action(action: str, summary: str) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        async with request.app[POOL].acquire() as conn:
+            row, _ = await store.transition(
+                conn,
+                _id(request),
+                action,
+                scope=principal(request).client_id,
+                now=request.app[CLOCK].now(),
+            )
+        return json_response(store.present(row))
+
+    handler.__name__ = f"{action}_campaign"
+    routes.post(
+        f"/api/v1/campaigns/{ID}/{action}",
+        summary=summary,
+        permission=Permission.CAMPAIGNS_WRITE,
+        response=CAMPAIGN,
+    )(handler)
+
+
+_action("start", "Start (or resume) dialing; needs a caller_id")
+_action("pause", "Pause dialing; calls in progress finish")
+_action("stop", "Stop dialing; the campaign can be started again later")

@@ -1,0 +1,38 @@
+"""Query-string parsing with the same clear 400s as JSON bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aiohttp import web
+
+from dialer.errors import ValidationError
+
+
+def query_int(
+    request: web.Request, name: str, *, default: int, lo: int = 0, hi: int | None = None
+) -> int:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer", field=name) from None
+    if value < lo or (hi is not None and value > hi):
+        bounds = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
+        raise ValidationError(f"{name} must be {bounds}", field=name)
+    return value
+
+
+def query_instant(request: web.Request, name: str) -> datetime | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ValidationError(f"{name} must be an ISO 8601 date-time with a UTC offset", field=name)
+    return value

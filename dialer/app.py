@@ -1,0 +1,74 @@
+"""Composition root: builds the aiohttp application and wires every part of the service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from dialer import __version__, db, metrics
+from dialer.api import campaigns, clients, health
+from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
+from dialer.api.middleware import auth_middleware, errors_middleware
+from dialer.api.openapi import build_document
+from dialer.api.registry import Routes, install
+from dialer.clock import Clock, SystemClock
+from dialer.config import Settings
+
+ROUTE_TABLES: tuple[Routes, ...] = (
+    health.routes,
+    clients.routes,
+    campaigns.routes,
+)
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    pool: asyncpg.Pool | None = None,
+    database_url: str | None = None,
+    clock: Clock | None = None,
+    background: Iterable[CleanupContext] = (),
+    services: dict[str, Any] | None = None,
+) -> web.Application:
+    """The service's application.
+
+    Pass ``pool`` to reuse one the caller owns (tests), or ``database_url`` to have the app
+    open and close its own. ``background`` adds cleanup contexts (scheduler, engine,
+    delivery workers) that start after the pool and stop before it.
+    """
+    if pool is None and database_url is None:
+        raise ValueError("create_app needs a pool or a database_url")
+    app = web.Application(
+        middlewares=[errors_middleware, auth_middleware],
+        client_max_size=1024**2 * 16,
+    )
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or SystemClock()
+    app[SERVICES] = services if services is not None else {}
+    metrics.BUILD_INFO.labels(__version__).set(1)
+
+    if pool is not None:
+        app[POOL] = pool
+    else:
+        app.cleanup_ctx.append(_pool_context(settings, database_url or ""))
+    app.cleanup_ctx.extend(background)
+
+    endpoints = install(app, ROUTE_TABLES)
+    app[health.OPENAPI] = build_document(endpoints)
+    return app
+
+
+def _pool_context(settings: Settings, url: str) -> CleanupContext:
+    async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
+        app[POOL] = await db.create_pool(
+            url, min_size=settings.pool_min_size, max_size=settings.pool_max_size
+        )
+        yield
+        await app[POOL].close()
+
+    return pool_ctx

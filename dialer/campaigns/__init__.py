@@ -1,0 +1,1 @@
+"""Campaigns: fields and validation, state transitions, storage."""

@@ -1,0 +1,317 @@
+"""Campaign fields: what each means, its default, and how input is validated.
+
+``parse_campaign`` turns a JSON object from the API or CLI into column values, raising
+``ValidationError`` that names the field at fault. The same table drives the OpenAPI
+schema, so the documentation and the validation cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+import phonenumbers
+
+from dialer.errors import ValidationError
+
+PURPOSES = ("telemarketing", "survey", "debt_collection", "informational")
+DIAL_MODES = ("preview", "progressive", "power", "predictive", "agentless")
+STATES = ("draft", "running", "paused", "stopped", "completed")
+RETRY_OUTCOMES = ("no_answer", "busy", "machine", "failed", "abandoned", "unknown")
+
+# Seconds until the next attempt after each outcome (an abandoned call waits 72 h: Ofcom).
+DEFAULT_RETRY_POLICY: dict[str, int] = {
+    "no_answer": 2 * 3600,
+    "busy": 15 * 60,
+    "machine": 24 * 3600,
+    "failed": 3600,
+    "abandoned": 72 * 3600,
+    "unknown": 3600,
+}
+
+
+def _fail(field: str, message: str) -> ValidationError:
+    return ValidationError(f"{field} {message}", field=field)
+
+
+def _string(max_len: int, *, nullable: bool = False) -> Callable[[str, Any], Any]:
+    def parse(field: str, value: Any) -> Any:
+        if value is None and nullable:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise _fail(field, "must be a non-empty string")
+        if len(value.strip()) > max_len:
+            raise _fail(field, f"must be at most {max_len} characters")
+        return value.strip()
+
+    return parse
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str, Any], str]:
+    def parse(field: str, value: Any) -> str:
+        if value not in options:
+            raise _fail(field, f"must be one of {', '.join(options)}")
+        return str(value)
+
+    return parse
+
+
+def _number(
+    lo: float, hi: float, *, integer: bool = False, nullable: bool = False, lo_open: bool = False
+) -> Callable[[str, Any], Any]:
+    kind = "an integer" if integer else "a number"
+    low = f"greater than {lo:g}" if lo_open else f"at least {lo:g}"
+
+    def parse(field: str, value: Any) -> Any:
+        if value is None and nullable:
+            return None
+        ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok_type:
+            raise _fail(field, f"must be {kind}")
+        if (value <= lo if lo_open else value < lo) or value > hi:
+            raise _fail(field, f"must be {kind} {low} and at most {hi:g}")
+        return value
+
+    return parse
+
+
+def _bool(field: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _fail(field, "must be true or false")
+    return value
+
+
+def _caller_id(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip().startswith("+"):
+        raise _fail(field, "must be a phone number in E.164 form, e.g. +14155550100")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        raise _fail(field, "is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        raise _fail(field, "is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _region(field: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise _fail(field, "must be an ISO 3166-1 alpha-2 country code, e.g. US, IN, GB")
+    return value.upper()
+
+
+def _retry_policy(field: str, value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise _fail(field, "must be an object of outcome → seconds")
+    policy: dict[str, int] = {}
+    for outcome, seconds in value.items():
+        if outcome not in RETRY_OUTCOMES:
+            raise ValidationError(
+                f"{field}.{outcome} is not an outcome; use {', '.join(RETRY_OUTCOMES)}",
+                field=f"{field}.{outcome}",
+            )
+        policy[outcome] = _number(60, 30 * 86400, integer=True)(f"{field}.{outcome}", seconds)
+    return policy
+
+
+def _windows(field: str, value: Any) -> Any:
+    from dialer.compliance.windows import WeeklyWindows
+
+    try:
+        return WeeklyWindows.from_json(value).to_json()
+    except (ValueError, TypeError) as exc:
+        raise _fail(field, f"is not a weekly schedule: {exc}") from None
+
+
+def _schedule(field: str, value: Any) -> Any:
+    return None if value is None else _windows(field, value)
+
+
+_ZONES: set[str] = set()
+
+
+def _timezone(field: str, value: Any) -> str:
+    if not _ZONES:
+        _ZONES.update(available_timezones())
+    if not isinstance(value, str) or value not in _ZONES:
+        raise _fail(field, "must be an IANA time zone such as Asia/Kolkata")
+    try:
+        ZoneInfo(value)
+    except ZoneInfoNotFoundError:
+        raise _fail(field, "must be an IANA time zone such as Asia/Kolkata") from None
+    return value
+
+
+def _shift(field: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"timezone", "windows"}:
+        raise _fail(field, 'must be {"timezone": "<IANA zone>", "windows": {...}}')
+    return {
+        "timezone": _timezone(f"{field}.timezone", value["timezone"]),
+        "windows": _windows(f"{field}.windows", value["windows"]),
+    }
+
+
+def _instant(field: str, value: Any) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise _fail(field, "must be an ISO 8601 date-time with a UTC offset")
+    return parsed
+
+
+def _rule_ids(field: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _fail(field, "must be a list of rule ids")
+    return sorted(set(value))
+
+
+@dataclass(frozen=True)
+class Field:
+    parse: Callable[[str, Any], Any]
+    schema: dict[str, Any]
+    description: str
+    default: Any = None
+    required: bool = False
+
+
+FIELDS: dict[str, Field] = {
+    "name": Field(_string(200), {"type": "string"}, "unique within the client", required=True),
+    "purpose": Field(
+        _choice(PURPOSES),
+        {"enum": list(PURPOSES)},
+        "decides which calling rules apply",
+        "telemarketing",
+    ),
+    "dial_mode": Field(
+        _choice(DIAL_MODES), {"enum": list(DIAL_MODES)}, "how calls are paced", "progressive"
+    ),
+    "caller_id": Field(
+        _caller_id,
+        {"type": ["string", "null"]},
+        "number presented to callees (E.164); required to start",
+    ),
+    "default_region": Field(
+        _region, {"type": ["string", "null"]}, "country for numbers written without +"
+    ),
+    "max_abandon_rate": Field(
+        _number(0, 0.03, lo_open=True),
+        {"type": "number"},
+        "abandoned / live answers the pacer must stay under",
+        0.03,
+    ),
+    "max_attempts": Field(
+        _number(1, 100, integer=True),
+        {"type": "integer"},
+        "dials per lead before it is exhausted",
+        5,
+    ),
+    "retry_policy": Field(
+        _retry_policy, {"type": "object"}, "seconds before the next attempt, per outcome", {}
+    ),
+    "dial_level": Field(
+        _number(1, 5), {"type": "number"}, "power mode: lines per available agent", 2.0
+    ),
+    "max_lines": Field(
+        _number(1, 100_000, integer=True, nullable=True),
+        {"type": ["integer", "null"]},
+        "most calls in flight at once",
+    ),
+    "ring_timeout_s": Field(
+        _number(15, 120, integer=True),
+        {"type": "integer"},
+        "seconds a call rings before it is no_answer (≥ 15)",
+        25,
+    ),
+    "abandon_timeout_s": Field(
+        _number(0, 2, lo_open=True),
+        {"type": "number"},
+        "seconds a live answer may wait for an agent (≤ 2)",
+        2.0,
+    ),
+    "amd": Field(_bool, {"type": "boolean"}, "answering-machine detection", True),
+    "safe_harbor_message": Field(
+        _string(2000, nullable=True),
+        {"type": ["string", "null"]},
+        "message played when no agent is free (text or sound URI)",
+    ),
+    "schedule": Field(
+        _schedule,
+        {"type": ["object", "null"]},
+        "calling hours in the callee's local time, on top of the law: "
+        '{"mon": [["09:00", "17:00"]], ...}',
+    ),
+    "shift": Field(
+        _shift,
+        {"type": ["object", "null"]},
+        "operating hours in the centre's zone; the scheduler runs the campaign "
+        'only inside them: {"timezone": "Asia/Kolkata", "windows": {...}}',
+    ),
+    "starts_at": Field(
+        _instant,
+        {"type": ["string", "null"], "format": "date-time"},
+        "the scheduler starts the campaign at this instant",
+    ),
+    "ends_at": Field(
+        _instant,
+        {"type": ["string", "null"], "format": "date-time"},
+        "the scheduler completes the campaign at this instant",
+    ),
+    "waived_rules": Field(
+        _rule_ids,
+        {"type": "array", "items": {"type": "string"}},
+        "calling rules waived by an admin (audited; needs waiver_reason)",
+        [],
+    ),
+}
+# Accepted in the body but not columns.
+EXTRA_INPUT = {"client_id", "waiver_reason"}
+
+
+def parse_campaign(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Validated column values from ``body``; with ``partial`` (PATCH) only those given."""
+    for key in body:
+        if key not in FIELDS and key not in EXTRA_INPUT:
+            raise ValidationError(f"unknown field {key!r}", field=key)
+    values: dict[str, Any] = {}
+    for name, spec in FIELDS.items():
+        if name in body:
+            values[name] = spec.parse(name, body[name])
+        elif not partial:
+            if spec.required:
+                raise _fail(name, "is required")
+            values[name] = spec.default
+    check_period(values.get("starts_at"), values.get("ends_at"))
+    return values
+
+
+def check_period(starts_at: datetime | None, ends_at: datetime | None) -> None:
+    if starts_at is not None and ends_at is not None and ends_at <= starts_at:
+        raise _fail("ends_at", "must be after starts_at")
+
+
+def retry_policy(stored: dict[str, int] | None) -> dict[str, int]:
+    """The effective retry policy: defaults overlaid with the campaign's own."""
+    return {**DEFAULT_RETRY_POLICY, **(stored or {})}
+
+
+def campaign_schema(*, partial: bool) -> dict[str, Any]:
+    """JSON schema of the create (or, with ``partial``, update) body."""
+    props = {name: {**f.schema, "description": f.description} for name, f in FIELDS.items()}
+    props["client_id"] = {"type": "integer", "description": "owner (admin only; default client)"}
+    props["waiver_reason"] = {"type": "string", "description": "why rules are waived (audited)"}
+    schema: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+    if not partial:
+        schema["required"] = [n for n, f in FIELDS.items() if f.required]
+    return schema

@@ -1,0 +1,47 @@
+"""When a campaign should run: ``starts_at``, ``ends_at`` and the daily ``shift``.
+
+Pure: given a campaign's fields and an instant, say which action (if any) the scheduler
+should take. The scheduler calls this at every boundary and on a periodic tick, so a
+restart or a missed boundary converges to the same state. A manager's deliberate pause
+(reason ``manual``) is never undone by the schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dialer.compliance.windows import WeeklyWindows
+
+ACTIVE = frozenset({"running", "paused"})
+
+
+def in_shift(shift: Mapping[str, Any] | None, now: datetime) -> bool:
+    """Whether ``now`` is inside the shift's weekly windows (no shift: always)."""
+    if not shift:
+        return True
+    local = now.astimezone(ZoneInfo(shift["timezone"]))
+    return WeeklyWindows.from_json(shift["windows"]).contains(local)
+
+
+def desired_action(campaign: Mapping[str, Any], now: datetime) -> tuple[str, frozenset[str]] | None:
+    """(action, states it applies from) the schedule asks for now, or None."""
+    state = campaign["state"]
+    starts_at, ends_at = campaign.get("starts_at"), campaign.get("ends_at")
+    shift = campaign.get("shift")
+    if ends_at is not None and now >= ends_at:
+        return ("complete", ACTIVE) if state in ACTIVE else None
+    if starts_at is not None and now < starts_at:
+        return None
+    inside = in_shift(shift, now)
+    if state == "running" and not inside:
+        return ("pause", frozenset({"running"}))
+    if not inside:
+        return None
+    if state == "draft" and starts_at is not None:
+        return ("start", frozenset({"draft"}))
+    if state == "paused" and campaign.get("state_reason") == "schedule":
+        return ("start", frozenset({"paused"}))
+    return None

@@ -1,0 +1,64 @@
+"""What the CLI commands share: settings, a database connection, output helpers."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any, TypeVar
+
+import asyncpg
+
+from dialer import db
+from dialer.api.jsonio import dumps
+from dialer.config import Settings, load_settings
+from dialer.errors import UsageError
+from dialer.migrate import migrate, pending
+
+T = TypeVar("T")
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """Environment settings; commands may override some with flags."""
+    return load_settings()
+
+
+@contextlib.asynccontextmanager
+async def connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
+    """One connection to the (embedded by default) database, migrated when allowed."""
+    url = await db.database_url(settings, quiet=True)
+    conn = await db.connect(url)
+    try:
+        if settings.auto_migrate:
+            await migrate(conn)
+        elif await pending(conn):
+            raise UsageError("the database needs migrations: run `dialer migrate`")
+        yield conn
+    finally:
+        await conn.close()
+
+
+def print_json(data: Any) -> None:
+    print(dumps(data))
+
+
+def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """A plain aligned table for humans."""
+    if not rows:
+        print("(none)")
+        return
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    print("  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def eprint(message: str) -> None:
+    print(message, file=sys.stderr)

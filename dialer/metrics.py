@@ -1,0 +1,35 @@
+"""Every Prometheus metric of the service, declared once.
+
+Conventions: base units (seconds, bytes), ``_total`` for counters, bounded label sets
+(campaign, outcome, mode, state, reason, route: never a lead id or a phone number).
+Each ``dialer serve`` process exposes its own ``/metrics``; Prometheus scrapes each one
+and dashboards aggregate with ``sum by (...)``.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+# --- service ---------------------------------------------------------------------------
+BUILD_INFO = Gauge("dialer_build_info", "Build information (always 1)", ["version"])
+HTTP_REQUESTS = Counter(
+    "dialer_http_requests_total", "HTTP requests served", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "dialer_http_request_duration_seconds",
+    "HTTP request handling time",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+DB_POOL_IN_USE = Gauge("dialer_db_pool_connections_in_use", "Pool connections checked out")
+DB_POOL_SIZE = Gauge("dialer_db_pool_connections", "Pool connections open")
+
+# --- campaigns ---------------------------------------------------------------------------
+CAMPAIGN_TRANSITIONS = Counter(
+    "dialer_campaign_state_changes_total",
+    "Campaign state changes",
+    ["campaign", "state", "reason"],
+)
+SCHEDULER_LEADER = Gauge(
+    "dialer_scheduler_leader", "1 when this process owns the campaign scheduler"
+)

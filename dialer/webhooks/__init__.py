@@ -1,0 +1,1 @@
+"""CRM webhooks: events written to a transactional outbox, delivered signed with retries."""

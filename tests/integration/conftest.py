@@ -1,0 +1,74 @@
+"""Fixtures for tests that drive the real HTTP application over a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from dialer.app import create_app
+from dialer.auth.tokens import create_token
+from dialer.clock import FakeClock
+from dialer.config import Settings
+
+
+@dataclass
+class Api:
+    """A test client plus a token per role; ``call`` sends JSON with a chosen token."""
+
+    client: TestClient
+    pool: asyncpg.Pool
+    clock: FakeClock
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_: str | None = "admin",
+        json: Any = None,
+        **kw: Any,
+    ) -> tuple[int, Any]:
+        headers = dict(kw.pop("headers", {}))
+        if as_ is not None:
+            headers["Authorization"] = f"Bearer {self.tokens.get(as_, as_)}"
+        resp = await self.client.request(method, path, json=json, headers=headers, **kw)
+        body = await resp.json() if resp.content_type == "application/json" else await resp.text()
+        return resp.status, body
+
+    async def token(
+        self,
+        role: str,
+        *,
+        client_id: int | None = None,
+        agent_id: int | None = None,
+        name: str | None = None,
+    ) -> str:
+        async with self.pool.acquire() as conn:
+            token, _ = await create_token(
+                conn,
+                name=name or f"{role}-{client_id}",
+                role=role,
+                client_id=client_id,
+                agent_id=agent_id,
+                now=self.clock.now(),
+            )
+        return token
+
+
+@pytest.fixture(scope="module")
+async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
+    clock = FakeClock()
+    app = create_app(Settings(), pool=pool, clock=clock)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    helper = Api(client, pool, clock)
+    for role in ("admin", "manager", "viewer", "crm"):
+        helper.tokens[role] = await helper.token(role, name=role)
+    yield helper
+    await client.close()
