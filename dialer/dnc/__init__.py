@@ -1,0 +1,1 @@
+"""Do-not-call lists: internal requests, CRM requests and national registries."""

@@ -1,0 +1,37 @@
+"""Which DNC entries apply to a number for a campaign.
+
+An entry applies when it is global (no client, no campaign: e.g. a national registry),
+belongs to the campaign's client, or to the campaign itself, and has not expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+_SOURCES = """
+SELECT phone_e164, array_agg(DISTINCT source ORDER BY source) AS sources
+FROM dnc_entries
+WHERE phone_e164 = ANY($1::text[])
+  AND (client_id IS NULL OR client_id = $2)
+  AND (campaign_id IS NULL OR campaign_id = $3)
+  AND (expires_at IS NULL OR expires_at > $4)
+GROUP BY phone_e164
+"""
+
+
+async def dnc_sources(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    phones: Sequence[str],
+    *,
+    client_id: int,
+    campaign_id: int | None,
+    now: datetime,
+) -> dict[str, list[str]]:
+    """phone → sources of the DNC entries that block it (numbers not blocked are absent)."""
+    if not phones:
+        return {}
+    rows = await conn.fetch(_SOURCES, list(phones), client_id, campaign_id, now)
+    return {r["phone_e164"]: list(r["sources"]) for r in rows}
