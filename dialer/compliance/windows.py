@@ -135,7 +135,7 @@ class WeeklyWindows:
 
     @classmethod
     def always(cls) -> WeeklyWindows:
-        return cls(((0, DAY_SECONDS),) * 7)
+        return cls((((0, DAY_SECONDS),),) * 7)
 
     def to_json(self) -> dict[str, list[list[str]]]:
         """The JSON shape accepted by ``from_json`` (days without calls are omitted)."""
@@ -154,7 +154,9 @@ class WeeklyWindows:
         return any(start <= seconds < end for start, end in self.days[weekday])
 
     def intersect(self, other: WeeklyWindows) -> WeeklyWindows:
-        return WeeklyWindows(tuple(_intersect_day(a, b) for a, b in zip(self.days, other.days)))
+        return WeeklyWindows(
+            tuple(_intersect_day(a, b) for a, b in zip(self.days, other.days, strict=True))
+        )
 
     def complement(self) -> WeeklyWindows:
         return WeeklyWindows(tuple(_complement_day(day) for day in self.days))
@@ -167,11 +169,11 @@ class WeeklyWindows:
         return self.intersect(other) == self
 
     def describe_day(self, weekday: int) -> str:
-        """``"08:00–21:00"`` / ``"10:00–13:00, 14:00–20:00"`` / ``"no calls"``."""
+        """``"08:00-21:00"`` / ``"10:00-13:00, 14:00-20:00"`` / ``"no calls"``."""
         day = self.days[weekday]
         if not day:
             return "no calls"
-        return ", ".join(f"{format_clock(s)}–{format_clock(e)}" for s, e in day)
+        return ", ".join(f"{format_clock(s)}-{format_clock(e)}" for s, e in day)
 
     def describe(self) -> str:
         """Compact week summary, grouping consecutive days with equal windows."""
@@ -183,6 +185,6 @@ class WeeklyWindows:
                 groups.append((i, i))
         parts = []
         for first, last in groups:
-            label = DAY_KEYS[first] if first == last else f"{DAY_KEYS[first]}–{DAY_KEYS[last]}"
+            label = DAY_KEYS[first] if first == last else f"{DAY_KEYS[first]}-{DAY_KEYS[last]}"
             parts.append(f"{label.title()} {self.describe_day(first)}")
         return "; ".join(parts)

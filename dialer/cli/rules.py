@@ -1,0 +1,142 @@
+"""``dialer check`` and ``dialer rules list|show``: ask the calling rules from the command line.
+
+``check`` decides for one number at one instant (default: now) without a database, so
+contact caps are not counted. ``rules`` shows what the loaded rule packs say. The CLI is a
+composition root: it is the one place that reads the real clock for the compliance engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
+from dialer.compliance.rulebook import Pack
+from dialer.errors import UsageError, ValidationError
+
+
+def register(subparsers: Any) -> None:
+    """Add ``check`` and ``rules`` (``list``, ``show``) to the ``dialer`` command."""
+    check = subparsers.add_parser(
+        "check", help="may this number be called now (or at --at)? prints the decision"
+    )
+    check.add_argument("--phone", required=True, help="phone number, E.164 or national")
+    check.add_argument("--purpose", required=True, help=f"one of {', '.join(PURPOSES)}")
+    check.add_argument("--at", help="ISO 8601 instant with offset (default: now)")
+    check.add_argument("--region", help="default region for national numbers (e.g. US)")
+    check.add_argument("--postal", help="callee's postal code (narrows time zones)")
+    check.add_argument("--state", help="callee's state/province (ISO 3166-2 suffix)")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.set_defaults(func=cmd_check)
+
+    rules = subparsers.add_parser("rules", help="show the loaded calling-rule packs")
+    rules_sub = rules.add_subparsers(dest="rules_command", metavar="SUBCOMMAND")
+    listing = rules_sub.add_parser("list", help="list the rule packs")
+    listing.add_argument("--json", action="store_true", help="print one JSON object")
+    listing.set_defaults(func=cmd_rules_list)
+    show = rules_sub.add_parser("show", help="show one pack's rules and sources")
+    show.add_argument("jurisdiction", help="pack id or jurisdiction: us-fl, US-FL, FR, '*'")
+    show.add_argument("--json", action="store_true", help="print one JSON object")
+    show.set_defaults(func=cmd_rules_show)
+    rules.set_defaults(func=_rules_help(rules))
+
+
+def _rules_help(parser: argparse.ArgumentParser) -> Any:
+    def handler(_args: argparse.Namespace) -> int:
+        parser.print_help()
+        return 2
+
+    return handler
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        decision = check_number(
+            args.phone,
+            args.purpose,
+            args.at,
+            now=datetime.now(UTC),
+            region=args.region,
+            postal_code=args.postal,
+            state=args.state,
+        )
+    except ValidationError as exc:
+        raise UsageError(f"{exc.field}: {exc.message}", field=exc.field) from None
+    if args.json:
+        print(json.dumps(decision.to_dict(), ensure_ascii=False))
+    else:
+        print(_human_decision(args.phone, decision))
+    return 0
+
+
+def _human_decision(phone: str, decision: Decision) -> str:
+    place = decision.region or "?"
+    if decision.subdivisions:
+        place += "-" + "/".join(decision.subdivisions)
+    verdict = "ALLOWED" if decision.allowed else "BLOCKED"
+    lines = [
+        f"{verdict}  {phone} ({place})  {decision.purpose}  at {_iso(decision.at_utc)}",
+    ]
+    lines += [f"  - {reason}" for reason in decision.reasons]
+    for zone, local in decision.local_times.items():
+        lines.append(f"  local: {zone} {local}")
+    if not decision.allowed:
+        when = _iso(decision.next_allowed_at) if decision.next_allowed_at else "none within 14 days"
+        lines.append(f"  next allowed: {when}")
+    lines.append(f"  packs: {', '.join(decision.rules_applied)}")
+    return "\n".join(lines)
+
+
+def _iso(moment: datetime | None) -> str:
+    return moment.isoformat().replace("+00:00", "Z") if moment else "-"
+
+
+def cmd_rules_list(args: argparse.Namespace) -> int:
+    book = load_rulebook()
+    if args.json:
+        packs = [
+            {k: v for k, v in p.describe().items() if k != "rules"}
+            | {"rules": [r.id for r in p.rules]}
+            for p in book.packs
+        ]
+        print(json.dumps({"packs": packs, "max_lookback_days": book.max_lookback.days}))
+        return 0
+    print(f"{'pack':<9} {'jurisdiction':<12} {'purposes':<52} rules")
+    for pack in book.packs:
+        purposes = ",".join(sorted(pack.purposes))
+        print(f"{pack.id:<9} {pack.jurisdiction:<12} {purposes:<52} {len(pack.rules)}")
+    return 0
+
+
+def cmd_rules_show(args: argparse.Namespace) -> int:
+    pack = load_rulebook().pack(args.jurisdiction)
+    if pack is None:
+        known = ", ".join(p.id for p in load_rulebook().packs)
+        raise UsageError(f"no rule pack {args.jurisdiction!r} (known: {known})")
+    if args.json:
+        print(json.dumps(pack.describe(), ensure_ascii=False))
+    else:
+        print(_human_pack(pack))
+    return 0
+
+
+def _human_pack(pack: Pack) -> str:
+    info = pack.describe()
+    lines = [f"{pack.id}: {pack.name}", f"  jurisdiction: {pack.jurisdiction}"]
+    if pack.also_countries:
+        lines.append(f"  also applies to: {', '.join(pack.also_countries)}")
+    lines.append(f"  purposes: {', '.join(sorted(pack.purposes))}")
+    if pack.notes:
+        lines.append("  notes: " + " ".join(pack.notes.split()))
+    if info["dnc"]:
+        exempt = ", ".join(info["dnc"]["consent_exempt_purposes"]) or "none"
+        lines.append(f"  DNC: exempt with consent: {exempt}")
+    for rule in info["rules"]:
+        lines.append(f"  [{rule['id']}] {rule['summary']}")
+        lines.append(
+            f"      purposes: {', '.join(rule['purposes'])}; confidence: {rule['confidence']}"
+        )
+        lines.append(f"      source: {rule['source']}")
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+"""Calling rules: a pure decision engine (no I/O, injected time) plus rule packs as data.
+
+``decide(lead, purpose, at_utc, history)`` answers whether a number may be called now under
+the rules of the callee's place and, if not, when it may. Rule packs live in ``packs/*.toml``
+(one per jurisdiction, each rule with its source); place tables in ``data/``.
+"""
+
+from dialer.compliance.check import check_number
+from dialer.compliance.decide import MAX_LOOKBACK, SEARCH_HORIZON, decide
+from dialer.compliance.model import ContactRecord, Decision, LeadInfo, Reason
+from dialer.compliance.place import Place, resolve_place
+from dialer.compliance.rulebook import Pack, RuleBook, load_rulebook, parse_pack
+from dialer.compliance.rules import OUTCOMES, PURPOSES, PackError
+from dialer.compliance.windows import WeeklyWindows
+
+__all__ = [
+    "MAX_LOOKBACK",
+    "OUTCOMES",
+    "PURPOSES",
+    "SEARCH_HORIZON",
+    "ContactRecord",
+    "Decision",
+    "LeadInfo",
+    "Pack",
+    "PackError",
+    "Place",
+    "Reason",
+    "RuleBook",
+    "WeeklyWindows",
+    "check_number",
+    "decide",
+    "load_rulebook",
+    "parse_pack",
+    "resolve_place",
+]

@@ -1,0 +1,136 @@
+"""The value types of a compliance decision: who is called, what happened before, the answer.
+
+``LeadInfo`` and ``ContactRecord`` are what the engine passes in (built from lead columns and
+``attempts`` rows); ``Decision`` is what it stores in ``attempts.compliance`` (``to_dict``) and
+uses to reschedule a blocked lead at ``next_allowed_at``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import phonenumbers
+
+from dialer.compliance.place import parse_number, resolve_place
+
+
+@dataclass(frozen=True, slots=True)
+class LeadInfo:
+    """The callee as the rules see it: number, place, DNC status and consent."""
+
+    phone_e164: str
+    region: str | None
+    subdivision: str | None
+    time_zones: tuple[str, ...]
+    postal_code: str | None = None
+    dnc: bool = False
+    dnc_sources: tuple[str, ...] = ()
+    consent: bool = False
+
+    @classmethod
+    def from_phone(
+        cls,
+        phone: str,
+        *,
+        default_region: str | None = None,
+        state: str | None = None,
+        postal_code: str | None = None,
+        dnc: bool = False,
+        dnc_sources: tuple[str, ...] = (),
+        consent: bool = False,
+    ) -> LeadInfo:
+        """Build from a number (+ optional address) via ``resolve_place``; ``ValueError`` if
+        the number cannot be parsed or the state/postal code is not usable."""
+        number = parse_number(phone, default_region)
+        place = resolve_place(number, state=state, postal_code=postal_code)
+        return cls(
+            phone_e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+            region=place.region,
+            subdivision=place.subdivision,
+            time_zones=place.time_zones,
+            postal_code=postal_code,
+            dnc=dnc,
+            dnc_sources=dnc_sources,
+            consent=consent,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRecord:
+    """One earlier attempt to the same number from the same client.
+
+    ``same_campaign``: the attempt was for this lead's campaign (same subject / same debt).
+    ``conversation``: a live conversation with the callee took place.
+    ``abandoned``: a person answered and no agent was connected in time.
+    ``agent_guaranteed``: the attempt was placed with a live agent already on the line.
+    """
+
+    at_utc: datetime
+    outcome: str
+    same_campaign: bool
+    purpose: str
+    conversation: bool
+    abandoned: bool
+    agent_guaranteed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One rule that blocked the call: its id, what it saw, and where the rule comes from."""
+
+    rule_id: str
+    message: str
+    source: str
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"rule_id": self.rule_id, "message": self.message, "source": self.source}
+
+
+def iso_utc(moment: datetime) -> str:
+    """``2026-03-08T14:00:00Z``."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """May this number be called for this purpose at ``at_utc``? And if not, when?"""
+
+    allowed: bool
+    at_utc: datetime
+    purpose: str
+    reasons: tuple[Reason, ...]
+    local_times: Mapping[str, str] = field(compare=False, hash=False)
+    time_zones: tuple[str, ...]
+    next_allowed_at: datetime | None
+    rules_applied: tuple[str, ...]
+    region: str | None = None
+    subdivisions: tuple[str, ...] = ()
+    waived_rules: tuple[str, ...] = ()
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(r.rule_id for r in self.reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form stored in ``attempts.compliance`` and printed by the CLI."""
+        return {
+            "at": iso_utc(self.at_utc),
+            "allowed": self.allowed,
+            "purpose": self.purpose,
+            "reasons": [str(r) for r in self.reasons],
+            "rule_ids": list(self.rule_ids),
+            "reason_details": [r.to_dict() for r in self.reasons],
+            "next_allowed_at": iso_utc(self.next_allowed_at) if self.next_allowed_at else None,
+            "time_zones": list(self.time_zones),
+            "local_times": dict(self.local_times),
+            "region": self.region,
+            "subdivisions": list(self.subdivisions),
+            "packs": list(self.rules_applied),
+            "waived_rules": list(self.waived_rules),
+        }
