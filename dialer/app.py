@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from dialer import __version__, db, metrics
-from dialer.api import campaigns, clients, health
+from dialer.api import campaigns, clients, health, rules
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.api.middleware import auth_middleware, errors_middleware
 from dialer.api.openapi import build_document
@@ -21,6 +21,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     health.routes,
     clients.routes,
     campaigns.routes,
+    rules.routes,
 )
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]

@@ -172,8 +172,14 @@ def _instant(field: str, value: Any) -> datetime | None:
 
 
 def _rule_ids(field: str, value: Any) -> list[str]:
+    from dialer.compliance import load_rulebook
+
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise _fail(field, "must be a list of rule ids")
+    known = {rule.id for pack in load_rulebook().packs for rule in pack.rules}
+    for rule_id in value:
+        if rule_id not in known:
+            raise _fail(field, f"names an unknown rule {rule_id!r} (see dialer rules list)")
     return sorted(set(value))
 
 
