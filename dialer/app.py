@@ -10,6 +10,9 @@ from aiohttp import web
 
 from dialer import __version__, db, metrics
 from dialer.api import campaigns, clients, health, rules
+from dialer.api import dnc as dnc_api
+from dialer.api import imports as imports_api
+from dialer.api import leads as leads_api
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.api.middleware import auth_middleware, errors_middleware
 from dialer.api.openapi import build_document
@@ -22,6 +25,9 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     clients.routes,
     campaigns.routes,
     rules.routes,
+    imports_api.routes,
+    leads_api.routes,
+    dnc_api.routes,
 )
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]

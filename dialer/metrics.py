@@ -33,3 +33,18 @@ CAMPAIGN_TRANSITIONS = Counter(
 SCHEDULER_LEADER = Gauge(
     "dialer_scheduler_leader", "1 when this process owns the campaign scheduler"
 )
+
+# --- list imports (lead lists and DNC lists) ---------------------------------------------
+IMPORT_ROWS = Counter(
+    "dialer_import_rows_total",
+    "Rows of completed imports by result: accepted, or the rejection reason (invalid_number, "
+    "missing_phone, malformed_row, duplicate_in_file, duplicate_in_campaign, dnc, "
+    "already_listed)",
+    ["result"],
+)
+IMPORT_DURATION = Histogram(
+    "dialer_import_duration_seconds",
+    "Wall time of an import from start to commit (or failure)",
+    buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
+)
+IMPORTS = Counter("dialer_imports_total", "Imports finished, by state", ["state"])

@@ -17,6 +17,7 @@ from dialer.app import CleanupContext, create_app
 from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
 from dialer.errors import UsageError
+from dialer.leads.service import import_context
 from dialer.migrate import migrate, pending
 from dialer.scheduler import scheduler_context
 
@@ -41,7 +42,7 @@ async def prepare_database(settings: Settings, *, quiet: bool = False) -> str:
 
 def background_contexts(settings: Settings) -> list[CleanupContext]:
     """The long-running parts of ``serve``, started after the pool, stopped before it."""
-    return [scheduler_context]
+    return [scheduler_context, import_context]
 
 
 def build_app(

@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.tokens",
     "dialer.cli.campaigns",
     "dialer.cli.rules",
+    "dialer.cli.imports",
+    "dialer.cli.dnc",
 )
 
 

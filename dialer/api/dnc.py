@@ -1,0 +1,296 @@
+"""``/api/v1/dnc``: do-not-call entries one by one, and bulk DNC lists (national registry
+files, a client's own list) uploaded like lead lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+
+from dialer.api.context import CLOCK, POOL, principal
+from dialer.api.imports import IMPORT, Upload, accept_upload, file_options
+from dialer.api.jsonio import json_response, read_object
+from dialer.api.params import query_int
+from dialer.api.registry import Param, Routes
+from dialer.auth.roles import Permission
+from dialer.campaigns import store as campaigns
+from dialer.dnc import store
+from dialer.errors import ValidationError
+from dialer.leads import phones
+from dialer.leads.submit import DncOptions, dnc_import
+
+routes = Routes("dnc", "Do-not-call lists: entries, removals, bulk and registry uploads")
+
+ENTRY = {
+    "type": "object",
+    "description": "a DNC entry: phone_e164, scope (global, client, campaign), client_id, "
+    "campaign_id, source, reason, created_at, expires_at",
+}
+ENTRY_INPUT = {
+    "type": "object",
+    "required": ["phone"],
+    "properties": {
+        "phone": {"type": "string"},
+        "source": {"type": "string", "description": "internal (default), crm, tps, ..."},
+        "reason": {"type": "string"},
+        "scope": {"enum": ["global", "client", "campaign"]},
+        "client_id": {"type": "integer"},
+        "campaign_id": {"type": "integer"},
+        "expires_at": {"type": "string", "format": "date-time"},
+        "default_region": {"type": "string"},
+    },
+}
+_ENTRY_KEYS = set(ENTRY_INPUT["properties"])
+
+
+def _optional_int(body: dict[str, Any], key: str) -> int | None:
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"{key} must be an integer", field=key)
+    return value
+
+
+def _instant(value: Any, key: str = "expires_at") -> datetime | None:
+    if value is None or value == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ValidationError(f"{key} must be an ISO 8601 date-time with a UTC offset", field=key)
+    return moment
+
+
+async def _number(
+    conn: asyncpg.Connection,
+    raw: Any,
+    *,
+    region: str | None,
+    source: str | None,
+    campaign_id: int | None,
+    scope: int | None,
+) -> str:
+    """A phone as E.164: default region given, else the campaign's, else the registry's."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("phone is required", field="phone")
+    try:
+        code = phones.check_region(region)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="default_region") from None
+    if code is None and campaign_id is not None:
+        code = (await campaigns.get(conn, campaign_id, scope)).get("default_region")
+    if code is None and source is not None:
+        code = store.REGISTRIES.get(source)
+    number = phones.normalise_number(raw, code)
+    if isinstance(number, phones.Rejection):
+        raise ValidationError(f"{number.reason}: {number.detail}", field="phone")
+    return number.e164
+
+
+@routes.post(
+    "/api/v1/dnc",
+    summary="Add a number to a DNC list (201; 200 if it is there already); leads it covers "
+    "become dnc",
+    permission=Permission.DNC_WRITE,
+    body=ENTRY_INPUT,
+    status=201,
+    response=ENTRY,
+)
+async def add_entry(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    unknown = sorted(set(body) - _ENTRY_KEYS)
+    if unknown:
+        raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
+    who = principal(request)
+    source = store.check_source(body.get("source"))
+    reason = body.get("reason")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise ValidationError("reason must be a string (at most 500 characters)", field="reason")
+    now = request.app[CLOCK].now()
+    expires_at = _instant(body.get("expires_at"))
+    if expires_at is not None and expires_at <= now:
+        raise ValidationError("expires_at must be in the future", field="expires_at")
+    async with request.app[POOL].acquire() as conn:
+        client_id, campaign_id = await store.resolve_scope(
+            conn,
+            who,
+            client_id=_optional_int(body, "client_id"),
+            campaign_id=_optional_int(body, "campaign_id"),
+            scope=body.get("scope"),
+        )
+        phone = await _number(
+            conn,
+            body.get("phone"),
+            region=body.get("default_region"),
+            source=source,
+            campaign_id=campaign_id,
+            scope=who.client_id,
+        )
+        entry, created, blocked = await store.add(
+            conn,
+            phone,
+            client_id=client_id,
+            campaign_id=campaign_id,
+            source=source,
+            reason=reason,
+            expires_at=expires_at,
+            now=now,
+        )
+    data = {**store.present(entry), "leads_blocked": blocked}
+    return json_response(data, status=201 if created else 200)
+
+
+@routes.get(
+    "/api/v1/dnc",
+    summary="List DNC entries (your client's and the global ones); filter by phone, source",
+    permission=Permission.DNC_READ,
+    query=(
+        Param("phone", "a number (any format; E.164 best)"),
+        Param("source", "only entries of this source"),
+        Param("campaign_id", "only entries of this campaign", {"type": "integer"}),
+        Param("default_region", "country of a phone written without +country code"),
+        Param("after", "return entries with an id above this", {"type": "integer"}),
+        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+    ),
+    response={"type": "object", "properties": {"items": {"type": "array", "items": ENTRY}}},
+)
+async def list_entries(request: web.Request) -> web.Response:
+    who = principal(request)
+    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
+    campaign_id = query_int(request, "campaign_id", default=0, lo=0) or None
+    source = request.query.get("source") or None
+    async with request.app[POOL].acquire() as conn:
+        phone = None
+        if request.query.get("phone"):
+            phone = await _number(
+                conn,
+                request.query["phone"],
+                region=request.query.get("default_region"),
+                source=source,
+                campaign_id=campaign_id,
+                scope=who.client_id,
+            )
+        rows = await store.list_page(
+            conn,
+            who.client_id,
+            phone=phone,
+            source=source,
+            campaign_id=campaign_id,
+            after=query_int(request, "after", default=0, lo=0),
+            limit=limit,
+        )
+    next_after = rows[-1]["id"] if len(rows) == limit else None
+    return json_response({"items": [store.present(r) for r in rows], "next_after": next_after})
+
+
+@routes.get(
+    r"/api/v1/dnc/{id:\d+}", summary="One DNC entry", permission=Permission.DNC_READ, response=ENTRY
+)
+async def get_entry(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, int(request.match_info["id"]), principal(request).client_id)
+    return json_response(store.present(row))
+
+
+@routes.delete(
+    r"/api/v1/dnc/{id:\d+}",
+    summary="Remove one DNC entry (leads it made dnc stay dnc)",
+    permission=Permission.DNC_WRITE,
+    status=204,
+)
+async def delete_entry(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        await store.remove(conn, int(request.match_info["id"]), principal(request))
+    return web.Response(status=204)
+
+
+@routes.delete(
+    "/api/v1/dnc",
+    summary="Remove a number's DNC entries (of a source / campaign); returns how many",
+    permission=Permission.DNC_WRITE,
+    query=(
+        Param("phone", "the number", required=True),
+        Param("source", "only entries of this source"),
+        Param("campaign_id", "only entries of this campaign", {"type": "integer"}),
+        Param("default_region", "country of a phone written without +country code"),
+    ),
+    response={"type": "object", "properties": {"deleted": {"type": "integer"}}},
+)
+async def delete_entries(request: web.Request) -> web.Response:
+    who = principal(request)
+    campaign_id = query_int(request, "campaign_id", default=0, lo=0) or None
+    source = request.query.get("source") or None
+    async with request.app[POOL].acquire() as conn:
+        phone = await _number(
+            conn,
+            request.query.get("phone"),
+            region=request.query.get("default_region"),
+            source=source,
+            campaign_id=campaign_id,
+            scope=who.client_id,
+        )
+        deleted = await store.remove_matching(
+            conn, phone, who, source=source, campaign_id=campaign_id
+        )
+    return json_response({"deleted": deleted})
+
+
+@routes.post(
+    "/api/v1/dnc/lists",
+    summary="Upload a DNC list or national registry file (CSV of numbers); 202 with the import",
+    permission=Permission.DNC_WRITE,
+    body={"type": "string", "format": "binary"},
+    body_content_type="text/csv",
+    query=(
+        Param("source", "list name: internal (default), crm, us_dnc, tps, dncl, ncpr, bloctel"),
+        Param("scope", "global (unscoped tokens only), client or campaign"),
+        Param("client_id", "the client of a client list", {"type": "integer"}),
+        Param("campaign_id", "the campaign of a campaign list", {"type": "integer"}),
+        Param("reason", "reason stored with every entry"),
+        Param("expires_at", "entries lapse at this instant (ISO 8601)"),
+        Param("default_region", "country of numbers without +country code (registries: theirs)"),
+        Param("phone_column", "the number column, by name (default: detected)"),
+        Param("name", "name of the import"),
+    ),
+    status=202,
+    response=IMPORT,
+)
+async def upload_dnc_list(request: web.Request) -> web.Response:
+    who = principal(request)
+
+    async def create(upload: Upload) -> dict[str, Any]:
+        values: dict[str, Any] = {**request.query, **upload.fields}
+        options = DncOptions(
+            list_source=store.check_source(values.get("source")),
+            reason=values.get("reason") or None,
+            expires_at=_instant(values.get("expires_at")),
+            client_id=_query_id(values, "client_id"),
+            campaign_id=_query_id(values, "campaign_id"),
+            scope=values.get("scope") or None,
+        )
+        async with request.app[POOL].acquire() as conn:
+            return await dnc_import(
+                conn,
+                upload.path,
+                file_options(request, upload),
+                options,
+                who,
+                now=request.app[CLOCK].now(),
+            )
+
+    return await accept_upload(request, create)
+
+
+def _query_id(values: dict[str, Any], key: str) -> int | None:
+    raw = values.get(key)
+    if raw in (None, ""):
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{key} must be an integer", field=key) from None

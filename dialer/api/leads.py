@@ -1,0 +1,170 @@
+"""``/api/v1/campaigns/{id}/leads`` and ``/api/v1/leads/{id}``: read, hold, change and push
+leads (CRMs push one lead or a batch as JSON, normalised like a list file)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from dialer.api.context import CLOCK, POOL, principal
+from dialer.api.jsonio import error_response, json_response, read_json, read_object
+from dialer.api.params import query_int
+from dialer.api.registry import Param, Routes
+from dialer.auth.roles import Permission
+from dialer.campaigns import store as campaigns
+from dialer.errors import ValidationError
+from dialer.leads import phones, push, store
+
+routes = Routes("leads", "Leads of a campaign: list, read, hold, change, push from a CRM")
+
+ID = r"{id:\d+}"
+LEAD = {
+    "type": "object",
+    "description": "a lead: phone_e164, alt_phones, region, subdivision, postal_code, "
+    "time_zones, fields, status, priority, attempts_count, next_attempt_at, list_id, list_row",
+}
+LEAD_INPUT = {
+    "type": "object",
+    "required": ["phone"],
+    "properties": {
+        "phone": {"type": "string", "description": "as written; E.164 or national"},
+        "fields": {"type": "object"},
+        "priority": {"type": "integer"},
+        "state": {"type": "string", "description": "state/province (narrows time zones)"},
+        "postal_code": {"type": "string"},
+        "alt_phones": {"type": "array", "items": {"type": "string"}},
+        "default_region": {"type": "string", "description": "overrides the campaign's"},
+    },
+}
+PATCH = {
+    "type": "object",
+    "properties": {
+        "fields": {"type": "object", "description": "merged; a null value removes the key"},
+        "priority": {"type": "integer"},
+        "status": {"enum": ["paused", "new", "retry"]},
+        "subdivision": {"type": ["string", "null"]},
+        "postal_code": {"type": ["string", "null"]},
+    },
+}
+_REJECT_STATUS = {
+    phones.MISSING_PHONE: 400,
+    phones.INVALID_NUMBER: 400,
+    phones.MALFORMED_ROW: 400,
+    phones.DUPLICATE_IN_CAMPAIGN: 409,
+}
+
+
+@routes.get(
+    f"/api/v1/campaigns/{ID}/leads",
+    summary="List a campaign's leads (keyset pagination: pass the last id as `after`)",
+    permission=Permission.LEADS_READ,
+    query=(
+        Param("status", "only leads in this status", {"enum": list(store.STATUSES)}),
+        Param("list_id", "only leads of this list", {"type": "integer"}),
+        Param("after", "return leads with an id above this", {"type": "integer"}),
+        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+    ),
+    response={
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": LEAD},
+            "next_after": {"type": ["integer", "null"]},
+        },
+    },
+)
+async def list_leads(request: web.Request) -> web.Response:
+    campaign_id = int(request.match_info["id"])
+    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
+    list_id = query_int(request, "list_id", default=0, lo=0) or None
+    async with request.app[POOL].acquire() as conn:
+        await campaigns.get(conn, campaign_id, principal(request).client_id)
+        rows = await store.list_page(
+            conn,
+            campaign_id,
+            status=request.query.get("status") or None,
+            list_id=list_id,
+            after=query_int(request, "after", default=0, lo=0),
+            limit=limit,
+        )
+    next_after = rows[-1]["id"] if len(rows) == limit else None
+    return json_response({"items": [store.present(r) for r in rows], "next_after": next_after})
+
+
+@routes.get(
+    f"/api/v1/leads/{ID}", summary="One lead", permission=Permission.LEADS_READ, response=LEAD
+)
+async def get_lead(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, int(request.match_info["id"]), principal(request).client_id)
+    return json_response(store.present(row))
+
+
+@routes.patch(
+    f"/api/v1/leads/{ID}",
+    summary="Change a lead: fields (merge), priority, hold (paused) / release, address",
+    permission=Permission.LEADS_WRITE,
+    body=PATCH,
+    response=LEAD,
+)
+async def patch_lead(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    async with request.app[POOL].acquire() as conn:
+        row = await store.patch(
+            conn,
+            int(request.match_info["id"]),
+            body,
+            principal(request).client_id,
+            now=request.app[CLOCK].now(),
+        )
+    return json_response(store.present(row))
+
+
+def _items(body: Any) -> tuple[list[Any], bool]:
+    """(items, single): one lead object, ``{"leads": [...]}`` or a JSON array."""
+    if isinstance(body, list):
+        return body, False
+    if isinstance(body, dict) and "leads" in body and "phone" not in body:
+        if set(body) != {"leads"} or not isinstance(body["leads"], list):
+            raise ValidationError('a batch is {"leads": [lead, ...]}', field="leads")
+        return body["leads"], False
+    if isinstance(body, dict):
+        return [body], True
+    raise ValidationError('send a lead object, {"leads": [...]} or an array', field="body")
+
+
+@routes.post(
+    f"/api/v1/campaigns/{ID}/leads",
+    summary="Push one lead (201, or 400/409 with its reason) or a batch (200, every item's "
+    "outcome)",
+    permission=Permission.LEADS_WRITE,
+    body={"oneOf": [LEAD_INPUT, {"type": "object", "properties": {"leads": {"type": "array"}}}]},
+    status=201,
+    response=LEAD,
+)
+async def push_leads(request: web.Request) -> web.Response:
+    items, single = _items(await read_json(request))
+    if not items:
+        raise ValidationError("no leads in the request", field="leads")
+    async with request.app[POOL].acquire() as conn:
+        campaign = await campaigns.get(
+            conn, int(request.match_info["id"]), principal(request).client_id
+        )
+        outcome = await push.push(conn, campaign, items, now=request.app[CLOCK].now())
+    if single:
+        return _single(outcome["items"][0])
+    for item in outcome["items"]:
+        item.pop("lead", None)
+    return json_response(outcome)
+
+
+def _single(result: dict[str, Any]) -> web.Response:
+    if "lead" in result:
+        return json_response(store.present(result["lead"]), status=201)
+    extra: dict[str, Any] = {"reason": result["reason"], "detail": result["detail"]}
+    if result.get("lead_id") is not None:
+        extra["lead_id"] = result["lead_id"]
+    message = f"{result['reason']}: {result['detail']}"
+    return error_response(
+        _REJECT_STATUS.get(result["reason"], 400), message, field="phone", **extra
+    )

@@ -1,0 +1,158 @@
+-- Imports: one row per uploaded list (leads or DNC numbers), with progress and outcome.
+
+-- name: create_import
+INSERT INTO imports (kind, client_id, campaign_id, name, file_name, source, options, path,
+                     created_by, encoding, delimiter, bytes_total, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
+RETURNING *;
+
+-- name: get_import
+SELECT * FROM imports
+WHERE id = $1 AND ($2::bigint IS NULL OR client_id = $2);
+
+-- name: list_imports
+SELECT * FROM imports
+WHERE ($1::bigint IS NULL OR client_id = $1)
+  AND ($2::bigint IS NULL OR campaign_id = $2)
+  AND ($3::text IS NULL OR state = $3)
+  AND id > $4
+ORDER BY id
+LIMIT $5;
+
+-- name: unfinished_imports
+SELECT id, state, path, source FROM imports WHERE state IN ('queued', 'running') ORDER BY id;
+
+-- name: mark_running
+UPDATE imports SET state = 'running', instance_id = $2, started_at = $3, updated_at = $3,
+                   error = NULL
+WHERE id = $1 AND state IN ('queued', 'running');
+
+-- name: write_progress
+UPDATE imports
+SET bytes_read = $2, rows_read = $3, accepted = $4, dnc = $5, rejected = $6,
+    rejected_by_reason = $7, warnings = $8, updated_at = $9
+WHERE id = $1 AND state = 'running';
+
+-- name: mark_waiting
+UPDATE imports SET error = $2, updated_at = $3 WHERE id = $1 AND state = 'queued';
+
+-- name: mark_failed
+UPDATE imports
+SET state = 'failed', error = $2, finished_at = $3, updated_at = $3, path = NULL
+WHERE id = $1 AND state IN ('queued', 'running');
+
+-- name: complete_import
+UPDATE imports
+SET state = 'completed', list_id = $2, bytes_read = $3, rows_read = $4, accepted = $5,
+    dnc = $6, rejected = $7, rejected_by_reason = $8, warnings = $9, finished_at = $10,
+    updated_at = $10, path = NULL, error = NULL
+WHERE id = $1
+RETURNING *;
+
+-- name: import_rejects
+SELECT row_no, reason, value, detail FROM import_rejects WHERE import_id = $1 ORDER BY row_no;
+
+-- Leads: the staging table an import fills chunk by chunk, inside its one transaction.
+
+-- name: create_lead_staging
+CREATE TEMP TABLE import_staging (
+    row_no       bigint NOT NULL,
+    raw_phone    text,
+    phone_e164   text NOT NULL,
+    alt_phones   text[] NOT NULL,
+    region       text,
+    subdivision  text,
+    postal_code  text,
+    time_zones   text[] NOT NULL,
+    fields       jsonb NOT NULL,
+    priority     integer NOT NULL
+) ON COMMIT DROP;
+
+-- name: truncate_staging
+TRUNCATE import_staging;
+
+-- name: create_list
+INSERT INTO lead_lists (campaign_id, name, source, default_region, created_at)
+VALUES ($1, $2, $3, $4, $5)
+RETURNING id;
+
+-- One chunk: insert the new numbers (status dnc when a DNC entry applies), then return the
+-- staged rows that did not become a 'new' lead: the DNC ones, and the duplicates (no
+-- status: their number is in the campaign already, from this list or an earlier one).
+-- The DNC check is a correlated subquery on purpose: one index probe per row, never a scan
+-- of a national registry.
+-- name: insert_chunk_leads
+WITH inserted AS (
+    INSERT INTO leads (campaign_id, list_id, list_row, phone_e164, alt_phones, region,
+                       subdivision, postal_code, time_zones, fields, priority, status,
+                       next_attempt_at, created_at, updated_at)
+    SELECT $1, $2, s.row_no, s.phone_e164, s.alt_phones, s.region, s.subdivision,
+           s.postal_code, s.time_zones, s.fields, s.priority,
+           CASE WHEN EXISTS (
+                    SELECT 1 FROM dnc_entries d
+                    WHERE d.phone_e164 = s.phone_e164
+                      AND (d.client_id IS NULL OR d.client_id = $3)
+                      AND (d.campaign_id IS NULL OR d.campaign_id = $1)
+                      AND (d.expires_at IS NULL OR d.expires_at > $4))
+                THEN 'dnc' ELSE 'new' END,
+           $4, $4, $4
+    FROM import_staging s
+    ORDER BY s.row_no
+    ON CONFLICT (campaign_id, phone_e164) DO NOTHING
+    RETURNING list_row, status
+)
+SELECT s.row_no, s.raw_phone, s.phone_e164, i.status
+FROM import_staging s LEFT JOIN inserted i ON i.list_row = s.row_no
+WHERE i.status IS DISTINCT FROM 'new'
+ORDER BY s.row_no;
+
+-- name: existing_leads
+SELECT phone_e164, id, list_id, list_row FROM leads
+WHERE campaign_id = $1 AND phone_e164 = ANY($2::text[]);
+
+-- Leads through the API (client scope: $2 NULL = every client; deleted campaigns hidden).
+
+-- name: get_lead
+SELECT l.*, c.client_id FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+WHERE l.id = $1 AND c.deleted_at IS NULL AND ($2::bigint IS NULL OR c.client_id = $2);
+
+-- name: get_lead_for_update
+SELECT l.*, c.client_id FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+WHERE l.id = $1 AND c.deleted_at IS NULL AND ($2::bigint IS NULL OR c.client_id = $2)
+FOR NO KEY UPDATE OF l;
+
+-- name: list_leads
+SELECT * FROM leads
+WHERE campaign_id = $1
+  AND ($2::text IS NULL OR status = $2)
+  AND ($3::bigint IS NULL OR list_id = $3)
+  AND id > $4
+ORDER BY id
+LIMIT $5;
+
+-- name: update_lead
+UPDATE leads
+SET fields = $2, priority = $3, status = $4, subdivision = $5, postal_code = $6,
+    time_zones = $7, region = $8, updated_at = $9
+WHERE id = $1
+RETURNING *;
+
+-- CRM pushes: one statement for a batch, the same DNC rule as a list import.
+-- name: insert_api_leads
+INSERT INTO leads (campaign_id, phone_e164, alt_phones, region, subdivision, postal_code,
+                   time_zones, fields, priority, status, next_attempt_at, created_at, updated_at)
+SELECT $1, t.phone, t.alt::text[], t.region, t.subdivision, t.postal, t.zones::text[],
+       t.fields::jsonb, t.priority,
+       CASE WHEN EXISTS (
+                SELECT 1 FROM dnc_entries d
+                WHERE d.phone_e164 = t.phone
+                  AND (d.client_id IS NULL OR d.client_id = $2)
+                  AND (d.campaign_id IS NULL OR d.campaign_id = $1)
+                  AND (d.expires_at IS NULL OR d.expires_at > $3))
+            THEN 'dnc' ELSE 'new' END,
+       $3, $3, $3
+FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+            $10::text[], $11::int[])
+     AS t (phone, alt, region, subdivision, postal, zones, fields, priority)
+ON CONFLICT (campaign_id, phone_e164) DO NOTHING
+RETURNING *;
