@@ -3,9 +3,11 @@ SELECT * FROM campaigns
 WHERE id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR client_id = $2);
 
 -- name: get_campaign_for_update
+-- NO KEY UPDATE: lead inserts hold KEY SHARE on their campaign (foreign key) for as long as
+-- an import runs; a plain FOR UPDATE would make every campaign change wait for the import.
 SELECT * FROM campaigns
 WHERE id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR client_id = $2)
-FOR UPDATE;
+FOR NO KEY UPDATE;
 
 -- name: find_campaign
 SELECT * FROM campaigns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -242,3 +243,23 @@ async def test_openapi_lists_every_api_route(api: Api) -> None:
             continue  # "/" and the web console (/ui) are pages, not API routes
         path = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", info)
         assert (route.method, path) in documented, (route.method, path)
+
+
+async def test_campaign_changes_do_not_wait_for_a_running_import(api: Api) -> None:
+    c = await _create(api, name="busy-import")
+    async with api.pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()  # like an import: inserts leads, holds the foreign-key lock
+        await conn.execute(
+            "INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, '+14155550101')", c["id"]
+        )
+        try:
+            async with asyncio.timeout(10):
+                status, _ = await api.call(
+                    "PATCH", f"/api/v1/campaigns/{c['id']}", json={"max_attempts": 4}
+                )
+                assert status == 200
+                status, body = await api.call("POST", f"/api/v1/campaigns/{c['id']}/start")
+                assert (status, body["state"]) == (200, "running")
+        finally:
+            await tx.rollback()
