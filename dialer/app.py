@@ -9,11 +9,12 @@ import asyncpg
 from aiohttp import web
 
 from dialer import __version__, db, metrics
-from dialer.api import campaigns, clients, health, rules
+from dialer.api import campaigns, clients, health, rules, webhooks
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
+from dialer.api.idempotency import idempotency_middleware
 from dialer.api.middleware import auth_middleware, errors_middleware
 from dialer.api.openapi import build_document
 from dialer.api.registry import Routes, install
@@ -28,6 +29,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     imports_api.routes,
     leads_api.routes,
     dnc_api.routes,
+    webhooks.routes,
 )
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
@@ -51,7 +53,7 @@ def create_app(
     if pool is None and database_url is None:
         raise ValueError("create_app needs a pool or a database_url")
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware],
+        middlewares=[errors_middleware, auth_middleware, idempotency_middleware],
         client_max_size=1024**2 * 16,
     )
     app[SETTINGS] = settings

@@ -48,3 +48,26 @@ IMPORT_DURATION = Histogram(
     buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
 )
 IMPORTS = Counter("dialer_imports_total", "Imports finished, by state", ["state"])
+
+# --- webhooks ----------------------------------------------------------------------------
+WEBHOOK_DELIVERIES = Counter(
+    "dialer_webhook_deliveries_total",
+    "Webhook delivery attempts by result: delivered, retry, failed_4xx (not retryable: "
+    "dead-lettered at once), dead (retries exhausted)",
+    ["result"],
+)
+WEBHOOK_DELIVERY_LATENCY = Histogram(
+    "dialer_webhook_delivery_latency_seconds",
+    "Time from an event's creation (its transaction) to its successful delivery",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600),
+)
+WEBHOOK_OUTBOX_PENDING = Gauge(
+    "dialer_webhook_outbox_pending", "Outbox events not yet fanned out to subscriptions"
+)
+WEBHOOK_DELIVERIES_PENDING = Gauge(
+    "dialer_webhook_deliveries_pending", "Webhook deliveries waiting to be sent or retried"
+)
+WEBHOOK_OLDEST_PENDING = Gauge(
+    "dialer_webhook_oldest_pending_seconds",
+    "Age of the oldest event not yet delivered (0 when nothing is pending)",
+)

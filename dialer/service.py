@@ -20,6 +20,7 @@ from dialer.errors import UsageError
 from dialer.leads.service import import_context
 from dialer.migrate import migrate, pending
 from dialer.scheduler import scheduler_context
+from dialer.webhooks.worker import webhooks_context
 
 log = logging.getLogger("dialer.service")
 
@@ -42,7 +43,7 @@ async def prepare_database(settings: Settings, *, quiet: bool = False) -> str:
 
 def background_contexts(settings: Settings) -> list[CleanupContext]:
     """The long-running parts of ``serve``, started after the pool, stopped before it."""
-    return [scheduler_context, import_context]
+    return [scheduler_context, webhooks_context, import_context]
 
 
 def build_app(

@@ -1,15 +1,22 @@
 """The transactional outbox: an event is written in the same transaction as the change
 that caused it, so there is never an event without its change nor a change without its
-event. Delivery workers read the outbox later.
+event. The dispatcher fans committed events out to subscriptions; workers deliver them.
+
+Also the event's wire format (``envelope``) and which subscriptions receive which types.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 import asyncpg
+
+EVENT_VERSION = 1
 
 EVENT_TYPES = (
     "attempt.started",
@@ -22,12 +29,37 @@ EVENT_TYPES = (
     "import.completed",
     "compliance.blocked",
 )
+# Delivered only to subscriptions that name them: ``*`` does not include these.
+OPT_IN_TYPES = frozenset({"compliance.blocked"})
+WILDCARD = "*"
+# Sent by POST /api/v1/webhooks/{id}/test only; never written to the outbox.
+TEST_EVENT_TYPE = "webhook.test"
 
 _INSERT = """
 INSERT INTO webhook_outbox (type, client_id, campaign_id, lead_id, payload, created_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING event_id
 """
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"cannot put a {type(value).__name__} in a webhook event")
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``, millisecond precision: ``2026-01-05T15:00:00.000Z``."""
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
 
 
 async def enqueue(
@@ -40,10 +72,49 @@ async def enqueue(
     campaign_id: int | None = None,
     lead_id: int | None = None,
 ) -> UUID:
-    """Add one event to the outbox; call inside the transaction of the change."""
+    """Add one event to the outbox; call inside the transaction of the change.
+
+    ``data`` becomes the event's ``data`` object; datetimes in it are written as ISO 8601
+    UTC strings. For events about one lead pass ``lead_id``: the CRM receives the events of a
+    lead in the order they were enqueued (enqueue after changing the lead's row, whose lock
+    orders concurrent changes of the same lead).
+    """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
+    payload = json.loads(json.dumps(data, default=_plain))
     event_id: UUID = await conn.fetchval(
-        _INSERT, event_type, client_id, campaign_id, lead_id, data, now
+        _INSERT, event_type, client_id, campaign_id, lead_id, payload, now
     )
     return event_id
+
+
+def subscribes_to(events: Iterable[str], event_type: str) -> bool:
+    """Whether a subscription listing ``events`` receives ``event_type``."""
+    listed = set(events)
+    if event_type in listed:
+        return True
+    return WILDCARD in listed and event_type not in OPT_IN_TYPES
+
+
+def envelope(
+    *,
+    event_id: UUID | str,
+    event_type: str,
+    created_at: datetime,
+    client_id: int | None,
+    data: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The event as the CRM receives it (version 1 of the wire format)."""
+    return {
+        "id": str(event_id),
+        "type": event_type,
+        "version": EVENT_VERSION,
+        "created_at": iso_utc(created_at),
+        "client_id": client_id,
+        "data": dict(data),
+    }
+
+
+def encode(event: Mapping[str, Any]) -> bytes:
+    """The exact bytes sent (and signed): compact JSON, UTF-8."""
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,241 @@
+"""``/api/v1/webhooks``: CRM subscriptions, a test send, deliveries and dead-letter replay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS, principal
+from dialer.api.jsonio import json_response, read_object
+from dialer.api.params import query_int
+from dialer.api.registry import Param, Routes
+from dialer.auth.roles import Permission
+from dialer.errors import Conflict
+from dialer.secrets import SecretBox, SecretError, secret_box
+from dialer.webhooks import store
+from dialer.webhooks.outbox import EVENT_TYPES, WILDCARD
+from dialer.webhooks.sender import new_session, send_test
+from dialer.webhooks.worker import WORKER
+
+routes = Routes("webhooks", "Signed event deliveries to the CRM, with retries and replay")
+
+ID = r"{id:\d+}"
+SUBSCRIPTION_FIELDS: dict[str, Any] = {
+    "id": {"type": "integer"},
+    "client_id": {"type": ["integer", "null"], "description": "null: every client"},
+    "url": {"type": "string"},
+    "events": {"type": "array", "items": {"type": "string"}},
+    "active": {"type": "boolean"},
+    "created_by": {"type": ["integer", "null"]},
+    "created_at": {"type": "string", "format": "date-time"},
+}
+SUBSCRIPTION = {"type": "object", "properties": SUBSCRIPTION_FIELDS}
+DELIVERY = {"type": "object", "description": "one event for one subscription, with its state"}
+PAGE = (
+    Param("after", "return items with an id above this", {"type": "integer"}),
+    Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+)
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+def _box(request: web.Request) -> SecretBox:
+    return secret_box(request.app[SETTINGS])
+
+
+@routes.post(
+    "/api/v1/webhooks",
+    summary="Subscribe a URL to events; the response shows the signing secret, once",
+    permission=Permission.WEBHOOKS_WRITE,
+    body={
+        "type": "object",
+        "required": ["url", "events"],
+        "properties": {
+            "url": {"type": "string", "description": "http(s) URL the events are POSTed to"},
+            "events": {
+                "type": "array",
+                "items": {"enum": [*EVENT_TYPES, WILDCARD]},
+                "description": "event types, or * for all (compliance.blocked only by name)",
+            },
+            "secret": {
+                "type": "string",
+                "description": "HMAC key, 16-200 characters; generated when omitted",
+            },
+            "client_id": {
+                "type": ["integer", "null"],
+                "description": "only this client's events; omitted: the token's client (or all)",
+            },
+        },
+    },
+    status=201,
+    response={
+        "type": "object",
+        "properties": {**SUBSCRIPTION_FIELDS, "secret": {"type": "string"}},
+    },
+)
+async def create_webhook(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    async with request.app[POOL].acquire() as conn:
+        row, secret = await store.create_subscription(
+            conn, body, principal(request), _box(request), now=request.app[CLOCK].now()
+        )
+    return json_response({**store.present_subscription(row), "secret": secret}, status=201)
+
+
+@routes.get(
+    "/api/v1/webhooks",
+    summary="List subscriptions (never their secrets)",
+    permission=Permission.WEBHOOKS_READ,
+    query=PAGE,
+    response={
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": SUBSCRIPTION},
+            "next_after": {"type": ["integer", "null"]},
+        },
+    },
+)
+async def list_webhooks(request: web.Request) -> web.Response:
+    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
+    after = query_int(request, "after", default=0, lo=0)
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.list_subscriptions(
+            conn, principal(request).client_id, after=after, limit=limit
+        )
+    next_after = rows[-1]["id"] if len(rows) == limit else None
+    items = [store.present_subscription(r) for r in rows]
+    return json_response({"items": items, "next_after": next_after})
+
+
+@routes.get(
+    f"/api/v1/webhooks/{ID}",
+    summary="One subscription",
+    permission=Permission.WEBHOOKS_READ,
+    response=SUBSCRIPTION,
+)
+async def get_webhook(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get_subscription(conn, _id(request), principal(request).client_id)
+    return json_response(store.present_subscription(row))
+
+
+@routes.delete(
+    f"/api/v1/webhooks/{ID}",
+    summary="Unsubscribe: pending deliveries are cancelled; the history is kept",
+    permission=Permission.WEBHOOKS_WRITE,
+    status=204,
+)
+async def delete_webhook(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        await store.delete_subscription(
+            conn, _id(request), principal(request), now=request.app[CLOCK].now()
+        )
+    return web.Response(status=204)
+
+
+@routes.post(
+    f"/api/v1/webhooks/{ID}/test",
+    summary="Send a signed webhook.test event now and report the receiver's answer",
+    permission=Permission.WEBHOOKS_WRITE,
+    response={
+        "type": "object",
+        "properties": {
+            "delivered": {"type": "boolean"},
+            "status": {"type": ["integer", "null"]},
+            "error": {"type": ["string", "null"]},
+            "duration_ms": {"type": "number"},
+            "event": {"type": "object", "description": "the event that was sent"},
+        },
+    },
+)
+async def test_webhook(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get_subscription(conn, _id(request), principal(request).client_id)
+    try:
+        secret = _box(request).decrypt(row["secret_ciphertext"])
+    except SecretError as exc:
+        raise Conflict(str(exc), field="secret") from None
+    worker = request.app[SERVICES].get(WORKER)
+    session = worker.session if worker is not None else new_session()
+    try:
+        result = await send_test(
+            session,
+            url=row["url"],
+            secret=secret,
+            subscription_id=row["id"],
+            client_id=row["client_id"],
+            now=request.app[CLOCK].now(),
+        )
+    finally:
+        if worker is None:
+            await session.close()
+    return json_response(result)
+
+
+@routes.get(
+    f"/api/v1/webhooks/{ID}/deliveries",
+    summary="Deliveries of a subscription: pending, delivered and dead letters",
+    permission=Permission.WEBHOOKS_READ,
+    query=(
+        Param(
+            "state",
+            "only deliveries in this state",
+            {"enum": list(store.DELIVERY_STATES)},
+        ),
+        *PAGE,
+    ),
+    response={
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": DELIVERY},
+            "next_after": {"type": ["integer", "null"]},
+        },
+    },
+)
+async def list_webhook_deliveries(request: web.Request) -> web.Response:
+    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
+    after = query_int(request, "after", default=0, lo=0)
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.list_deliveries(
+            conn,
+            _id(request),
+            principal(request).client_id,
+            state=request.query.get("state") or None,
+            after=after,
+            limit=limit,
+        )
+    next_after = rows[-1]["id"] if len(rows) == limit else None
+    items = [store.present_delivery(r) for r in rows]
+    return json_response({"items": items, "next_after": next_after})
+
+
+@routes.get(
+    f"/api/v1/webhooks/deliveries/{ID}",
+    summary="One delivery with the event it carries",
+    permission=Permission.WEBHOOKS_READ,
+    response=DELIVERY,
+)
+async def get_webhook_delivery(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get_delivery(conn, _id(request), principal(request).client_id)
+    return json_response(store.present_delivery(row))
+
+
+@routes.post(
+    f"/api/v1/webhooks/deliveries/{ID}/replay",
+    summary="Send a dead-lettered (or delivered) event again, with a fresh retry window",
+    permission=Permission.WEBHOOKS_WRITE,
+    response=DELIVERY,
+)
+async def replay_webhook_delivery(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        row = await store.replay_delivery(
+            conn, _id(request), principal(request), now=request.app[CLOCK].now()
+        )
+    worker = request.app[SERVICES].get(WORKER)
+    if worker is not None:
+        worker.wake()
+    return json_response(store.present_delivery(row))
