@@ -67,7 +67,7 @@ def test_the_receiver_example_in_the_docs_works() -> None:
     """The verification snippet CRM developers copy from docs/webhooks.md."""
     doc = (Path(__file__).resolve().parents[3] / "docs" / "webhooks.md").read_text()
     block = doc.split("<!-- verify-example")[1].split("```python\n")[1].split("```")[0]
-    assert len(block.strip().splitlines()) <= 10
+    assert len([line for line in block.splitlines() if line.strip()]) <= 10  # code lines
     namespace: dict[str, Any] = {}
     exec(block, namespace)
     verify = namespace["verify"]
