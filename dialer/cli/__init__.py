@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.tokens",
     "dialer.cli.campaigns",
     "dialer.cli.rules",
+    "dialer.cli.simulate",
     "dialer.cli.imports",
     "dialer.cli.dnc",
 )

@@ -1,0 +1,150 @@
+"""Abandon-budget control: how much risk the predictive pacer may take right now.
+
+The law caps the abandon *count* over a measurement window at ``limit x human answers``.
+We steer that count with feedback (Astrom & Murray, *Feedback Systems*, ch. 10-11):
+
+* the **budget line** ``L(H) = limit*H - reserve`` is what we may have abandoned after
+  ``H`` human answers; a young campaign, where that is still negative, uses
+  ``limit*H/2`` instead, so it starts cautiously without stalling. The margin *as a rate*,
+  ``reserve / H``, shrinks as evidence accumulates;
+* the **slack** ``S = L - abandoned - pending`` (``pending``: abandons the pacer expects
+  from calls already ringing). At ``S <= 0`` the threshold is 0: the pacer dials
+  progressively, which cannot abandon while talk outlasts ring, so the count stops while
+  the line keeps rising;
+* otherwise the marginal-risk threshold is ``theta = theta0 * exp(gain * (S - buffer))``.
+  In the log domain this is a stochastic-approximation (Robbins-Monro) controller: each
+  abandon cuts theta by ``exp(-gain)``, each human answered raises it by
+  ``exp(gain * limit)``, so the abandon rate is driven to the line's slope. Occupancy is
+  close to linear in ``log theta`` and the abandon rate close to proportional to theta,
+  so these multiplicative wiggles cost little (only their variance, through Jensen);
+* ``theta0`` learns slowly (integral action) so the slack settles at ``buffer`` whatever
+  the scenario: the pacer's risk model need not be perfectly calibrated;
+* **scale**: abandons arrive 100 times faster on a 100-agent floor than on a 5-agent one,
+  and in bursts (several humans answer while every agent is busy). ``buffer``, ``reserve``
+  and ``1/gain`` are in units of ``sigma``, the standard deviation of the abandon count
+  over ``horizon_s`` at the limit (at least 1), inflated by the observed index of
+  dispersion of abandons per minute, so the loop has the same time constant, in seconds,
+  and the same relative calm at every size.
+"""
+
+from __future__ import annotations
+
+import math
+
+from dialer.pacing.estimators import DecayingRate
+
+
+class AbandonBudget:
+    """Turns window counts (human answers, abandons) into a marginal-risk threshold."""
+
+    def __init__(
+        self,
+        *,
+        limit: float = 0.03,
+        reserve: float = 1.0,
+        buffer: float = 1.5,
+        gain: float = 0.35,
+        horizon_s: float = 900.0,
+        learn: float = 0.1,
+        min_scale: float = 1.0,
+        start_threshold: float | None = None,
+        max_threshold: float = 0.5,
+    ) -> None:
+        if not 0.0 < limit < 1.0:
+            raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
+        self.limit = limit
+        self.reserve = reserve
+        self.buffer = buffer
+        self.gain = gain
+        self.horizon_s = horizon_s
+        self.max_threshold = max_threshold
+        self.learn = learn
+        self.min_scale = min_scale
+        base = start_threshold if start_threshold is not None else limit
+        self._log_base = math.log(base)
+        self._log_lo = math.log(base / 8.0)
+        self._log_hi = math.log(min(base * 8.0, max_threshold))
+        self._humans = DecayingRate(horizon_s)
+        self._last_humans: int | None = None
+        self._dispersion = _Dispersion()
+        self.scale = 1.0
+        self.slack = 0.0
+        self.value = 0.0
+
+    @property
+    def base(self) -> float:
+        """``theta0``: the threshold when the slack sits at ``buffer``."""
+        return math.exp(self._log_base)
+
+    def line(self, human_answers: int) -> float:
+        """Abandons allowed so far after ``human_answers`` humans."""
+        strict = self.limit * human_answers - self.reserve * self.scale
+        return max(strict, 0.5 * self.limit * human_answers)
+
+    def threshold(
+        self, t: float, human_answers: int, abandoned: int, pending: float = 0.0
+    ) -> float:
+        """Marginal abandon risk the pacer may accept at ``t`` (0 = progressive only).
+
+        ``pending`` is the pacer's estimate of abandons already on their way (humans due
+        from calls in flight beyond the agents due to free up): they are spent slack.
+        """
+        new = 0 if self._last_humans is None else max(0, human_answers - self._last_humans)
+        self._last_humans = human_answers
+        self._humans.start(t)
+        if new:
+            self._humans.add(t, new)
+        expected = self.limit * self._humans.rate(t) * self.horizon_s
+        self.scale = max(
+            self.min_scale, math.sqrt(expected * self._dispersion.update(t, abandoned))
+        )
+        self.slack = self.line(human_answers) - abandoned - pending
+        gain = self.gain / self.scale
+        excess = self.slack - self.buffer * self.scale
+        if new:
+            # integral action, a fraction ``learn`` of critical damping: much slower than
+            # the proportional part, it only removes the slack's steady offset
+            step = self.learn * gain * gain * self.limit / 4.0 * min(new, 50) * excess
+            self._log_base = min(self._log_hi, max(self._log_lo, self._log_base + step))
+        if self.slack <= 0.0:
+            self.value = 0.0
+        else:
+            boost = min(gain * excess, math.log(4.0))
+            self.value = min(self.max_threshold, math.exp(self._log_base + boost))
+        return self.value
+
+
+class _Dispersion:
+    """Index of dispersion (variance / mean) of abandons per minute, at least 1.
+
+    Poisson abandons give 1; bursts give more. Starts at 2 (a prior worth 20 minutes) and
+    forgets with a one-hour half-life.
+    """
+
+    def __init__(self, interval_s: float = 60.0, prior: float = 2.0) -> None:
+        self.interval_s = interval_s
+        self._decay = 0.5 ** (interval_s / 3600.0)
+        self._n = 20.0
+        self._mean = 0.1
+        self._var = prior * 0.1
+        self._start: float | None = None
+        self._count_at_start = 0
+        self.value = prior
+
+    def update(self, t: float, abandoned: int) -> float:
+        """Feed the running abandon count at ``t``; returns the current index."""
+        if self._start is None or t < self._start:
+            self._start, self._count_at_start = t, abandoned
+            return self.value
+        while t - self._start >= self.interval_s:
+            c = float(abandoned - self._count_at_start)
+            self._count_at_start = abandoned  # later minutes of a gap count as zero
+            self._start += self.interval_s
+            self._n = self._n * self._decay + 1.0
+            w = 1.0 / self._n
+            delta = c - self._mean
+            self._mean += w * delta
+            self._var = (1.0 - w) * (self._var + w * delta * delta)
+        if self._mean > 1e-9:
+            self.value = max(1.0, self._var / self._mean)
+        return self.value

@@ -1,0 +1,326 @@
+"""Predictive pacer: dial ahead of free agents, as far as the abandon budget allows.
+
+Design (the maths, figures and limits are in ``docs/pacing.md``):
+
+1. **Learn the call** online: ``p`` = P(human answer) with a 20-minute half-life (answer
+   rates drift through the day), the answer-time distribution of humans and the
+   resolution-time distribution of everything else, learnt by dial cohort so the quick
+   outcomes of the first minute do not bias them; talk and wrap-up durations through
+   Kaplan-Meier estimates that count calls still running as censored (Kaplan & Meier
+   1958). Until 10 humans and 50 settled dials have been seen the pacer is progressive.
+2. **Forecast** (``outlook.py``), for horizons ``tau_k`` = quantiles of the human answer
+   time: humans due from the calls in flight, each through the answer hazard of its age
+   (``p g(a+tau) - p g(a)`` over the chance ``S(a)`` it is still ringing), and agents
+   free by ``tau_k + 2 s``, each wrap-up and each call through the hazard of its elapsed
+   time ("agents about to free up count"). Both are sums of Bernoulli trials, handled by
+   their means and variances with a normal approximation - the many-server,
+   square-root-staffing view of Erlang-type queues (Halfin & Whitt 1981; Garnett,
+   Mandelbaum & Reiman 2002), applied to Samuelson's (1999) framing of predictive
+   dialling as forecasting answers against agents freeing up.
+3. **Price the marginal call.** With humans answering at times ``s`` and agents freeing
+   at times ``a``, the abandons are ``max over tau of (humans by tau - agents by tau+2s)+``
+   (Hall's marriage theorem on this nested structure). A new call answering at
+   ``tau_k`` therefore adds an abandon when humans catch up with agents at any horizon
+   from ``tau_k`` on - its own wait, or a later human it displaces. We average that
+   probability over the ``K`` equally likely answer times, adding the uncertainty of
+   ``p`` itself to the variance, so the margin shrinks as evidence grows.
+4. **Dial** the largest number of calls whose marginal risk is at most a threshold
+   ``theta``: the Lagrangian (price) form of "maximise talk time subject to an abandon
+   rate" (Gans, Koole & Mandelbaum 2003 survey such models; Fourati & Tabbane 2010 and
+   Linden 2010 tune a dial rate against occupancy and abandons) - and never fewer than
+   progressive would.
+5. **Control the budget** (``budget.py``): ``theta`` comes from a feedback loop on the
+   legal abandon count, spending abandons while under a budget line a little below the
+   limit and falling back to progressive when it is used up. The counts come from the
+   state, so the budget survives restarts.
+
+Cost: O(K) per event and per decision (times log n when many calls are launched at
+once); an O(age bins + wrap-up agents) rebuild once a second; tables every 60 s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from dialer.pacing.base import (
+    Abandoned,
+    AnsweredHuman,
+    AnsweredMachine,
+    CallEnded,
+    Connected,
+    Dialed,
+    PacingEvent,
+    PacingState,
+    Unanswered,
+    WrapEnded,
+    clamp_launch,
+    line_cap,
+)
+from dialer.pacing.budget import AbandonBudget
+from dialer.pacing.outlook import NH, AgentModel, CallModel, K, Outlook
+from dialer.pacing.tracking import InFlightTracker, StartTimes
+
+_SQRT2 = math.sqrt(2.0)
+
+
+class PredictivePacer:
+    """Model-based dialling under an explicit abandon budget (see the module docstring).
+
+    Tuning (defaults were set with ``bench/pacing_bench.py``): ``max_abandon_rate`` the
+    legal limit; ``max_wait_s`` the engine's answer-to-agent limit (2 s); ``theta`` a
+    fixed marginal-risk threshold instead of the budget loop (for experiments);
+    ``reserve``, ``buffer``, ``gain``, ``min_scale``, ``learn`` the budget loop (see
+    ``AbandonBudget``); ``half_life_s`` the memory of the answer rate; ``min_humans``,
+    ``min_resolved`` the evidence needed before dialling ahead; ``max_dial_level`` a
+    circuit breaker on calls in flight per logged-in agent.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_abandon_rate: float = 0.03,
+        max_lines: int | None = None,
+        max_wait_s: float = 2.0,
+        theta: float | None = None,
+        reserve: float = 0.5,
+        buffer: float = 3.0,
+        gain: float = 0.35,
+        min_scale: float = 1.0,
+        learn: float = 0.1,
+        half_life_s: float = 1200.0,
+        min_humans: int = 10,
+        min_resolved: int = 50,
+        refresh_s: float = 1.0,
+        tables_every_s: float = 60.0,
+        variance_floor: float = 0.05,
+        max_dial_level: float = 20.0,
+    ) -> None:
+        self.max_lines = max_lines
+        self.max_wait_s = max_wait_s
+        self.fixed_theta = theta
+        self.min_humans = min_humans
+        self.min_resolved = min_resolved
+        self.refresh_s = refresh_s
+        self.tables_every_s = tables_every_s
+        self.variance_floor = variance_floor
+        self.max_dial_level = max_dial_level
+        self.budget = AbandonBudget(
+            limit=max_abandon_rate,
+            reserve=reserve,
+            buffer=buffer,
+            gain=gain,
+            min_scale=min_scale,
+            learn=learn,
+        )
+        self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
+        self.agents = AgentModel()
+        self.outlook = Outlook()
+        self.in_flight = InFlightTracker()
+        self.on_call = StartTimes()
+        self.wrapping = StartTimes()
+        self.theta = 0.0
+        self._next_refresh = -math.inf
+        self._next_tables = -math.inf
+        self._tables_ready = False
+        self._handlers = {
+            Dialed: self._on_dialed,
+            AnsweredHuman: self._on_human,
+            AnsweredMachine: self._on_machine,
+            Unanswered: self._on_unanswered,
+            Connected: self._on_connected,
+            CallEnded: self._on_call_ended,
+            WrapEnded: self._on_wrap_ended,
+            Abandoned: self._on_abandoned,
+        }
+
+    # -- learning ------------------------------------------------------------------
+    def observe(self, event: PacingEvent) -> None:
+        """Update the estimates, the trackers and the outlook from one event."""
+        self._handlers[type(event)](event)  # type: ignore[operator]
+
+    def _on_dialed(self, e: Dialed) -> None:
+        self.in_flight.add(e.t)
+        self.outlook.call_added(0.0)
+
+    def _resolved(self, t: float, age: float, human: bool) -> None:
+        self.calls.resolved(t - age, human, age)
+        if self.in_flight.remove(t - age) is not None:
+            self.outlook.call_resolved(age)
+
+    def _on_human(self, e: AnsweredHuman) -> None:
+        self._resolved(e.t, e.ring_s, True)
+
+    def _on_machine(self, e: AnsweredMachine) -> None:
+        self._resolved(e.t, e.ring_s + e.amd_s, False)
+
+    def _on_unanswered(self, e: Unanswered) -> None:
+        self._resolved(e.t, e.ring_s, False)
+
+    def _on_connected(self, e: Connected) -> None:
+        self.on_call.add(e.t)
+        self.outlook.talk_started()
+
+    def _on_call_ended(self, e: CallEnded) -> None:
+        self.on_call.remove(e.t - e.talk_s)
+        self.wrapping.add(e.t)
+        self.agents.talk.add(e.talk_s)
+        self.outlook.talk_ended(e.talk_s)
+
+    def _on_wrap_ended(self, e: WrapEnded) -> None:
+        self.wrapping.remove(e.t - e.wrap_s)
+        self.agents.wrap.add(e.wrap_s)
+        self.outlook.wrap_ended(e.wrap_s)
+
+    def _on_abandoned(self, e: Abandoned) -> None:
+        """Abandons are counted by the engine (``window_abandoned``), not here."""
+
+    # -- deciding ------------------------------------------------------------------
+    def calls_to_launch(self, state: PacingState) -> int:
+        """Progressive's count, or more while the marginal call's risk stays under θ."""
+        n_prog = max(0, state.agents_available - state.calls_in_flight)
+        self._refresh(state)
+        theta = self._threshold(state)
+        self.theta = theta
+        if theta <= 0.0 or not self._tables_ready:
+            return clamp_launch(n_prog, state, self.max_lines)
+        cap = line_cap(state, self.max_lines)
+        breaker = math.ceil(self.max_dial_level * max(state.agents_logged_in, 1))
+        cap = breaker if cap is None else min(cap, breaker)
+        room = cap - state.calls_in_flight
+        risk = self._risk_function(state)
+        n = n_prog
+        if n < room and risk(n + 1) <= theta:
+            n = _largest_below(risk, theta, n + 1, room)
+        return clamp_launch(n, state, self.max_lines)
+
+    def diagnostics(self) -> dict[str, float]:
+        """Numbers worth exporting as metrics."""
+        return {
+            "threshold": self.theta,
+            "p_human": self.calls.p_human.mean,
+            "abandon_slack": self.budget.slack,
+            "expected_humans": self.outlook.h[NH - 1],
+            "expected_free_agents": self.outlook.a[NH - 1],
+        }
+
+    def _threshold(self, state: PacingState) -> float:
+        if self.fixed_theta is not None:
+            return self.fixed_theta
+        return self.budget.threshold(
+            state.t,
+            state.window_human_answers,
+            state.window_abandoned,
+            self._pending_abandons(state),
+        )
+
+    def _pending_abandons(self, state: PacingState) -> float:
+        """E[(humans due - agents due)+] over the whole ring window, normal approximation."""
+        h, a = self.outlook.h, self.outlook.a
+        mu = state.calls_waiting + h[NH - 1] - state.agents_available - a[NH - 1]
+        if mu < -6.0:
+            return 0.0  # far more agents due than humans: nothing pending
+        sd = math.sqrt(max(h[-1] + a[-1], 0.0) + self.variance_floor)
+        z = mu / sd
+        return sd * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) + mu * 0.5 * math.erfc(
+            -z / _SQRT2
+        )
+
+    def _refresh(self, state: PacingState) -> None:
+        t = state.t
+        changed = self._reconcile(state)
+        self.calls.settle(t)
+        ready = self.calls.ready(self.min_humans, self.min_resolved)
+        if ready and (t >= self._next_tables or not self._tables_ready):
+            self._tables_ready = True
+            self._next_tables = t + self.tables_every_s
+            self.outlook.set_tables(
+                t,
+                self.calls,
+                self.agents,
+                (self.on_call, self.wrapping),
+                self.max_wait_s,
+                min_samples=5,
+            )
+            changed = True
+        if changed or t >= self._next_refresh:
+            self._next_refresh = t + self.refresh_s
+            self.in_flight.forget_older_than(t - 600.0)
+            self.outlook.rebuild(t, self.in_flight, self.on_call, self.wrapping)
+
+    def _reconcile(self, state: PacingState) -> bool:
+        t = state.t
+        changed = self.in_flight.reconcile(state.calls_in_flight, t)
+        busy, wrap = state.busy_agent_elapsed_s, state.wrap_agent_elapsed_s
+        if busy and len(busy) == state.agents_on_call:
+            self.on_call.replace(t, busy)
+            changed = True
+        else:
+            changed |= self.on_call.reconcile(state.agents_on_call, t)
+        if wrap and len(wrap) == state.agents_wrap_up:
+            self.wrapping.replace(t, wrap)
+            changed = True
+        else:
+            changed |= self.wrapping.reconcile(state.agents_wrap_up, t)
+        return changed
+
+    def _risk_function(self, state: PacingState) -> Callable[[int], float]:
+        """``risk(n)``: P(the n-th new call, if a human, adds an abandon)."""
+        ol = self.outlook
+        h, a = ol.h, ol.a
+        base = state.calls_waiting - state.agents_available
+        p = self.calls.p_human
+        rel2 = (p.stderr / max(p.mean, 1e-3)) ** 2
+        floor = self.variance_floor
+        # from the last horizon back, so a running maximum gives max over later horizons
+        rows = [
+            (
+                ol.p_by_tau[k],
+                h[k],
+                base + h[k] - a[k],
+                max(h[NH + k] + a[NH + k], 0.0) + floor,
+            )
+            for k in range(NH - 1, -1, -1)
+        ]
+        sqrt, erfc = math.sqrt, math.erfc
+
+        def risk(n: int) -> float:
+            others = n - 1
+            total = worst = 0.0
+            for i, (pg, hk, mu0, v0) in enumerate(rows):
+                extra = others * pg
+                humans = hk + extra
+                var = v0 + extra * (1.0 - pg) + rel2 * humans * humans
+                prob = 0.5 * erfc(-(mu0 + extra + 0.5) / sqrt(2.0 * var))
+                if prob > worst:
+                    worst = prob
+                if i:  # row 0 is the "all answered" horizon, not an answer time
+                    total += worst
+            return total / K
+
+        return risk
+
+
+def _largest_below(risk: Callable[[int], float], theta: float, good: int, room: int) -> int:
+    """Largest ``n`` in ``[good, room]`` with ``risk(n) <= theta``, given ``risk(good) <= theta``.
+
+    ``risk`` grows with ``n``; galloping then bisection keeps it O(log n) evaluations.
+    """
+    step = 1
+    bad = None
+    while bad is None:
+        probe = min(good + step, room)
+        if probe <= good:
+            return good
+        if risk(probe) <= theta:
+            good = probe
+            step *= 2
+        else:
+            bad = probe
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if risk(mid) <= theta:
+            good = mid
+        else:
+            bad = mid
+    return good
