@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp import web
 
 from dialer import __version__, db, metrics
-from dialer.api import campaigns, clients, health, rules, webhooks
+from dialer.api import agents, calls, campaigns, clients, health, rules, webhooks
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
@@ -30,6 +30,8 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     leads_api.routes,
     dnc_api.routes,
     webhooks.routes,
+    agents.routes,
+    calls.routes,
 )
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]

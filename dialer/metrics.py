@@ -71,3 +71,69 @@ WEBHOOK_OLDEST_PENDING = Gauge(
     "dialer_webhook_oldest_pending_seconds",
     "Age of the oldest event not yet delivered (0 when nothing is pending)",
 )
+
+# --- engine (campaign runners, agents, calls) --------------------------------------------
+# Label sets by campaign are removed when the campaign's runner stops (see
+# dialer.engine.stats.forget_campaign).
+_CALL_SECONDS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+DIALS = Counter("dialer_dials_total", "Calls originated", ["campaign", "mode"])
+CALL_OUTCOMES = Counter(
+    "dialer_call_outcomes_total", "Calls ended, by outcome", ["campaign", "outcome"]
+)
+CALLS_IN_FLIGHT = Gauge(
+    "dialer_calls_in_flight", "Calls on the gateway (ringing, waiting, talking)", ["campaign"]
+)
+HUMAN_ANSWERS = Counter("dialer_human_answers_total", "Calls answered by a person", ["campaign"])
+CONNECTS = Counter("dialer_connects_total", "Answered calls bridged to an agent", ["campaign"])
+ABANDONS = Counter(
+    "dialer_abandons_total", "Live answers given the safe-harbor message (no agent)", ["campaign"]
+)
+ABANDON_RATE = Gauge(
+    "dialer_abandon_rate",
+    "Abandoned / live answers over the legal window (24h Ofcom, 30d FCC)",
+    ["campaign", "window"],
+)
+AGENTS = Gauge("dialer_agents", "Agents of the campaign by state", ["campaign", "state"])
+AGENT_OCCUPANCY = Gauge(
+    "dialer_agent_occupancy",
+    "Share of logged-in agent time spent talking (runner lifetime)",
+    ["campaign"],
+)
+WAIT_TO_CONNECT = Histogram(
+    "dialer_wait_to_connect_seconds",
+    "Live answer to agent bridge (call-world seconds)",
+    ["campaign"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 1.5, 2, 3),
+)
+TALK_SECONDS = Histogram(
+    "dialer_talk_seconds", "Talk time of connected calls", ["campaign"], buckets=_CALL_SECONDS
+)
+WRAP_SECONDS = Histogram(
+    "dialer_wrap_seconds", "Agent wrap-up time after a call", ["campaign"], buckets=_CALL_SECONDS
+)
+DIAL_LEVEL = Gauge(
+    "dialer_dial_level", "Calls in flight per available agent (last pacing decision)", ["campaign"]
+)
+PACER_TARGET = Gauge(
+    "dialer_pacer_target_calls", "Calls the pacer asked to launch (last decision)", ["campaign"]
+)
+PACER_LAUNCHED = Counter(
+    "dialer_pacer_launched_calls_total", "Calls launched on the pacer's word", ["campaign"]
+)
+HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
+COMPLIANCE_DECISIONS = Counter(
+    "dialer_compliance_decisions_total",
+    "Calling-rule decisions before a dial (blocked: one per rule that blocked)",
+    ["result", "rule"],
+)
+RUNNER_LEASES = Gauge("dialer_runner_leases", "Campaign runner leases held by this process")
+EVENT_TO_DIAL = Histogram(
+    "dialer_event_to_dial_seconds",
+    "From an event (agent free, call ended) to the originate it caused (wall seconds)",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
+)
+CAMPAIGN_INFO = Gauge(
+    "dialer_campaign_info",
+    "Campaigns run by this process (always 1)",
+    ["campaign", "name", "client"],
+)

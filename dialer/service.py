@@ -16,6 +16,7 @@ from dialer import db
 from dialer.app import CleanupContext, create_app
 from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
+from dialer.engine.service import engine_context
 from dialer.errors import UsageError
 from dialer.leads.service import import_context
 from dialer.migrate import migrate, pending
@@ -43,7 +44,7 @@ async def prepare_database(settings: Settings, *, quiet: bool = False) -> str:
 
 def background_contexts(settings: Settings) -> list[CleanupContext]:
     """The long-running parts of ``serve``, started after the pool, stopped before it."""
-    return [scheduler_context, webhooks_context, import_context]
+    return [scheduler_context, webhooks_context, engine_context, import_context]
 
 
 def build_app(

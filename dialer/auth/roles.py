@@ -37,6 +37,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.LEADS_WRITE,
             Permission.DNC_WRITE,
             Permission.AGENTS_WRITE,
+            Permission.AGENT_SELF,  # drive the agents of their client (supervisor actions)
         }
     ),
     "agent": frozenset({Permission.AGENT_SELF, Permission.RULES_READ}),

@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.campaigns",
     "dialer.cli.rules",
     "dialer.cli.simulate",
+    "dialer.cli.demo",
     "dialer.cli.imports",
     "dialer.cli.dnc",
 )

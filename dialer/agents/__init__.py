@@ -1,0 +1,1 @@
+"""Agents: their state machine, storage, the cross-process agent bus, simulated agents."""

@@ -1,0 +1,101 @@
+-- name: get_agent
+SELECT a.*,
+       coalesce(array_agg(ac.campaign_id ORDER BY ac.campaign_id)
+                FILTER (WHERE ac.campaign_id IS NOT NULL), '{}') AS campaigns
+FROM agents a
+LEFT JOIN agent_campaigns ac ON ac.agent_id = a.id
+WHERE a.id = $1 AND a.deleted_at IS NULL AND ($2::bigint IS NULL OR a.client_id = $2)
+GROUP BY a.id;
+
+-- name: get_agent_for_update
+SELECT * FROM agents
+WHERE id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR client_id = $2)
+FOR UPDATE;
+
+-- name: list_agents
+SELECT a.*,
+       coalesce(array_agg(ac.campaign_id ORDER BY ac.campaign_id)
+                FILTER (WHERE ac.campaign_id IS NOT NULL), '{}') AS campaigns
+FROM agents a
+LEFT JOIN agent_campaigns ac ON ac.agent_id = a.id
+WHERE a.deleted_at IS NULL
+  AND ($1::bigint IS NULL OR a.client_id = $1)
+  AND ($2::text IS NULL OR a.state = $2)
+  AND ($3::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM agent_campaigns x WHERE x.agent_id = a.id AND x.campaign_id = $3))
+  AND a.id > $4
+GROUP BY a.id
+ORDER BY a.id
+LIMIT $5;
+
+-- name: insert_agent
+INSERT INTO agents (client_id, name, endpoint, simulated, created_at, state_changed_at)
+VALUES ($1, $2, $3, $4, $5, $5)
+RETURNING id;
+
+-- name: update_agent
+UPDATE agents SET name = coalesce($2, name), endpoint = CASE WHEN $3 THEN $4 ELSE endpoint END
+WHERE id = $1;
+
+-- name: client_campaigns
+SELECT id FROM campaigns WHERE id = ANY($1::bigint[]) AND client_id = $2 AND deleted_at IS NULL;
+
+-- name: clear_campaigns
+DELETE FROM agent_campaigns WHERE agent_id = $1;
+
+-- name: add_campaigns
+INSERT INTO agent_campaigns (agent_id, campaign_id)
+SELECT $1, unnest($2::bigint[])
+ON CONFLICT DO NOTHING;
+
+-- name: announce_change
+SELECT pg_notify('dialer_agents', json_build_object(
+    'event', $2::text, 'agent', id, 'client', client_id, 'state', state,
+    'lead', $3::bigint, 'deleted', deleted_at IS NOT NULL)::text)
+FROM agents WHERE id = $1;
+
+-- name: set_state
+UPDATE agents
+SET state = $2, state_reason = $3, pending_action = $4, pending_reason = $5,
+    state_changed_at = $6, attempt_id = $7, campaign_id = $8, preview_lead_id = $9,
+    logged_in_at = CASE WHEN $2 = 'offline' THEN NULL ELSE coalesce(logged_in_at, $6) END
+WHERE id = $1
+RETURNING *;
+
+-- name: soft_delete
+UPDATE agents SET deleted_at = $2, state = 'offline', state_changed_at = $2,
+    attempt_id = NULL, campaign_id = NULL, preview_lead_id = NULL, pending_action = NULL
+WHERE id = $1;
+
+-- name: reserve_agent
+UPDATE agents
+SET state = 'on_call', state_reason = $3, state_changed_at = $2, attempt_id = $4,
+    campaign_id = $5, preview_lead_id = $6
+WHERE id = $1 AND state = 'available' AND deleted_at IS NULL
+RETURNING id;
+
+-- name: campaign_agents
+SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
+       a.preview_lead_id, a.simulated
+FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
+WHERE ac.campaign_id = $1 AND a.deleted_at IS NULL;
+
+-- name: agent_in_campaign
+SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
+       a.preview_lead_id, a.simulated
+FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
+WHERE a.id = $1 AND ac.campaign_id = $2 AND a.deleted_at IS NULL;
+
+-- name: screen_call
+-- What an agent's screen shows when a call is connected: the lead and its campaign.
+SELECT a.id AS call_id, a.campaign_id, a.started_at, l.id, l.phone_e164, l.fields, l.region,
+       l.subdivision, l.time_zones, l.status, l.attempts_count, l.last_outcome,
+       l.last_disposition, c.name AS campaign_name
+FROM attempts a JOIN leads l ON l.id = a.lead_id JOIN campaigns c ON c.id = a.campaign_id
+WHERE a.id = $1;
+
+-- name: screen_lead
+SELECT l.id, l.campaign_id, l.phone_e164, l.fields, l.region, l.subdivision, l.time_zones,
+       l.status, l.attempts_count, l.last_outcome, l.last_disposition, c.name AS campaign_name
+FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+WHERE l.id = $1;

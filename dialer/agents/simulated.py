@@ -1,0 +1,188 @@
+"""Simulated agents: log in, take calls, wrap up and disposition, like people at desktops.
+
+They drive the same domain functions as the HTTP API an agent desktop uses (``act`` for
+login/logout, ``record_disposition`` after a call, the preview ``dial`` announcement) and
+learn of their calls from the agent bus, so the engine cannot tell them from people. Used
+by ``dialer demo``, the benchmarks, and ``dialer serve`` with ``DIALER_SIM_AGENTS=N``
+(N agents per running campaign, ``sim-<campaign>-<n>``). Time runs on the engine's
+``Timer``, so they follow ``DIALER_SIM_SPEED``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from dialer.agents import store
+from dialer.agents.bus import AgentBus
+from dialer.auth.roles import Principal
+from dialer.clock import Clock
+from dialer.errors import DialerError, ValidationError
+from dialer.telephony.timer import Timer, TimerHandle
+
+log = logging.getLogger(__name__)
+
+_FIND = """
+SELECT id FROM agents WHERE client_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL
+"""
+_ASSIGN = """
+INSERT INTO agent_campaigns (agent_id, campaign_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SimAgentParams:
+    """How simulated agents behave (seconds are call-world seconds)."""
+
+    wrap_s: float = 10.0
+    preview_s: float = 5.0
+    dispositions: tuple[tuple[str, float], ...] = (
+        ("sale", 0.15),
+        ("not_interested", 0.45),
+        ("callback", 0.12),
+        ("wrong_number", 0.10),
+        ("machine", 0.05),
+        ("no_answer", 0.05),
+        ("do_not_call", 0.03),
+        ("other", 0.05),
+    )
+
+    def draw(self, rng: random.Random) -> str:
+        names = [n for n, _ in self.dispositions]
+        weights = [w for _, w in self.dispositions]
+        return rng.choices(names, weights)[0]
+
+
+class SimulatedAgents:
+    """``count`` simulated agents working one campaign."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        bus: AgentBus,
+        timer: Timer,
+        clock: Clock,
+        *,
+        campaign_id: int,
+        client_id: int,
+        count: int,
+        seed: int | None = None,
+        params: SimAgentParams | None = None,
+        record: Callable[..., Any] | None = None,
+    ) -> None:
+        from dialer.engine.dispositions import record_disposition
+
+        self.pool, self.bus, self.timer, self.clock = pool, bus, timer, clock
+        self.campaign_id = campaign_id
+        self.client_id = client_id
+        self.count = count
+        self.params = params or SimAgentParams()
+        self.rng = random.Random(seed)
+        self.record = record or record_disposition
+        self.ids: list[int] = []
+        self._timers: dict[int, TimerHandle] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._unsubscribe: Callable[[], None] | None = None
+        self.dispositions = 0
+
+    async def start(self) -> None:
+        """Create (or reuse) the agents, log them in, and start handling their calls."""
+        self._unsubscribe = self.bus.subscribe(self._on_bus)
+        async with self.pool.acquire() as conn:
+            for n in range(1, self.count + 1):
+                self.ids.append(await self._ensure(conn, f"sim-{self.campaign_id}-{n:03d}"))
+            now = self.clock.now()
+            for agent_id in self.ids:
+                row, _ = await store.act(conn, agent_id, "login", scope=None, now=now)
+                if row["state"] == "wrap_up" and row["attempt_id"] is not None:
+                    self._later(agent_id, 0.0, self._disposition, row["attempt_id"])
+
+    async def _ensure(self, conn: asyncpg.Connection, name: str) -> int:
+        agent_id = await conn.fetchval(_FIND, self.client_id, name)
+        if agent_id is None:
+            row = await store.create(
+                conn,
+                {"name": name, "campaigns": [self.campaign_id], "client_id": self.client_id},
+                Principal(None, "simulator", "admin"),
+                now=self.clock.now(),
+                simulated=True,
+            )
+            return int(row["id"])
+        await conn.execute(_ASSIGN, agent_id, self.campaign_id)
+        return int(agent_id)
+
+    async def stop(self) -> None:
+        """Disposition calls still in wrap-up, then log every agent out."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        for handle in self._timers.values():
+            handle.cancel()
+        self._timers.clear()
+        async with self.pool.acquire() as conn:
+            for agent_id in self.ids:
+                row = await conn.fetchrow(
+                    "SELECT state, attempt_id FROM agents WHERE id = $1", agent_id
+                )
+                if row is not None and row["state"] == "wrap_up" and row["attempt_id"]:
+                    await self._disposition(agent_id, row["attempt_id"])
+                with contextlib.suppress(DialerError):
+                    await store.act(conn, agent_id, "logout", scope=None, now=self.clock.now())
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+
+    # -- reacting to the bus --------------------------------------------------------------
+    def _on_bus(self, message: dict[str, Any]) -> None:
+        agent_id = message.get("agent")
+        if agent_id not in self.ids or message.get("event") != "state":
+            return
+        state, attempt = message.get("state"), message.get("attempt")
+        if state == "wrap_up" and attempt is not None:
+            wrap = self.params.wrap_s * self.rng.uniform(0.5, 1.5)
+            self._later(agent_id, wrap, self._disposition, attempt)
+        elif state == "on_call" and message.get("reason") == "preview" and attempt is None:
+            self._later(agent_id, self.params.preview_s, self._dial, message.get("lead"))
+
+    def _later(self, agent_id: int, delay: float, action: Callable[..., Any], *args: Any) -> None:
+        def fire() -> None:
+            self._timers.pop(agent_id, None)
+            task = asyncio.create_task(action(agent_id, *args))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        old = self._timers.pop(agent_id, None)
+        if old is not None:
+            old.cancel()
+        self._timers[agent_id] = self.timer.call_later(delay, fire)
+
+    async def _disposition(self, agent_id: int, attempt_id: int) -> None:
+        name = self.params.draw(self.rng)
+        body: dict[str, Any] = {"disposition": name}
+        if name == "callback":
+            tomorrow = (self.clock.now() + timedelta(days=1)).date()
+            body["callback_at"] = f"{tomorrow.isoformat()}T10:00"
+            body["callback_owner"] = self.rng.choice(("agent", "anyone"))
+        elif name == "do_not_call":
+            body["dnc"] = True
+        who = Principal(None, f"sim-agent:{agent_id}", "agent", self.client_id, agent_id)
+        for attempt_body in (body, {"disposition": name}):
+            try:
+                async with self.pool.acquire() as conn:
+                    await self.record(conn, attempt_id, attempt_body, who=who, now=self.clock.now())
+                self.dispositions += 1
+                return
+            except ValidationError as exc:  # e.g. a callback for a lead with no known zone
+                log.debug("simulated disposition refused: %s", exc)
+            except DialerError as exc:  # already dispositioned, or the call vanished
+                log.debug("simulated disposition skipped: %s", exc)
+                return
+
+    async def _dial(self, agent_id: int, lead_id: int | None) -> None:
+        await store.announce(self.pool, agent_id, "dial", lead_id)

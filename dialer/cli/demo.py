@@ -1,0 +1,187 @@
+"""``dialer demo``: the whole product on the embedded defaults, in one command.
+
+Creates a predictive demo campaign with leads from nine countries, simulated agents and the
+simulated gateway (sped up), serves the API and ``/metrics`` exactly as ``dialer serve``
+does, shows live progress on stderr, and prints a summary on stdout when it ends (Ctrl-C
+or ``--duration``). With ``--json`` the summary is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from dialer import db
+from dialer.api.context import SERVICES
+from dialer.auth.tokens import create_token
+from dialer.campaigns import store as campaigns
+from dialer.cli.common import print_json, settings_from
+from dialer.config import Settings
+from dialer.engine.demo import create_demo_campaign, summary
+from dialer.engine.runner import CampaignRunner
+from dialer.engine.service import ENGINE
+from dialer.errors import UsageError
+from dialer.logs import configure_logging
+from dialer.service import build_app, prepare_database, run_app, stop_on_signals
+
+_LEFT_RUNNING = "SELECT id FROM campaigns WHERE state = 'running' AND name LIKE 'demo %'"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="run a demo campaign with simulated agents and telephony",
+        description="Run a demo campaign (simulated agents and gateway) on the embedded "
+        "defaults, serving the API and /metrics, until Ctrl-C or --duration.",
+    )
+    p.add_argument("--agents", type=int, default=10, help="simulated agents (default 10)")
+    p.add_argument("--leads", type=int, default=2000, help="generated leads (default 2000)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--speed", type=float, default=10.0, help="simulated time speed-up (10)")
+    p.add_argument(
+        "--mode",
+        default="predictive",
+        choices=("preview", "progressive", "power", "predictive", "agentless"),
+        help="dial mode of the demo campaign (default predictive)",
+    )
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=cmd_demo)
+
+
+def _check(args: argparse.Namespace) -> None:
+    if not 1 <= args.agents <= 2000:
+        raise UsageError("--agents must be between 1 and 2000")
+    if not 1 <= args.leads <= 1_000_000:
+        raise UsageError("--leads must be between 1 and 1000000")
+    if args.duration is not None and args.duration <= 0:
+        raise UsageError("--duration must be a positive number of seconds")
+    if not 0.1 <= args.speed <= 1000:
+        raise UsageError("--speed must be between 0.1 and 1000")
+
+
+def _free_port(host: str, wanted: int) -> int:
+    """``wanted`` if it can be bound, else any free port (the demo must start anyway)."""
+    for port in (wanted, 0):
+        with socket.socket() as s, contextlib.suppress(OSError):
+            s.bind((host, port))
+            return int(s.getsockname()[1])
+    raise UsageError(f"no free port on {host}")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _check(args)
+    settings = settings_from(args)
+    settings = settings.with_overrides(
+        gateway="sim",
+        sim_agents=args.agents,
+        sim_speed=args.speed,
+        port=_free_port(settings.host, settings.port),
+        shutdown_timeout_s=min(settings.shutdown_timeout_s, 3.0),
+    )
+    level = settings.log_level if "DIALER_LOG_LEVEL" in os.environ else "WARNING"
+    configure_logging(level, "text")
+    result = asyncio.run(_demo(settings, args))
+    if args.json:
+        print_json(result)
+    else:
+        _print_summary(result)
+    return 0
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+async def _demo(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    url = await prepare_database(settings, quiet=True)
+    now = datetime.now(UTC)
+    conn = await db.connect(url)
+    try:
+        for row in await conn.fetch(_LEFT_RUNNING):  # an interrupted earlier demo
+            await campaigns.transition(conn, row["id"], "stop", scope=None, now=now)
+        campaign = await create_demo_campaign(conn, leads=args.leads, now=now, mode=args.mode)
+        token, _ = await create_token(conn, name=f"demo-{now:%Y%m%d%H%M%S}", role="admin", now=now)
+    finally:
+        await conn.close()
+    base = f"http://{settings.host}:{settings.port}"
+    _say(
+        f"dialer demo: campaign {campaign['id']} ({args.mode}), {args.leads} leads in 9 "
+        f"countries, {args.agents} simulated agents, simulated time x{args.speed:g}\n"
+        f"  API      {base}/api/v1/   (token, admin: {token})\n"
+        f"  try      curl -H 'Authorization: Bearer {token}' "
+        f"{base}/api/v1/agents?campaign={campaign['id']}\n"
+        f"  metrics  {base}/metrics\n"
+        + ("  stop     Ctrl-C" if args.duration is None else f"  runs     {args.duration:g} s")
+    )
+    app = build_app(settings, url)
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    serving = asyncio.create_task(run_app(app, settings, stop))
+    started = time.monotonic()
+    runner = await _watch(app, campaign["id"], stop, args.duration, started)
+    duration = time.monotonic() - started
+    stop.set()
+    await serving
+    conn = await db.connect(url)
+    try:
+        result = await summary(
+            conn,
+            campaign["id"],
+            duration_s=duration,
+            occupancy=runner.view.occupancy() if runner else 0.0,
+            blocked_by_rules=runner.dialing.blocked if runner else 0,
+        )
+        await campaigns.transition(conn, campaign["id"], "stop", scope=None, now=datetime.now(UTC))
+    finally:
+        await conn.close()
+    return result
+
+
+async def _watch(
+    app: Any, campaign_id: int, stop: asyncio.Event, duration: float | None, started: float
+) -> CampaignRunner | None:
+    """Print progress every second until ``stop`` or the duration; returns the runner."""
+    runner: CampaignRunner | None = None
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+        elapsed = time.monotonic() - started
+        engine = app[SERVICES].get(ENGINE)
+        if engine is not None:
+            runner = engine.runners.get(campaign_id, runner)
+        if runner is not None:
+            _say(_progress(runner, elapsed))
+        if duration is not None and elapsed >= duration:
+            break
+    return runner
+
+
+def _progress(runner: CampaignRunner, elapsed: float) -> str:
+    counts = runner.view.counts()
+    flow = runner.flow
+    return (
+        f"[{elapsed:5.0f}s] dials {runner.dialing.dials:5d}  calls {len(flow.calls):4d} "
+        f"(ringing {flow.in_flight()}, waiting {flow.humans_waiting()})  "
+        f"agents {counts['available']} free / {counts['on_call']} talking / "
+        f"{counts['wrap_up']} wrap-up  abandon {runner.budget.rate('24h'):.1%}  "
+        f"deferred by rules {runner.dialing.blocked}  mode {runner.mode}"
+    )
+
+
+def _print_summary(result: dict[str, Any]) -> None:
+    outcomes = ", ".join(f"{k} {v}" for k, v in result["outcomes"].items()) or "none"
+    print(
+        f"demo campaign {result['campaign_id']}: {result['attempts']} attempts in "
+        f"{result['duration_s']:.0f} s ({outcomes})\n"
+        f"connected {result['connected']}, abandoned {result['abandoned']} "
+        f"(abandon rate {result['abandon_rate']:.1%}), agent occupancy "
+        f"{result['agent_occupancy']:.0%}, deferred by calling rules "
+        f"{result['blocked_by_rules']}"
+    )

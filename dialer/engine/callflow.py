@@ -1,0 +1,380 @@
+"""Calls in progress: gateway events through the call state machine to their effects.
+
+``CallFlow`` owns a runner's live calls. Each gateway event becomes a call-state-machine
+event (``engine.calls``); the step's effects are carried out here: a live answer is given
+to the agent free the longest (a compare-and-set on the agent row, then a bridge) or waits
+for one with its abandon deadline armed; when the deadline passes it hears the
+safe-harbor message and is recorded ``abandoned``. Every step also becomes a pacing event
+and a metric, and a call that ends is written (with retries) by the runner's recorder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter, deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from dialer import metrics
+from dialer.clock import Clock
+from dialer.engine import calls as fsm
+from dialer.engine.agentview import AgentView
+from dialer.engine.budget import AbandonBudget
+from dialer.engine.livecall import LiveCall, event_name
+from dialer.engine.model import CampaignConfig
+from dialer.engine.pacers import PaceControl
+from dialer.engine.records import CallRecord
+from dialer.engine.retry import LeadPlan, after_call
+from dialer.engine.seats import Seats
+from dialer.pacing.base import (
+    Abandoned,
+    AnsweredHuman,
+    AnsweredMachine,
+    CallEnded,
+    Connected,
+    Unanswered,
+)
+from dialer.telephony.base import (
+    AgentLeg,
+    CallEvent,
+    CallGone,
+    Gateway,
+    GatewayError,
+)
+from dialer.telephony.timer import Timer
+
+log = logging.getLogger(__name__)
+
+WATCHDOG_GRACE_S = 60.0  # a ringing call the gateway forgot is closed after ring + this
+PLAY_WATCHDOG_S = 120.0
+
+
+_UNANSWERED_OUTCOME = {"busy": "busy", "no_answer": "no_answer", "failed": "failed"}
+
+
+class CallFlow:
+    """The live calls of one runner and what happens to them."""
+
+    def __init__(
+        self,
+        *,
+        gateway: Gateway,
+        timer: Timer,
+        clock: Clock,
+        agents_view: AgentView,
+        budget: AbandonBudget,
+        pacing: PaceControl,
+        campaign: Callable[[], CampaignConfig],
+        spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]],
+        record: Callable[[LiveCall, CallRecord, bool], None],
+        kick: Callable[[], None],
+        seats: Seats,
+    ) -> None:
+        self.gateway = gateway
+        self.timer = timer
+        self.clock = clock
+        self.agents = agents_view
+        self.budget = budget
+        self.pacing = pacing
+        self.campaign = campaign
+        self.spawn = spawn
+        self.record = record
+        self.kick = kick
+        self.seats = seats
+        self.calls: dict[str, LiveCall] = {}
+        self.waiting: deque[LiveCall] = deque()
+        self.by_state: Counter[str] = Counter()  # live calls by state
+        self.illegal = 0
+
+    # -- counts ---------------------------------------------------------------------------
+    def in_flight(self) -> int:
+        """Dialed and unresolved: what the pacer calls ``calls_in_flight``."""
+        return self.by_state["dialing"] + self.by_state["ringing"]
+
+    def humans_waiting(self) -> int:
+        return self.by_state["waiting"] + self.by_state["connecting"]
+
+    # -- entry points ---------------------------------------------------------------------
+    def add(self, call: LiveCall) -> None:
+        self.calls[call.call_id] = call
+        self.by_state[call.state] += 1
+        ring = self.campaign().ring_timeout_s
+        call.watchdog = self.timer.call_later(
+            ring + WATCHDOG_GRACE_S, lambda: self.advance(call, "timeout", cause="gateway silent")
+        )
+
+    def on_event(self, event: CallEvent) -> None:
+        """The gateway's callback for every call of this runner."""
+        call = self.calls.get(event.call_id)
+        if call is None:
+            return  # a late event for a call already closed
+        name, cause = event_name(event)
+        self.advance(call, name, t=event.t, cause=cause)
+
+    def advance(
+        self, call: LiveCall, event: str, *, t: float | None = None, cause: str | None = None
+    ) -> None:
+        """Apply one state-machine event to ``call`` and carry out its effects."""
+        try:
+            step = fsm.transition(call.state, event)
+        except fsm.IllegalCallEvent as exc:
+            self.illegal += 1
+            log.warning("ignored call event: %s", exc, extra={"call_id": call.call_id})
+            return
+        if step.source == "ended":
+            return
+        now_t = self.timer.now() if t is None else t
+        self.by_state[call.state] -= 1
+        self.by_state[step.target] += 1
+        call.state = step.target
+        if cause and (step.ended or call.cause is None):
+            call.cause = cause
+        self._observe(call, step, now_t)
+        for effect in step.effects:
+            self._effect(call, effect, now_t)
+        if step.ended:
+            assert step.outcome is not None
+            self._finish(call, step.outcome, now_t)
+
+    # -- pacing events, metrics, budget ---------------------------------------------------
+    def _observe(self, call: LiveCall, step: fsm.CallStep, t: float) -> None:
+        cid = str(self.campaign().id)
+        event, source = step.event, step.source
+        observe = self.pacing.observe
+        if source in ("dialing", "ringing") and event in ("human", "machine", "fax"):
+            call.answer, call.answered_t, call.answered_at = event, t, self.clock.now()
+            if call.watchdog is not None:
+                call.watchdog.cancel()
+            if event == "human":
+                observe(AnsweredHuman(t, call.since_dial(t)))
+                self.budget.human_answered()
+                metrics.HUMAN_ANSWERS.labels(cid).inc()
+            else:
+                observe(AnsweredMachine(t, call.since_dial(t), 0.0))
+        elif source in ("dialing", "ringing") and step.ended:
+            outcome = _UNANSWERED_OUTCOME.get(
+                step.outcome or "", "no_answer" if event == "hangup" else "failed"
+            )
+            observe(Unanswered(t, outcome, call.since_dial(t)))  # type: ignore[arg-type]
+        elif event == "deadline" and step.target == "abandoning":
+            call.dropped_t = t
+            observe(Abandoned(t, call.waited(t)))
+            self.budget.abandoned()
+            metrics.ABANDONS.labels(cid).inc()
+        elif event == "hangup" and source in ("waiting", "connecting"):
+            observe(Abandoned(t, call.waited(t)))  # the callee gave up waiting
+        elif event == "bridged":
+            self._cancel_deadline(call)
+            call.connected_t = t
+            observe(Connected(t, call.waited(t)))
+            metrics.CONNECTS.labels(cid).inc()
+            metrics.WAIT_TO_CONNECT.labels(cid).observe(call.waited(t))
+        elif event == "hangup" and source == "connected":
+            talk = t - (call.connected_t or t)
+            observe(CallEnded(t, talk))
+            metrics.TALK_SECONDS.labels(cid).observe(talk)
+
+    # -- effects --------------------------------------------------------------------------
+    def _effect(self, call: LiveCall, effect: str, t: float) -> None:
+        if effect == fsm.ROUTE:
+            self._route(call, t)
+        elif effect == fsm.DROP:
+            self.spawn(self._hangup(call))
+        elif effect == fsm.SAFE_HARBOR:
+            self._cancel_deadline(call)
+            self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
+        elif effect == fsm.MESSAGE:
+            self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
+        elif effect == fsm.BRIDGE:
+            call.pending = self.spawn(self._connect(call))
+        elif effect == fsm.REQUEUE:
+            self._requeue(call, t)
+        elif effect == fsm.RELEASE_AGENT and call.agent_taken:
+            call.agent_taken = False
+            self.spawn(self._release_agent(call))
+        elif effect == fsm.WRAP and call.agent_id is not None:
+            # The recorder puts the agent into wrap-up in the transaction that closes the
+            # attempt; the pacer must not see them talking until then.
+            self.agents.mark(
+                call.agent_id, "wrap_up", t, attempt=call.attempt_id, campaign=self.campaign().id
+            )
+
+    def _route(self, call: LiveCall, t: float) -> None:
+        campaign = self.campaign()
+        if campaign.dial_mode == "agentless":
+            self.advance(call, "play", t=t)
+            return
+        if call.reserved_agent is not None:
+            call.agent_id = call.reserved_agent
+            call.agent_taken = True
+            self.advance(call, "agent", t=t)
+            return
+        call.deadline_t = t + campaign.abandon_timeout_s
+        call.deadline = self.timer.call_later(
+            campaign.abandon_timeout_s, lambda: self.advance(call, "deadline")
+        )
+        self.waiting.append(call)
+        self.match()
+
+    def match(self) -> None:
+        """Give waiting humans (oldest first) to free agents (longest free first)."""
+        while self.waiting:
+            call = self.waiting[0]
+            if call.state != "waiting":
+                self.waiting.popleft()
+                continue
+            slot = self.agents.pick()
+            if slot is None:
+                return
+            self.waiting.popleft()
+            slot.reserving = True
+            call.agent_id = slot.id
+            self.advance(call, "agent")
+
+    def _requeue(self, call: LiveCall, t: float) -> None:
+        call.agent_id = None
+        if call.deadline_t is not None and t >= call.deadline_t:
+            self.advance(call, "deadline", t=t)
+            return
+        self.waiting.appendleft(call)
+        self.match()
+
+    async def _connect(self, call: LiveCall) -> None:
+        agent_id = call.agent_id
+        assert agent_id is not None
+        t = self.timer.now()
+        ring = (call.answered_t or t) - call.dialed_t
+        try:
+            ok = await self.seats.connect(
+                agent_id=agent_id,
+                attempt_id=call.attempt_id,
+                answered_at=call.answered_at or self.clock.now(),
+                ring_s=ring,
+                wait_s=call.waited(t),
+                reserved=call.reserved_agent is not None,
+            )
+        except Exception:
+            log.exception("connect failed", extra={"call_id": call.call_id})
+            ok = False
+        if ok:
+            call.agent_taken = True
+        if call.state != "connecting":  # the callee hung up meanwhile
+            if ok and call.reserved_agent is None:
+                call.agent_taken = False
+                await self._release_agent(call)
+            return
+        if not ok:  # another campaign (or a pause) took the agent first: ask the table
+            self.spawn(self.refresh_agent(agent_id))
+            self.advance(call, "agent_lost")
+            return
+        self.agents.mark(
+            agent_id,
+            "on_call",
+            self.timer.now(),
+            attempt=call.attempt_id,
+            campaign=self.campaign().id,
+        )
+        slot = self.agents.agents.get(agent_id)
+        try:
+            await self.gateway.bridge(
+                call.call_id, AgentLeg(agent_id, slot.endpoint if slot else None)
+            )
+        except CallGone:
+            return  # its Hangup event ends the call
+        except GatewayError as exc:
+            log.warning("bridge failed: %s", exc, extra={"call_id": call.call_id})
+            self.advance(call, "timeout", cause=f"bridge failed: {exc}")
+            return
+        self.advance(call, "bridged")
+
+    async def refresh_agent(self, agent_id: int) -> None:
+        """Re-read one agent after a failed compare-and-set (kept unpickable meanwhile)."""
+        row = await self.seats.lookup(agent_id)
+        slot = self.agents.agents.get(agent_id)
+        if slot is None:
+            return
+        slot.reserving = False
+        if row is None:
+            self.agents.remove(agent_id, self.timer.now())
+        else:
+            self.agents.load_one(row, self.timer.now())
+        self.match()
+
+    async def _release_agent(self, call: LiveCall) -> None:
+        if call.agent_id is not None:
+            await self.seats.release(call.agent_id, call.attempt_id)
+
+    async def _play(self, call: LiveCall, message: str, state: str) -> None:
+        try:
+            finished = await asyncio.wait_for(
+                self.gateway.play(call.call_id, message), PLAY_WATCHDOG_S / self.timer.speed
+            )
+        except (GatewayError, TimeoutError) as exc:
+            log.info("message not played: %s", exc, extra={"call_id": call.call_id})
+            finished = True
+        if finished and call.state == state:
+            self.advance(call, "played")
+
+    async def _hangup(self, call: LiveCall) -> None:
+        try:
+            await self.gateway.hangup(call.call_id)
+        except GatewayError as exc:
+            log.warning("hangup failed: %s", exc, extra={"call_id": call.call_id})
+
+    def _cancel_deadline(self, call: LiveCall) -> None:
+        if call.deadline is not None:
+            call.deadline.cancel()
+            call.deadline = None
+
+    # -- the end --------------------------------------------------------------------------
+    def _plan(self, call: LiveCall, outcome: str) -> LeadPlan:
+        """The lead's next step after a call no agent talked on."""
+        campaign = self.campaign()
+        return after_call(
+            outcome,
+            lead_status=call.lead_status,
+            callback_agent_id=call.lead.callback_agent_id,
+            attempts_count=call.attempts_count,
+            max_attempts=campaign.max_attempts,
+            policy=campaign.retry_policy,
+            now=self.clock.now(),
+        )
+
+    @staticmethod
+    def _wait(call: LiveCall, t: float) -> float | None:
+        """Live answer to agent, to the abandon, or to the callee's hangup."""
+        if call.answered_t is None or call.answer != "human":
+            return None
+        end = next(x for x in (call.connected_t, call.dropped_t, t) if x is not None)
+        return max(0.0, end - call.answered_t)
+
+    def _finish(self, call: LiveCall, outcome: str, t: float) -> None:
+        if self.calls.pop(call.call_id, None) is not None:
+            self.by_state["ended"] -= 1
+        self._cancel_deadline(call)
+        if call.watchdog is not None:
+            call.watchdog.cancel()
+        campaign = self.campaign()
+        metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
+        talk = t - call.connected_t if call.connected_t is not None else None
+        connected = call.connected_t is not None
+        record = CallRecord(
+            attempt_id=call.attempt_id,
+            outcome=outcome,
+            ended_at=self.clock.now(),
+            answer=call.answer,
+            answered_at=call.answered_at,
+            ring_s=(call.answered_t if call.answered_t is not None else t) - call.dialed_t,
+            wait_s=self._wait(call, t),
+            talk_s=talk,
+            hangup_cause=call.cause,
+            plan=None if connected else self._plan(call, outcome),
+            wrap_agent=connected,
+        )
+        if call.reserved_agent is not None and call.connected_t is None and call.agent_id is None:
+            call.agent_id = call.reserved_agent  # a guaranteed call nobody answered
+            call.agent_taken = True
+        release = call.agent_taken and call.connected_t is None
+        self.record(call, record, release)
+        self.kick()

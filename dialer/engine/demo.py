@@ -1,0 +1,163 @@
+"""What ``dialer demo`` sets up and reports: a campaign, leads from nine countries, a summary.
+
+The leads are spread over places whose calling hours differ (US from Hawaii to New York,
+Canada, the UK, France, India, Kenya, Bangladesh, Tanzania, Australia), so at any hour the
+rules visibly allow some and defer others. They are inserted with ``insert_leads`` (place
+and time zones from ``compliance.resolve_place``), a small loader for generated numbers;
+real lists go through the lead importer.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import phonenumbers
+
+from dialer.auth.roles import SYSTEM
+from dialer.campaigns import store as campaigns
+from dialer.compliance import resolve_place
+
+COUNTRIES = ("US", "GB", "FR", "IN", "KE", "BD", "TZ", "AU", "CA")
+# NANP area codes across time zones: New York, Miami, Chicago, Denver, Los Angeles,
+# Honolulu, Anchorage; Toronto, Vancouver, Halifax.
+AREAS = {"US": ("212", "305", "312", "303", "213", "808", "907"), "CA": ("416", "604", "902")}
+FIRST_NAMES = ("Ana", "Ben", "Chen", "Dia", "Eli", "Fatima", "Gus", "Hana", "Ivan", "Jo")
+
+
+def _number(region: str, rng: random.Random) -> str | None:
+    if region in AREAS:
+        digits = f"+1{rng.choice(AREAS[region])}555{rng.randrange(10000):04d}"
+    else:
+        ex = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
+        if ex is None:
+            return None
+        national = str(ex.national_number)
+        digits = f"+{ex.country_code}{national[:-4]}{rng.randrange(10000):04d}"
+    number = phonenumbers.parse(digits)
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def generate_leads(count: int, *, seed: int = 7) -> list[tuple[str, dict[str, Any]]]:
+    """``count`` distinct numbers spread evenly over ``COUNTRIES``, with a few CRM fields."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    out: list[tuple[str, dict[str, Any]]] = []
+    tries = 0
+    while len(out) < count and tries < count * 20:
+        tries += 1
+        region = COUNTRIES[len(out) % len(COUNTRIES)]
+        phone = _number(region, rng)
+        if phone is None or phone in seen:
+            continue
+        seen.add(phone)
+        name = f"{rng.choice(FIRST_NAMES)} {chr(65 + rng.randrange(26))}."
+        out.append((phone, {"name": name, "country": region, "account": f"A{len(out):05d}"}))
+    return out
+
+
+async def insert_leads(
+    conn: asyncpg.Connection,
+    campaign_id: int,
+    leads: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    now: datetime,
+) -> int:
+    """Insert E.164 numbers with their place and time zones; duplicates are skipped."""
+    records = []
+    for phone, fields in leads:
+        place = resolve_place(phone)
+        records.append(
+            (
+                campaign_id,
+                phone,
+                place.region,
+                place.subdivision,
+                list(place.time_zones),
+                fields,
+                now,
+            )
+        )
+    before = await conn.fetchval("SELECT count(*) FROM leads WHERE campaign_id = $1", campaign_id)
+    await conn.executemany(
+        """
+        INSERT INTO leads (campaign_id, phone_e164, region, subdivision, time_zones, fields,
+                           next_attempt_at, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)
+        ON CONFLICT (campaign_id, phone_e164) DO NOTHING
+        """,
+        records,
+    )
+    after = await conn.fetchval("SELECT count(*) FROM leads WHERE campaign_id = $1", campaign_id)
+    return int(after - before)
+
+
+async def create_demo_campaign(
+    conn: asyncpg.Connection, *, leads: int, now: datetime, mode: str = "predictive"
+) -> dict[str, Any]:
+    """A running demo campaign (named after the instant) with generated leads."""
+    row = await campaigns.create(
+        conn,
+        {
+            "name": f"demo {now:%Y-%m-%d %H:%M:%S}",
+            "purpose": "telemarketing",
+            "dial_mode": mode,
+            "caller_id": "+14155550100",
+            "ring_timeout_s": 20,
+            "max_lines": 400,
+        },
+        SYSTEM,
+        now=now,
+    )
+    await insert_leads(conn, row["id"], generate_leads(leads, seed=row["id"]), now=now)
+    started, _ = await campaigns.transition(conn, row["id"], "start", scope=None, now=now)
+    return started
+
+
+_SUMMARY = """
+SELECT count(*) AS attempts,
+       count(*) FILTER (WHERE connected_at IS NOT NULL) AS connected,
+       count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned,
+       count(*) FILTER (WHERE answer = 'human') AS human_answers,
+       count(*) FILTER (WHERE ended_at IS NULL) AS open
+FROM attempts WHERE campaign_id = $1
+"""
+_OUTCOMES = """
+SELECT coalesce(outcome, 'in_progress') AS outcome, count(*) AS n
+FROM attempts WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1
+"""
+_LEADS = "SELECT status, count(*) AS n FROM leads WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1"
+
+
+async def summary(
+    conn: asyncpg.Connection,
+    campaign_id: int,
+    *,
+    duration_s: float,
+    occupancy: float,
+    blocked_by_rules: int,
+) -> dict[str, Any]:
+    """The demo's figures, from the attempt records."""
+    row = await conn.fetchrow(_SUMMARY, campaign_id)
+    outcomes = {r["outcome"]: r["n"] for r in await conn.fetch(_OUTCOMES, campaign_id)}
+    leads = {r["status"]: r["n"] for r in await conn.fetch(_LEADS, campaign_id)}
+    humans = row["human_answers"]
+    return {
+        "campaign_id": campaign_id,
+        "attempts": row["attempts"],
+        "outcomes": outcomes,
+        "connected": row["connected"],
+        "abandoned": row["abandoned"],
+        "human_answers": humans,
+        "abandon_rate": round(row["abandoned"] / humans, 4) if humans else 0.0,
+        "agent_occupancy": round(occupancy, 4),
+        "blocked_by_rules": blocked_by_rules,
+        "open_attempts": row["open"],
+        "leads": leads,
+        "duration_s": round(duration_s, 2),
+    }

@@ -1,0 +1,276 @@
+"""Placing calls: leads from the hopper, through the rules gate, recorded, then originated.
+
+``Dialing`` is the part of a runner that turns "launch N calls" into dials. Every lead is
+checked by ``gate.check`` right before its dial; a blocked lead is rescheduled at the
+rules' next allowed instant (one ``compliance.blocked`` event) and never originated. The
+attempt row is written before ``originate`` (fenced by the lease and the lead's claim), so
+no call exists without its record.
+
+Guaranteed calls (preview, callbacks owned by an agent) reserve their agent first and are
+bridged to that agent as soon as they are answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+
+from dialer import metrics
+from dialer.agents import store as agents
+from dialer.clock import Clock
+from dialer.compliance import Decision
+from dialer.engine import gate, records
+from dialer.engine.callflow import CallFlow
+from dialer.engine.hopper import Hopper
+from dialer.engine.livecall import LiveCall
+from dialer.engine.model import CampaignConfig, Lead
+from dialer.engine.pacers import PaceControl
+from dialer.engine.records import Dial
+from dialer.engine.retry import NO_DECISION_RECHECK
+from dialer.engine.seats import Seats
+from dialer.pacing.base import Dialed
+from dialer.sql import queries
+from dialer.telephony.base import Gateway, GatewayError, OriginateRequest
+from dialer.telephony.timer import Timer
+
+log = logging.getLogger(__name__)
+_Q = queries("dialer.engine")
+SKIP_DELAY = timedelta(minutes=10)  # a lead an agent skipped in preview is offered later
+
+
+class Trigger:
+    """The event a pacing step answers (an agent freed up, a call ended). The first call
+    the step places is timed from it: the engine's reaction time."""
+
+    __slots__ = ("t0", "timed")
+
+    def __init__(self, t0: float) -> None:
+        self.t0 = t0
+        self.timed = False
+
+
+class Dialing:
+    """Launches calls for one runner."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        gateway: Gateway,
+        timer: Timer,
+        clock: Clock,
+        flow: CallFlow,
+        hopper: Hopper,
+        pacing: PaceControl,
+        campaign: Callable[[], CampaignConfig],
+        spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]],
+        lease: str,
+        owner: str,
+        runner_id: str,
+        seats: Seats,
+    ) -> None:
+        self.pool = pool
+        self.seats = seats
+        self.gateway = gateway
+        self.timer = timer
+        self.clock = clock
+        self.flow = flow
+        self.hopper = hopper
+        self.pacing = pacing
+        self.campaign = campaign
+        self.spawn = spawn
+        self.lease = lease
+        self.owner = owner
+        self.runner_id = runner_id
+        self.offers: dict[int, Lead] = {}  # preview: agent → the lead they are looking at
+        self.closed = False  # the runner is stopping: place no more calls
+        self._placing = 0
+        self._settled = asyncio.Event()
+        self._settled.set()
+        self.dials = 0
+        self.blocked = 0
+        self._recent: list[float] = []
+        self.latencies: deque[float] = deque(maxlen=100_000)  # event → originate, seconds
+
+    def rate(self) -> float:
+        """Dials per wall second over the last few seconds (sizes the hopper)."""
+        cutoff = time.monotonic() - 5.0
+        self._recent = [x for x in self._recent if x >= cutoff]
+        return len(self._recent) / 5.0
+
+    # -- the rules gate -------------------------------------------------------------------
+    async def screen(self, leads: list[Lead], *, guaranteed: bool = False) -> list[Lead]:
+        """Leads the rules allow now; the others are rescheduled (and their claims freed)."""
+        decided = await gate.check(
+            self.pool, self.campaign(), leads, now=self.clock.now(), agent_guaranteed=guaranteed
+        )
+        await self._defer([(lead, d) for lead, d in decided if not d.allowed])
+        return [lead for lead, d in decided if d.allowed]
+
+    async def _defer(self, blocked: list[tuple[Lead, Decision]]) -> None:
+        if not blocked:
+            return
+        async with self.pool.acquire() as conn:
+            self.blocked += await records.defer_blocked(
+                conn,
+                self.campaign(),
+                blocked,
+                runner=self.runner_id,
+                now=self.clock.now(),
+                recheck=NO_DECISION_RECHECK,
+            )
+
+    # -- paced calls ----------------------------------------------------------------------
+    async def launch(self, n: int, mode: str, started: Trigger | None) -> int:
+        """Dial up to ``n`` leads; returns how many calls were placed."""
+        leads = await self.hopper.take(n)
+        if not leads:
+            return 0
+        decided = await gate.check(self.pool, self.campaign(), leads, now=self.clock.now())
+        blocked = [(lead, d) for lead, d in decided if not d.allowed]
+        if blocked:
+            self.spawn(self._defer(blocked))
+        dials = [Dial(lead, d, uuid.uuid4().hex, mode) for lead, d in decided if d.allowed]
+        return await self.place(dials, started)
+
+    async def place(self, dials: list[Dial], started: Trigger | None) -> int:
+        """Record the attempts (one transaction), then originate each; returns how many."""
+        campaign = self.campaign()
+        if not dials or not campaign.caller_id or self.closed:
+            return 0
+        self._placing += 1
+        self._settled.clear()
+        try:
+            return await self._place(campaign, dials, started)
+        finally:
+            self._placing -= 1
+            if not self._placing:
+                self._settled.set()
+
+    async def settled(self, timeout: float) -> None:
+        """Wait until no call is being placed (after ``closed`` is set, none will be)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._settled.wait()
+
+    async def _place(
+        self, campaign: CampaignConfig, dials: list[Dial], started: Trigger | None
+    ) -> int:
+        async with self.pool.acquire() as conn:
+            got = await records.start_attempts(
+                conn,
+                campaign,
+                dials,
+                lease=self.lease,
+                owner=self.owner,
+                runner=self.runner_id,
+                now=self.clock.now(),
+            )
+        placed = [(d, s) for d, s in zip(dials, got, strict=True) if s is not None]
+        await asyncio.gather(*(self._originate(campaign, d, s, started) for d, s in placed))
+        return len(placed)
+
+    async def _originate(
+        self, campaign: CampaignConfig, dial: Dial, got: records.Started, started: Trigger | None
+    ) -> None:
+        lead = dial.lead
+        call = LiveCall(
+            call_id=dial.call_id,
+            lead=lead,
+            attempt_id=got.attempt_id,
+            started_at=got.started_at,
+            mode=dial.mode,
+            dialed_t=self.timer.now(),
+            lead_status=got.lead_status,
+            attempts_count=got.attempts_count,
+            reserved_agent=dial.agent_id,
+        )
+        self.flow.add(call)
+        self.pacing.observe(Dialed(call.dialed_t))
+        cid = str(campaign.id)
+        metrics.DIALS.labels(cid, dial.mode).inc()
+        if dial.agent_id is None:
+            metrics.PACER_LAUNCHED.labels(cid).inc()
+        assert campaign.caller_id is not None
+        request = OriginateRequest(
+            call_id=dial.call_id,
+            phone_e164=lead.phone_e164,
+            caller_id=campaign.caller_id,
+            ring_timeout_s=campaign.ring_timeout_s,
+            amd=campaign.amd,
+            variables=(
+                ("campaign_id", cid),
+                ("attempt_id", str(got.attempt_id)),
+                ("lead_id", str(lead.id)),
+            ),
+        )
+        try:
+            await self.gateway.originate(request, self.flow.on_event)
+        except GatewayError as exc:
+            self.flow.advance(call, "failed", cause=f"originate: {exc}")
+        self.dials += 1
+        self._recent.append(time.monotonic())
+        if started is not None and not started.timed:
+            started.timed = True
+            latency = time.perf_counter() - started.t0
+            metrics.EVENT_TO_DIAL.observe(latency)
+            self.latencies.append(latency)
+
+    # -- guaranteed calls: preview and agent-owned callbacks ------------------------------
+    async def reserve_for(self, agent_id: int, lead: Lead, reason: str) -> bool:
+        """Hold an available agent for ``lead`` (a preview or an owned callback)."""
+        ok = await agents.reserve(
+            self.pool,
+            agent_id,
+            now=self.clock.now(),
+            attempt_id=None,
+            campaign_id=self.campaign().id,
+            reason=reason,
+            lead_id=lead.id,
+        )
+        if not ok:
+            await self.hopper.release([lead])
+        return ok
+
+    async def dial_reserved(self, agent_id: int, lead: Lead, started: Trigger | None) -> int:
+        """Dial a lead for the agent already held for it; if the call cannot be placed (rules,
+        shutdown), free the agent and the lead."""
+        [(lead, decision)] = await gate.check(
+            self.pool, self.campaign(), [lead], now=self.clock.now(), agent_guaranteed=True
+        )
+        if not decision.allowed:
+            await self._defer([(lead, decision)])
+            await self.release_agent(agent_id)
+            return 0
+        dial = Dial(lead, decision, uuid.uuid4().hex, self.campaign().dial_mode, agent_id)
+        placed = await self.place([dial], started)
+        if not placed:
+            await self.hopper.release([lead])
+            await self.release_agent(agent_id)
+        return placed
+
+    async def skip(self, agent_id: int) -> None:
+        """The agent passed on the previewed lead: offer it again later, free the agent."""
+        lead = self.offers.pop(agent_id, None)
+        if lead is not None:
+            await self.pool.execute(
+                _Q["defer_lead"],
+                lead.id,
+                self.runner_id,
+                self.clock.now() + SKIP_DELAY,
+                self.clock.now(),
+            )
+        await self.release_agent(agent_id)
+
+    async def release_agent(self, agent_id: int) -> None:
+        """Free an agent held for a call that will not be placed (or never reached them)."""
+        await self.seats.release(agent_id, None)

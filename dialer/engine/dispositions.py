@@ -1,0 +1,240 @@
+"""Dispositions and callbacks: what an agent (or the CRM) decides about a lead.
+
+``record_disposition`` is what an agent desktop's ``POST /api/v1/calls/{id}/disposition``
+and the simulated agents call after a conversation. In one transaction it stores the
+disposition on the attempt, applies the retry plan to the lead (``engine.retry``), adds
+the number to the client's DNC list when the callee asked, writes ``lead.disposition``
+(and ``lead.callback_scheduled`` / ``lead.completed`` / ``lead.dnc``), and ends the agent's
+wrap-up.
+
+``schedule_callback`` (``POST /api/v1/leads/{id}/callback``) and a disposition's
+``callback_at`` share one rule for *when*: an ISO 8601 instant with an offset, or a local
+wall-clock time (no offset) read in the lead's own time zone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from dialer.agents import store as agents
+from dialer.auth.roles import Principal
+from dialer.engine.model import CampaignConfig
+from dialer.engine.records import apply_plan
+from dialer.engine.retry import after_disposition, local_to_utc
+from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.sql import queries
+from dialer.webhooks.outbox import enqueue
+
+_Q = queries("dialer.engine")
+DISPOSITION_FIELDS = {"disposition", "callback_at", "callback_owner", "dnc", "notes"}
+CALLBACK_FIELDS = {"at", "local_time", "agent_id"}
+
+
+def _unknown(body: dict[str, Any], allowed: set[str]) -> None:
+    for key in body:
+        if key not in allowed:
+            raise ValidationError(f"unknown field {key!r}", field=key)
+
+
+def parse_when(value: Any, zones: tuple[str, ...], *, field: str, now: datetime) -> datetime:
+    """An instant from ISO 8601 with an offset, or from a local time in the lead's zone."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationError(f"{field} must be an ISO 8601 date-time", field=field)
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    except ValueError:
+        raise ValidationError(
+            f"{field} must be an ISO 8601 date-time, e.g. 2026-12-01T10:00 or "
+            "2026-12-01T10:00:00+01:00",
+            field=field,
+        ) from None
+    if parsed.tzinfo is None:
+        try:
+            parsed = local_to_utc(parsed, zones)
+        except ValueError:
+            raise ValidationError(
+                f"{field}: the lead has no known time zone; give an offset", field=field
+            ) from None
+    if parsed <= now:
+        raise ValidationError(f"{field} must be in the future", field=field)
+    return parsed.astimezone(UTC)
+
+
+def _text(body: dict[str, Any], key: str, limit: int, *, required: bool = False) -> str | None:
+    value = body.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise ValidationError(
+            f"{key} must be a non-empty string of at most {limit} characters", field=key
+        )
+    return value.strip()
+
+
+async def _campaign(conn: asyncpg.Connection, campaign_id: int) -> CampaignConfig:
+    row = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", campaign_id)
+    return CampaignConfig.from_row(row)
+
+
+async def record_disposition(
+    conn: asyncpg.Connection,
+    attempt_id: int,
+    body: dict[str, Any],
+    *,
+    who: Principal,
+    now: datetime,
+) -> dict[str, Any]:
+    """Disposition a connected call (see the module docstring); returns the attempt."""
+    _unknown(body, DISPOSITION_FIELDS)
+    disposition = _text(body, "disposition", 100, required=True)
+    assert disposition is not None
+    notes = _text(body, "notes", 4000)
+    dnc = body.get("dnc", False)
+    if not isinstance(dnc, bool):
+        raise ValidationError("dnc must be true or false", field="dnc")
+    owner = body.get("callback_owner", "agent")
+    if owner not in ("agent", "anyone"):
+        raise ValidationError("callback_owner must be agent or anyone", field="callback_owner")
+    async with conn.transaction():
+        att = await conn.fetchrow(_Q["attempt_for_disposition"], attempt_id)
+        if att is None or not who.sees_client(att["client_id"]):
+            raise NotFound(f"call {attempt_id} does not exist")
+        if who.agent_id is not None and att["agent_id"] != who.agent_id:
+            raise NotFound(f"call {attempt_id} does not exist")
+        if att["connected_at"] is None:
+            raise Conflict("only calls connected to an agent take a disposition", field="call")
+        if att["ended_at"] is None:
+            raise Conflict("the call is still in progress: hang up first", field="call")
+        if att["disposition"] is not None:
+            raise Conflict(f"call {attempt_id} already has a disposition", field="disposition")
+        lead = await conn.fetchrow(_Q["lead_for_plan"], att["lead_id"], att["started_at"])
+        callback_at = None
+        if body.get("callback_at") is not None:
+            callback_at = parse_when(
+                body["callback_at"], tuple(lead["time_zones"]), field="callback_at", now=now
+            )
+        campaign = await _campaign(conn, att["campaign_id"])
+        plan = after_disposition(
+            disposition,
+            dnc=dnc,
+            callback_at=callback_at,
+            callback_agent_id=att["agent_id"] if owner == "agent" else None,
+            attempts_count=lead["attempts_count"],
+            max_attempts=campaign.max_attempts,
+            policy=campaign.retry_policy,
+            now=now,
+        )
+        row = await conn.fetchrow(_Q["set_disposition"], attempt_id, disposition, notes, now)
+        extra = {"attempt_id": attempt_id, "disposition": disposition}
+        if dnc:
+            await conn.execute(
+                _Q["add_dnc"], att["phone_e164"], campaign.client_id, "asked during a call", now
+            )
+        if lead["untouched"] or dnc:
+            await apply_plan(
+                conn,
+                campaign,
+                lead["id"],
+                plan,
+                outcome="completed",
+                disposition=disposition,
+                now=now,
+                extra=extra,
+            )
+        else:
+            await conn.execute(_Q["note_outcome"], lead["id"], "completed", disposition)
+        await enqueue(
+            conn,
+            "lead.disposition",
+            client_id=campaign.client_id,
+            campaign_id=campaign.id,
+            lead_id=lead["id"],
+            now=now,
+            data={
+                **extra,
+                "lead_id": lead["id"],
+                "campaign_id": campaign.id,
+                "agent_id": att["agent_id"],
+                "notes": notes,
+                "dnc": dnc,
+                "callback_at": callback_at,
+                "lead_status": plan.status if lead["untouched"] or dnc else lead["status"],
+            },
+        )
+        if att["agent_id"] is not None:
+            with contextlib.suppress(Conflict):  # the agent is no longer wrapping it up
+                await agents.act(
+                    conn, att["agent_id"], "finish", scope=None, now=now, expect_attempt=attempt_id
+                )
+    return dict(row)
+
+
+async def schedule_callback(
+    conn: asyncpg.Connection,
+    lead_id: int,
+    body: dict[str, Any],
+    *,
+    who: Principal,
+    now: datetime,
+) -> dict[str, Any]:
+    """Make a lead a callback at a given instant or local time, for anyone or one agent."""
+    _unknown(body, CALLBACK_FIELDS)
+    if ("at" in body) == ("local_time" in body):
+        raise ValidationError("give exactly one of at or local_time", field="at")
+    agent_id = body.get("agent_id")
+    if agent_id is not None and (isinstance(agent_id, bool) or not isinstance(agent_id, int)):
+        raise ValidationError("agent_id must be an agent id", field="agent_id")
+    async with conn.transaction():
+        lead = await conn.fetchrow(_Q["lead_for_callback"], lead_id, who.client_id)
+        if lead is None:
+            raise NotFound(f"lead {lead_id} does not exist")
+        if lead["status"] == "dnc":
+            raise Conflict("the lead is on the do-not-call list", field="status")
+        if "at" in body:
+            raw = body["at"]
+            if isinstance(raw, str) and datetime_has_no_offset(raw):
+                raise ValidationError(
+                    "at needs a UTC offset (or use local_time for the lead's own time)",
+                    field="at",
+                )
+            at = parse_when(raw, (), field="at", now=now)
+        else:
+            at = parse_when(
+                body["local_time"], tuple(lead["time_zones"]), field="local_time", now=now
+            )
+        if agent_id is not None and not await conn.fetchval(
+            _Q["agent_works_campaign"], agent_id, lead["campaign_id"]
+        ):
+            raise ValidationError(
+                f"agent {agent_id} does not work this lead's campaign", field="agent_id"
+            )
+        await conn.execute(_Q["set_callback"], lead_id, at, agent_id, now)
+        await enqueue(
+            conn,
+            "lead.callback_scheduled",
+            client_id=lead["client_id"],
+            campaign_id=lead["campaign_id"],
+            lead_id=lead_id,
+            now=now,
+            data={
+                "lead_id": lead_id,
+                "campaign_id": lead["campaign_id"],
+                "at": at,
+                "agent_id": agent_id,
+                "by": who.actor,
+            },
+        )
+    return {"lead_id": lead_id, "status": "callback", "callback_at": at, "agent_id": agent_id}
+
+
+def datetime_has_no_offset(text: str) -> bool:
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return parsed.tzinfo is None

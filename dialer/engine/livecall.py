@@ -1,0 +1,70 @@
+"""A call in progress, as a runner carries it from the dial to its record."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from dialer.engine.model import Lead
+from dialer.telephony.base import (
+    Answered,
+    Busy,
+    CallEvent,
+    Failed,
+    Hangup,
+    NoAnswer,
+    Ringing,
+)
+from dialer.telephony.timer import TimerHandle
+
+
+@dataclass(eq=False)
+class LiveCall:
+    """One call from its dial to its record."""
+
+    call_id: str
+    lead: Lead
+    attempt_id: int
+    started_at: datetime
+    mode: str
+    dialed_t: float
+    lead_status: str = "retry"  # the lead's status after the dial
+    attempts_count: int = 1  # dials of the lead, this one included
+    state: str = "dialing"
+    answer: str | None = None
+    answered_t: float | None = None
+    answered_at: datetime | None = None
+    connected_t: float | None = None
+    dropped_t: float | None = None  # the abandon deadline passed
+    agent_id: int | None = None
+    reserved_agent: int | None = None  # an agent held for this call before the dial
+    agent_taken: bool = False  # the agent row names this call
+    deadline_t: float | None = None
+    deadline: TimerHandle | None = None
+    watchdog: TimerHandle | None = None
+    cause: str | None = None
+    pending: asyncio.Task[Any] | None = None  # the connect, to finish before the close
+
+    def since_dial(self, t: float) -> float:
+        return max(0.0, t - self.dialed_t)
+
+    def waited(self, t: float) -> float:
+        return max(0.0, t - (self.answered_t if self.answered_t is not None else t))
+
+
+def event_name(event: CallEvent) -> tuple[str, str | None]:
+    """The state-machine event for a gateway event, and a cause worth recording."""
+    if isinstance(event, Ringing):
+        return "ringing", None
+    if isinstance(event, Answered):
+        return event.kind, None
+    if isinstance(event, Busy):
+        return "busy", "busy"
+    if isinstance(event, NoAnswer):
+        return "no_answer", "no answer"
+    if isinstance(event, Failed):
+        return "failed", event.reason
+    assert isinstance(event, Hangup)
+    return "hangup", f"{event.by}: {event.cause}"

@@ -1,0 +1,120 @@
+"""The engine's value types: a campaign's dialing settings and a lead in the hopper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from dialer.campaigns.model import retry_policy
+from dialer.compliance import LeadInfo
+from dialer.compliance.windows import WeeklyWindows
+from dialer.engine.retry import retry_delay
+
+DEFAULT_SAFE_HARBOR = (
+    "Sorry we missed you: this was a call from us and no one was free to take it. "
+    "We will not call you again today."
+)
+AGENTLESS_DEFAULT_LINES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignConfig:
+    """What a runner needs of its campaign row (reloaded to pick up changes)."""
+
+    id: int
+    client_id: int
+    name: str
+    state: str
+    purpose: str
+    dial_mode: str
+    caller_id: str | None
+    max_abandon_rate: float
+    max_attempts: int
+    retry_policy: dict[str, int]
+    dial_level: float
+    max_lines: int | None
+    ring_timeout_s: float
+    abandon_timeout_s: float
+    amd: bool
+    safe_harbor_message: str
+    schedule: WeeklyWindows | None
+    waived_rules: frozenset[str]
+
+    @classmethod
+    def from_row(cls, row: Any) -> CampaignConfig:
+        schedule = row["schedule"]
+        return cls(
+            id=row["id"],
+            client_id=row["client_id"],
+            name=row["name"],
+            state=row["state"],
+            purpose=row["purpose"],
+            dial_mode=row["dial_mode"],
+            caller_id=row["caller_id"],
+            max_abandon_rate=float(row["max_abandon_rate"]),
+            max_attempts=int(row["max_attempts"]),
+            retry_policy=retry_policy(row["retry_policy"]),
+            dial_level=float(row["dial_level"]),
+            max_lines=row["max_lines"],
+            ring_timeout_s=float(max(15, row["ring_timeout_s"])),
+            abandon_timeout_s=float(min(2.0, row["abandon_timeout_s"])),
+            amd=bool(row["amd"]),
+            safe_harbor_message=row["safe_harbor_message"] or DEFAULT_SAFE_HARBOR,
+            schedule=WeeklyWindows.from_json(schedule) if schedule else None,
+            waived_rules=frozenset(row["waived_rules"] or ()),
+        )
+
+    @property
+    def lines(self) -> int | None:
+        """The line cap; agentless campaigns always have one."""
+        if self.dial_mode == "agentless":
+            return self.max_lines or AGENTLESS_DEFAULT_LINES
+        return self.max_lines
+
+    def unknown_delay(self) -> timedelta:
+        """How far a dialed lead is pushed out until its call's outcome is recorded."""
+        return retry_delay("unknown", self.retry_policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """A claimed lead, as the runner carries it from the hopper to the dial."""
+
+    id: int
+    phone_e164: str
+    region: str | None
+    subdivision: str | None
+    postal_code: str | None
+    time_zones: tuple[str, ...]
+    status: str
+    attempts_count: int
+    callback_agent_id: int | None
+    claimed_t: float = 0.0
+
+    @classmethod
+    def from_row(cls, row: Any, claimed_t: float) -> Lead:
+        return cls(
+            id=row["id"],
+            phone_e164=row["phone_e164"],
+            region=row["region"],
+            subdivision=row["subdivision"],
+            postal_code=row["postal_code"],
+            time_zones=tuple(row["time_zones"] or ()),
+            status=row["status"],
+            attempts_count=row["attempts_count"],
+            callback_agent_id=row["callback_agent_id"],
+            claimed_t=claimed_t,
+        )
+
+    def info(self, dnc_sources: tuple[str, ...] = ()) -> LeadInfo:
+        """The lead as the calling rules see it."""
+        return LeadInfo(
+            phone_e164=self.phone_e164,
+            region=self.region,
+            subdivision=self.subdivision,
+            time_zones=self.time_zones,
+            postal_code=self.postal_code,
+            dnc=bool(dnc_sources),
+            dnc_sources=dnc_sources,
+        )

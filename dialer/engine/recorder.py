@@ -1,0 +1,119 @@
+"""The recorder: writes a runner's ended calls, in batches, without losing one.
+
+A call that ends is queued here; one writer task takes everything queued and writes it in
+a single transaction (``records.close_calls``), so under load many calls share one commit
+while a quiet campaign still writes each call at once. A call's own earlier write (the
+connect) finishes first. Database errors are retried with back-off; a batch that keeps
+failing is retried call by call, and a call that still cannot be written is left open for
+the next holder of the campaign's lease to close as ``unknown`` (never silently dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from dialer.engine import records
+from dialer.engine.model import CampaignConfig
+
+log = logging.getLogger(__name__)
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+MAX_BATCH = 200
+RETRIES = 6
+
+
+@dataclass(slots=True)
+class Pending:
+    record: records.CallRecord
+    before: asyncio.Task[Any] | None  # the call's connect, which must land first
+    after: Callable[[records.CallRecord, bool], Awaitable[None]]  # then (written or not)
+
+
+class Recorder:
+    """Batches ended calls of one campaign into transactions."""
+
+    def __init__(self, pool: asyncpg.Pool, campaign: Callable[[], CampaignConfig]) -> None:
+        self.pool = pool
+        self.campaign = campaign
+        self.queue: list[Pending] = []
+        self.written = 0
+        self.failures = 0
+        self.batches = 0
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="recorder")
+
+    def add(
+        self,
+        record: records.CallRecord,
+        *,
+        before: asyncio.Task[Any] | None,
+        after: Callable[[records.CallRecord, bool], Awaitable[None]],
+    ) -> None:
+        self.queue.append(Pending(record, before, after))
+        self._idle.clear()
+        self._wake.set()
+
+    async def flush(self, timeout: float) -> None:
+        """Wait until everything queued is written (or ``timeout`` passes)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._idle.wait()
+
+    async def stop(self, timeout: float) -> None:
+        await self.flush(timeout)
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self.queue:
+                batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+                await self._write(batch)
+            self._idle.set()
+
+    async def _write(self, batch: list[Pending]) -> None:
+        waits = [p.before for p in batch if p.before is not None and not p.before.done()]
+        if waits:
+            await asyncio.wait(waits)
+        if await self._attempt([p.record for p in batch]):
+            done = [True] * len(batch)
+        else:  # find the culprit; write the others
+            done = [await self._attempt([p.record]) for p in batch] if len(batch) > 1 else [False]
+        for pending, written in zip(batch, done, strict=True):
+            try:
+                await pending.after(pending.record, written)
+            except Exception:
+                log.exception("after writing attempt %s", pending.record.attempt_id)
+
+    async def _attempt(self, calls: list[records.CallRecord]) -> bool:
+        delay = 0.1
+        for attempt in range(RETRIES):
+            try:
+                async with self.pool.acquire() as conn:
+                    await records.close_calls(conn, self.campaign(), calls)
+                self.written += len(calls)
+                self.batches += 1
+                return True
+            except DB_ERRORS as exc:
+                self.failures += 1
+                ids = [c.attempt_id for c in calls[:5]]
+                log.warning("attempts %s not written yet (%s)", ids, exc)
+                if attempt + 1 < RETRIES:
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 5.0)
+        return False

@@ -1,0 +1,405 @@
+"""One campaign's runner: the loop that keeps its agents busy within the law.
+
+A runner exists in exactly one process: the holder of the ``campaign:<id>`` lease, which
+it renews on its tick (a third of the lease's life) and whose loss stops it at once. On
+start it recovers what a previous holder left (open attempts → ``unknown``, claims,
+agents stuck on calls that no longer exist). Then:
+
+* every event that can change what to do (a call ended, an agent freed up, an answer) and
+  a short tick *kick* the pacing loop, which asks the pacer (``PaceControl``) how many calls
+  to launch and has ``Dialing`` place them;
+* ``CallFlow`` follows each call (routing, the 2-second rule, safe-harbor);
+* the recorder writes each ended call (with retries), in the order the call's own writes
+  happened.
+
+``stop()`` is graceful: no new dials, claims released, calls in progress finish (or are
+hung up and recorded when the shutdown timeout runs out), the lease is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from dialer import leases, metrics
+from dialer.agents.bus import AgentBus
+from dialer.agents.states import LOGGED_IN
+from dialer.clock import Clock
+from dialer.engine import records, stats, upkeep
+from dialer.engine.agentview import AgentView, Change
+from dialer.engine.budget import AbandonBudget
+from dialer.engine.callflow import CallFlow
+from dialer.engine.dialing import Dialing, Trigger
+from dialer.engine.hopper import Hopper
+from dialer.engine.livecall import LiveCall
+from dialer.engine.model import CampaignConfig
+from dialer.engine.pacers import PaceControl
+from dialer.engine.recorder import Recorder
+from dialer.engine.seats import DbSeats
+from dialer.pacing.base import PacingState, WrapEnded
+from dialer.sql import queries
+from dialer.telephony.base import Gateway
+from dialer.telephony.timer import Timer
+
+log = logging.getLogger(__name__)
+_Q = queries("dialer.engine")
+_SEQ = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """Timings of a runner (wall seconds)."""
+
+    lease_ttl_s: float = 15.0
+    tick_s: float = 0.25
+    claim_ttl_s: float = 60.0
+    config_every_s: float = 2.0
+    budget_every_s: float = 60.0
+    agents_every_s: float = 10.0
+    complete_every_s: float = 30.0
+    shutdown_timeout_s: float = 10.0
+    hopper_min: int = 20
+    max_batch: int = 50  # calls per launch batch (one transaction)
+    parallel_batches: int = 4  # batches placed at once per pacing step
+
+
+class CampaignRunner:
+    """Dials one campaign (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        gateway: Gateway,
+        timer: Timer,
+        clock: Clock,
+        campaign: CampaignConfig,
+        instance_id: str,
+        bus: AgentBus | None = None,
+        options: RunnerOptions | None = None,
+    ) -> None:
+        self.pool, self.gateway, self.timer, self.clock, self.bus = pool, gateway, timer, clock, bus
+        self.options = options or RunnerOptions()
+        self.config = campaign
+        self.instance_id = instance_id
+        self.runner_id = f"{instance_id}#{next(_SEQ)}"
+        self.lease = f"campaign:{campaign.id}"
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.view = AgentView(campaign.id)
+        self.budget = AbandonBudget(campaign.max_abandon_rate)
+        self.pacing = PaceControl(campaign)
+        self.hopper = Hopper(
+            pool,
+            campaign.id,
+            self.runner_id,
+            clock,
+            claim_ttl_s=self.options.claim_ttl_s,
+            min_size=self.options.hopper_min,
+        )
+        seats = DbSeats(pool, clock, campaign.id)
+        self.flow = CallFlow(
+            gateway=gateway,
+            timer=timer,
+            clock=clock,
+            agents_view=self.view,
+            budget=self.budget,
+            pacing=self.pacing,
+            campaign=self.campaign,
+            spawn=self.spawn,
+            record=self._record,
+            kick=self.kick,
+            seats=seats,
+        )
+        self.dialing = Dialing(
+            pool=pool,
+            gateway=gateway,
+            timer=timer,
+            clock=clock,
+            flow=self.flow,
+            hopper=self.hopper,
+            pacing=self.pacing,
+            campaign=self.campaign,
+            spawn=self.spawn,
+            lease=self.lease,
+            owner=instance_id,
+            runner_id=self.runner_id,
+            seats=seats,
+        )
+        self.hopper.screen = self.dialing.screen
+        self.mode = campaign.dial_mode
+        self.stopping = False
+        self.lost = False
+        self.recovered: dict[str, int] = {}
+        self._kicked = asyncio.Event()
+        self._kick_t: float | None = None
+        self._idle = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._unsubscribe: Any = None
+        self._stopped = asyncio.Event()
+        self.renewed = time.monotonic()
+        self.started_at = time.monotonic()
+        self.recorder = Recorder(pool, self.campaign)
+
+    def campaign(self) -> CampaignConfig:
+        return self.config
+
+    @property
+    def campaign_id(self) -> int:
+        return self.config.id
+
+    # -- tasks ----------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error(
+                "runner task failed",
+                exc_info=task.exception(),
+                extra={"campaign_id": self.campaign_id},
+            )
+
+    def kick(self, trigger: bool = True) -> None:
+        """Ask the pacing loop to look again; ``trigger``: an agent freed or a call ended
+        (the event-to-dial latency is measured from the first such event)."""
+        if trigger and self._kick_t is None:
+            self._kick_t = time.perf_counter()
+        self._kicked.set()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Recover, load agents and budget, and start dialing (the lease is already held)."""
+        async with self.pool.acquire() as conn:
+            self.recovered = await records.recover(conn, self.config, now=self.clock.now())
+        if self.recovered["closed"]:
+            log.warning(
+                "closed %s attempts left open by a previous runner as unknown",
+                self.recovered["closed"],
+                extra={"campaign_id": self.campaign_id},
+            )
+        await upkeep.reload_agents(self)
+        await upkeep.reload_budget(self)
+        if self.bus is not None:
+            self._unsubscribe = self.bus.subscribe(self._on_bus, on_resync=self._resync)
+        cid, c = str(self.campaign_id), self.config
+        metrics.CAMPAIGN_INFO.labels(cid, c.name, str(c.client_id)).set(1)
+        self.recorder.start()
+        self._loops = [
+            asyncio.create_task(self._pace_loop(), name=f"pace-{cid}"),
+            asyncio.create_task(upkeep.tick_loop(self), name=f"tick-{cid}"),
+        ]
+        self.kick()
+        log.info(
+            "runner started", extra={"campaign_id": self.campaign_id, "runner": self.runner_id}
+        )
+
+    async def stop(self, *, graceful: bool = True) -> None:
+        """Stop dialing; let calls finish (graceful) or hang them up; release the lease."""
+        if self.stopping:
+            await self._stopped.wait()
+            return
+        self.stopping = True
+        self.dialing.closed = True
+        self._kicked.set()
+        for loop in self._loops:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await loop
+        await self.dialing.settled(self.options.shutdown_timeout_s)
+        if graceful and self.flow.calls:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.options.shutdown_timeout_s):
+                    while self.flow.calls:
+                        self._idle.clear()
+                        await self._idle.wait()
+        for call in list(self.flow.calls.values()):
+            self.flow.advance(call, "timeout", cause="shutdown")
+        for agent_id in list(self.dialing.offers):
+            await self.dialing.skip(agent_id)
+        with contextlib.suppress(Exception):
+            await self.hopper.release_all()
+        await self._drain()
+        await self.recorder.stop(self.options.shutdown_timeout_s)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if not self.lost:
+            with contextlib.suppress(Exception):
+                await leases.release(self.pool, self.lease, self.instance_id)
+        stats.forget_campaign(self.campaign_id, self.config.name, self.config.client_id)
+        self._stopped.set()
+        log.info("runner stopped", extra={"campaign_id": self.campaign_id, "lost": self.lost})
+
+    async def _drain(self) -> None:
+        """Wait for the runner's own tasks (call records above all) to finish."""
+        deadline = time.monotonic() + self.options.shutdown_timeout_s
+        me = asyncio.current_task()
+        while (others := [t for t in self.tasks if t is not me]) and time.monotonic() < deadline:
+            await asyncio.wait(others, timeout=deadline - time.monotonic())
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+    # -- pacing ---------------------------------------------------------------------------
+    async def _pace_loop(self) -> None:
+        while not self.stopping:
+            await self._kicked.wait()
+            self._kicked.clear()
+            if self.stopping:
+                return
+            t0, self._kick_t = self._kick_t, None
+            try:
+                await self._pace_once(None if t0 is None else Trigger(t0))
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("pacing paused: %s", exc, extra={"campaign_id": self.campaign_id})
+                await asyncio.sleep(1.0)
+
+    def pacing_state(self) -> PacingState:
+        t = self.timer.now()
+        counts = self.view.counts()
+        humans, abandoned = self.budget.window_counts()
+        return PacingState(
+            t=t,
+            agents_logged_in=sum(counts[s] for s in LOGGED_IN),
+            agents_available=counts["available"],
+            agents_on_call=counts["on_call"],
+            agents_wrap_up=counts["wrap_up"],
+            calls_in_flight=self.flow.in_flight(),
+            calls_waiting=self.flow.humans_waiting(),
+            max_lines=self.config.lines,
+            window_human_answers=humans,
+            window_abandoned=abandoned,
+            busy_agent_elapsed_s=self.view.elapsed("on_call", t),
+            wrap_agent_elapsed_s=self.view.elapsed("wrap_up", t),
+        )
+
+    async def _pace_once(self, started: Trigger | None) -> None:
+        c = self.config
+        if c.state != "running" or not c.caller_id:
+            return
+        self.flow.match()
+        self._owned_callbacks(started)
+        if c.dial_mode == "preview":
+            await self._offer_previews()
+            return
+        if c.dial_mode == "agentless":
+            want, mode = (c.lines or 0) - len(self.flow.calls), "agentless"
+        else:
+            state = self.pacing_state()
+            decision = self.pacing.decide(state, at_limit=self.budget.at_limit())
+            want, mode = decision.calls, decision.mode
+            free = max(1, state.agents_available)
+            metrics.DIAL_LEVEL.labels(str(c.id)).set((state.calls_in_flight + want) / free)
+        self.mode = mode
+        metrics.PACER_TARGET.labels(str(c.id)).set(max(0, want))
+        if want <= 0:
+            return
+        batches: list[int] = []
+        left = want
+        while left > 0 and len(batches) < self.options.parallel_batches:
+            batches.append(min(left, self.options.max_batch))
+            left -= batches[-1]
+        placed = sum(
+            await asyncio.gather(*(self.dialing.launch(b, mode, started) for b in batches))
+        )
+        if placed < want and not self.hopper.exhausted and not self.stopping:
+            # More to place (a capped step, or blocked leads): look again at once; if nothing
+            # was placed yet, the reaction time still runs from the same event.
+            if started is not None and not started.timed:
+                t0 = started.t0 if self._kick_t is None else min(started.t0, self._kick_t)
+                self._kick_t = t0
+            self._kicked.set()
+
+    def _owned_callbacks(self, started: Trigger | None) -> None:
+        for slot in self.view.available():
+            lead = self.hopper.take_owned(slot.id)
+            if lead is not None:
+                slot.reserving = True
+                self.spawn(self._guaranteed(slot.id, lead, "callback", started))
+
+    async def _offer_previews(self) -> None:
+        for slot in self.view.available():
+            if slot.id in self.dialing.offers:
+                continue
+            leads = await self.hopper.take(1)
+            if not leads:
+                return
+            slot.reserving = True
+            await self._guaranteed(slot.id, leads[0], "preview", None)
+
+    async def _guaranteed(
+        self, agent_id: int, lead: Any, reason: str, started: Trigger | None
+    ) -> None:
+        if not await self.dialing.reserve_for(agent_id, lead, reason):
+            await self.flow.refresh_agent(agent_id)
+            return
+        self.view.mark(
+            agent_id,
+            "on_call",
+            self.timer.now(),
+            reason=reason,
+            lead=lead.id,
+            campaign=self.campaign_id,
+        )
+        if reason == "preview":
+            self.dialing.offers[agent_id] = lead
+        else:
+            await self.dialing.dial_reserved(agent_id, lead, started)
+
+    # -- the agent bus --------------------------------------------------------------------
+    def _on_bus(self, message: dict[str, Any]) -> None:
+        if self.stopping:
+            return
+        agent_id = message.get("agent")
+        event = message.get("event")
+        if event == "dial" and agent_id in self.dialing.offers:
+            lead = self.dialing.offers.pop(agent_id)
+            self.spawn(self.dialing.dial_reserved(agent_id, lead, Trigger(time.perf_counter())))
+            return
+        if event == "skip" and agent_id in self.dialing.offers:
+            self.spawn(self.dialing.skip(agent_id))
+            return
+        if event == "assignment":
+            self.spawn(upkeep.reload_agents(self))
+            return
+        change = self.view.apply(message, self.timer.now())
+        if change is not None:
+            self.agent_changed(change)
+
+    def _resync(self) -> None:
+        """The bus may have missed messages: re-read the agents."""
+        self.spawn(upkeep.reload_agents(self))
+
+    def agent_changed(self, change: Change) -> None:
+        if change.old == "wrap_up" and change.campaign_id == self.campaign_id:
+            self.pacing.observe(WrapEnded(self.timer.now(), change.elapsed))
+            metrics.WRAP_SECONDS.labels(str(self.campaign_id)).observe(change.elapsed)
+        if change.new == "available":
+            self.flow.match()
+            self.kick()
+        else:
+            self.kick(trigger=False)
+
+    # -- recording ------------------------------------------------------------------------
+    def _record(self, call: LiveCall, record: records.CallRecord, release: bool) -> None:
+        async def after(done: records.CallRecord, written: bool) -> None:
+            if written:
+                self.budget.written(
+                    human=done.answer == "human", abandoned=done.outcome == "abandoned"
+                )
+            if release and call.agent_id is not None:
+                await self.dialing.release_agent(call.agent_id)
+
+        self.recorder.add(record, before=call.pending, after=after)
+        if not self.flow.calls:
+            self._idle.set()

@@ -1,0 +1,258 @@
+"""The engine of one process: takes campaign leases and runs their runners.
+
+Any number of ``dialer serve`` processes run an ``Engine`` against one database. Every
+``poll_s`` each engine looks at the running campaigns (and at campaigns with attempts left
+open by a process that died), tries to take the ``campaign:<id>`` lease of those nobody
+holds, and starts a runner for each lease it wins. A process that dies stops renewing its
+leases; after ``lease_ttl_s`` another engine takes them over on its next poll, so a dead
+process's campaigns are running again within ``lease_ttl_s + poll_s`` (15 + 5 s by default).
+
+Engines share the work: each also renews an ``engine:<instance>`` lease, and takes new
+campaigns only up to its share (running campaigns / live engines, rounded up); a free
+campaign that no engine under its share takes within two polls is taken anyway.
+Campaigns that are no longer running are stopped gracefully (calls in progress finish).
+Hooks run beside each runner: the simulated agents of ``DIALER_SIM_AGENTS`` use them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import asyncpg
+
+from dialer import leases, metrics
+from dialer.agents.bus import AgentBus
+from dialer.clock import Clock
+from dialer.engine import records
+from dialer.engine.model import CampaignConfig
+from dialer.engine.runner import CampaignRunner, RunnerOptions
+from dialer.sql import queries
+from dialer.telephony.base import Gateway
+from dialer.telephony.timer import Timer
+
+log = logging.getLogger(__name__)
+_Q = queries("dialer.engine")
+
+# Started beside a runner; returns the coroutine function that stops what it started.
+RunnerHook = Callable[[CampaignRunner], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+class Engine:
+    """Campaign runners of this process (see the module docstring)."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        gateway: Gateway,
+        timer: Timer,
+        clock: Clock,
+        *,
+        instance_id: str,
+        bus: AgentBus | None = None,
+        options: RunnerOptions | None = None,
+        poll_s: float = 5.0,
+        hooks: tuple[RunnerHook, ...] = (),
+    ) -> None:
+        self.pool = pool
+        self.gateway = gateway
+        self.timer = timer
+        self.clock = clock
+        self.instance_id = instance_id
+        self.bus = bus
+        self.options = options or RunnerOptions()
+        self.poll_s = poll_s
+        self.hooks = list(hooks)
+        self.runners: dict[int, CampaignRunner] = {}
+        self._hook_stops: dict[int, list[Callable[[], Awaitable[None]]]] = {}
+        self._stopping: set[int] = set()
+        self._free_since: dict[int, float] = {}
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.closed = False
+
+    @property
+    def ttl(self) -> timedelta:
+        return timedelta(seconds=self.options.lease_ttl_s)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="engine")
+
+    def poke(self) -> None:
+        """Look at the campaigns now rather than at the next poll."""
+        self._wake.set()
+
+    async def _loop(self) -> None:
+        while not self.closed:
+            try:
+                await self.reconcile()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                log.warning("engine cannot reach the database: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll_s)
+            self._wake.clear()
+
+    async def reconcile(self) -> None:
+        """Start runners for running campaigns we can lease; stop those no longer running."""
+        rows = await self.pool.fetch(_Q["campaigns_to_run"])
+        running = {r["id"] for r in rows if r["state"] == "running"}
+        orphaned = {r["id"] for r in rows if r["state"] != "running"}
+        for cid, runner in list(self.runners.items()):
+            if runner.lost or cid not in running:
+                self._retire(cid)
+        loads = await self._loads()
+        share = -(-len(running) // len(loads))  # ceil: campaigns per engine
+        self._rebalance(loads, share)
+        free = await self._free(running - set(self.runners) - self._stopping)
+        for cid in sorted(free):
+            if len(self.runners) >= share and not self._overdue(cid):
+                continue  # leave it to an engine with fewer campaigns
+            if await self._take(cid):
+                await self._start_runner(cid)
+        for cid in sorted(orphaned - set(self.runners) - self._stopping):
+            await self._recover_only(cid)
+        metrics.RUNNER_LEASES.set(len(self.runners))
+
+    async def _loads(self) -> dict[str, int]:
+        """Campaigns held by each live engine, this one included (each engine renews an
+        ``engine:<instance>`` lease on every poll)."""
+        now = self.clock.now()
+        await leases.acquire(
+            self.pool, f"engine:{self.instance_id}", self.instance_id, now=now, ttl=self.ttl
+        )
+        loads = {r["owner"]: r["campaigns"] for r in await self.pool.fetch(_Q["engine_loads"], now)}
+        loads[self.instance_id] = len(self.runners)
+        return loads
+
+    def _rebalance(self, loads: dict[str, int], share: int) -> None:
+        """Hand one campaign over (graceful stop) when this engine has more than its share
+        and another live engine has at least two fewer: a process started later gets work."""
+        mine = len(self.runners)
+        others = [n for owner, n in loads.items() if owner != self.instance_id]
+        if self._stopping or not others or mine <= share or mine - min(others) < 2:
+            return
+        newest = max(self.runners, key=lambda cid: self.runners[cid].started_at)
+        log.info("handing a campaign over to a less busy engine", extra={"campaign_id": newest})
+        self._retire(newest)
+
+    async def _free(self, candidates: set[int]) -> set[int]:
+        """The candidates whose lease nobody holds now."""
+        if not candidates:
+            self._free_since.clear()
+            return set()
+        names = [f"campaign:{cid}" for cid in candidates]
+        held = {
+            int(r["name"].split(":")[1])
+            for r in await self.pool.fetch(_Q["held_leases"], names, self.clock.now())
+        }
+        free = candidates - held
+        for cid in list(self._free_since):
+            if cid not in free:
+                del self._free_since[cid]
+        return free
+
+    def _overdue(self, campaign_id: int) -> bool:
+        """A free campaign no other engine took within two polls: take it anyway."""
+        first = self._free_since.setdefault(campaign_id, time.monotonic())
+        return time.monotonic() - first >= 2 * self.poll_s
+
+    async def _take(self, campaign_id: int) -> bool:
+        return await leases.acquire(
+            self.pool,
+            f"campaign:{campaign_id}",
+            self.instance_id,
+            now=self.clock.now(),
+            ttl=self.ttl,
+        )
+
+    async def _start_runner(self, campaign_id: int) -> None:
+        row = await self.pool.fetchrow(_Q["campaign"], campaign_id)
+        if row is None:
+            await leases.release(self.pool, f"campaign:{campaign_id}", self.instance_id)
+            return
+        runner = CampaignRunner(
+            pool=self.pool,
+            gateway=self.gateway,
+            timer=self.timer,
+            clock=self.clock,
+            campaign=CampaignConfig.from_row(row),
+            instance_id=self.instance_id,
+            bus=self.bus,
+            options=self.options,
+        )
+        try:
+            await runner.start()
+        except Exception:
+            log.exception("runner failed to start", extra={"campaign_id": campaign_id})
+            await runner.stop(graceful=False)
+            return
+        self.runners[campaign_id] = runner
+        stops = []
+        for hook in self.hooks:
+            try:
+                stops.append(await hook(runner))
+            except Exception:
+                log.exception("runner hook failed", extra={"campaign_id": campaign_id})
+        self._hook_stops[campaign_id] = stops
+
+    async def _recover_only(self, campaign_id: int) -> None:
+        """Close attempts a dead process left open in a campaign nobody runs."""
+        if not await self._take(campaign_id):
+            return
+        try:
+            row = await self.pool.fetchrow(_Q["campaign"], campaign_id)
+            if row is not None:
+                async with self.pool.acquire() as conn:
+                    done = await records.recover(
+                        conn, CampaignConfig.from_row(row), now=self.clock.now()
+                    )
+                log.warning(
+                    "recovered a stopped campaign", extra={"campaign_id": campaign_id, **done}
+                )
+        finally:
+            await leases.release(self.pool, f"campaign:{campaign_id}", self.instance_id)
+
+    def _retire(self, campaign_id: int) -> None:
+        """Stop a runner in the background (graceful unless its lease was lost)."""
+        runner = self.runners.pop(campaign_id)
+        self._stopping.add(campaign_id)
+
+        async def retire() -> None:
+            try:
+                await runner.stop(graceful=not runner.lost)
+                await self._stop_hooks(campaign_id)
+            finally:
+                self._stopping.discard(campaign_id)
+                self.poke()
+
+        task = asyncio.create_task(retire(), name=f"retire-{campaign_id}")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _stop_hooks(self, campaign_id: int) -> None:
+        for stop in self._hook_stops.pop(campaign_id, []):
+            with contextlib.suppress(Exception):
+                await stop()
+
+    async def stop(self) -> None:
+        """Graceful shutdown: every runner stops (calls finish or are recorded)."""
+        self.closed = True
+        self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        runners = list(self.runners.items())
+        self.runners.clear()
+        await asyncio.gather(*(r.stop() for _, r in runners), return_exceptions=True)
+        for cid, _ in runners:
+            await self._stop_hooks(cid)
+        while self._stopping:
+            await asyncio.sleep(0.05)
+        with contextlib.suppress(Exception):
+            await leases.release(self.pool, f"engine:{self.instance_id}", self.instance_id)
+        metrics.RUNNER_LEASES.set(0)

@@ -1,0 +1,170 @@
+"""A runner's upkeep, on a short tick: its lease, settings, budget, agents, hopper, metrics.
+
+Every tick (a fraction of a second) the runner renews its lease when a third of its life has
+passed (and stops at once if it was lost), re-reads its campaign every few seconds (a
+PATCH or a pause takes effect without a restart), reloads the abandon budget and its agents
+now and then (the bus keeps them current in between), keeps the hopper filled for a few
+seconds of dialing, completes the campaign when no lead is left to dial, and refreshes its
+metrics. Then it kicks the pacing loop, so time-based pacing decisions happen even when no
+event arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import asyncpg
+
+from dialer import leases, metrics
+from dialer.agents import store as agents
+from dialer.campaigns import store as campaigns
+from dialer.engine.budget import WINDOWS
+from dialer.engine.model import CampaignConfig
+from dialer.errors import DialerError
+from dialer.sql import queries
+
+if TYPE_CHECKING:
+    from dialer.engine.runner import CampaignRunner
+
+log = logging.getLogger(__name__)
+_Q = queries("dialer.engine")
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+async def tick_loop(runner: CampaignRunner) -> None:
+    o = runner.options
+    jobs = {
+        "config": (o.config_every_s, reload_config),
+        "budget": (o.budget_every_s, reload_budget),
+        "agents": (o.agents_every_s, reload_agents),
+        "complete": (o.complete_every_s, complete_if_done),
+    }
+    due = dict.fromkeys(jobs, time.monotonic())
+    while not runner.stopping:
+        await asyncio.sleep(o.tick_s)
+        if runner.stopping:
+            return
+        try:
+            if not await renew(runner):
+                return
+            now = time.monotonic()
+            for key, (every, job) in jobs.items():
+                if now >= due[key]:
+                    due[key] = now + every
+                    await job(runner)
+            await fill_hopper(runner)
+            export(runner)
+        except DB_ERRORS as exc:
+            log.warning("runner tick failed: %s", exc, extra={"campaign_id": runner.campaign_id})
+        runner.kick(trigger=False)
+
+
+async def renew(runner: CampaignRunner) -> bool:
+    """Renew the lease every third of its life; stop the runner at once if it is lost."""
+    ttl = runner.options.lease_ttl_s
+    now = time.monotonic()
+    if now - runner.renewed < ttl / 3:
+        return True
+    try:
+        if await leases.acquire(
+            runner.pool,
+            runner.lease,
+            runner.instance_id,
+            now=runner.clock.now(),
+            ttl=timedelta(seconds=ttl),
+        ):
+            runner.renewed = now
+            return True
+    except DB_ERRORS as exc:
+        if now - runner.renewed < ttl * 0.8:  # keep going only while surely still ours
+            log.warning("lease not renewed yet: %s", exc)
+            return True
+    log.error("campaign lease lost: stopping", extra={"campaign_id": runner.campaign_id})
+    runner.lost = True
+    runner.spawn(runner.stop(graceful=False))
+    return False
+
+
+async def reload_config(runner: CampaignRunner) -> None:
+    row = await runner.pool.fetchrow(_Q["campaign"], runner.campaign_id)
+    if row is None:
+        runner.config = replace(runner.config, state="deleted")
+        return
+    runner.config = CampaignConfig.from_row(row)
+    runner.pacing.update(runner.config)
+    runner.budget.max_rate = runner.config.max_abandon_rate
+
+
+async def reload_budget(runner: CampaignRunner) -> None:
+    """Abandon-budget counts of both legal windows, from the attempt records."""
+    now = runner.clock.now()
+    runner.budget.begin_reload()
+    row = await runner.pool.fetchrow(
+        _Q["budget_counts"],
+        runner.campaign_id,
+        now - timedelta(seconds=WINDOWS["24h"]),
+        now - timedelta(seconds=WINDOWS["30d"]),
+    )
+    runner.budget.finish_reload(
+        {
+            "24h": (row["humans_24h"], row["abandoned_24h"]),
+            "30d": (row["humans_30d"], row["abandoned_30d"]),
+        }
+    )
+
+
+async def reload_agents(runner: CampaignRunner) -> None:
+    rows = await agents.campaign_agents(runner.pool, runner.campaign_id)
+    for change in runner.view.load(rows, runner.timer.now()):
+        runner.agent_changed(change)
+
+
+async def fill_hopper(runner: CampaignRunner) -> None:
+    """Keep a few seconds of leads claimed (and the callbacks of agents who are free)."""
+    if runner.config.state != "running":
+        return
+    runner.hopper.set_rate(runner.dialing.rate())
+    owners = [s.id for s in runner.view.available()]
+    if runner.hopper.needs_refill() or owners:
+        await runner.hopper.refill(owners=owners)
+
+
+async def complete_if_done(runner: CampaignRunner) -> None:
+    """Complete the campaign when no lead is left to dial, ever."""
+    if runner.flow.calls or len(runner.hopper) or runner.dialing.offers:
+        return
+    if runner.config.state != "running":
+        return
+    row = await runner.pool.fetchrow(_Q["pending_leads"], runner.campaign_id)
+    if not row["total"] or row["pending"]:
+        return
+    async with runner.pool.acquire() as conn:
+        with contextlib.suppress(DialerError):
+            await campaigns.transition(
+                conn,
+                runner.campaign_id,
+                "complete",
+                scope=None,
+                now=runner.clock.now(),
+                reason="exhausted",
+                expect=frozenset({"running"}),
+            )
+    log.info("campaign completed: no leads left", extra={"campaign_id": runner.campaign_id})
+
+
+def export(runner: CampaignRunner) -> None:
+    cid = str(runner.campaign_id)
+    metrics.CALLS_IN_FLIGHT.labels(cid).set(len(runner.flow.calls))
+    for state, n in runner.view.counts().items():
+        metrics.AGENTS.labels(cid, state).set(n)
+    runner.view.integrate(runner.timer.now())
+    metrics.AGENT_OCCUPANCY.labels(cid).set(runner.view.occupancy())
+    for window in WINDOWS:
+        metrics.ABANDON_RATE.labels(cid, window).set(runner.budget.rate(window))
+    metrics.HOPPER_LEADS.labels(cid).set(len(runner.hopper))

@@ -1,0 +1,146 @@
+"""The ``Gateway`` protocol: what the engine asks of a telephony switch, and what it hears back.
+
+The engine never talks to a switch directly. It chooses a call id, asks the gateway to
+``originate`` the call with a caller id and a ring timeout, and receives the call's events
+through the callback it passed. An adapter (simulated, Asterisk ARI, FreeSWITCH ESL) maps
+these few operations and events onto its switch; nothing in the engine changes.
+
+Event contract for one originated call (the contract test in
+``tests/unit/telephony/test_gateway_contract.py`` checks it for every implementation):
+
+* zero or one ``Ringing``;
+* at most one ``Answered`` (``human``, ``machine`` or ``fax``: the AMD verdict, or
+  ``human`` when AMD is off);
+* exactly one final event: ``Busy``, ``NoAnswer``, ``Failed`` (never answered) or
+  ``Hangup`` (after an answer, or after the engine's own ``hangup``); nothing after it.
+
+A call that rings for ``ring_timeout_s`` without an answer ends with ``NoAnswer``; a gateway
+must never give up earlier (the legal minimum is enforced by the engine: ≥ 15 s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+
+AnswerKind = Literal["human", "machine", "fax"]
+HangupBy = Literal["callee", "agent", "dialer", "network"]
+
+
+class GatewayError(Exception):
+    """The gateway could not do what was asked (switch unreachable, bad endpoint, ...)."""
+
+
+class CallGone(GatewayError):
+    """The call has already ended: nothing to bridge, play to or hang up."""
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateRequest:
+    """One outbound call as the engine asks for it.
+
+    ``call_id`` is chosen by the engine (stored on the attempt before the dial) so a
+    restarted engine can find the call on the switch; adapters pass it as the channel id
+    (ARI ``channelId``, ESL ``origination_uuid``). ``variables`` are free-form key/values
+    an adapter may set on the channel (campaign, attempt, lead ids).
+    """
+
+    call_id: str
+    phone_e164: str
+    caller_id: str
+    ring_timeout_s: float
+    amd: bool = True
+    variables: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.caller_id or not self.caller_id.startswith("+"):
+            raise ValueError("a call needs a caller id in E.164 form")
+        if not self.phone_e164.startswith("+"):
+            raise ValueError("the callee number must be in E.164 form")
+        if self.ring_timeout_s < 15:
+            raise ValueError("ring timeout must be at least 15 seconds")
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLeg:
+    """Where to bridge an answered call: the agent and its softphone endpoint (if any)."""
+
+    agent_id: int
+    endpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ringing:
+    call_id: str
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    call_id: str
+    t: float
+    kind: AnswerKind
+
+
+@dataclass(frozen=True, slots=True)
+class Busy:
+    call_id: str
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class NoAnswer:
+    call_id: str
+    t: float
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    call_id: str
+    t: float
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hangup:
+    call_id: str
+    t: float
+    by: HangupBy
+    cause: str = "normal"
+
+
+CallEvent = Ringing | Answered | Busy | NoAnswer | Failed | Hangup
+FINAL_EVENTS = (Busy, NoAnswer, Failed, Hangup)
+EventSink = Callable[[CallEvent], None]
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    """A telephony switch as the engine uses it. ``t`` in events is the gateway's
+    ``Timer.now()`` (seconds; sped up in simulation)."""
+
+    name: str
+
+    async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
+        """Place the call; its events go to ``on_event`` (called on the event loop, must
+        not block). Raises ``GatewayError`` if the call could not even be attempted."""
+        ...
+
+    async def bridge(self, call_id: str, agent: AgentLeg) -> None:
+        """Connect an answered call to an agent. ``CallGone`` if it already ended."""
+        ...
+
+    async def play(self, call_id: str, message: str) -> bool:
+        """Play ``message`` (text or sound URI) on an answered call; return when it has
+        finished (True) or the callee hung up during it (False)."""
+        ...
+
+    async def hangup(self, call_id: str) -> None:
+        """End the call (idempotent); a ``Hangup(by="dialer")`` follows unless it had
+        already ended."""
+        ...
+
+    async def close(self) -> None:
+        """Release the switch connection; calls still up are hung up."""
+        ...

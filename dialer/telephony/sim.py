@@ -1,0 +1,248 @@
+"""``SimulatedGateway``: a switch whose callees are drawn from the simulator's callee model.
+
+Each originated call gets its fate from ``dialer.sim.CalleeModel.sample`` (the same model
+the discrete-event simulator uses, so the pacer meets the same population in both), plus
+what only a live call has: answering-machine detection with its delay and its errors, fax
+tones, callees who hang up while waiting for an agent, and talk that ends when the callee
+(or agent) hangs up. Time runs on an injected ``Timer``: real time, sped up, or virtual in
+tests. Seeded, so a run can be replayed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dialer.sim.model import CalleeModel, CallOutcome, CallScript
+from dialer.telephony.base import (
+    AgentLeg,
+    Answered,
+    AnswerKind,
+    Busy,
+    CallEvent,
+    CallGone,
+    EventSink,
+    Failed,
+    GatewayError,
+    Hangup,
+    HangupBy,
+    NoAnswer,
+    OriginateRequest,
+    Ringing,
+)
+from dialer.telephony.timer import Timer, TimerHandle
+
+
+@dataclass(frozen=True, slots=True)
+class SimGatewayParams:
+    """What the callee model does not say: AMD behaviour, fax, machines, playback.
+
+    ``amd_false_machine``: share of humans AMD calls machines (they are hung up on).
+    ``amd_false_human``: share of machines AMD passes as humans (an agent gets a greeting).
+    ``fax_share``: share of machine answers that are fax tones.
+    """
+
+    callee: CalleeModel = field(default_factory=CalleeModel)
+    amd_false_machine: float = 0.02
+    amd_false_human: float = 0.10
+    fax_share: float = 0.05
+    ringing_after_s: float = 0.5
+    machine_greeting_s: float = 25.0
+    machine_talk_s: float = 8.0
+    message_chars_per_s: float = 15.0
+    min_message_s: float = 2.0
+
+    def __post_init__(self) -> None:
+        for name in ("amd_false_machine", "amd_false_human", "fax_share"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be a probability")
+
+    def message_s(self, message: str) -> float:
+        return max(self.min_message_s, len(message) / self.message_chars_per_s)
+
+
+@dataclass(slots=True)
+class _Call:
+    request: OriginateRequest
+    script: CallScript
+    truth: AnswerKind | None  # what really answers (None: nobody)
+    on_event: EventSink
+    handles: list[TimerHandle] = field(default_factory=list)
+    answered: AnswerKind | None = None
+    bridged: bool = False
+    playing: Callable[[bool], None] | None = None
+
+
+class SimulatedGateway:
+    """A seeded stochastic switch (see the module docstring)."""
+
+    name = "sim"
+
+    def __init__(
+        self,
+        timer: Timer,
+        params: SimGatewayParams | None = None,
+        *,
+        seed: int | None = None,
+    ) -> None:
+        self.timer = timer
+        self.params = params or SimGatewayParams()
+        self._rng = random.Random(seed)
+        self._errors = random.Random(None if seed is None else seed + 1)
+        self._calls: dict[str, _Call] = {}
+        self._t0 = timer.now()
+        self.originated = 0
+        self.peak_calls = 0
+
+    @property
+    def calls_up(self) -> int:
+        """Calls currently on the switch (ringing, answered or talking)."""
+        return len(self._calls)
+
+    # -- protocol ---------------------------------------------------------------------
+    async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
+        if request.call_id in self._calls:
+            raise GatewayError(f"call id {request.call_id} is already in use")
+        script = self.params.callee.sample(self._rng, self.timer.now() - self._t0)
+        u_amd, u_fax = self._errors.random(), self._errors.random()
+        truth = _truth(script.outcome, u_fax < self.params.fax_share)
+        call = _Call(request, script, truth, on_event)
+        self._calls[request.call_id] = call
+        self.originated += 1
+        self.peak_calls = max(self.peak_calls, len(self._calls))
+        self._plan(call, u_amd)
+
+    async def bridge(self, call_id: str, agent: AgentLeg) -> None:
+        call = self._live(call_id)
+        if call.answered is None or call.bridged:
+            raise GatewayError(f"call {call_id} is not waiting for an agent")
+        call.bridged = True
+        self._cancel(call)
+        if call.truth == "human":
+            by: HangupBy = "callee" if self._errors.random() < 0.6 else "agent"
+            self._at(call, call.script.talk_s, lambda: self._end(call, by))
+        else:  # the agent hears a greeting or a fax tone and hangs up
+            self._at(call, self.params.machine_talk_s, lambda: self._end(call, "agent"))
+
+    async def play(self, call_id: str, message: str) -> bool:
+        call = self._live(call_id)
+        if call.answered is None:
+            raise GatewayError(f"call {call_id} has not been answered")
+        self._cancel(call)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+        def finished(completed: bool) -> None:
+            call.playing = None
+            if not future.done():
+                future.set_result(completed)
+
+        call.playing = finished
+        self._at(call, self.params.message_s(message), lambda: finished(True))
+        return bool(await future)
+
+    async def hangup(self, call_id: str) -> None:
+        call = self._calls.get(call_id)
+        if call is None:
+            return
+        self._end(call, "dialer", deliver_later=True)
+
+    async def close(self) -> None:
+        for call in list(self._calls.values()):
+            self._end(call, "dialer", cause="shutdown")
+
+    # -- the call's script ----------------------------------------------------------------
+    def _plan(self, call: _Call, u_amd: float) -> None:
+        p, script, req = self.params, call.script, call.request
+        outcome = script.outcome
+        if outcome is CallOutcome.BUSY:
+            self._at(call, script.resolve_s, lambda: self._final(call, Busy))
+            return
+        if outcome is CallOutcome.FAILED:
+            self._at(call, script.resolve_s, lambda: self._failed(call, "congestion"))
+            return
+        self._at(call, min(p.ringing_after_s, script.resolve_s), lambda: self._emit_ringing(call))
+        if call.truth is None or script.resolve_s >= req.ring_timeout_s:
+            self._at(call, req.ring_timeout_s, lambda: self._final(call, NoAnswer))
+            return
+        verdict, delay = self._verdict(call, u_amd)
+        self._at(call, script.resolve_s + delay, lambda: self._answer(call, verdict))
+
+    def _verdict(self, call: _Call, u: float) -> tuple[AnswerKind, float]:
+        """What AMD reports and how long after the answer (no AMD: always 'human', at once)."""
+        p, truth = self.params, call.truth
+        if not call.request.amd:
+            return "human", 0.0
+        if truth == "human":
+            return ("machine", call.script.amd_s) if u < p.amd_false_machine else ("human", 0.0)
+        if u < p.amd_false_human:
+            return "human", call.script.amd_s
+        assert truth is not None
+        return truth, call.script.amd_s
+
+    def _answer(self, call: _Call, verdict: AnswerKind) -> None:
+        call.answered = verdict
+        self._emit(call, Answered(call.request.call_id, self.timer.now(), verdict))
+        if call.truth == "human" and verdict == "human":
+            patience = call.script.patience_s
+            if math.isfinite(patience):
+                self._at(call, patience, lambda: self._end(call, "callee", cause="waited"))
+        else:  # a machine records until it gives up; a fax keeps whistling
+            self._at(call, self.params.machine_greeting_s, lambda: self._end(call, "callee"))
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _live(self, call_id: str) -> _Call:
+        call = self._calls.get(call_id)
+        if call is None:
+            raise CallGone(f"call {call_id} has ended")
+        return call
+
+    def _at(self, call: _Call, delay: float, action: Callable[[], None]) -> None:
+        call.handles.append(self.timer.call_later(delay, action))
+
+    def _cancel(self, call: _Call) -> None:
+        for handle in call.handles:
+            handle.cancel()
+        call.handles.clear()
+
+    def _emit(self, call: _Call, event: CallEvent) -> None:
+        call.on_event(event)
+
+    def _emit_ringing(self, call: _Call) -> None:
+        self._emit(call, Ringing(call.request.call_id, self.timer.now()))
+
+    def _final(self, call: _Call, kind: type[Busy] | type[NoAnswer]) -> None:
+        self._drop(call)
+        self._emit(call, kind(call.request.call_id, self.timer.now()))
+
+    def _failed(self, call: _Call, reason: str) -> None:
+        self._drop(call)
+        self._emit(call, Failed(call.request.call_id, self.timer.now(), reason))
+
+    def _drop(self, call: _Call) -> None:
+        self._cancel(call)
+        self._calls.pop(call.request.call_id, None)
+        if call.playing is not None:
+            call.playing(False)
+
+    def _end(
+        self, call: _Call, by: HangupBy, *, cause: str = "normal", deliver_later: bool = False
+    ) -> None:
+        if self._calls.get(call.request.call_id) is not call:
+            return
+        self._drop(call)
+        event = Hangup(call.request.call_id, self.timer.now(), by, cause)
+        if deliver_later:
+            self.timer.call_later(0.0, lambda: self._emit(call, event))
+        else:
+            self._emit(call, event)
+
+
+def _truth(outcome: CallOutcome, fax: bool) -> AnswerKind | None:
+    if outcome is CallOutcome.HUMAN:
+        return "human"
+    if outcome is CallOutcome.MACHINE:
+        return "fax" if fax else "machine"
+    return None

@@ -1,0 +1,149 @@
+"""Helpers shared by the engine and agent tests: campaigns, leads, agents, a running engine."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from dialer.agents import store as agents
+from dialer.agents.bus import AgentBus
+from dialer.agents.simulated import SimAgentParams, SimulatedAgents
+from dialer.auth.roles import SYSTEM
+from dialer.campaigns import store as campaigns
+from dialer.clock import Clock, SystemClock
+from dialer.engine.demo import insert_leads
+from dialer.engine.runner import RunnerOptions
+from dialer.engine.service import sim_agents_hook
+from dialer.engine.supervisor import Engine
+from dialer.sim.model import CalleeModel
+from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
+
+# Numbers whose callees are in places open at the instants the tests use (US Pacific).
+US = "+1415555"
+
+
+def us_numbers(n: int, start: int = 0) -> list[str]:
+    return [f"{US}{i:04d}" for i in range(start, start + n)]
+
+
+async def make_campaign(conn: asyncpg.Connection, now: datetime, **fields: Any) -> dict[str, Any]:
+    body = {
+        "name": f"c-{time.monotonic_ns()}",
+        "caller_id": "+14155550100",
+        "dial_mode": "progressive",
+        **fields,
+    }
+    return await campaigns.create(conn, body, SYSTEM, now=now)
+
+
+async def start(conn: asyncpg.Connection, campaign_id: int, now: datetime) -> None:
+    await campaigns.transition(conn, campaign_id, "start", scope=None, now=now)
+
+
+async def add_leads(
+    conn: asyncpg.Connection, campaign_id: int, phones: list[str], now: datetime
+) -> list[int]:
+    await insert_leads(conn, campaign_id, [(p, {"name": p[-4:]}) for p in phones], now=now)
+    rows = await conn.fetch(
+        "SELECT id FROM leads WHERE campaign_id = $1 AND phone_e164 = ANY($2) ORDER BY id",
+        campaign_id,
+        phones,
+    )
+    return [r["id"] for r in rows]
+
+
+async def add_agent(
+    conn: asyncpg.Connection, campaign_id: int, now: datetime, *, login: bool = True
+) -> int:
+    row = await agents.create(
+        conn, {"name": f"a-{time.monotonic_ns()}", "campaigns": [campaign_id]}, SYSTEM, now=now
+    )
+    if login:
+        await agents.act(conn, row["id"], "login", scope=None, now=now)
+    return int(row["id"])
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, every: float = 0.05
+) -> Any:
+    """Poll ``check`` until it returns something truthy (no fixed sleeps in tests)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
+        await asyncio.sleep(every)
+
+
+FAST_HUMANS = CalleeModel(
+    p_human=0.5,
+    p_machine=0.1,
+    p_busy=0.05,
+    p_failed=0.0,
+    ring_min_s=2,
+    ring_max_s=8,
+    talk_s=20.0,
+)
+
+
+@dataclass
+class RunningEngine:
+    engine: Engine
+    gateway: SimulatedGateway
+    bus: AgentBus
+    timer: LoopTimer
+    sim_agents: list[SimulatedAgents] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def running_engine(
+    pool: asyncpg.Pool,
+    *,
+    instance_id: str = "test",
+    speed: float = 50.0,
+    callee: CalleeModel = FAST_HUMANS,
+    sim_agents: int = 0,
+    clock: Clock | None = None,
+    options: RunnerOptions | None = None,
+    seed: int = 1,
+    gateway_cls: type[SimulatedGateway] = SimulatedGateway,
+) -> AsyncIterator[RunningEngine]:
+    """An engine with the simulated gateway (and optionally simulated agents)."""
+    timer = LoopTimer(speed)
+    gateway = gateway_cls(timer, SimGatewayParams(callee=callee), seed=seed)
+    bus = AgentBus(pool)
+    await bus.start()
+    started: list[SimulatedAgents] = []
+    hooks = ()
+    if sim_agents:
+        params = SimAgentParams(wrap_s=2.0)
+        hooks = (
+            sim_agents_hook(bus, timer, sim_agents, seed=seed, params=params, started=started),
+        )
+    engine = Engine(
+        pool,
+        gateway,
+        timer,
+        clock or SystemClock(),
+        instance_id=instance_id,
+        bus=bus,
+        options=options or RunnerOptions(lease_ttl_s=5, tick_s=0.05, shutdown_timeout_s=5),
+        poll_s=0.2,
+        hooks=hooks,
+    )
+    await engine.start()
+    try:
+        yield RunningEngine(engine, gateway, bus, timer, started)
+    finally:
+        await engine.stop()
+        await gateway.close()
+        await bus.stop()

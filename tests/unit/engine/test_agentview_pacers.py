@@ -1,0 +1,111 @@
+"""A runner's view of its agents, and the legal fallback of the pacers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from dialer.engine.agentview import AgentView
+from dialer.engine.pacers import PaceControl
+from dialer.pacing.base import PacingState
+from tests.unit.engine.test_callflow import campaign
+
+
+def _row(agent_id: int, state: str, **kw: Any) -> dict[str, Any]:
+    return {"id": agent_id, "name": f"a{agent_id}", "endpoint": None, "state": state, **kw}
+
+
+def _msg(agent_id: int, state: str, **kw: Any) -> dict[str, Any]:
+    return {"event": "state", "agent": agent_id, "state": state, **kw}
+
+
+def test_the_agent_free_the_longest_is_picked_first() -> None:
+    view = AgentView(1)
+    view.load([_row(1, "on_call"), _row(2, "available"), _row(3, "paused")], 0.0)
+    view.apply(_msg(1, "available"), 5.0)
+    assert view.pick().id == 2  # type: ignore[union-attr]
+    view.agents[2].reserving = True  # being given a call already
+    assert view.pick().id == 1  # type: ignore[union-attr]
+    assert view.counts()["on_call"] == 1 and view.counts()["available"] == 1
+
+
+def test_changes_report_the_time_spent_in_the_old_state() -> None:
+    view = AgentView(1)
+    view.load([_row(1, "available")], 0.0)
+    assert view.apply(_msg(1, "on_call", campaign=1, attempt=9), 2.0) is not None
+    change = view.apply(_msg(1, "wrap_up", campaign=1, attempt=9), 32.0)
+    assert change is not None and (change.old, change.elapsed, change.campaign_id) == (
+        "on_call",
+        30.0,
+        1,
+    )
+    assert view.apply(_msg(99, "available"), 33.0) is None  # not this campaign's agent
+    assert view.apply({"event": "dial", "agent": 1}, 33.0) is None
+
+
+def test_occupancy_is_talk_time_of_this_campaign_over_logged_in_time() -> None:
+    view = AgentView(1)
+    view.load([_row(1, "available"), _row(2, "available"), _row(3, "offline")], 0.0)
+    view.apply(_msg(1, "on_call", campaign=1), 0.0)
+    view.apply(_msg(2, "on_call", campaign=7), 0.0)  # on another campaign's call
+    view.apply(_msg(1, "wrap_up", campaign=1), 60.0)
+    view.apply(_msg(2, "available"), 60.0)
+    view.integrate(100.0)
+    # 60 s of talk here, over 2 agents logged in for 100 s.
+    assert view.occupancy() == pytest.approx(60 / 200)
+
+
+def test_a_deleted_agent_leaves_the_view() -> None:
+    view = AgentView(1)
+    view.load([_row(1, "available")], 0.0)
+    change = view.apply(_msg(1, "offline", deleted=True), 1.0)
+    assert change is not None and change.new == "offline" and not view.agents
+
+
+def test_reload_drops_agents_no_longer_assigned() -> None:
+    view = AgentView(1)
+    view.load([_row(1, "available"), _row(2, "available")], 0.0)
+    view.load([_row(2, "paused")], 1.0)
+    assert set(view.agents) == {2} and view.agents[2].state == "paused"
+
+
+def _state(**kw: Any) -> PacingState:
+    fields: dict[str, Any] = {
+        "t": 100.0,
+        "agents_logged_in": 10,
+        "agents_available": 4,
+        "agents_on_call": 6,
+        "agents_wrap_up": 0,
+        "calls_in_flight": 0,
+    }
+    fields.update(kw)
+    return PacingState(**fields)
+
+
+@pytest.mark.parametrize("mode", ["power", "predictive"])
+def test_at_the_abandon_limit_modes_that_dial_ahead_fall_back_to_progressive(mode: str) -> None:
+    control = PaceControl(campaign(dial_mode=mode, dial_level=3.0))
+    decision = control.decide(_state(), at_limit=True)
+    assert decision.mode == "progressive" and decision.calls == 4
+
+
+def test_power_mode_dials_its_lines_per_free_agent_when_under_the_limit() -> None:
+    control = PaceControl(campaign(dial_mode="power", dial_level=3.0))
+    decision = control.decide(_state(calls_in_flight=2), at_limit=False)
+    assert (decision.mode, decision.calls) == ("power", 10)
+
+
+def test_progressive_is_never_changed_and_respects_the_line_cap() -> None:
+    control = PaceControl(campaign(dial_mode="progressive", max_lines=3))
+    assert control.decide(_state(max_lines=3), at_limit=True).calls == 3
+
+
+def test_a_changed_dial_level_rebuilds_the_pacer() -> None:
+    control = PaceControl(campaign(dial_mode="power", dial_level=2.0))
+    before = control.main
+    control.update(campaign(dial_mode="power", dial_level=2.0))
+    assert control.main is before
+    control.update(campaign(dial_mode="power", dial_level=4.0))
+    assert control.main is not before
+    assert control.decide(_state(), at_limit=False).calls == 16
