@@ -20,6 +20,7 @@ from dialer.api.openapi import build_document
 from dialer.api.registry import Routes, install
 from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
+from dialer.ui import setup_ui
 
 ROUTE_TABLES: tuple[Routes, ...] = (
     health.routes,
@@ -71,6 +72,7 @@ def create_app(
 
     endpoints = install(app, ROUTE_TABLES)
     app[health.OPENAPI] = build_document(endpoints)
+    setup_ui(app)  # the web console under /ui/ (not in the OpenAPI document)
     return app
 
 

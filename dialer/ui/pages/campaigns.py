@@ -1,0 +1,247 @@
+"""Campaign pages: the list, the create and edit forms, start/pause/stop and delete.
+
+Every read and write goes through ``dialer.campaigns.store`` with the principal's client
+scope, exactly as the API does: another client's campaign is a 404 page, validation errors
+come back with the same ``field`` the API reports.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+from zoneinfo import available_timezones
+
+import asyncpg
+from aiohttp import web
+
+from dialer.api.context import CLOCK, POOL
+from dialer.auth.roles import Permission, Principal
+from dialer.campaigns import model, store
+from dialer.campaigns.states import ACTIONS
+from dialer.clients import DEFAULT_CLIENT_ID, list_clients
+from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.ui.campaign_form import DAY_NAMES, CampaignForm, body_from_form, values_from_campaign
+from dialer.ui.context import session
+from dialer.ui.filters import humanise
+from dialer.ui.render import flash, is_htmx, render, render_partial, see_other
+from dialer.ui.routing import UiRoutes
+from dialer.ui.sessions import FlashKind
+
+routes = UiRoutes()
+PAGE_SIZE = 50
+ID = r"{id:\d+}"
+MANUAL_ACTIONS = ("start", "pause", "stop")
+DONE = {"start": "is running", "pause": "is paused", "stop": "is stopped"}
+
+
+@functools.cache
+def _zones() -> list[str]:
+    """IANA zone names offered by the form's time-zone field."""
+    return sorted(z for z in available_timezones() if "/" in z and not z.startswith("Etc/"))
+
+
+def actions_for(state: str) -> list[str]:
+    """The buttons a campaign in ``state`` shows: the lifecycle's own table decides what is
+    possible; Stop is offered only while there is dialing to stop (running or paused)."""
+    return [
+        a
+        for a in MANUAL_ACTIONS
+        if state in ACTIONS[a][0] and (a != "stop" or state in ("running", "paused"))
+    ]
+
+
+def _id(request: web.Request) -> int:
+    return int(request.match_info["id"])
+
+
+async def _client_names(conn: asyncpg.Connection, who: Principal) -> dict[int, str]:
+    return {c["id"]: c["name"] for c in await list_clients(conn, who.client_id)}
+
+
+def _row_context(who: Principal, clients: dict[int, str]) -> dict[str, Any]:
+    return {
+        "may_write": who.can(Permission.CAMPAIGNS_WRITE),
+        "clients": clients,
+        "show_client": who.client_id is None and len(clients) > 1,
+        "actions_for": actions_for,
+        # Figures per campaign id (leads left, today's dials, connects, abandon rate,
+        # occupancy) come with the engine's statistics; until then the cells show "—".
+        "figures": {},
+    }
+
+
+@routes.get("/ui/campaigns", permission=Permission.CAMPAIGNS_READ)
+async def campaign_list(request: web.Request) -> web.Response:
+    who = session(request).principal
+    state = request.query.get("state") or None
+    if state not in (None, *model.STATES):
+        state = None
+    after_text = request.query.get("after", "0")
+    after = int(after_text) if after_text.isdigit() else 0
+    async with request.app[POOL].acquire() as conn:
+        rows = await store.list_page(conn, who.client_id, state=state, after=after, limit=PAGE_SIZE)
+        clients = await _client_names(conn, who)
+    context = {
+        "title": "Campaigns",
+        "section": "campaigns",
+        "campaigns": rows,
+        "state": state,
+        "states": model.STATES,
+        "after": after,
+        "next_after": rows[-1]["id"] if len(rows) == PAGE_SIZE else None,
+        **_row_context(who, clients),
+    }
+    return await render(request, "campaigns/list.html", context)
+
+
+async def _form_page(
+    request: web.Request,
+    form: CampaignForm,
+    *,
+    campaign: dict[str, Any] | None,
+    status: int = 200,
+) -> web.Response:
+    who = session(request).principal
+    async with request.app[POOL].acquire() as conn:
+        clients = await _client_names(conn, who)
+    title = f"Edit {campaign['name']}" if campaign else "New campaign"
+    context = {
+        "title": title,
+        "section": "campaigns",
+        "form": form,
+        "campaign": campaign,
+        "fields": model.FIELDS,
+        "purposes": [(p, humanise(p)) for p in model.PURPOSES],
+        "dial_modes": [(m, humanise(m)) for m in model.DIAL_MODES],
+        "zones": _zones(),
+        "outcomes": model.RETRY_OUTCOMES,
+        "default_retry": model.DEFAULT_RETRY_POLICY,
+        "days": DAY_NAMES,
+        "clients": clients,
+        "choose_client": campaign is None and who.client_id is None and len(clients) > 1,
+        "may_waive": who.can(Permission.CAMPAIGNS_OVERRIDE),
+    }
+    return await render(request, "campaigns/form.html", context, status=status)
+
+
+async def _submitted(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    return {k: v for k, v in form.items() if isinstance(v, str)}
+
+
+@routes.get("/ui/campaigns/new", permission=Permission.CAMPAIGNS_WRITE)
+async def new_campaign(request: web.Request) -> web.Response:
+    form = CampaignForm(values_from_campaign(None))
+    form.values["client_id"] = str(session(request).principal.client_id or DEFAULT_CLIENT_ID)
+    return await _form_page(request, form, campaign=None)
+
+
+@routes.post("/ui/campaigns/new", permission=Permission.CAMPAIGNS_WRITE)
+async def create_campaign(request: web.Request) -> web.Response:
+    who = session(request).principal
+    submitted = await _submitted(request)
+    form = CampaignForm(values_from_campaign(None))
+    form.keep(submitted)
+    body, form.errors = body_from_form(
+        submitted,
+        may_waive=who.can(Permission.CAMPAIGNS_OVERRIDE),
+        choose_client=who.client_id is None,
+    )
+    if not form.errors:
+        try:
+            async with request.app[POOL].acquire() as conn:
+                row = await store.create(conn, body, who, now=request.app[CLOCK].now())
+        except (ValidationError, Conflict) as exc:
+            form.add_error(exc.field, exc.message)
+        except NotFound as exc:  # a client outside the principal's scope
+            form.add_error("client_id", str(exc))
+        else:
+            await flash(request, "success", f"Campaign “{row['name']}” created.")
+            return see_other("/ui/campaigns")
+    return await _form_page(request, form, campaign=None, status=400)
+
+
+@routes.get(f"/ui/campaigns/{ID}/edit", permission=Permission.CAMPAIGNS_WRITE)
+async def edit_campaign(request: web.Request) -> web.Response:
+    who = session(request).principal
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, _id(request), who.client_id)
+    return await _form_page(request, CampaignForm(values_from_campaign(row)), campaign=row)
+
+
+@routes.post(f"/ui/campaigns/{ID}/edit", permission=Permission.CAMPAIGNS_WRITE)
+async def update_campaign(request: web.Request) -> web.Response:
+    who = session(request).principal
+    submitted = await _submitted(request)
+    async with request.app[POOL].acquire() as conn:
+        current = await store.get(conn, _id(request), who.client_id)
+        form = CampaignForm(values_from_campaign(current))
+        form.keep(submitted)
+        body, form.errors = body_from_form(
+            submitted, may_waive=who.can(Permission.CAMPAIGNS_OVERRIDE), choose_client=False
+        )
+        if not form.errors:
+            try:
+                row = await store.update(
+                    conn, current["id"], body, who, now=request.app[CLOCK].now()
+                )
+            except (ValidationError, Conflict) as exc:
+                form.add_error(exc.field, exc.message)
+            else:
+                await flash(request, "success", f"Campaign “{row['name']}” saved.")
+                return see_other("/ui/campaigns")
+    return await _form_page(request, form, campaign=current, status=400)
+
+
+async def _row_response(
+    request: web.Request, row: dict[str, Any] | None, kind: FlashKind, text: str
+) -> web.Response:
+    """htmx: the changed row (or nothing, once deleted) plus the message out of band."""
+    who = session(request).principal
+    async with request.app[POOL].acquire() as conn:
+        clients = await _client_names(conn, who)
+    context = {"c": row, "flash": [{"kind": kind, "text": text}], **_row_context(who, clients)}
+    return render_partial(request, "campaigns/_row.html", context)
+
+
+@routes.post(
+    f"/ui/campaigns/{ID}/{{action:start|pause|stop}}", permission=Permission.CAMPAIGNS_WRITE
+)
+async def campaign_action(request: web.Request) -> web.Response:
+    who = session(request).principal
+    action = request.match_info["action"]
+    kind: FlashKind
+    async with request.app[POOL].acquire() as conn:
+        try:
+            row, step = await store.transition(
+                conn, _id(request), action, scope=who.client_id, now=request.app[CLOCK].now()
+            )
+        except Conflict as exc:
+            row = await store.get(conn, _id(request), who.client_id)
+            kind, text = "error", f"“{row['name']}”: {exc.message}."
+        else:
+            already = "" if step.changes else " already"
+            kind, text = "success", f"“{row['name']}”{already} {DONE[action]}."
+    if is_htmx(request):
+        return await _row_response(request, row, kind, text)
+    await flash(request, kind, text)
+    return see_other("/ui/campaigns")
+
+
+@routes.post(f"/ui/campaigns/{ID}/delete", permission=Permission.CAMPAIGNS_WRITE)
+async def delete_campaign(request: web.Request) -> web.Response:
+    who = session(request).principal
+    kind: FlashKind
+    left: dict[str, Any] | None
+    async with request.app[POOL].acquire() as conn:
+        row = await store.get(conn, _id(request), who.client_id)
+        try:
+            await store.delete(conn, row["id"], who, now=request.app[CLOCK].now())
+        except Conflict as exc:
+            kind, text, left = "error", f"“{row['name']}”: {exc.message}.", row
+        else:
+            kind, text, left = "success", f"Campaign “{row['name']}” deleted.", None
+    if is_htmx(request):
+        return await _row_response(request, left, kind, text)
+    await flash(request, kind, text)
+    return see_other("/ui/campaigns")

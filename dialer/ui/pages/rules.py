@@ -1,0 +1,89 @@
+"""Calling rules: check one number (the same ``check_number`` the CLI and API use) and
+read the loaded rule packs with their sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from dialer.api.context import CLOCK
+from dialer.auth.roles import Permission
+from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
+from dialer.compliance.decide import SEARCH_HORIZON
+from dialer.errors import ValidationError
+from dialer.ui.filters import humanise
+from dialer.ui.render import is_htmx, render, render_partial
+from dialer.ui.routing import UiRoutes
+
+routes = UiRoutes()
+INPUTS = ("phone", "purpose", "at", "region", "postal_code", "state")
+
+
+@dataclass(frozen=True)
+class ZoneTime:
+    """One of the callee's time zones: the local time checked and the next allowed time."""
+
+    zone: str
+    local: datetime
+    next_allowed: datetime | None
+
+
+def _zone_times(decision: Decision) -> list[ZoneTime]:
+    out = []
+    for zone, text in decision.local_times.items():
+        after = decision.next_allowed_at
+        out.append(
+            ZoneTime(
+                zone,
+                datetime.fromisoformat(text).astimezone(ZoneInfo(zone)),
+                after.astimezone(ZoneInfo(zone)) if after else None,
+            )
+        )
+    return out
+
+
+def _check(values: dict[str, str], now: datetime) -> tuple[Decision | None, dict[str, str]]:
+    """Run the check for the submitted inputs; errors by input name."""
+    if not values["phone"]:
+        return None, {}
+    try:
+        decision = check_number(
+            values["phone"],
+            values["purpose"],
+            values["at"] or None,
+            now=now,
+            region=values["region"] or None,
+            postal_code=values["postal_code"] or None,
+            state=values["state"] or None,
+        )
+    except ValidationError as exc:
+        field = exc.field if exc.field in INPUTS else "phone"
+        return None, {field: exc.message[:1].upper() + exc.message[1:]}
+    return decision, {}
+
+
+@routes.get("/ui/rules", permission=Permission.RULES_READ)
+async def rules_page(request: web.Request) -> web.Response:
+    values = {name: request.query.get(name, "").strip() for name in INPUTS}
+    values["purpose"] = values["purpose"] or "telemarketing"
+    decision, errors = _check(values, request.app[CLOCK].now())
+    context: dict[str, Any] = {
+        "title": "Calling rules",
+        "section": "rules",
+        "values": values,
+        "errors": errors,
+        "purposes": [(p, humanise(p)) for p in PURPOSES],
+        "decision": decision,
+        "zones": _zone_times(decision) if decision else [],
+        "horizon_days": SEARCH_HORIZON.days,
+    }
+    if is_htmx(request):
+        return render_partial(request, "rules/_check.html", context)
+    book = load_rulebook()
+    context["packs"] = book.describe()
+    context["lookback_days"] = book.max_lookback.days
+    return await render(request, "rules/index.html", context)

@@ -1,0 +1,35 @@
+-- name: insert_session
+INSERT INTO ui_sessions (session_hash, token_id, csrf_token, created_at, last_seen_at, expires_at)
+VALUES ($1, $2, $3, $4, $4, $5)
+RETURNING id;
+
+-- name: load_session
+SELECT s.id, s.csrf_token, s.flash, s.created_at, s.last_seen_at, s.expires_at,
+       t.id AS token_id, t.name, t.role, t.client_id, t.agent_id, t.revoked_at,
+       c.name AS client_name
+FROM ui_sessions s
+JOIN api_tokens t ON t.id = s.token_id
+LEFT JOIN clients c ON c.id = t.client_id
+WHERE s.session_hash = $1;
+
+-- name: touch_session
+UPDATE ui_sessions SET last_seen_at = $2, expires_at = $3
+WHERE id = $1;
+
+-- name: delete_session
+DELETE FROM ui_sessions WHERE id = $1;
+
+-- name: purge_expired
+DELETE FROM ui_sessions WHERE expires_at <= $1;
+
+-- name: push_flash
+UPDATE ui_sessions SET flash = flash || $2::jsonb WHERE id = $1;
+
+-- name: drop_flash
+-- Remove the first $2 messages (those shown); any queued meanwhile stay for the next page.
+UPDATE ui_sessions
+SET flash = coalesce(
+    (SELECT jsonb_agg(m.msg ORDER BY m.n) FROM jsonb_array_elements(flash) WITH ORDINALITY AS m (msg, n)
+     WHERE m.n > $2),
+    '[]')
+WHERE id = $1;

@@ -1,0 +1,207 @@
+"""End-to-end fixtures: the real application on a real port and Debian's Chromium driven by
+Selenium through Debian's chromedriver (never a downloaded driver or browser).
+
+The server runs in the test session's event loop (the database pool belongs to it); every
+Selenium call blocks, so a test runs its browser steps in a worker thread
+(``await asyncio.to_thread(steps)``) while the loop keeps serving pages.
+
+Missing Chromium or chromedriver is a failure, not a skip: ``.ci/run`` installs both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from aiohttp import web
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dialer.app import create_app
+from dialer.auth.tokens import create_token
+from dialer.clock import FakeClock
+from dialer.config import Settings
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+LAPTOP = (1366, 860)
+TABLET = (820, 1180)
+WAIT_S = 10.0
+HEADLESS_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+
+
+def _find(names: tuple[str, ...], fixed: tuple[str, ...]) -> str | None:
+    for path in fixed:
+        if Path(path).exists():
+            return path
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+@pytest.fixture(scope="session")
+def chromium() -> tuple[str, str]:
+    """(browser binary, chromedriver) from Debian's packages; fail clearly without them."""
+    browser = _find(("chromium", "chromium-browser"), ("/usr/bin/chromium",))
+    driver = _find(("chromedriver",), ("/usr/bin/chromedriver",))
+    if browser is None or driver is None:
+        pytest.fail(
+            "end-to-end tests need Chromium and chromedriver: "
+            "apt-get install -y chromium chromium-driver (.ci/run installs them)",
+            pytrace=False,
+        )
+    return browser, driver
+
+
+@dataclass
+class LiveConsole:
+    """The application served on 127.0.0.1 with a FakeClock, and its tokens by role."""
+
+    base_url: str
+    pool: asyncpg.Pool
+    clock: FakeClock
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    async def token(self, role: str, *, name: str) -> str:
+        async with self.pool.acquire() as conn:
+            token, _ = await create_token(conn, name=name, role=role, now=self.clock.now())
+        return token
+
+
+@pytest.fixture(scope="module")
+async def live_console(
+    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveConsole]:
+    clock = FakeClock()
+    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e-data"))
+    runner = web.AppRunner(create_app(settings, pool=pool, clock=clock), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    console = LiveConsole(f"http://{host}:{port}", pool, clock)
+    for role in ("manager", "viewer"):
+        console.tokens[role] = await console.token(role, name=f"Dana ({role})")
+    try:
+        yield console
+    finally:
+        await runner.cleanup()
+
+
+def _start_browser(binary: str, driver_path: str, profile: str) -> WebDriver:
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in (*HEADLESS_FLAGS, f"--user-data-dir={profile}", "--lang=en-GB"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_window_size(*LAPTOP)
+    return driver
+
+
+@pytest.fixture(scope="module")
+async def driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
+    binary, driver_path = chromium
+    with tempfile.TemporaryDirectory(prefix="dialer-e2e-chromium-") as profile:
+        started = await asyncio.to_thread(_start_browser, binary, driver_path, profile)
+        try:
+            yield started
+        finally:
+            await asyncio.to_thread(started.quit)
+
+
+class Page:
+    """Browser steps with explicit waits (never sleeps) and screenshots."""
+
+    def __init__(self, driver: WebDriver, base_url: str) -> None:
+        self.driver = driver
+        self.base_url = base_url
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+
+    def wait(self, condition: Callable[[Any], Any], timeout: float = WAIT_S) -> Any:
+        return WebDriverWait(self.driver, timeout).until(condition)
+
+    def find(self, css: str) -> WebElement:
+        return self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
+
+    def wait_text(self, css: str, text: str) -> WebElement:
+        self.wait(ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def wait_path(self, path: str) -> None:
+        self.wait(lambda d: d.current_url.split("?")[0] == self.base_url + path)
+
+    def type(self, css: str, text: str) -> None:
+        element = self.find(css)
+        element.clear()
+        element.send_keys(text)
+
+    def click(self, css: str) -> None:
+        self.wait(ec.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
+
+    def shoot(self, name: str, *, size: tuple[int, int] = LAPTOP) -> Path:
+        """A full-page screenshot (the window grows to the page's height for the picture)."""
+        width, height = size
+        self.driver.set_window_size(width, height)
+        self.driver.execute_script("window.scrollTo(0, 0)")
+        full, chrome = self.driver.execute_script(
+            "return [document.documentElement.scrollHeight, "
+            "window.outerHeight - window.innerHeight]"
+        )
+        self.driver.set_window_size(width, max(height, int(full) + int(chrome)))
+        path = SCREENSHOTS / f"{name}.png"
+        self.driver.save_screenshot(str(path))
+        self.driver.set_window_size(width, height)
+        return path
+
+    def console_errors(self) -> list[str]:
+        """Errors the page logged: CSP violations, script errors, failed loads. A form sent
+        back with errors answers 400 by design; Chromium logs that too, so it is left out."""
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if entry["level"] == "SEVERE" and "status of 400 (Bad Request)" not in entry["message"]
+        ]
+
+    def unlabelled_inputs(self) -> list[str]:
+        """Visible form controls without a label: an accessibility basic."""
+        return list(
+            self.driver.execute_script(
+                "return [...document.querySelectorAll("
+                "'input:not([type=hidden]), select, textarea')]"
+                ".filter(e => !e.labels.length && !e.getAttribute('aria-label'))"
+                ".map(e => e.name || e.id);"
+            )
+        )
+
+    def overflows_horizontally(self) -> bool:
+        return bool(
+            self.driver.execute_script(
+                "return document.documentElement.scrollWidth > window.innerWidth + 1;"
+            )
+        )
