@@ -13,6 +13,7 @@ from dialer.api import agents, calls, campaigns, clients, health, rules, webhook
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
+from dialer.api import stats as stats_api
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.api.idempotency import idempotency_middleware
 from dialer.api.middleware import auth_middleware, errors_middleware
@@ -33,6 +34,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     webhooks.routes,
     agents.routes,
     calls.routes,
+    stats_api.routes,
 )
 
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]

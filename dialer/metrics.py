@@ -137,3 +137,34 @@ CAMPAIGN_INFO = Gauge(
     "Campaigns run by this process (always 1)",
     ["campaign", "name", "client"],
 )
+
+# --- campaign figures from the database (dialer.stats.gauges) -----------------------------
+# Every `serve` process refreshes these from the same tables, so each exports the same
+# values: aggregate them with max by (...), never sum. Only running and paused campaigns
+# have series; a campaign that stops, completes or is deleted loses its series.
+LEADS = Gauge(
+    "dialer_leads",
+    "Leads of running and paused campaigns by status (new, retry, callback, completed, dnc, "
+    "exhausted, paused)",
+    ["campaign", "status"],
+)
+LEADS_DUE = Gauge(
+    "dialer_leads_due",
+    "Leads that may be dialed now: status new, retry or callback with their next attempt due",
+    ["campaign"],
+)
+CAMPAIGN_STATE = Gauge(
+    "dialer_campaign_state",
+    "1 for each running or paused campaign, labelled with its state",
+    ["campaign", "state"],
+)
+CAMPAIGN_FIGURES_REFRESHED = Gauge(
+    "dialer_campaign_figures_refreshed_timestamp_seconds",
+    "Unix time of this process's last successful refresh of the figures above",
+)
+
+# Label sets that alerts watch with increase(): created at zero at start-up, because
+# increase() cannot see a series' first sample, so a first failure after a restart would
+# otherwise go unnoticed (prometheus/alerts.yml, DialerImportFailed).
+for _state in ("completed", "failed"):
+    IMPORTS.labels(_state)

@@ -21,6 +21,7 @@ from dialer.errors import UsageError
 from dialer.leads.service import import_context
 from dialer.migrate import migrate, pending
 from dialer.scheduler import scheduler_context
+from dialer.stats.gauges import campaign_gauges_context
 from dialer.webhooks.worker import webhooks_context
 
 log = logging.getLogger("dialer.service")
@@ -44,7 +45,13 @@ async def prepare_database(settings: Settings, *, quiet: bool = False) -> str:
 
 def background_contexts(settings: Settings) -> list[CleanupContext]:
     """The long-running parts of ``serve``, started after the pool, stopped before it."""
-    return [scheduler_context, webhooks_context, engine_context, import_context]
+    return [
+        scheduler_context,
+        webhooks_context,
+        engine_context,
+        import_context,
+        campaign_gauges_context,
+    ]
 
 
 def build_app(

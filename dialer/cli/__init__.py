@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.demo",
     "dialer.cli.imports",
     "dialer.cli.dnc",
+    "dialer.cli.stats",
 )
 
 

@@ -1,0 +1,109 @@
+"""Campaign figures that only the database knows, exported as gauges: leads by status,
+leads due now, and which campaigns are running or paused.
+
+The engine's metrics describe what one process is doing; these describe the campaigns
+themselves, so the dashboards can show leads remaining and the alerts can tell "running
+but nobody dials it" (a lost runner lease) from "running with nothing to dial". Every
+``serve`` process refreshes them every ``REFRESH_S`` seconds with two cheap indexed
+queries over running and paused campaigns only; all processes export the same values
+(aggregate with ``max by``). A campaign that leaves running/paused loses its series.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import asyncpg
+from aiohttp import web
+
+from dialer import metrics
+from dialer.api.context import CLOCK, POOL
+from dialer.leads.store import STATUSES
+from dialer.sql import queries
+
+log = logging.getLogger(__name__)
+_Q = queries("dialer.stats")
+REFRESH_S = 15.0
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+class CampaignGauges:
+    """Keeps ``dialer_leads``, ``dialer_leads_due`` and ``dialer_campaign_state`` current."""
+
+    def __init__(self) -> None:
+        self._exported: dict[str, str] = {}  # campaign -> state it is exported with
+
+    async def refresh(self, pool: asyncpg.Pool, now: datetime) -> None:
+        """Read the figures and replace the exported series (one consistent picture)."""
+        async with pool.acquire() as conn:
+            campaigns = await conn.fetch(_Q["active_campaigns"])
+            ids = [r["id"] for r in campaigns]
+            leads = await conn.fetch(_Q["active_leads"], ids) if ids else []
+            due = await conn.fetch(_Q["due_leads"], ids, now) if ids else []
+        states = {str(r["id"]): r["state"] for r in campaigns}
+        by_status: dict[str, dict[str, int]] = {c: dict.fromkeys(STATUSES, 0) for c in states}
+        for r in leads:
+            by_status[str(r["campaign_id"])][r["status"]] = r["n"]
+        due_now = {str(r["campaign_id"]): r["n"] for r in due}
+        for cid, state in self._exported.items():
+            if states.get(cid) != state:
+                with contextlib.suppress(KeyError):
+                    metrics.CAMPAIGN_STATE.remove(cid, state)
+            if cid not in states:
+                self._forget(cid)
+        for cid, state in states.items():
+            metrics.CAMPAIGN_STATE.labels(cid, state).set(1)
+            for status, n in by_status[cid].items():
+                metrics.LEADS.labels(cid, status).set(n)
+            metrics.LEADS_DUE.labels(cid).set(due_now.get(cid, 0))
+        self._exported = states
+        metrics.CAMPAIGN_FIGURES_REFRESHED.set(now.timestamp())
+
+    def _forget(self, cid: str) -> None:
+        with contextlib.suppress(KeyError):
+            metrics.LEADS_DUE.remove(cid)
+        for status in STATUSES:
+            with contextlib.suppress(KeyError):
+                metrics.LEADS.remove(cid, status)
+
+    def clear(self) -> None:
+        """Remove every series this exporter made (the service is stopping)."""
+        for cid, state in self._exported.items():
+            with contextlib.suppress(KeyError):
+                metrics.CAMPAIGN_STATE.remove(cid, state)
+            self._forget(cid)
+        self._exported = {}
+
+
+async def campaign_gauges_context(app: web.Application) -> AsyncIterator[None]:
+    """cleanup_ctx: refresh the campaign gauges before serving, then every ``REFRESH_S``."""
+    gauges = CampaignGauges()
+    stop = asyncio.Event()
+
+    async def refresh() -> None:
+        try:
+            await gauges.refresh(app[POOL], app[CLOCK].now())
+        except DB_ERRORS as exc:
+            log.warning("campaign gauges not refreshed: %s", exc)
+        except Exception:
+            log.exception("campaign gauges not refreshed")
+
+    async def loop() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REFRESH_S)
+            if not stop.is_set():
+                await refresh()
+
+    await refresh()
+    task = asyncio.create_task(loop(), name="campaign-gauges")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+        gauges.clear()
