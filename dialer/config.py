@@ -14,7 +14,9 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from string import Formatter
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from dialer.errors import ConfigError
 
@@ -91,6 +93,76 @@ def _opt_text(raw: str) -> str | None:
     return raw.strip() or None
 
 
+class Secret:
+    """A credential from the environment. ``reveal()`` gives the value; ``repr`` and ``str``
+    show a mask, so settings can be printed or logged without leaking it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def _secret(raw: str) -> Secret | None:
+    return Secret(raw) if raw.strip() else None
+
+
+def _ari_url(raw: str) -> str | None:
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.username or parts.password:  # not ValueError: its message would echo the value
+        raise ConfigError(
+            "DIALER_ARI_URL must not contain credentials: set DIALER_ARI_USER and "
+            "DIALER_ARI_PASSWORD instead",
+            field="DIALER_ARI_URL",
+        )
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as http://127.0.0.1:8088/ari")
+    return value
+
+
+def _name(raw: str) -> str:
+    value = raw.strip()
+    if not value or not all(c.isascii() and (c.isalnum() or c in "-_") for c in value):
+        raise ValueError("must be letters, digits, '-' or '_'")
+    return value
+
+
+def _template(*names: str) -> Callable[[str], str | None]:
+    """A dial-string template using some of ``names`` as ``{placeholders}``."""
+    allowed = ", ".join("{" + n + "}" for n in names)
+
+    def parse(raw: str) -> str | None:
+        value = raw.strip()
+        if not value:
+            return None
+        try:
+            used = {f for _, f, _, _ in Formatter().parse(value) if f is not None}
+        except ValueError:
+            raise ValueError(f"has unbalanced braces; placeholders are {allowed}") from None
+        if not used or not used <= set(names):
+            raise ValueError(f"must use the placeholders {allowed} and no others")
+        return value
+
+    return parse
+
+
 def _setting(default: Any, parse: Callable[[str], Any], help: str) -> Any:
     """Declare a setting: its default, its parser and one line of documentation."""
     return field(default=default, metadata={"parse": parse, "help": help})
@@ -130,14 +202,48 @@ class Settings:
     lease_ttl_s: float = _setting(
         15.0, _float(2.0, 300.0), "seconds a runner lease lives unrenewed"
     )
-    secret_key: str | None = _setting(
-        None, _opt_text, "key for encrypting secrets at rest; unset = generated in the data dir"
+    secret_key: Secret | None = _setting(
+        None, _secret, "key for encrypting secrets at rest; unset = generated in the data dir"
     )
     max_upload_bytes: int = _setting(
         2 * 1024**3, _int(1024, 1024**4), "largest lead-list upload accepted over HTTP"
     )
     shutdown_timeout_s: float = _setting(
         10.0, _float(0.0, 600.0), "seconds to finish in-flight work on SIGTERM"
+    )
+    ari_url: str | None = _setting(
+        None, _ari_url, "Asterisk ARI base URL, e.g. http://127.0.0.1:8088/ari (gateway ari)"
+    )
+    ari_user: str | None = _setting(None, _opt_text, "ARI user from ari.conf (gateway ari)")
+    ari_password: Secret | None = _setting(None, _secret, "ARI password (never logged)")
+    ari_app: str = _setting(
+        "dialer", _name, "Stasis application name; one per process sharing an Asterisk"
+    )
+    esl_host: str = _setting("127.0.0.1", _text, "FreeSWITCH event socket host (gateway esl)")
+    esl_port: int = _setting(8021, _int(1, 65535), "FreeSWITCH event socket port")
+    esl_password: Secret | None = _setting(
+        None, _secret, "FreeSWITCH event socket password (never logged)"
+    )
+    esl_app: str = _setting(
+        "dialer", _name, "tag on this process's FreeSWITCH channels; one per process"
+    )
+    trunk_template: str | None = _setting(
+        None,
+        _template("number", "digits"),
+        "callee dial string; default PJSIP/{number}@trunk (ari), "
+        "sofia/gateway/trunk/{number} (esl)",
+    )
+    agent_endpoint_template: str | None = _setting(
+        None,
+        _template("endpoint", "agent_id"),
+        "agent dial string when the agent's endpoint is not one; default PJSIP/{endpoint} (ari), "
+        "user/{endpoint} (esl)",
+    )
+    safe_harbor_sound: str | None = _setting(
+        None,
+        _opt_text,
+        "recording played to abandoned calls; default sound:dialer/safe-harbor (ari), "
+        "dialer/safe-harbor.wav (esl)",
     )
 
     def __post_init__(self) -> None:
@@ -147,6 +253,7 @@ class Settings:
             raise ConfigError(
                 "DIALER_POOL_MIN_SIZE must not exceed DIALER_POOL_MAX_SIZE", field="pool_min_size"
             )
+        _check_gateway(self)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -169,6 +276,19 @@ class Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         values.update(changes)
         return Settings(**values)
+
+
+_GATEWAY_NEEDS = {"ari": ("ari_url", "ari_user", "ari_password"), "esl": ("esl_password",)}
+
+
+def _check_gateway(settings: Settings) -> None:
+    """A real switch needs its address and credentials before anything starts."""
+    for name in _GATEWAY_NEEDS.get(settings.gateway, ()):
+        if getattr(settings, name) is None:
+            var = PREFIX + name.upper()
+            raise ConfigError(
+                f"{var} is required when DIALER_GATEWAY={settings.gateway}", field=var
+            )
 
 
 KNOWN_EXTRA = {"DIALER_TEST_DATABASE_URL"}

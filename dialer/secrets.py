@@ -105,7 +105,11 @@ def _create_key_file(path: Path) -> None:
 
 def master_key(settings: Settings) -> str:
     """``DIALER_SECRET_KEY``, or the data directory's key file (created on first use)."""
-    return _master_key(settings.secret_key, settings.data_dir)
+    return _master_key(_revealed(settings), settings.data_dir)
+
+
+def _revealed(settings: Settings) -> str | None:
+    return settings.secret_key.reveal() if settings.secret_key is not None else None
 
 
 def _master_key(secret_key: str | None, data_dir: Path) -> str:
@@ -124,4 +128,4 @@ def _box(secret_key: str | None, data_dir: Path) -> SecretBox:
 
 def secret_box(settings: Settings) -> SecretBox:
     """The process's box for these settings (the key is read or created only once)."""
-    return _box(settings.secret_key, settings.data_dir.resolve())
+    return _box(_revealed(settings), settings.data_dir.resolve())

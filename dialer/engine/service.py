@@ -19,7 +19,7 @@ from dialer.agents.simulated import SimAgentParams, SimulatedAgents
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.engine.runner import CampaignRunner, RunnerOptions
 from dialer.engine.supervisor import Engine, RunnerHook
-from dialer.telephony import make_gateway, make_timer
+from dialer.telephony import GatewayError, make_gateway, make_timer, start_gateway
 from dialer.telephony.base import Gateway
 from dialer.telephony.timer import Timer
 
@@ -75,6 +75,12 @@ async def engine_context(app: web.Application) -> AsyncIterator[None]:
     services: dict[str, Any] = app[SERVICES]
     timer = services.get("timer") or make_timer(settings)
     gateway: Gateway = services.get("gateway") or make_gateway(settings, timer)
+    try:
+        await start_gateway(gateway)  # a real switch: connect and reconcile before dialing
+    except GatewayError as exc:  # the adapter keeps reconnecting in the background
+        log.error(
+            "telephony gateway unreachable at start: %s", exc, extra={"gateway": gateway.name}
+        )
     bus = AgentBus(app[POOL])
     await bus.start()
     hooks: list[RunnerHook] = list(services.get("runner_hooks", ()))

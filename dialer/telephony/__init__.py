@@ -1,13 +1,13 @@
 """Telephony: the ``Gateway`` protocol the engine dials through, and its implementations.
 
-``sim`` (the default) is a simulated switch; Asterisk ARI and FreeSWITCH ESL adapters will
-implement the same protocol (see docs/engine.md, "Writing a gateway adapter").
+``sim`` (the default) is a simulated switch; ``ari`` (Asterisk, docs/asterisk.md) and ``esl``
+(FreeSWITCH, docs/freeswitch.md) implement the same protocol (docs/engine.md, "Writing a
+gateway adapter").
 """
 
 from __future__ import annotations
 
 from dialer.config import Settings
-from dialer.errors import ConfigError
 from dialer.telephony.base import (
     AgentLeg,
     Answered,
@@ -47,6 +47,7 @@ __all__ = [
     "VirtualTimer",
     "make_gateway",
     "make_timer",
+    "start_gateway",
 ]
 
 
@@ -56,12 +57,5 @@ def make_timer(settings: Settings) -> LoopTimer:
     return LoopTimer(settings.sim_speed if settings.gateway == "sim" else 1.0)
 
 
-def make_gateway(settings: Settings, timer: Timer) -> Gateway:
-    """The gateway ``DIALER_GATEWAY`` names; ``ConfigError`` for adapters not built yet."""
-    if settings.gateway == "sim":
-        return SimulatedGateway(timer)
-    raise ConfigError(
-        f"DIALER_GATEWAY={settings.gateway} is not available yet: only the simulated "
-        "gateway (sim) ships in this version",
-        field="DIALER_GATEWAY",
-    )
+# The factory imports the adapters, which import the names above: keep it last.
+from dialer.telephony.factory import make_gateway, start_gateway  # noqa: E402

@@ -25,7 +25,7 @@ from prometheus_client import REGISTRY
 from dialer.app import create_app
 from dialer.campaigns import store as campaigns
 from dialer.clock import FakeClock
-from dialer.config import Settings
+from dialer.config import Secret, Settings
 from dialer.secrets import SecretBox, secret_box
 from dialer.webhooks.outbox import EVENT_TYPES, enqueue, subscribes_to
 from dialer.webhooks.receiver import Receiver
@@ -33,7 +33,7 @@ from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.worker import DeliveryWorker
 from tests.integration.conftest import Api
 
-SETTINGS = Settings(secret_key="delivery-tests-master-key-0123")
+SETTINGS = Settings(secret_key=Secret("delivery-tests-master-key-0123"))
 FAST = RetryPolicy(base_s=10, factor=2, max_delay_s=60, max_age_s=300, jitter=0)
 
 

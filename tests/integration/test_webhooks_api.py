@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from dialer.app import create_app
 from dialer.clock import FakeClock
-from dialer.config import Settings
+from dialer.config import Secret, Settings
 from dialer.webhooks.receiver import Receiver
 from tests.integration.conftest import Api
 
-SETTINGS = Settings(secret_key="api-tests-master-key-0123456789")
+SETTINGS = Settings(secret_key=Secret("api-tests-master-key-0123456789"))
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dialer.config import Settings
+from dialer.config import Secret, Settings
 from dialer.errors import ConfigError
 from dialer.secrets import SecretBox, SecretError, key_file_path, master_key, secret_box
 
@@ -47,7 +47,7 @@ def test_key_file_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
 
 
 def test_configured_key_wins_and_no_file_is_written(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, secret_key="configured-key-0123456789")
+    settings = Settings(data_dir=tmp_path, secret_key=Secret("configured-key-0123456789"))
     assert master_key(settings) == "configured-key-0123456789"
     assert not key_file_path(tmp_path).exists()
 

@@ -1,0 +1,398 @@
+"""``AriGateway``: the ``Gateway`` protocol over Asterisk's REST Interface (ARI).
+
+A call's life on Asterisk (see docs/asterisk.md for the dialplan it relies on):
+
+1. ``POST /channels/{call_id}`` with ``app=<DIALER_ARI_APP>``, ``appArgs=dial``, the trunk
+   endpoint, caller id, ring ``timeout`` and channel variables (``DIALER_APP``,
+   ``DIALER_CALL_ID``, the engine's ids as ``DIALER_<NAME>``). The engine's call id is the
+   channel id, so calls can be found again after a reconnect.
+2. ``ChannelStateChange`` to ``Ringing`` → ``Ringing``. ``ChannelDestroyed`` before an
+   answer → ``Busy`` / ``NoAnswer`` / ``Failed(reason)`` from its Q.850 cause.
+3. On answer the channel enters our application (``StasisStart`` with args ``dial``).
+   Without AMD that is ``Answered("human")``. With AMD the channel is sent to the
+   ``dialer-amd`` dialplan context, which runs ``AMD()`` and returns with
+   ``Stasis(${DIALER_APP},amd)``; ``AMDSTATUS`` (from ``ChannelVarset`` or read back)
+   gives ``Answered(human|machine|fax)``; ``NOTSURE`` counts as human.
+4. ``bridge``: the agent's phone is called per call (``{call_id}-agent``, app args
+   ``agent``; it should auto-answer) and both legs join a mixing bridge
+   ``{call_id}-bridge``. Whoever hangs up first ends the call; the other leg and the bridge
+   are torn down.
+5. ``play``: ``POST /channels/{id}/play/{playbackId}``, finished on ``PlaybackFinished``.
+6. After every (re)connection the channel list is reconciled (``reconcile``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+from typing import Any
+
+from dialer.telephony.ari_link import AriLink, Message, seg
+from dialer.telephony.ari_reconcile import reconcile
+from dialer.telephony.backoff import Backoff
+from dialer.telephony.base import (
+    AgentLeg,
+    AnswerKind,
+    CallGone,
+    EventSink,
+    GatewayError,
+    OriginateRequest,
+)
+from dialer.telephony.callbook import CallBook, SwitchCall
+from dialer.telephony.causes import cause_label
+from dialer.telephony.dialstrings import ari_media
+from dialer.telephony.switch_config import AriConfig
+from dialer.telephony.tasks import Spawner
+from dialer.telephony.timer import Timer
+
+log = logging.getLogger("dialer.telephony.ari")
+
+AMD_KINDS: dict[str, AnswerKind] = {
+    "HUMAN": "human",
+    "NOTSURE": "human",
+    "MACHINE": "machine",
+    "FAX": "fax",
+}
+
+
+def channel_variables(request: OriginateRequest, app: str) -> dict[str, str]:
+    """What the callee channel carries: our tag, the call id and the engine's ids."""
+    variables = {
+        "DIALER_APP": app,
+        "DIALER_CALL_ID": request.call_id,
+        "DIALER_AMD": "1" if request.amd else "0",
+    }
+    for key, value in request.variables:
+        name = "".join(c if c.isalnum() else "_" for c in key).upper()
+        variables[f"DIALER_{name}"] = str(value)
+    return variables
+
+
+def _message(data: Any) -> str:
+    return str(data.get("message", "")) if isinstance(data, dict) else ""
+
+
+class AriGateway:
+    """Asterisk through ARI (see the module docstring)."""
+
+    name = "ari"
+
+    def __init__(self, config: AriConfig, timer: Timer, *, rng: random.Random | None = None):
+        self.config = config
+        self.timer = timer
+        self.book = CallBook(timer)
+        self.legs: dict[str, SwitchCall] = {}  # agent channel id → its call
+        self._playbacks: dict[str, SwitchCall] = {}
+        self.tasks = Spawner(log)
+        self._seq = 0
+        self._warned = False
+        backoff = Backoff(config.backoff_base_s, config.backoff_cap_s, rng=rng or random.Random())
+        self.link = AriLink(
+            url=config.url,
+            user=config.user,
+            password=config.password,
+            app=config.app,
+            on_message=self.handle,
+            on_connect=self.reconcile,
+            backoff=backoff,
+            sleep=timer.sleep,
+        )
+        self._handlers = {
+            "StasisStart": self._stasis_start,
+            "ChannelStateChange": self._state_change,
+            "ChannelVarset": self._varset,
+            "ChannelDestroyed": self._destroyed,
+            "PlaybackFinished": self._playback_finished,
+            "ApplicationReplaced": self._replaced,
+        }
+
+    @property
+    def calls_up(self) -> int:
+        return len(self.book)
+
+    # -- protocol -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect and reconcile (idempotent); ``GatewayError`` if Asterisk stays away."""
+        self.link.start()
+        try:
+            await asyncio.wait_for(self.link.ready.wait(), self.config.connect_timeout_s)
+        except TimeoutError:
+            raise GatewayError(f"Asterisk ARI at {self.config.url} is not reachable") from None
+
+    async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
+        if not self.link.ready.is_set():
+            if self.link.started:  # reconnecting: fail fast, the engine retries the lead
+                raise GatewayError("not connected to Asterisk (reconnecting)")
+            await self.start()
+        call = self.book.add(request, on_event)
+        params = {
+            "endpoint": self.config.strings.callee(request.phone_e164),
+            "app": self.config.app,
+            "appArgs": "dial",
+            "callerId": request.caller_id,
+            "timeout": str(math.ceil(request.ring_timeout_s)),
+        }
+        body = {"variables": channel_variables(request, self.config.app)}
+        try:
+            status, data = await self.request(
+                "POST", f"/channels/{seg(call.call_id)}", params, body
+            )
+        except GatewayError:
+            self.book.discard(call)
+            raise
+        if status != 200:
+            self.book.discard(call)
+            raise GatewayError(f"Asterisk refused the call (HTTP {status}: {_message(data)})")
+
+    async def bridge(self, call_id: str, agent: AgentLeg) -> None:
+        call = self.book.answered(call_id)
+        if call.bridged or call.agent_wait is not None:
+            raise GatewayError(f"call {call_id} is already bridged or being bridged")
+        leg = f"{call_id}-agent"
+        call.agent_leg = leg
+        self.legs[leg] = call
+        wait = call.agent_wait = asyncio.get_running_loop().create_future()
+        timeout = self.config.agent_answer_timeout_s
+        params = {
+            "endpoint": self.config.strings.agent_leg(agent),
+            "app": self.config.app,
+            "appArgs": "agent",
+            "callerId": call.request.phone_e164,
+            "timeout": str(timeout),
+        }
+        body = {"variables": {"DIALER_APP": self.config.app, "DIALER_CALL_ID": call_id}}
+        try:
+            status, data = await self.request("POST", f"/channels/{seg(leg)}", params, body)
+            if status != 200:
+                raise GatewayError(f"could not call agent {agent.agent_id}: {_message(data)}")
+            await asyncio.wait_for(asyncio.shield(wait), timeout + 5.0)
+            await self._join(call, leg)
+        except BaseException as exc:
+            if not wait.done():
+                wait.cancel()
+            call.agent_wait = None
+            self.legs.pop(leg, None)
+            self.tasks.spawn(self.delete_channel(leg))
+            if call.ended:
+                raise CallGone(f"call {call_id} has ended") from None
+            if isinstance(exc, TimeoutError):
+                raise GatewayError(f"agent {agent.agent_id} did not answer") from None
+            raise
+
+    async def play(self, call_id: str, message: str) -> bool:
+        call = self.book.answered(call_id)
+        media = ari_media(message, self.config.strings.sound)
+        self._seq += 1
+        playback = f"{call_id}-play-{self._seq}"
+        done = asyncio.get_running_loop().create_future()
+        call.plays[playback] = done
+        self._playbacks[playback] = call
+        path = f"/channels/{seg(call_id)}/play/{seg(playback)}"
+        status, data = await self.request("POST", path, {"media": media})
+        if status not in (200, 201, 404):  # 404: gone; its ChannelDestroyed settles ``done``
+            call.plays.pop(playback, None)
+            self._playbacks.pop(playback, None)
+            raise GatewayError(f"Asterisk could not play {media} (HTTP {status}: {_message(data)})")
+        return bool(await done)
+
+    async def hangup(self, call_id: str) -> None:
+        call = self.book.get(call_id)
+        if call is None:
+            return
+        call.hangup_requested = True
+        status, _ = await self.request("DELETE", f"/channels/{seg(call_id)}", {"reason": "normal"})
+        if status == 404:  # already gone and its end not heard: it ends here
+            self.callee_gone(call, 16)
+        elif status >= 400:
+            raise GatewayError(f"Asterisk did not hang up {call_id} (HTTP {status})")
+
+    async def close(self) -> None:
+        calls = list(self.book.calls.values())
+        if self.link.ready.is_set() and calls:
+            ids = [c.call_id for c in calls] + [c.agent_leg for c in calls if c.agent_leg]
+            await asyncio.gather(*(self.delete_channel(i) for i in ids), return_exceptions=True)
+        for call in calls:
+            call.hangup_requested = True
+            self.book.shut(call)
+        await self.tasks.close()
+        await self.link.close()
+
+    # -- events ---------------------------------------------------------------------------
+    def handle(self, message: Message) -> None:
+        """One message from the events WebSocket."""
+        handler = self._handlers.get(str(message.get("type")))
+        if handler is not None:
+            handler(message)
+
+    def _stasis_start(self, msg: Message) -> None:
+        channel = msg["channel"]
+        cid, args = channel["id"], msg.get("args") or [""]
+        leg_call = self.legs.get(cid)
+        if leg_call is not None:
+            if leg_call.agent_wait is not None and not leg_call.agent_wait.done():
+                leg_call.agent_wait.set_result(None)
+            return
+        call = self.book.get(cid)
+        if call is None:
+            log.info("hanging up a channel this process does not know", extra={"channel": cid})
+            self.tasks.spawn(self.delete_channel(cid))
+            return
+        self.stage(call, str(args[0]))
+
+    def stage(self, call: SwitchCall, stage: str) -> None:
+        if stage == call.stage or call.ended:
+            return
+        call.stage, call.up = stage, True
+        if stage == "dial":
+            if call.request.amd:
+                self.tasks.spawn(self._start_amd(call))
+            else:
+                self.book.answer(call, "human")
+        elif stage == "amd":
+            if call.amd_status is not None:
+                self._verdict(call, call.amd_status)
+            else:
+                self.tasks.spawn(self._read_amd(call))
+
+    def _state_change(self, msg: Message) -> None:
+        call = self.book.get(msg["channel"]["id"])
+        if call is None:
+            return
+        state = msg["channel"].get("state")
+        if state == "Ringing":
+            self.book.ring(call)
+        elif state == "Up":
+            call.up = True
+
+    def _varset(self, msg: Message) -> None:
+        channel = msg.get("channel")
+        if channel and msg.get("variable") == "AMDSTATUS":
+            call = self.book.get(channel["id"])
+            if call is not None:
+                call.amd_status = str(msg.get("value", ""))
+
+    def _destroyed(self, msg: Message) -> None:
+        cid, code = msg["channel"]["id"], int(msg.get("cause") or 0)
+        if cid in self.legs:
+            self.agent_gone(cid, code)
+            return
+        call = self.book.get(cid)
+        if call is None:
+            return
+        if call.stage == "dial" and call.request.amd and call.answered is None:
+            self._left_before_amd(msg["channel"])
+        self.callee_gone(call, code)
+
+    def _left_before_amd(self, channel: Message) -> None:
+        """An answered call ended on its way to AMD. A callee may just hang up; but if the
+        channel never reached ``AMD()``, the dialplan is missing, and every answer is lost."""
+        if (channel.get("dialplan") or {}).get("app_name") != "AMD" and not self._warned:
+            self._warned = True
+            log.warning(
+                "an answered call ended before reaching AMD(); if answered calls keep ending "
+                "this way, check the %r context in extensions.conf (docs/asterisk.md)",
+                self.config.amd_context,
+            )
+
+    def _playback_finished(self, msg: Message) -> None:
+        playback = msg["playback"]
+        call = self._playbacks.pop(playback["id"], None)
+        if call is None:
+            return
+        if playback.get("state") == "failed":
+            log.warning("playback failed: is %s installed?", playback.get("media_uri"))
+        done = call.plays.pop(playback["id"], None)
+        if done is not None and not done.done():
+            done.set_result(True)
+
+    def _replaced(self, msg: Message) -> None:
+        log.error(
+            "another connection took over ARI application %r: give every dialer process "
+            "its own DIALER_ARI_APP",
+            self.config.app,
+        )
+
+    # -- endings --------------------------------------------------------------------------
+    def callee_gone(self, call: SwitchCall, code: int) -> None:
+        self.book.end(call, code)
+        for playback in [p for p, c in self._playbacks.items() if c is call]:
+            del self._playbacks[playback]
+        if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
+            self.tasks.spawn(self.delete_channel(call.agent_leg))
+        if call.bridge_id:
+            self.tasks.spawn(self.request("DELETE", f"/bridges/{seg(call.bridge_id)}"))
+
+    def agent_gone(self, leg: str, code: int) -> None:
+        call = self.legs.pop(leg)
+        if call.ended:
+            return
+        if call.bridged:
+            call.agent_left = True
+            self.tasks.spawn(self.delete_channel(call.call_id))
+        elif call.agent_wait is not None and not call.agent_wait.done():
+            reason = cause_label(code)
+            call.agent_wait.set_exception(
+                GatewayError(f"the agent's phone did not answer ({reason})")
+            )
+
+    # -- steps ----------------------------------------------------------------------------
+    async def _start_amd(self, call: SwitchCall) -> None:
+        params = {"context": self.config.amd_context, "extension": "s", "priority": "1"}
+        status, data = await self.request("POST", f"/channels/{seg(call.call_id)}/continue", params)
+        if status >= 400 and status != 404 and not call.ended:
+            log.warning("AMD could not start (%s); the answer counts as human", _message(data))
+            self.book.answer(call, "human")
+        elif status < 400:
+            self.book.await_verdict(call, self.config.amd_timeout_s)
+
+    async def _read_amd(self, call: SwitchCall) -> None:
+        path = f"/channels/{seg(call.call_id)}/variable"
+        status, data = await self.request("GET", path, {"variable": "AMDSTATUS"})
+        if call.ended or (status == 404 and "channel" in _message(data).lower()):
+            return
+        self._verdict(call, str(data.get("value", "")) if status == 200 else "")
+
+    def _verdict(self, call: SwitchCall, status: str) -> None:
+        status = status.strip().upper()
+        if status == "HANGUP":
+            return  # the callee left during AMD: ChannelDestroyed ends the call
+        kind = AMD_KINDS.get(status)
+        if kind is None:
+            log.warning("AMDSTATUS %r not understood: is AMD() in the dialplan?", status)
+            kind = "human"
+        self.book.answer(call, kind)
+
+    async def _join(self, call: SwitchCall, leg: str) -> None:
+        bridge = f"{call.call_id}-bridge"
+        call.bridge_id = bridge
+        params = {"type": "mixing", "name": f"{self.config.app}:{call.call_id}"}
+        status, data = await self.request("POST", f"/bridges/{seg(bridge)}", params)
+        if status != 200:
+            raise GatewayError(f"could not create a bridge: {_message(data)}")
+        params = {"channel": f"{call.call_id},{leg}"}
+        status, data = await self.request("POST", f"/bridges/{seg(bridge)}/addChannel", params)
+        if call.ended:
+            raise CallGone(f"call {call.call_id} has ended")
+        if status != 204:
+            raise GatewayError(f"could not bridge the agent: {_message(data)}")
+        call.bridged = True
+
+    async def delete_channel(self, channel_id: str) -> None:
+        await self.request("DELETE", f"/channels/{seg(channel_id)}", {"reason": "normal"})
+
+    # -- reconcile ------------------------------------------------------------------------
+    async def reconcile(self) -> None:
+        """Make our calls agree with the switch (``ari_reconcile.reconcile``)."""
+        await reconcile(self)
+
+    # -- plumbing -------------------------------------------------------------------------
+    async def request(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> tuple[int, Any]:
+        return await self.link.request(method, path, params=params, body=body)

@@ -1,0 +1,375 @@
+"""``EslGateway``: the ``Gateway`` protocol over FreeSWITCH's event socket (inbound mode).
+
+A call's life on FreeSWITCH (see docs/freeswitch.md for the dialplan it relies on):
+
+1. ``bgapi originate {origination_uuid=<call_id>,origination_caller_id_number=...,
+   originate_timeout=<ring>,ignore_early_media=true,dialer_app=...,dialer_call_id=...}
+   <trunk>/<number> dialer_amd XML dialer`` (or ``&park()`` without AMD), with our own
+   ``Job-UUID``. The engine's call id is the channel's UUID (at most 36 characters).
+2. ``CHANNEL_PROGRESS``/``CHANNEL_PROGRESS_MEDIA`` → ``Ringing``. ``CHANNEL_HANGUP_COMPLETE``
+   before an answer (or a ``BACKGROUND_JOB`` whose output is ``-ERR <CAUSE>``) → ``Busy`` /
+   ``NoAnswer`` / ``Failed(reason)`` from the hangup cause.
+3. ``CHANNEL_ANSWER``: without AMD that is ``Answered("human")``. With AMD the dialplan
+   runs ``mod_amd``, whose ``CUSTOM mod_amd::info`` event carries ``variable_amd_result``
+   (``HUMAN``, ``MACHINE``, ``NOT_SURE`` = human); any detector can report through a
+   ``CUSTOM dialer::amd`` event instead, and ``avmd::beep`` counts as a machine.
+4. ``bridge``: the agent's phone is originated per call (a UUID derived from the call id,
+   ``&park()``); once it answers, ``uuid_bridge`` joins the two legs.
+5. ``play``: ``uuid_broadcast <uuid> <file> aleg``, finished on the ``playback``
+   application's ``CHANNEL_EXECUTE_COMPLETE``.
+6. After every (re)connection, ``show channels as json`` is reconciled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import random
+import uuid
+from typing import Any
+
+from dialer.telephony.backoff import Backoff
+from dialer.telephony.base import AgentLeg, AnswerKind, CallGone, EventSink, GatewayError
+from dialer.telephony.base import OriginateRequest as Request
+from dialer.telephony.callbook import CallBook, SwitchCall
+from dialer.telephony.causes import cause_code
+from dialer.telephony.dialstrings import esl_media
+from dialer.telephony.esl_commands import channel_vars, originate_command
+from dialer.telephony.esl_link import EslLink, Headers
+from dialer.telephony.switch_config import EslConfig
+from dialer.telephony.tasks import Spawner
+from dialer.telephony.timer import Timer
+
+log = logging.getLogger("dialer.telephony.esl")
+
+EVENTS = (
+    "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE "
+    "CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB CUSTOM mod_amd::info dialer::amd avmd::beep"
+)
+AMD_KINDS: dict[str, AnswerKind] = {
+    "HUMAN": "human",
+    "NOT_SURE": "human",
+    "NOTSURE": "human",
+    "MACHINE": "machine",
+    "FAX": "fax",
+}
+MAX_UUID = 36  # FreeSWITCH keeps at most this many characters of a channel UUID
+
+
+def agent_uuid(call_id: str) -> str:
+    """The agent leg's channel UUID: derived from the call id, so it can be found again."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialer-agent:{call_id}"))
+
+
+class EslGateway:
+    """FreeSWITCH through its event socket (see the module docstring)."""
+
+    name = "esl"
+
+    def __init__(self, config: EslConfig, timer: Timer, *, rng: random.Random | None = None):
+        self.config = config
+        self.timer = timer
+        self.book = CallBook(timer)
+        self._legs: dict[str, SwitchCall] = {}  # agent channel UUID → its call
+        self._jobs: dict[str, str] = {}  # Job-UUID → channel UUID
+        self.tasks = Spawner(log)
+        backoff = Backoff(config.backoff_base_s, config.backoff_cap_s, rng=rng or random.Random())
+        self.link = EslLink(
+            host=config.host,
+            port=config.port,
+            password=config.password,
+            events=EVENTS,
+            on_event=self.handle,
+            on_connect=self.reconcile,
+            backoff=backoff,
+            sleep=timer.sleep,
+        )
+        self._handlers = {
+            "CHANNEL_CREATE": self._created,
+            "CHANNEL_PROGRESS": self._progress,
+            "CHANNEL_PROGRESS_MEDIA": self._progress,
+            "CHANNEL_ANSWER": self._answer,
+            "CHANNEL_HANGUP_COMPLETE": self._hangup_complete,
+            "CHANNEL_EXECUTE_COMPLETE": self._execute_complete,
+            "BACKGROUND_JOB": self._job_done,
+            "mod_amd::info": self._amd,
+            "dialer::amd": self._amd,
+            "avmd::beep": self._beep,
+        }
+
+    @property
+    def calls_up(self) -> int:
+        return len(self.book)
+
+    # -- protocol -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Connect and reconcile (idempotent); ``GatewayError`` if FreeSWITCH stays away."""
+        self.link.start()
+        try:
+            await asyncio.wait_for(self.link.ready.wait(), self.config.connect_timeout_s)
+        except TimeoutError:
+            where = f"{self.config.host}:{self.config.port}"
+            raise GatewayError(f"FreeSWITCH event socket at {where} is not reachable") from None
+
+    async def originate(self, request: Request, on_event: EventSink) -> None:
+        if len(request.call_id) > MAX_UUID:
+            raise GatewayError(f"FreeSWITCH call ids are at most {MAX_UUID} characters")
+        if not self.link.ready.is_set():
+            if self.link.started:
+                raise GatewayError("not connected to FreeSWITCH (reconnecting)")
+            await self.start()
+        call = self.book.add(request, on_event)
+        variables = {
+            "origination_uuid": request.call_id,
+            "origination_caller_id_number": request.caller_id,
+            "originate_timeout": str(math.ceil(request.ring_timeout_s)),
+            **channel_vars(request, self.config.app),
+        }
+        target = self.config.amd_target if request.amd else "&park()"
+        dial = self.config.strings.callee(request.phone_e164)
+        await self._start_job(call, request.call_id, originate_command(variables, dial, target))
+
+    async def bridge(self, call_id: str, agent: AgentLeg) -> None:
+        call = self.book.answered(call_id)
+        if call.bridged or call.agent_wait is not None:
+            raise GatewayError(f"call {call_id} is already bridged or being bridged")
+        leg = call.agent_leg = agent_uuid(call_id)
+        self._legs[leg] = call
+        wait = call.agent_wait = asyncio.get_running_loop().create_future()
+        timeout = self.config.agent_answer_timeout_s
+        variables = {
+            "origination_uuid": leg,
+            "origination_caller_id_number": call.request.phone_e164,
+            "originate_timeout": str(timeout),
+            "ignore_early_media": "true",
+            "dialer_app": self.config.app,
+            "dialer_call_id": call_id,
+        }
+        command = originate_command(variables, self.config.strings.agent_leg(agent), "&park()")
+        try:
+            await self._start_job(None, leg, command)
+            await asyncio.wait_for(asyncio.shield(wait), timeout + 5.0)
+            reply = await self.link.api(f"uuid_bridge {call_id} {leg}")
+            if not reply.startswith("+OK"):
+                raise GatewayError(f"could not bridge the agent: {reply.strip()}")
+            call.bridged = True
+        except BaseException as exc:
+            if not wait.done():
+                wait.cancel()
+            call.agent_wait = None
+            self._legs.pop(leg, None)
+            self.tasks.spawn(self._kill(leg))
+            if call.ended:
+                raise CallGone(f"call {call_id} has ended") from None
+            if isinstance(exc, TimeoutError):
+                raise GatewayError(f"agent {agent.agent_id} did not answer") from None
+            raise
+
+    async def play(self, call_id: str, message: str) -> bool:
+        call = self.book.answered(call_id)
+        media = esl_media(message, self.config.strings.sound)
+        key = f"{call_id}:{len(call.plays)}:{self.timer.now()}"
+        done = call.plays[key] = asyncio.get_running_loop().create_future()
+        reply = await self.link.api(f"uuid_broadcast {call_id} {media} aleg")
+        if not reply.startswith("+OK"):
+            call.plays.pop(key, None)
+            if call.ended:
+                return False
+            raise GatewayError(f"FreeSWITCH could not play {media}: {reply.strip()}")
+        return bool(await done)
+
+    async def hangup(self, call_id: str) -> None:
+        call = self.book.get(call_id)
+        if call is None:
+            return
+        call.hangup_requested = True
+        reply = await self.link.api(f"uuid_kill {call_id} NORMAL_CLEARING")
+        if not reply.startswith("+OK") and call.stage:  # gone, and its end not heard
+            self._callee_gone(call, 16)
+        # no channel yet (the originate job is starting): its first event kills it
+
+    async def close(self) -> None:
+        calls = list(self.book.calls.values())
+        if self.link.ready.is_set() and calls:
+            ids = [c.call_id for c in calls] + [c.agent_leg for c in calls if c.agent_leg]
+            await asyncio.gather(*(self._kill(i) for i in ids), return_exceptions=True)
+        for call in calls:
+            call.hangup_requested = True
+            self.book.shut(call)
+        await self.tasks.close()
+        await self.link.close()
+
+    # -- events ---------------------------------------------------------------------------
+    def handle(self, headers: Headers, body: str) -> None:
+        """One event from the socket."""
+        name = headers.get("Event-Name", "")
+        if name == "CUSTOM":
+            name = headers.get("Event-Subclass", "")
+        handler = self._handlers.get(name)
+        if handler is not None:
+            handler(headers, body)
+
+    def _call(self, headers: Headers) -> SwitchCall | None:
+        call = self.book.get(headers.get("Unique-ID", ""))
+        if call is not None:
+            call.stage = call.stage or "channel"
+            if call.hangup_requested and not call.ended:
+                self.tasks.spawn(self._kill(call.call_id))
+        return call
+
+    def _created(self, headers: Headers, body: str) -> None:
+        self._call(headers)  # the channel exists: a hangup asked for before it can act now
+
+    def _progress(self, headers: Headers, body: str) -> None:
+        call = self._call(headers)
+        if call is not None:
+            self.book.ring(call)
+
+    def _answer(self, headers: Headers, body: str) -> None:
+        leg_call = self._legs.get(headers.get("Unique-ID", ""))
+        if leg_call is not None:
+            if leg_call.agent_wait is not None and not leg_call.agent_wait.done():
+                leg_call.agent_wait.set_result(None)
+            return
+        call = self._call(headers)
+        if call is None:
+            return
+        call.up = True
+        if call.request.amd:
+            self.book.await_verdict(call, self.config.amd_timeout_s)
+        else:
+            self.book.answer(call, "human")
+
+    def _amd(self, headers: Headers, body: str) -> None:
+        call = self._call(headers)
+        if call is None:
+            return
+        result = headers.get("variable_amd_result") or headers.get("AMD-Result") or ""
+        kind = AMD_KINDS.get(result.strip().upper())
+        if kind is None:
+            if result.strip().upper() in ("CANCEL", "HANGUP"):
+                return  # the callee left during AMD: the hangup ends the call
+            log.warning("amd_result %r not understood: is mod_amd in the dialplan?", result)
+            kind = "human"
+        self.book.answer(call, kind)
+
+    def _beep(self, headers: Headers, body: str) -> None:
+        call = self._call(headers)
+        if call is not None and call.up:
+            self.book.answer(call, "machine")
+
+    def _execute_complete(self, headers: Headers, body: str) -> None:
+        if headers.get("Application") != "playback":
+            return
+        call = self._call(headers)
+        if call is None or not call.plays:
+            return
+        response = headers.get("Application-Response", "")
+        if response and response != "FILE PLAYED":
+            log.warning("playback of %s: %s", headers.get("Application-Data"), response)
+        key = next(iter(call.plays))
+        done = call.plays.pop(key)
+        if not done.done():
+            done.set_result(True)
+
+    def _hangup_complete(self, headers: Headers, body: str) -> None:
+        uid = headers.get("Unique-ID", "")
+        code = cause_code(headers.get("Hangup-Cause")) or cause_code(
+            headers.get("variable_hangup_cause_q850")
+        )
+        if uid in self._legs:
+            self._agent_gone(uid, code)
+            return
+        call = self.book.get(uid)
+        if call is not None:
+            self._callee_gone(call, code)
+
+    def _job_done(self, headers: Headers, body: str) -> None:
+        channel = self._jobs.pop(headers.get("Job-UUID", ""), None)
+        if channel is None or not body.startswith("-ERR"):
+            return
+        code = cause_code(body[4:].strip().split()[0] if body[4:].strip() else "")
+        if channel in self._legs:
+            self._agent_gone(channel, code)
+        elif (call := self.book.get(channel)) is not None:
+            self._callee_gone(call, code)
+
+    # -- endings --------------------------------------------------------------------------
+    def _callee_gone(self, call: SwitchCall, code: int) -> None:
+        self.book.end(call, code)
+        if call.agent_leg and self._legs.pop(call.agent_leg, None) is not None:
+            self.tasks.spawn(self._kill(call.agent_leg))
+
+    def _agent_gone(self, leg: str, code: int) -> None:
+        call = self._legs.pop(leg)
+        if call.ended:
+            return
+        if call.bridged:
+            call.agent_left = True
+            self.tasks.spawn(self._kill(call.call_id))
+        elif call.agent_wait is not None and not call.agent_wait.done():
+            call.agent_wait.set_exception(GatewayError("the agent's phone did not answer"))
+
+    # -- reconcile ------------------------------------------------------------------------
+    async def reconcile(self) -> None:
+        """Make our calls agree with the switch (as ``AriGateway.reconcile`` does)."""
+        text = await self.link.api("show channels as json")
+        try:
+            rows = json.loads(text).get("rows") or []
+        except ValueError:
+            raise GatewayError(f"unreadable channel list: {text[:80]!r}") from None
+        present: dict[str, dict[str, Any]] = {row["uuid"]: row for row in rows}
+        for call in list(self.book.calls.values()):
+            row = present.get(call.call_id)
+            if row is None:
+                self.book.lose(call)
+                self._callee_gone(call, 0)
+                continue
+            if call.agent_leg in self._legs and call.agent_leg not in present:
+                self._agent_gone(call.agent_leg, 0)
+            if call.hangup_requested:
+                self.tasks.spawn(self._kill(call.call_id))
+            else:
+                await self._catch_up(call, row)
+        known = set(self.book.calls) | set(self._legs)
+        for uid in [u for u in present if u not in known]:
+            owner = await self.link.api(f"uuid_getvar {uid} dialer_app")
+            if owner.strip() == self.config.app:
+                log.info("hanging up a stray channel", extra={"channel": uid})
+                await self._kill(uid)
+
+    async def _catch_up(self, call: SwitchCall, row: dict[str, Any]) -> None:
+        callstate = row.get("callstate", "")
+        call.stage = call.stage or "channel"
+        if callstate in ("RINGING", "EARLY"):
+            self.book.ring(call)
+        elif callstate in ("ACTIVE", "HELD") and call.answered is None:
+            call.up = True
+            if not call.request.amd:
+                self.book.answer(call, "human")
+                return
+            result = (await self.link.api(f"uuid_getvar {call.call_id} amd_result")).strip()
+            if result.upper() in AMD_KINDS and not call.ended:
+                self.book.answer(call, AMD_KINDS[result.upper()])
+
+    # -- plumbing -------------------------------------------------------------------------
+    async def _start_job(self, call: SwitchCall | None, channel: str, command: str) -> None:
+        job = str(uuid.uuid4())
+        self._jobs[job] = channel  # before sending: its result may come before the reply
+        try:
+            reply = await self.link.bgapi(command, job)
+        except GatewayError:
+            self._jobs.pop(job, None)
+            if call is not None:
+                self.book.discard(call)
+            raise
+        if not reply.startswith("+OK"):
+            self._jobs.pop(job, None)
+            if call is not None:
+                self.book.discard(call)
+            raise GatewayError(f"FreeSWITCH refused the call: {reply}")
+
+    async def _kill(self, channel: str) -> None:
+        await self.link.api(f"uuid_kill {channel} NORMAL_CLEARING")
