@@ -19,6 +19,7 @@ from aiohttp import WSMsgType, web
 from dialer.agents import store
 from dialer.api.context import CLOCK, POOL, SERVICES, principal
 from dialer.api.jsonio import dumps, error_response, json_response, read_object
+from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission, Principal
@@ -97,14 +98,12 @@ async def create_agent(request: web.Request) -> web.Response:
     query=(
         Param("state", "only agents in this state"),
         Param("campaign", "only agents working this campaign", {"type": "integer"}),
-        Param("after", "agents with an id above this", {"type": "integer"}),
-        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+        *PAGE_PARAMS,
     ),
     response={"type": "object", "properties": {"items": {"type": "array", "items": AGENT}}},
 )
 async def list_agents(request: web.Request) -> web.Response:
-    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
-    after = query_int(request, "after", default=0, lo=0)
+    page = page_of(request, max_limit=store.PAGE_MAX)
     campaign = query_int(request, "campaign", default=0, lo=0) or None
     async with request.app[POOL].acquire() as conn:
         rows = await store.list_page(
@@ -112,11 +111,10 @@ async def list_agents(request: web.Request) -> web.Response:
             principal(request).client_id,
             state=request.query.get("state"),
             campaign_id=campaign,
-            after=after,
-            limit=limit,
+            after=page.after,
+            limit=page.limit,
         )
-    next_after = rows[-1]["id"] if len(rows) == limit else None
-    return json_response({"items": [store.present(r) for r in rows], "next_after": next_after})
+    return page_response(rows, page, store.present)
 
 
 @routes.get(

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from dialer.api.context import CLOCK, POOL, principal
 from dialer.api.jsonio import json_response, read_object
-from dialer.api.params import query_int
+from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.campaigns import model, store
@@ -42,30 +42,21 @@ async def create_campaign(request: web.Request) -> web.Response:
     permission=Permission.CAMPAIGNS_READ,
     query=(
         Param("state", "only campaigns in this state", {"enum": list(model.STATES)}),
-        Param("after", "return campaigns with an id above this", {"type": "integer"}),
-        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+        *PAGE_PARAMS,
     ),
-    response={
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": CAMPAIGN},
-            "next_after": {"type": ["integer", "null"]},
-        },
-    },
+    response=page_schema(CAMPAIGN),
 )
 async def list_campaigns(request: web.Request) -> web.Response:
-    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
-    after = query_int(request, "after", default=0, lo=0)
+    page = page_of(request, max_limit=store.PAGE_MAX)
     async with request.app[POOL].acquire() as conn:
         rows = await store.list_page(
             conn,
             principal(request).client_id,
             state=request.query.get("state"),
-            after=after,
-            limit=limit,
+            after=page.after,
+            limit=page.limit,
         )
-    next_after = rows[-1]["id"] if len(rows) == limit else None
-    return json_response({"items": [store.present(r) for r in rows], "next_after": next_after})
+    return page_response(rows, page, store.present)
 
 
 @routes.get(

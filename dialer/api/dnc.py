@@ -12,6 +12,7 @@ from aiohttp import web
 from dialer.api.context import CLOCK, POOL, principal
 from dialer.api.imports import IMPORT, Upload, accept_upload, file_options
 from dialer.api.jsonio import json_response, read_object
+from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
@@ -154,14 +155,13 @@ async def add_entry(request: web.Request) -> web.Response:
         Param("source", "only entries of this source"),
         Param("campaign_id", "only entries of this campaign", {"type": "integer"}),
         Param("default_region", "country of a phone written without +country code"),
-        Param("after", "return entries with an id above this", {"type": "integer"}),
-        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+        *PAGE_PARAMS,
     ),
     response={"type": "object", "properties": {"items": {"type": "array", "items": ENTRY}}},
 )
 async def list_entries(request: web.Request) -> web.Response:
     who = principal(request)
-    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
+    page = page_of(request, max_limit=store.PAGE_MAX)
     campaign_id = query_int(request, "campaign_id", default=0, lo=0) or None
     source = request.query.get("source") or None
     async with request.app[POOL].acquire() as conn:
@@ -181,11 +181,10 @@ async def list_entries(request: web.Request) -> web.Response:
             phone=phone,
             source=source,
             campaign_id=campaign_id,
-            after=query_int(request, "after", default=0, lo=0),
-            limit=limit,
+            after=page.after,
+            limit=page.limit,
         )
-    next_after = rows[-1]["id"] if len(rows) == limit else None
-    return json_response({"items": [store.present(r) for r in rows], "next_after": next_after})
+    return page_response(rows, page, store.present)
 
 
 @routes.get(

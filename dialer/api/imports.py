@@ -22,6 +22,7 @@ from aiohttp import BodyPartReader, web
 
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS, principal
 from dialer.api.jsonio import error_response, json_response
+from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
@@ -241,13 +242,12 @@ async def get_import(request: web.Request) -> web.Response:
     query=(
         Param("campaign_id", "only imports into this campaign", {"type": "integer"}),
         Param("state", "queued, running, completed or failed", {"enum": list(imports.STATES)}),
-        Param("after", "return imports with an id above this", {"type": "integer"}),
-        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+        *PAGE_PARAMS,
     ),
     response={"type": "object", "properties": {"items": {"type": "array", "items": IMPORT}}},
 )
 async def list_imports(request: web.Request) -> web.Response:
-    limit = query_int(request, "limit", default=100, lo=1, hi=imports.PAGE_MAX)
+    page = page_of(request, max_limit=imports.PAGE_MAX)
     campaign_id = query_int(request, "campaign_id", default=0, lo=0) or None
     async with request.app[POOL].acquire() as conn:
         rows = await imports.list_page(
@@ -255,11 +255,10 @@ async def list_imports(request: web.Request) -> web.Response:
             principal(request).client_id,
             campaign_id=campaign_id,
             state=request.query.get("state") or None,
-            after=query_int(request, "after", default=0, lo=0),
-            limit=limit,
+            after=page.after,
+            limit=page.limit,
         )
-    next_after = rows[-1]["id"] if len(rows) == limit else None
-    return json_response({"items": [imports.present(r) for r in rows], "next_after": next_after})
+    return page_response(rows, page, imports.present)
 
 
 @routes.get(

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from dialer.api.context import CLOCK, POOL, principal
 from dialer.api.jsonio import error_response, json_response, read_json, read_object
+from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
@@ -62,20 +63,13 @@ _REJECT_STATUS = {
     query=(
         Param("status", "only leads in this status", {"enum": list(store.STATUSES)}),
         Param("list_id", "only leads of this list", {"type": "integer"}),
-        Param("after", "return leads with an id above this", {"type": "integer"}),
-        Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
+        *PAGE_PARAMS,
     ),
-    response={
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": LEAD},
-            "next_after": {"type": ["integer", "null"]},
-        },
-    },
+    response=page_schema(LEAD),
 )
 async def list_leads(request: web.Request) -> web.Response:
     campaign_id = int(request.match_info["id"])
-    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
+    page = page_of(request, max_limit=store.PAGE_MAX)
     list_id = query_int(request, "list_id", default=0, lo=0) or None
     async with request.app[POOL].acquire() as conn:
         await campaigns.get(conn, campaign_id, principal(request).client_id)
@@ -84,11 +78,10 @@ async def list_leads(request: web.Request) -> web.Response:
             campaign_id,
             status=request.query.get("status") or None,
             list_id=list_id,
-            after=query_int(request, "after", default=0, lo=0),
-            limit=limit,
+            after=page.after,
+            limit=page.limit,
         )
-    next_after = rows[-1]["id"] if len(rows) == limit else None
-    return json_response({"items": [store.present(r) for r in rows], "next_after": next_after})
+    return page_response(rows, page, store.present)
 
 
 @routes.get(

@@ -8,7 +8,7 @@ from aiohttp import web
 
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS, principal
 from dialer.api.jsonio import json_response, read_object
-from dialer.api.params import query_int
+from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.errors import Conflict
@@ -32,10 +32,6 @@ SUBSCRIPTION_FIELDS: dict[str, Any] = {
 }
 SUBSCRIPTION = {"type": "object", "properties": SUBSCRIPTION_FIELDS}
 DELIVERY = {"type": "object", "description": "one event for one subscription, with its state"}
-PAGE = (
-    Param("after", "return items with an id above this", {"type": "integer"}),
-    Param("limit", "page size (1-500, default 100)", {"type": "integer"}),
-)
 
 
 def _id(request: web.Request) -> int:
@@ -89,25 +85,16 @@ async def create_webhook(request: web.Request) -> web.Response:
     "/api/v1/webhooks",
     summary="List subscriptions (never their secrets)",
     permission=Permission.WEBHOOKS_READ,
-    query=PAGE,
-    response={
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": SUBSCRIPTION},
-            "next_after": {"type": ["integer", "null"]},
-        },
-    },
+    query=PAGE_PARAMS,
+    response=page_schema(SUBSCRIPTION),
 )
 async def list_webhooks(request: web.Request) -> web.Response:
-    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
-    after = query_int(request, "after", default=0, lo=0)
+    page = page_of(request, max_limit=store.PAGE_MAX)
     async with request.app[POOL].acquire() as conn:
         rows = await store.list_subscriptions(
-            conn, principal(request).client_id, after=after, limit=limit
+            conn, principal(request).client_id, after=page.after, limit=page.limit
         )
-    next_after = rows[-1]["id"] if len(rows) == limit else None
-    items = [store.present_subscription(r) for r in rows]
-    return json_response({"items": items, "next_after": next_after})
+    return page_response(rows, page, store.present_subscription)
 
 
 @routes.get(
@@ -185,31 +172,22 @@ async def test_webhook(request: web.Request) -> web.Response:
             "only deliveries in this state",
             {"enum": list(store.DELIVERY_STATES)},
         ),
-        *PAGE,
+        *PAGE_PARAMS,
     ),
-    response={
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": DELIVERY},
-            "next_after": {"type": ["integer", "null"]},
-        },
-    },
+    response=page_schema(DELIVERY),
 )
 async def list_webhook_deliveries(request: web.Request) -> web.Response:
-    limit = query_int(request, "limit", default=100, lo=1, hi=store.PAGE_MAX)
-    after = query_int(request, "after", default=0, lo=0)
+    page = page_of(request, max_limit=store.PAGE_MAX)
     async with request.app[POOL].acquire() as conn:
         rows = await store.list_deliveries(
             conn,
             _id(request),
             principal(request).client_id,
             state=request.query.get("state") or None,
-            after=after,
-            limit=limit,
+            after=page.after,
+            limit=page.limit,
         )
-    next_after = rows[-1]["id"] if len(rows) == limit else None
-    items = [store.present_delivery(r) for r in rows]
-    return json_response({"items": items, "next_after": next_after})
+    return page_response(rows, page, store.present_delivery)
 
 
 @routes.get(
