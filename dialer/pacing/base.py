@@ -38,7 +38,11 @@ class AnsweredHuman:
 
 @dataclass(frozen=True, slots=True)
 class AnsweredMachine:
-    """AMD recognised a machine; it answered ``ring_s`` after the dial, AMD took ``amd_s``."""
+    """AMD recognised a machine; it answered ``ring_s`` after the dial, AMD took ``amd_s``.
+
+    Sent at the verdict, when the call stops being in flight. Pacers only use the sum, so
+    an engine that cannot split the two may pass the whole time as ``ring_s``.
+    """
 
     kind: ClassVar[str] = "answered_machine"
     t: float

@@ -249,19 +249,23 @@ class PredictivePacer:
             self.outlook.rebuild(t, self.in_flight, self.on_call, self.wrapping)
 
     def _reconcile(self, state: PacingState) -> bool:
+        """Make the trackers agree with the state's counts (the engine's truth).
+
+        Elapsed times supplied by the engine replace our own once per refresh, or at once
+        when the counts disagree; in between, events keep the trackers up to date.
+        """
         t = state.t
+        due = t >= self._next_refresh
         changed = self.in_flight.reconcile(state.calls_in_flight, t)
-        busy, wrap = state.busy_agent_elapsed_s, state.wrap_agent_elapsed_s
-        if busy and len(busy) == state.agents_on_call:
-            self.on_call.replace(t, busy)
-            changed = True
-        else:
-            changed |= self.on_call.reconcile(state.agents_on_call, t)
-        if wrap and len(wrap) == state.agents_wrap_up:
-            self.wrapping.replace(t, wrap)
-            changed = True
-        else:
-            changed |= self.wrapping.reconcile(state.agents_wrap_up, t)
+        for tracker, count, elapsed in (
+            (self.on_call, state.agents_on_call, state.busy_agent_elapsed_s),
+            (self.wrapping, state.agents_wrap_up, state.wrap_agent_elapsed_s),
+        ):
+            if elapsed and len(elapsed) == count and (due or len(tracker) != count):
+                tracker.replace(t, elapsed)
+                changed = True
+            else:
+                changed |= tracker.reconcile(count, t)
         return changed
 
     def _risk_function(self, state: PacingState) -> Callable[[int], float]:

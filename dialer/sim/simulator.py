@@ -6,9 +6,11 @@ pacer. The pacer sees exactly what the engine would show it: every event, and a
 once. No sleeping: events come off a heap, so 8 hours of 100 agents take seconds.
 
 Rules reproduced from the engine: a human answered while no agent is free waits; if no
-agent frees up within ``max_wait_s`` (2 s, the legal limit) or the human hangs up first,
-the call is abandoned. Dialling stops at ``duration_s``; calls already placed run to their
-end, so every dial has exactly one outcome. Occupancy counts talk time inside the shift.
+agent frees up within ``max_wait_s`` (2 s, the legal limit) the call is abandoned. A
+human who hangs up sooner (finite ``patience_s``) is counted as ``hung_up``, not as an
+abandon, as the engine records it; the pacer sees an ``Abandoned`` event either way.
+Dialling stops at ``duration_s``; calls already placed run to their end, so every dial
+has exactly one outcome. Occupancy counts talk time inside the shift.
 """
 
 from __future__ import annotations
@@ -63,7 +65,11 @@ class SimParams:
 
 @dataclass(frozen=True, slots=True)
 class SimResult:
-    """Outcome counts and the two figures that matter: occupancy and abandon rate."""
+    """Outcome counts and the two figures that matter: occupancy and abandon rate.
+
+    Every dial ends in one of ``human_answers`` (then ``connected``, ``abandoned`` or
+    ``hung_up`` while waiting), ``machine_answers``, ``busy``, ``failed``, ``no_answer``.
+    """
 
     agents: int
     duration_s: float
@@ -76,6 +82,7 @@ class SimResult:
     no_answer: int
     connected: int
     abandoned: int
+    hung_up: int
     occupancy: float
     abandon_rate: float
     mean_wait_s: float
@@ -103,13 +110,15 @@ class _Shift:
         self.wrap = 0
         self.in_flight = 0
         self.queue: deque[int] = deque()
-        self.waiting: dict[int, tuple[float, float]] = {}  # call id -> (answered at, talk)
+        # call id -> (answered at, talk time, True if the caller hangs up before the limit)
+        self.waiting: dict[int, tuple[float, float, bool]] = {}
         self.talk_of: dict[int, float] = {}  # call id -> talk time, for humans in flight
         self.dial_time: dict[int, float] = {}  # call id -> when it was dialled
         self.dials = 0
         self.counts = dict.fromkeys(CallOutcome, 0)
         self.connected = 0
         self.abandoned = 0
+        self.hung_up = 0
         self.wait_sum = 0.0
         self.talk_sum = 0.0
         self.max_in_flight = 0
@@ -142,6 +151,8 @@ class _Shift:
             self.in_flight += 1
             observe(Dialed(t))
             outcome = script.outcome
+            # the last heap field says what resolves: a human's patience (>= 0), a
+            # machine (-1) or an unanswered outcome (-2 - its index in _UNANSWERED)
             if outcome is CallOutcome.HUMAN:
                 self.talk_of[call] = script.talk_s
                 self.push(t + script.resolve_s, _RESOLVE, call, script.patience_s)
@@ -175,7 +186,8 @@ class _Shift:
             self.free -= 1
             self.connect(t, talk, 0.0)
             return
-        self.waiting[call] = (t, talk)
+        impatient = patience < self.p.max_wait_s
+        self.waiting[call] = (t, talk, impatient)
         self.queue.append(call)
         self.max_waiting = max(self.max_waiting, len(self.waiting))
         self.push(t + min(self.p.max_wait_s, patience), _DEADLINE, call)
@@ -192,7 +204,10 @@ class _Shift:
     def deadline(self, t: float, call: int) -> None:
         entry = self.waiting.pop(call, None)
         if entry is not None:
-            self.abandoned += 1
+            if entry[2]:
+                self.hung_up += 1
+            else:
+                self.abandoned += 1
             self.pacer.observe(Abandoned(t, t - entry[0]))
 
     def talk_end(self, t: float, talk: float) -> None:
@@ -260,6 +275,7 @@ def _result(sim: _Shift) -> SimResult:
         no_answer=sim.counts[CallOutcome.NO_ANSWER],
         connected=sim.connected,
         abandoned=sim.abandoned,
+        hung_up=sim.hung_up,
         occupancy=sim.talk_sum / (p.agents * p.duration_s),
         abandon_rate=sim.abandoned / humans if humans else 0.0,
         mean_wait_s=sim.wait_sum / sim.connected if sim.connected else 0.0,

@@ -84,11 +84,11 @@ def test_every_dial_ends_in_exactly_one_outcome(
     rec = Recorder(make_pacer(mode), agents)
     r = run_simulation(params, rec)
     assert r.dials == r.human_answers + r.machine_answers + r.busy + r.failed + r.no_answer
-    assert r.human_answers == r.connected + r.abandoned
+    assert r.human_answers == r.connected + r.abandoned + r.hung_up
     assert rec.kinds.get("dialed", 0) == r.dials
     assert rec.kinds.get("answered_human", 0) == r.human_answers
     assert rec.kinds.get("connected", 0) == r.connected
-    assert rec.kinds.get("abandoned", 0) == r.abandoned
+    assert rec.kinds.get("abandoned", 0) == r.abandoned + r.hung_up
     assert rec.kinds.get("call_ended", 0) == rec.kinds.get("wrap_ended", 0) == r.connected
     assert 0.0 <= r.occupancy <= 1.0
     assert 0.0 <= r.abandon_rate <= 1.0
@@ -144,11 +144,18 @@ def test_answer_rate_drift_shows_in_the_results() -> None:
     assert a.human_answers / a.dials < b.human_answers / b.dials - 0.1
 
 
-def test_lognormal_talk_and_finite_patience_run() -> None:
+def test_callers_who_hang_up_before_the_limit_are_not_abandons() -> None:
+    # as the engine records them: a person who gives up within 2 s is a human answer
     callee = CalleeModel(talk_dist=TalkDistribution.LOGNORMAL, patience_s=1.0)
-    r = run_simulation(SimParams(callee=callee, duration_s=1800.0), make_pacer("ratio:3"))
-    assert r.human_answers == r.connected + r.abandoned
-    assert r.abandoned > 0  # impatient people hang up even within the 2-s limit
+    params = SimParams(callee=callee, duration_s=1800.0)
+    patient = run_simulation(
+        replace(params, callee=replace(callee, patience_s=float("inf"))), make_pacer("ratio:3")
+    )
+    r = run_simulation(params, make_pacer("ratio:3"))
+    assert r.human_answers == r.connected + r.abandoned + r.hung_up
+    assert r.hung_up > 0
+    assert patient.hung_up == 0
+    assert r.abandoned < patient.abandoned
 
 
 def test_result_serialises_every_headline_figure() -> None:
