@@ -18,13 +18,21 @@ from aiohttp import web
 from dialer.ui import filters
 from dialer.ui.context import CONSOLE, PREFIX, STATIC_PREFIX, ConsoleState
 from dialer.ui.middleware import console_middleware
-from dialer.ui.pages import auth, campaigns, rules
+from dialer.ui.pages import auth, campaigns, desk, dnc, lists, live, rules
 from dialer.ui.render import see_other
 from dialer.ui.routing import install
 
 STATIC_DIR = Path(__file__).parent / "static"
 # The page modules, in no particular order; later phases add theirs here.
-PAGE_TABLES = (auth.routes, campaigns.routes, rules.routes)
+PAGE_TABLES = (
+    auth.routes,
+    campaigns.routes,
+    live.routes,
+    lists.routes,
+    dnc.routes,
+    desk.routes,
+    rules.routes,
+)
 
 
 def _static_versions(folder: Path) -> dict[str, str]:

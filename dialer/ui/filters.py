@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import jinja2
@@ -46,6 +46,30 @@ def abandon_class(rate: float | None) -> str:
     return "is-over" if rate is not None and rate >= ABANDON_WARNING else ""
 
 
+def clock(moment: datetime | None, zone: tzinfo | None = None, fmt: str = "%H:%M:%S") -> str:
+    """A time of day (in ``zone`` when given): ``14:02:31``."""
+    if moment is None:
+        return "—"
+    return (moment.astimezone(zone) if zone else moment).strftime(fmt)
+
+
+def seconds(value: float | None) -> str:
+    """A short span: ``45 s``, ``3 min 05 s``, ``2 h 10 min``."""
+    if value is None:
+        return "—"
+    whole = round(value)
+    if whole < 60:
+        return f"{value:.1f} s" if value < 10 and value != whole else f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def since(moment: datetime | None, now: datetime) -> str:
+    """How long ago ``moment`` was, as ``seconds`` writes it."""
+    return "—" if moment is None else seconds(round(max((now - moment).total_seconds(), 0)))
+
+
 def humanise(value: Any) -> str:
     """``debt_collection`` → ``Debt collection``."""
     text = str(value).replace("_", " ")
@@ -60,4 +84,15 @@ def register(env: jinja2.Environment) -> None:
         duration=duration,
         abandon_class=abandon_class,
         humanise=humanise,
+        clock=clock,
+        seconds=seconds,
     )
+    env.globals["since"] = since
+    # ``tojson`` writes dates and decimals as the API does (ISO 8601), still HTML-safe.
+    env.policies["json.dumps_function"] = _api_dumps
+
+
+def _api_dumps(data: Any, **_: Any) -> str:
+    from dialer.api.jsonio import dumps
+
+    return dumps(data)

@@ -33,3 +33,13 @@ SET flash = coalesce(
      WHERE m.n > $2),
     '[]')
 WHERE id = $1;
+
+-- name: recent_imports
+-- The latest imports of one kind (of one campaign), newest first, visible as the imports
+-- API shows them: a client's tokens see that client's imports (global DNC ones: no client).
+SELECT * FROM imports
+WHERE kind = $1
+  AND ($2::bigint IS NULL OR client_id = $2)
+  AND ($3::bigint IS NULL OR campaign_id = $3)
+ORDER BY id DESC
+LIMIT $4;

@@ -44,10 +44,12 @@ class NavItem:
     icon: str  # name of a symbol in templates/_icons.html
 
 
-# Order of the navigation. Pages of later phases (lead lists, live view, DNC, agent desktop)
-# add their item here; the layout needs nothing else.
+# Order of the navigation; a principal lands on the first item its role may see (agents on
+# their desktop). A campaign's live view and lead lists are reached from the campaign.
 NAV: list[NavItem] = [
     NavItem("campaigns", "Campaigns", "/ui/campaigns", Permission.CAMPAIGNS_READ, "megaphone"),
+    NavItem("dnc", "Do not call", "/ui/dnc", Permission.DNC_READ, "shield"),
+    NavItem("desk", "Agent desktop", "/ui/desk", Permission.AGENT_SELF, "headset"),
     NavItem("rules", "Calling rules", "/ui/rules", Permission.RULES_READ, "scale"),
 ]
 

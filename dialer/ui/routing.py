@@ -4,6 +4,10 @@ The guard in front of every page does, in order: send a visitor without a sessio
 sign-in page; refuse a state-changing request without the session's CSRF token (403 page);
 refuse a principal whose role lacks the page's permission (403 page) — the same
 ``Principal.can`` check, from the same role table, as the API's route guard.
+
+The session's principal is also set as the request's API principal, so a page may hand the
+request to an API handler (an upload, a CSV download, the agent events) and be served
+exactly as that token would be through ``/api/v1``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from dialer.api.context import PRINCIPAL
 from dialer.auth.roles import Permission
 from dialer.ui import csrf
 from dialer.ui.context import SESSION_ENDED, current_session
@@ -101,6 +106,7 @@ def _guard(page: Page) -> Handler:
                 "Not allowed",
                 f"Your role ({who.role}) may not {page.permission.value.replace('.', ' ')}.",
             )
+        request[PRINCIPAL] = who
         return await page.handler(request)
 
     guarded.__name__ = page.handler.__name__

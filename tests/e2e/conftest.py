@@ -22,6 +22,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -132,6 +133,18 @@ async def driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
             await asyncio.to_thread(started.quit)
 
 
+@pytest.fixture(scope="module")
+async def second_driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
+    """Another browser (its own profile and cookies): a second person, e.g. an agent."""
+    binary, driver_path = chromium
+    with tempfile.TemporaryDirectory(prefix="dialer-e2e-chromium-2-") as profile:
+        started = await asyncio.to_thread(_start_browser, binary, driver_path, profile)
+        try:
+            yield started
+        finally:
+            await asyncio.to_thread(started.quit)
+
+
 class Page:
     """Browser steps with explicit waits (never sleeps) and screenshots."""
 
@@ -144,7 +157,11 @@ class Page:
         self.driver.get(self.base_url + path)
 
     def wait(self, condition: Callable[[Any], Any], timeout: float = WAIT_S) -> Any:
-        return WebDriverWait(self.driver, timeout).until(condition)
+        """Wait for ``condition``; elements that htmx replaces meanwhile are looked up again."""
+        waiting = WebDriverWait(
+            self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+        )
+        return waiting.until(condition)
 
     def find(self, css: str) -> WebElement:
         return self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))

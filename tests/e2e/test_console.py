@@ -106,7 +106,7 @@ def _manager_journey(page: Page, token: str) -> None:
     page.open("/ui/campaigns")
 
     # The edit page shows what was stored.
-    page.click(f"{row} a.cell-title")
+    page.click(f"{row} a.edit-link")
     page.wait_text("h1", "Summer survey")
     assert page.find("#f-caller_id").get_attribute("value") == "+14155550123"
     assert page.find("#f-retry_policy-no_answer").get_attribute("value") == "3h"

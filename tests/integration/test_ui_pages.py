@@ -272,13 +272,15 @@ async def test_delete_refuses_a_running_campaign_and_removes_others(console: Con
     assert "idle one" not in (await browser.get("/ui/campaigns")).text
 
 
-async def test_list_filters_by_state_and_shows_placeholder_figures(console: Console) -> None:
+async def test_list_filters_by_state_and_shows_figures_without_rates(console: Console) -> None:
     cid = await console.campaign("paused filter", state="paused")
     browser = await console.signed_in("viewer")
     page = await browser.get("/ui/campaigns?state=paused")
     assert "paused filter" in page.text and "lifecycle" not in page.text
     row = page.text.split(f'id="campaign-{cid}"')[1].split("</tr>")[0]
-    assert row.count("—") == 5  # leads left, dials, connects, abandon, occupancy
+    # No leads and no calls: zero counts, and no rate without a denominator.
+    figures = re.findall(r'<td class="num ?[^"]*">([^<]*)</td>', row)
+    assert figures == ["0", "0", "0", "—", "—"]
 
 
 # ---- calling rules ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +19,7 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dialer.app import create_app
+from dialer.app import CleanupContext, create_app
 from dialer.auth.tokens import create_token, revoke_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
@@ -134,10 +134,21 @@ class Console:
 
 
 @contextlib.asynccontextmanager
-async def open_console(pool: asyncpg.Pool, data_dir: Path) -> AsyncIterator[Console]:
-    """The console over ``pool`` on a real port, with a manager/admin/viewer/crm token."""
+async def open_console(
+    pool: asyncpg.Pool,
+    data_dir: Path,
+    *,
+    background: Iterable[CleanupContext] = (),
+    services: dict[str, Any] | None = None,
+) -> AsyncIterator[Console]:
+    """The console over ``pool`` on a real port, with a manager/admin/viewer/crm token
+    (and, when given, background parts such as the import service)."""
     clock = FakeClock()
-    server = TestServer(create_app(Settings(data_dir=data_dir), pool=pool, clock=clock))
+    app = create_app(
+        Settings(data_dir=data_dir), pool=pool, clock=clock, background=background,
+        services=services,
+    )  # fmt: skip
+    server = TestServer(app)
     await server.start_server()
     helper = Console(server, pool, clock)
     try:
@@ -388,9 +399,11 @@ async def test_each_role_lands_on_its_first_page(console: Console) -> None:
         )
     browser = console.browser()
     resp = await browser.sign_in(agent_token)
-    assert resp.location == "/ui/rules"
+    assert resp.location == "/ui/desk"  # an agent lands on their own desktop
+    assert (await browser.get("/ui/desk")).location == f"/ui/agents/{agent_id}"
     page = await browser.get("/ui/rules")
     assert 'href="/ui/campaigns"' not in page.text  # navigation shows only allowed pages
+    assert 'href="/ui/dnc"' not in page.text and 'href="/ui/desk"' in page.text
     assert (await browser.get("/ui/campaigns")).status == 403
 
 

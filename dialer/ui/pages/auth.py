@@ -26,7 +26,7 @@ NOTICES = {
 SIGNIN_COOKIE_AGE = 3600 * 12
 
 
-def _safe_next(value: object) -> str | None:
+def safe_next(value: object) -> str | None:
     """Only a console path may be the page after sign-in (never another site)."""
     if not isinstance(value, str) or not value.startswith("/ui/"):
         return None
@@ -56,7 +56,7 @@ async def _sign_in_page(
 
 @routes.get("/ui/sign-in", permission=None, public=True)
 async def sign_in_form(request: web.Request) -> web.Response:
-    next_path = _safe_next(request.query.get("next"))
+    next_path = safe_next(request.query.get("next"))
     current = current_session(request)
     if current is not None:
         return see_other(next_path or home_path(current.principal) or "/ui/")
@@ -66,7 +66,7 @@ async def sign_in_form(request: web.Request) -> web.Response:
 @routes.post("/ui/sign-in", permission=None, public=True)
 async def sign_in(request: web.Request) -> web.Response:
     form = await request.post()
-    next_path = _safe_next(form.get("next"))
+    next_path = safe_next(form.get("next"))
     key = signing_key(request.app)
     if not csrf.signin_token_valid(request, key, _text(form.get(csrf.FIELD))):
         return await _sign_in_page(

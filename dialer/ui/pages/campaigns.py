@@ -8,21 +8,26 @@ come back with the same ``field`` the API reports.
 from __future__ import annotations
 
 import functools
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from zoneinfo import available_timezones
 
 import asyncpg
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL
+from dialer.api.context import CLOCK, POOL, SERVICES
 from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import model, store
 from dialer.campaigns.states import ACTIONS
 from dialer.clients import DEFAULT_CLIENT_ID, list_clients
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.stats.summary import CampaignSummary, campaign_summaries, day_start
 from dialer.ui.campaign_form import DAY_NAMES, CampaignForm, body_from_form, values_from_campaign
 from dialer.ui.context import session
 from dialer.ui.filters import humanise
+from dialer.ui.pages.auth import safe_next
 from dialer.ui.render import flash, is_htmx, render, render_partial, see_other
 from dialer.ui.routing import UiRoutes
 from dialer.ui.sessions import FlashKind
@@ -58,15 +63,40 @@ async def _client_names(conn: asyncpg.Connection, who: Principal) -> dict[int, s
     return {c["id"]: c["name"] for c in await list_clients(conn, who.client_id)}
 
 
-def _row_context(who: Principal, clients: dict[int, str]) -> dict[str, Any]:
+def operating_zone(campaign: dict[str, Any]) -> str | None:
+    """The campaign's operating time zone (its shift's), where its "today" is counted."""
+    shift = campaign.get("shift")
+    return shift.get("timezone") if isinstance(shift, dict) else None
+
+
+async def today_figures(
+    conn: asyncpg.Connection, who: Principal, rows: Sequence[dict[str, Any]], now: datetime
+) -> dict[int, CampaignSummary]:
+    """Today's figures of the listed campaigns (each "today" begins at midnight in its
+    operating zone, UTC without one): one batch of queries per zone, not per campaign."""
+    if not rows or not who.can(Permission.STATS_READ):
+        return {}
+    by_zone: dict[str | None, list[int]] = defaultdict(list)
+    for row in rows:
+        by_zone[operating_zone(row)].append(row["id"])
+    figures: dict[int, CampaignSummary] = {}
+    for zone, ids in by_zone.items():
+        since = day_start(now, zone)
+        figures |= await campaign_summaries(conn, ids, since=since, until=now, now=now)
+    return figures
+
+
+def _row_context(
+    who: Principal, clients: dict[int, str], figures: dict[int, CampaignSummary]
+) -> dict[str, Any]:
     return {
         "may_write": who.can(Permission.CAMPAIGNS_WRITE),
+        "may_read_leads": who.can(Permission.LEADS_READ),
+        "may_read_stats": who.can(Permission.STATS_READ),
         "clients": clients,
         "show_client": who.client_id is None and len(clients) > 1,
         "actions_for": actions_for,
-        # Figures per campaign id (leads left, today's dials, connects, abandon rate,
-        # occupancy) come with the engine's statistics; until then the cells show "—".
-        "figures": {},
+        "figures": figures,
     }
 
 
@@ -81,6 +111,7 @@ async def campaign_list(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         rows = await store.list_page(conn, who.client_id, state=state, after=after, limit=PAGE_SIZE)
         clients = await _client_names(conn, who)
+        figures = await today_figures(conn, who, rows, request.app[CLOCK].now())
     context = {
         "title": "Campaigns",
         "section": "campaigns",
@@ -89,7 +120,7 @@ async def campaign_list(request: web.Request) -> web.Response:
         "states": model.STATES,
         "after": after,
         "next_after": rows[-1]["id"] if len(rows) == PAGE_SIZE else None,
-        **_row_context(who, clients),
+        **_row_context(who, clients, figures),
     }
     return await render(request, "campaigns/list.html", context)
 
@@ -200,7 +231,12 @@ async def _row_response(
     who = session(request).principal
     async with request.app[POOL].acquire() as conn:
         clients = await _client_names(conn, who)
-    context = {"c": row, "flash": [{"kind": kind, "text": text}], **_row_context(who, clients)}
+        figures = await today_figures(conn, who, [row] if row else [], request.app[CLOCK].now())
+    context = {
+        "c": row,
+        "flash": [{"kind": kind, "text": text}],
+        **_row_context(who, clients, figures),
+    }
     return render_partial(request, "campaigns/_row.html", context)
 
 
@@ -222,10 +258,25 @@ async def campaign_action(request: web.Request) -> web.Response:
         else:
             already = "" if step.changes else " already"
             kind, text = "success", f"“{row['name']}”{already} {DONE[action]}."
+            _wake_engine(request)
     if is_htmx(request):
         return await _row_response(request, row, kind, text)
     await flash(request, kind, text)
-    return see_other("/ui/campaigns")
+    return see_other(await _back_to(request))
+
+
+def _wake_engine(request: web.Request) -> None:
+    """Let this process's engine (if it runs one) act on the change now, not at its next
+    poll: a started campaign dials at once, a paused one stops placing calls."""
+    engine = request.app[SERVICES].get("engine")
+    if engine is not None:
+        engine.poke()
+
+
+async def _back_to(request: web.Request) -> str:
+    """Where a button's form returns: the page it names (a console page), else the list."""
+    form = await request.post()
+    return safe_next(form.get("next")) or "/ui/campaigns"
 
 
 @routes.post(f"/ui/campaigns/{ID}/delete", permission=Permission.CAMPAIGNS_WRITE)

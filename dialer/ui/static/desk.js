@@ -1,0 +1,178 @@
+/* The agent desktop: follows the agent's events WebSocket (the same messages as
+   /api/v1/agents/{id}/events): each state change refreshes the status card, a call's
+   screen pop shows the lead, and the disposition form is enabled once the call has ended.
+   Lead data is written with textContent only (never parsed as HTML). */
+(function () {
+  "use strict";
+
+  var EMPTY = {
+    offline: "You are logged out. Log in to take calls.",
+    available: "Waiting for a call…",
+    paused: "You are paused. Choose “Ready for calls” to take calls again.",
+    on_call: "Connecting…",
+    wrap_up: "The call has ended."
+  };
+
+  function humanise(key) {
+    var text = String(key).replace(/_/g, " ");
+    return text.charAt(0).toUpperCase() + text.slice(1);
+  }
+
+  function start(root) {
+    var agentId = root.getAttribute("data-agent");
+    var pop = document.getElementById("call-pop");
+    var empty = document.getElementById("call-empty");
+    var emptyText = document.getElementById("call-empty-text");
+    var kind = document.getElementById("call-kind");
+    var connection = document.getElementById("connection");
+    var state = null;
+    var call = null;      // {call_id, lead} of the call on screen
+    var preview = false;
+    var opened = 0;
+    var retry = 1000;
+
+    function set(name, value) {
+      var el = pop.querySelector("[data-pop='" + name + "']");
+      if (el) { el.textContent = value === null || value === undefined || value === "" ? "—" : String(value); }
+    }
+
+    function localTime(zones) {
+      if (!zones || !zones.length) { return "—"; }
+      try {
+        return new Intl.DateTimeFormat("en-GB", {
+          timeZone: zones[0], hour: "2-digit", minute: "2-digit", weekday: "short"
+        }).format(new Date()) + " (" + zones[0] + ")";
+      } catch (ignored) {
+        return zones[0];
+      }
+    }
+
+    function showLead(lead, callId) {
+      set("campaign_name", lead.campaign_name);
+      set("call", callId ? "call #" + callId : "preview");
+      set("phone_e164", lead.phone_e164);
+      set("place", [lead.region, lead.subdivision].filter(Boolean).join(" · "));
+      set("local_time", localTime(lead.time_zones));
+      set("attempts_count", lead.attempts_count);
+      set("last", [lead.last_outcome, lead.last_disposition].filter(Boolean).map(humanise).join(" · "));
+      var list = document.getElementById("lead-fields");
+      list.textContent = "";
+      var fields = lead.fields || {};
+      Object.keys(fields).forEach(function (key) {
+        var dt = document.createElement("dt");
+        dt.textContent = humanise(key);
+        var dd = document.createElement("dd");
+        var value = fields[key];
+        dd.textContent = value !== null && typeof value === "object" ? JSON.stringify(value) : String(value);
+        var pair = document.createElement("div");
+        pair.appendChild(dt);
+        pair.appendChild(dd);
+        list.appendChild(pair);
+      });
+      pop.hidden = false;
+      empty.hidden = true;
+      kind.hidden = false;
+    }
+
+    function clearCall() {
+      call = null;
+      preview = false;
+      pop.hidden = true;
+      empty.hidden = false;
+      kind.hidden = true;
+      document.getElementById("preview-actions").hidden = true;
+      emptyText.textContent = EMPTY[state] || EMPTY.available;
+    }
+
+    function syncForm() {
+      var form = document.getElementById("disposition");
+      if (!form) { return; }
+      var field = form.querySelector("[data-call-id]");
+      var save = form.querySelector("[data-save]");
+      var hint = form.querySelector("[data-disposition-hint]");
+      if (call && !field.value) { field.value = call.call_id; }
+      if (!call && form.hasAttribute("data-saved")) { field.value = ""; }
+      var ready = Boolean(field.value) && state === "wrap_up";
+      save.disabled = !ready;
+      form.classList.toggle("is-active", Boolean(call));
+      if (ready) {
+        hint.textContent = "The call has ended: choose the result and save.";
+      } else if (call) {
+        hint.textContent = "On the call. Save the result when it has ended.";
+      } else {
+        hint.textContent = "Choose how the call went once it has ended.";
+      }
+    }
+
+    function refreshStatus() {
+      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/status", { target: "#status", swap: "outerHTML" });
+    }
+
+    function handle(message, live) {
+      if (message.type === "state") {
+        var changed = message.state !== state;
+        state = message.state;
+        if (state === "on_call" || state === "wrap_up") {
+          if (call && message.call_id && call.call_id !== message.call_id) { clearCall(); }
+          kind.textContent = state === "on_call" ? (preview ? "Preview" : "Live") : "Ended";
+        } else {
+          clearCall();
+        }
+        if (!call && !preview) { emptyText.textContent = EMPTY[state] || EMPTY.available; }
+        if (live && changed) { refreshStatus(); }
+        if (live && message.call_id && !call && (state === "wrap_up" || state === "on_call") && opened > 1) {
+          window.location.reload();  // reconnected during a call whose screen pop was missed
+        }
+      } else if (message.type === "call") {
+        call = { call_id: message.call_id, lead: message.lead };
+        preview = false;
+        document.getElementById("preview-actions").hidden = true;
+        var form = document.getElementById("disposition");
+        if (form) {
+          form.querySelector("[data-call-id]").value = message.call_id;
+          form.removeAttribute("data-saved");
+        }
+        showLead(message.lead, message.call_id);
+        kind.textContent = state === "wrap_up" ? "Ended" : "Live";
+      } else if (message.type === "preview") {
+        preview = true;
+        showLead(message.lead, null);
+        document.getElementById("preview-actions").hidden = false;
+        kind.textContent = "Preview";
+      }
+      syncForm();
+    }
+
+    function connect() {
+      var scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+      var socket = new WebSocket(scheme + "//" + window.location.host + "/ui/agents/" + agentId + "/events");
+      socket.addEventListener("open", function () {
+        opened += 1;
+        retry = 1000;
+        connection.textContent = "Live";
+        connection.setAttribute("data-connection", "live");
+      });
+      socket.addEventListener("message", function (event) {
+        var message;
+        try { message = JSON.parse(event.data); } catch (ignored) { return; }
+        handle(message, true);
+      });
+      socket.addEventListener("close", function () {
+        connection.textContent = "Reconnecting…";
+        connection.setAttribute("data-connection", "lost");
+        window.setTimeout(connect, retry);
+        retry = Math.min(retry * 2, 15000);
+      });
+    }
+
+    var initial = JSON.parse(document.getElementById("desk-initial").textContent);
+    initial.forEach(function (message) { handle(message, false); });
+    document.body.addEventListener("htmx:afterSwap", syncForm);
+    connect();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var root = document.querySelector("[data-desk]");
+    if (root) { start(root); }
+  });
+})();
