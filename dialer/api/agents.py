@@ -231,7 +231,7 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
     unsubscribe = bus.subscribe(listen, agent_id=agent_id)
     reader = asyncio.create_task(_drain(ws))
     try:
-        await ws.send_str(dumps(_state_message(agent)))
+        await ws.send_str(dumps(state_message(agent)))
         while not reader.done():
             getter = asyncio.ensure_future(queue.get())
             done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
@@ -239,7 +239,7 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
                 getter.cancel()
                 break
             message = getter.result()
-            for out in await _messages(request, message):
+            for out in await desk_messages(request, message):
                 await ws.send_str(dumps(out))
             if message.get("deleted"):
                 break
@@ -257,7 +257,7 @@ async def _drain(ws: web.WebSocketResponse) -> None:
             return
 
 
-def _state_message(data: dict[str, Any]) -> dict[str, Any]:
+def state_message(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "state",
         "state": data.get("state"),
@@ -268,11 +268,11 @@ def _state_message(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _messages(request: web.Request, message: dict[str, Any]) -> list[dict[str, Any]]:
+async def desk_messages(request: web.Request, message: dict[str, Any]) -> list[dict[str, Any]]:
     """What the desktop receives for one bus message: the state, plus a screen pop."""
     if message.get("event") != "state":
         return []
-    out = [_state_message(message)]
+    out = [state_message(message)]
     async with request.app[POOL].acquire() as conn:
         if message["state"] == "on_call" and message.get("attempt"):
             found = await store.screen_call(conn, message["attempt"])

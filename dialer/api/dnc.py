@@ -3,10 +3,8 @@ files, a client's own list) uploaded like lead lists."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-import asyncpg
 from aiohttp import web
 
 from dialer.api.context import CLOCK, POOL, principal
@@ -16,10 +14,9 @@ from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
-from dialer.campaigns import store as campaigns
 from dialer.dnc import store
 from dialer.errors import ValidationError
-from dialer.leads import phones
+from dialer.instants import parse_instant
 from dialer.leads.submit import DncOptions, dnc_import
 
 routes = Routes("dnc", "Do-not-call lists: entries, removals, bulk and registry uploads")
@@ -55,44 +52,6 @@ def _optional_int(body: dict[str, Any], key: str) -> int | None:
     return value
 
 
-def _instant(value: Any, key: str = "expires_at") -> datetime | None:
-    if value is None or value == "":
-        return None
-    try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise ValidationError(f"{key} must be an ISO 8601 date-time with a UTC offset", field=key)
-    return moment
-
-
-async def _number(
-    conn: asyncpg.Connection,
-    raw: Any,
-    *,
-    region: str | None,
-    source: str | None,
-    campaign_id: int | None,
-    scope: int | None,
-) -> str:
-    """A phone as E.164: default region given, else the campaign's, else the registry's."""
-    if not isinstance(raw, str) or not raw.strip():
-        raise ValidationError("phone is required", field="phone")
-    try:
-        code = phones.check_region(region)
-    except ValueError as exc:
-        raise ValidationError(str(exc), field="default_region") from None
-    if code is None and campaign_id is not None:
-        code = (await campaigns.get(conn, campaign_id, scope)).get("default_region")
-    if code is None and source is not None:
-        code = store.REGISTRIES.get(source)
-    number = phones.normalise_number(raw, code)
-    if isinstance(number, phones.Rejection):
-        raise ValidationError(f"{number.reason}: {number.detail}", field="phone")
-    return number.e164
-
-
 @routes.post(
     "/api/v1/dnc",
     summary="Add a number to a DNC list (201; 200 if it is there already); leads it covers "
@@ -113,7 +72,7 @@ async def add_entry(request: web.Request) -> web.Response:
     if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
         raise ValidationError("reason must be a string (at most 500 characters)", field="reason")
     now = request.app[CLOCK].now()
-    expires_at = _instant(body.get("expires_at"))
+    expires_at = parse_instant(body.get("expires_at"), "expires_at")
     if expires_at is not None and expires_at <= now:
         raise ValidationError("expires_at must be in the future", field="expires_at")
     async with request.app[POOL].acquire() as conn:
@@ -124,7 +83,7 @@ async def add_entry(request: web.Request) -> web.Response:
             campaign_id=_optional_int(body, "campaign_id"),
             scope=body.get("scope"),
         )
-        phone = await _number(
+        phone = await store.dnc_number(
             conn,
             body.get("phone"),
             region=body.get("default_region"),
@@ -167,7 +126,7 @@ async def list_entries(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         phone = None
         if request.query.get("phone"):
-            phone = await _number(
+            phone = await store.dnc_number(
                 conn,
                 request.query["phone"],
                 region=request.query.get("default_region"),
@@ -225,7 +184,7 @@ async def delete_entries(request: web.Request) -> web.Response:
     campaign_id = query_int(request, "campaign_id", default=0, lo=0) or None
     source = request.query.get("source") or None
     async with request.app[POOL].acquire() as conn:
-        phone = await _number(
+        phone = await store.dnc_number(
             conn,
             request.query.get("phone"),
             region=request.query.get("default_region"),
@@ -267,7 +226,7 @@ async def upload_dnc_list(request: web.Request) -> web.Response:
         options = DncOptions(
             list_source=store.check_source(values.get("source")),
             reason=values.get("reason") or None,
-            expires_at=_instant(values.get("expires_at")),
+            expires_at=parse_instant(values.get("expires_at"), "expires_at"),
             client_id=_query_id(values, "client_id"),
             campaign_id=_query_id(values, "campaign_id"),
             scope=values.get("scope") or None,

@@ -215,7 +215,7 @@ async def upload_list(request: web.Request) -> web.Response:
     return await accept_upload(request, create)
 
 
-async def _visible(request: web.Request, import_id: int) -> dict[str, Any]:
+async def visible_import(request: web.Request, import_id: int) -> dict[str, Any]:
     who = principal(request)
     async with request.app[POOL].acquire() as conn:
         row = await imports.get(conn, import_id, who.client_id)
@@ -231,7 +231,7 @@ async def _visible(request: web.Request, import_id: int) -> dict[str, Any]:
     response=IMPORT,
 )
 async def get_import(request: web.Request) -> web.Response:
-    row = await _visible(request, int(request.match_info["id"]))
+    row = await visible_import(request, int(request.match_info["id"]))
     return json_response(imports.present(row))
 
 
@@ -270,7 +270,7 @@ async def list_imports(request: web.Request) -> web.Response:
 )
 async def import_errors(request: web.Request) -> web.StreamResponse:
     import_id = int(request.match_info["id"])
-    await _visible(request, import_id)
+    await visible_import(request, import_id)
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/csv; charset=utf-8",

@@ -7,6 +7,7 @@ from datetime import datetime
 from aiohttp import web
 
 from dialer.errors import ValidationError
+from dialer.instants import parse_instant
 
 
 def query_int(
@@ -26,13 +27,4 @@ def query_int(
 
 
 def query_instant(request: web.Request, name: str) -> datetime | None:
-    raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
-        raise ValidationError(f"{name} must be an ISO 8601 date-time with a UTC offset", field=name)
-    return value
+    return parse_instant(request.query.get(name), name)

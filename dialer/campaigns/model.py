@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 
 from dialer.errors import ValidationError
+from dialer.instants import parse_instant
 
 PURPOSES = ("telemarketing", "survey", "debt_collection", "informational")
 DIAL_MODES = ("preview", "progressive", "power", "predictive", "agentless")
@@ -160,15 +161,7 @@ def _shift(field: str, value: Any) -> Any:
 
 
 def _instant(field: str, value: Any) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None:
-        raise _fail(field, "must be an ISO 8601 date-time with a UTC offset")
-    return parsed
+    return parse_instant(value, field)
 
 
 def _rule_ids(field: str, value: Any) -> list[str]:

@@ -22,6 +22,7 @@ from dialer.clients import resolve_client
 from dialer.dnc import store
 from dialer.dnc.lookup import dnc_sources
 from dialer.errors import UsageError
+from dialer.instants import parse_instant
 from dialer.leads import phones
 from dialer.leads.submit import DncOptions, dnc_import
 
@@ -77,18 +78,6 @@ async def _ids(conn: asyncpg.Connection, args: argparse.Namespace) -> tuple[int 
     return client_id, campaign_id
 
 
-def _expires(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise UsageError("--expires-at must be an ISO 8601 date-time with a UTC offset")
-    return moment
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     options = file_options(args)
     source = store.check_source(args.source)
@@ -98,7 +87,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         dnc = DncOptions(
             list_source=source,
             reason=args.reason,
-            expires_at=_expires(args.expires_at),
+            expires_at=parse_instant(args.expires_at, "--expires-at"),
             client_id=client_id,
             campaign_id=campaign_id,
         )

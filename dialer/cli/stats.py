@@ -10,6 +10,7 @@ from typing import Any
 from dialer.campaigns import store
 from dialer.cli.common import connection, print_json, run, settings_from
 from dialer.errors import UsageError
+from dialer.instants import parse_instant
 from dialer.stats import campaign_stats
 
 
@@ -28,24 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_stats)
 
 
-def _instant(value: str | None, flag: str) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise UsageError(
-            f"{flag} must be an ISO 8601 date-time with a UTC offset, e.g. 2026-01-05T00:00:00Z"
-        )
-    return moment
-
-
 def cmd_stats(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
-    until = _instant(args.until, "--to") or now
-    since = _instant(args.since, "--from") or until - timedelta(hours=24)
+    until = parse_instant(args.until, "--to") or now
+    since = parse_instant(args.since, "--from") or until - timedelta(hours=24)
     if since >= until:
         raise UsageError("--from must be before --to")
 

@@ -18,6 +18,7 @@ import asyncpg
 from dialer.auth.roles import Principal
 from dialer.campaigns import store as campaigns
 from dialer.errors import NotFound, ValidationError
+from dialer.leads import phones
 from dialer.sql import queries
 from dialer.webhooks.outbox import enqueue
 
@@ -192,3 +193,30 @@ def present(row: dict[str, Any]) -> dict[str, Any]:
     else:
         data["scope"] = "campaign" if data.get("campaign_id") is not None else "client"
     return data
+
+
+async def dnc_number(
+    conn: asyncpg.Connection,
+    raw: Any,
+    *,
+    region: str | None,
+    source: str | None,
+    campaign_id: int | None,
+    scope: int | None,
+) -> str:
+    """A phone typed for a DNC entry, as E.164: with the default region given, else the
+    campaign's, else the registry's (``source``); ``ValidationError`` naming the field."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("phone is required", field="phone")
+    try:
+        code = phones.check_region(region)
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="default_region") from None
+    if code is None and campaign_id is not None:
+        code = (await campaigns.get(conn, campaign_id, scope)).get("default_region")
+    if code is None and source is not None:
+        code = REGISTRIES.get(source)
+    number = phones.normalise_number(raw, code)
+    if isinstance(number, phones.Rejection):
+        raise ValidationError(f"{number.reason}: {number.detail}", field="phone")
+    return number.e164

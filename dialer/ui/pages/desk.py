@@ -84,7 +84,7 @@ async def initial_messages(request: web.Request, agent: dict[str, Any]) -> list[
     """What a desktop that connects now must know: the agent's state and, during a call or
     its wrap-up, the call's screen pop (or the lead being previewed), shaped exactly as the
     events WebSocket shapes them."""
-    out = [agents_api._state_message(agent)]
+    out = [agents_api.state_message(agent)]
     if agent["state"] in ("on_call", "wrap_up") and (
         agent["attempt_id"] or agent["preview_lead_id"]
     ):
@@ -94,7 +94,7 @@ async def initial_messages(request: web.Request, agent: dict[str, Any]) -> list[
             "attempt": agent["attempt_id"],
             "lead": agent["preview_lead_id"],
         }
-        out += [m for m in await agents_api._messages(request, as_call) if m["type"] != "state"]
+        out += [m for m in await agents_api.desk_messages(request, as_call) if m["type"] != "state"]
     return out
 
 

@@ -23,6 +23,7 @@ from dialer.campaigns import store as campaigns
 from dialer.clients import list_clients
 from dialer.dnc import store
 from dialer.errors import NotFound, ValidationError
+from dialer.instants import parse_instant
 from dialer.ui.context import session
 from dialer.ui.pages.lists import POLL_S, recent_imports
 from dialer.ui.render import flash, is_htmx, render, render_partial, see_other
@@ -80,7 +81,8 @@ def _expiry(text: str, now: datetime) -> datetime | None:
     """The form's expiry (a UTC date and time) as the API reads ``expires_at``."""
     if not text:
         return None
-    moment = dnc_api._instant(text if "+" in text or text.endswith("Z") else text + "+00:00")
+    utc = text if "+" in text or text.endswith("Z") else text + "+00:00"
+    moment = parse_instant(utc, "expires_at")
     if moment is not None and moment <= now:
         raise ValidationError("expires_at must be in the future", field="expires_at")
     return moment
@@ -93,7 +95,7 @@ async def _search(
     try:
         source = store.check_source(query["source"]) if query["source"] else None
         if query["phone"]:
-            phone = await dnc_api._number(
+            phone = await store.dnc_number(
                 conn,
                 query["phone"],
                 region=query["default_region"] or None,
@@ -177,7 +179,7 @@ async def add_entry(request: web.Request) -> web.Response:
                 )
             except NotFound as exc:
                 raise ValidationError(str(exc), field="applies_to") from None
-            phone = await dnc_api._number(
+            phone = await store.dnc_number(
                 conn,
                 values["phone"],
                 region=values["default_region"] or None,

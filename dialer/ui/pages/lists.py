@@ -92,7 +92,7 @@ async def upload_list(request: web.Request) -> web.StreamResponse:
 @routes.get(r"/ui/imports/{id:\d+}", permission=Permission.LEADS_READ)
 async def import_card(request: web.Request) -> web.Response:
     """One import: the card the pages poll while it runs (htmx), or a page of its own."""
-    row = await imports_api._visible(request, int(request.match_info["id"]))
+    row = await imports_api.visible_import(request, int(request.match_info["id"]))
     context = {"i": import_view(row), "poll_s": POLL_S}
     if is_htmx(request):
         return render_partial(request, "imports/_card.html", context)
