@@ -188,9 +188,10 @@ async def _double_dials(pool: asyncpg.Pool, min_gap_s: float) -> dict[str, int]:
         """,
         min_gap_s,
     )
-    unrecorded = await pool.fetchval(
+    unrecorded = await pool.fetchval(  # dials the gateway refused are not counted
         "SELECT count(*) FROM leads l WHERE attempts_count <>"
-        " (SELECT count(*) FROM attempts a WHERE a.lead_id = l.id)"
+        " (SELECT count(*) FROM attempts a WHERE a.lead_id = l.id"
+        "  AND coalesce(a.hangup_cause NOT LIKE 'gateway\\_unavailable:%', true))"
     )
     return {
         "overlapping": int(overlapping),

@@ -120,6 +120,21 @@ PACER_TARGET = Gauge(
 PACER_LAUNCHED = Counter(
     "dialer_pacer_launched_calls_total", "Calls launched on the pacer's word", ["campaign"]
 )
+PACER_REQUESTED = Counter(
+    "dialer_pacer_requested_calls_total",
+    "Calls the pacer asked for, before hopper shortages, blocked leads and gateway back-off "
+    "(achieved share: launched / requested)",
+    ["campaign"],
+)
+GATEWAY_ERRORS = Counter(
+    "dialer_gateway_errors_total",
+    "Originates the gateway refused (switch down or unreachable); the lead is not charged",
+    ["campaign"],
+)
+GATEWAY_UP = Gauge(
+    "dialer_gateway_up",
+    "1 while this process's telephony gateway takes calls, 0 during an outage (back-off)",
+)
 HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
 COMPLIANCE_DECISIONS = Counter(
     "dialer_compliance_decisions_total",

@@ -10,6 +10,7 @@ channel (see ``dialer.agents.bus``), so runners and desktops in every process fo
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -196,7 +197,9 @@ async def act(
     ``expect_attempt`` (engine actions) makes the action a no-op unless the agent is still
     on that call: a late event never moves an agent who has moved on.
     """
-    async with conn.transaction():
+    # Inside the caller's transaction the row lock is enough: no savepoint round trips.
+    outer = conn.is_in_transaction()
+    async with contextlib.nullcontext() if outer else conn.transaction():
         row = await conn.fetchrow(_Q["get_agent_for_update"], agent_id, scope)
         if row is None:
             raise _not_found(agent_id)

@@ -21,10 +21,10 @@ from dialer.clock import Clock
 from dialer.engine import calls as fsm
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonBudget
+from dialer.engine.closing import CallRecord
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
-from dialer.engine.records import CallRecord
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
 from dialer.pacing.base import (
@@ -103,6 +103,14 @@ class CallFlow:
         call.watchdog = self.timer.call_later(
             ring + WATCHDOG_GRACE_S, lambda: self.advance(call, "timeout", cause="gateway silent")
         )
+
+    def discard(self, call: LiveCall) -> None:
+        """Forget a call the gateway refused to place: it never existed, so it takes no
+        step of the state machine and teaches the pacer nothing."""
+        if self.calls.pop(call.call_id, None) is not None:
+            self.by_state[call.state] -= 1
+        if call.watchdog is not None:
+            call.watchdog.cancel()
 
     def on_event(self, event: CallEvent) -> None:
         """The gateway's callback for every call of this runner."""

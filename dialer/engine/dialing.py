@@ -28,8 +28,9 @@ from dialer import metrics
 from dialer.agents import store as agents
 from dialer.clock import Clock
 from dialer.compliance import Decision
-from dialer.engine import gate, records
+from dialer.engine import closing, gate, records
 from dialer.engine.callflow import CallFlow
+from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
 from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, Lead
@@ -45,6 +46,7 @@ from dialer.telephony.timer import Timer
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
 SKIP_DELAY = timedelta(minutes=10)  # a lead an agent skipped in preview is offered later
+REDIAL_AFTER_REFUSAL = timedelta(seconds=60)  # a lead whose dial the gateway refused
 
 
 class Trigger:
@@ -77,8 +79,11 @@ class Dialing:
         owner: str,
         runner_id: str,
         seats: Seats,
+        health: GatewayHealth | None = None,
     ) -> None:
         self.pool = pool
+        self.health = health or GatewayHealth()
+        self.refused = 0  # dials the gateway refused (outages)
         self.seats = seats
         self.gateway = gateway
         self.timer = timer
@@ -111,7 +116,12 @@ class Dialing:
     async def screen(self, leads: list[Lead], *, guaranteed: bool = False) -> list[Lead]:
         """Leads the rules allow now; the others are rescheduled (and their claims freed)."""
         decided = await gate.check(
-            self.pool, self.campaign(), leads, now=self.clock.now(), agent_guaranteed=guaranteed
+            self.pool,
+            self.campaign(),
+            leads,
+            now=self.clock.now(),
+            agent_guaranteed=guaranteed,
+            history=False,
         )
         await self._defer([(lead, d) for lead, d in decided if not d.allowed])
         return [lead for lead, d in decided if d.allowed]
@@ -135,26 +145,13 @@ class Dialing:
         leads = await self.hopper.take(n)
         if not leads:
             return 0
-        decided = await gate.check(self.pool, self.campaign(), leads, now=self.clock.now())
-        blocked = [(lead, d) for lead, d in decided if not d.allowed]
-        if blocked:
-            self.spawn(self._defer(blocked))
-        dials = [Dial(lead, d, uuid.uuid4().hex, mode) for lead, d in decided if d.allowed]
-        return await self.place(dials, started)
+        return await self._placing_step(leads, None, mode, started)
 
     async def place(self, dials: list[Dial], started: Trigger | None) -> int:
-        """Record the attempts (one transaction), then originate each; returns how many."""
-        campaign = self.campaign()
-        if not dials or not campaign.caller_id or self.closed:
+        """Record the attempts (one statement), then originate each; returns how many."""
+        if not dials:
             return 0
-        self._placing += 1
-        self._settled.clear()
-        try:
-            return await self._place(campaign, dials, started)
-        finally:
-            self._placing -= 1
-            if not self._placing:
-                self._settled.set()
+        return await self._placing_step([], dials, "", started)
 
     async def settled(self, timeout: float) -> None:
         """Wait until no call is being placed (after ``closed`` is set, none will be)."""
@@ -162,10 +159,40 @@ class Dialing:
             async with asyncio.timeout(timeout):
                 await self._settled.wait()
 
-    async def _place(
-        self, campaign: CampaignConfig, dials: list[Dial], started: Trigger | None
+    async def _placing_step(
+        self, leads: list[Lead], dials: list[Dial] | None, mode: str, started: Trigger | None
     ) -> int:
-        async with self.pool.acquire() as conn:
+        campaign = self.campaign()
+        if not campaign.caller_id or self.closed:
+            return 0
+        self._placing += 1
+        self._settled.clear()
+        try:
+            return await self._place(campaign, leads, dials, mode, started)
+        finally:
+            self._placing -= 1
+            if not self._placing:
+                self._settled.set()
+
+    async def _place(
+        self,
+        campaign: CampaignConfig,
+        leads: list[Lead],
+        dials: list[Dial] | None,
+        mode: str,
+        started: Trigger | None,
+    ) -> int:
+        """The event-to-originate path: on one connection, the rules gate (two reads) and
+        the attempt records (one statement); then the originates. Nothing else waits: the
+        blocked leads are deferred and the connection is given back in the background."""
+        conn = await self.pool.acquire()
+        try:
+            if dials is None:
+                decided = await gate.check(conn, campaign, leads, now=self.clock.now())
+                blocked = [(lead, d) for lead, d in decided if not d.allowed]
+                if blocked:
+                    self.spawn(self._defer(blocked))
+                dials = [Dial(lead, d, uuid.uuid4().hex, mode) for lead, d in decided if d.allowed]
             got = await records.start_attempts(
                 conn,
                 campaign,
@@ -175,6 +202,8 @@ class Dialing:
                 runner=self.runner_id,
                 now=self.clock.now(),
             )
+        finally:
+            self.spawn(self.pool.release(conn))  # its reset is a round trip: not on the path
         placed = [(d, s) for d, s in zip(dials, got, strict=True) if s is not None]
         await asyncio.gather(*(self._originate(campaign, d, s, started) for d, s in placed))
         return len(placed)
@@ -195,11 +224,7 @@ class Dialing:
             reserved_agent=dial.agent_id,
         )
         self.flow.add(call)
-        self.pacing.observe(Dialed(call.dialed_t))
         cid = str(campaign.id)
-        metrics.DIALS.labels(cid, dial.mode).inc()
-        if dial.agent_id is None:
-            metrics.PACER_LAUNCHED.labels(cid).inc()
         assert campaign.caller_id is not None
         request = OriginateRequest(
             call_id=dial.call_id,
@@ -216,7 +241,13 @@ class Dialing:
         try:
             await self.gateway.originate(request, self.flow.on_event)
         except GatewayError as exc:
-            self.flow.advance(call, "failed", cause=f"originate: {exc}")
+            self._refused(campaign, call, exc)
+            return
+        self.health.succeeded()
+        self.pacing.observe(Dialed(call.dialed_t))
+        metrics.DIALS.labels(cid, dial.mode).inc()
+        if dial.agent_id is None:
+            metrics.PACER_LAUNCHED.labels(cid).inc()
         self.dials += 1
         self._recent.append(time.monotonic())
         if started is not None and not started.timed:
@@ -224,6 +255,22 @@ class Dialing:
             latency = time.perf_counter() - started.t0
             metrics.EVENT_TO_DIAL.observe(latency)
             self.latencies.append(latency)
+
+    def _refused(self, campaign: CampaignConfig, call: LiveCall, exc: GatewayError) -> None:
+        """The switch could not attempt the call (an outage): the dial never happened. Its
+        attempt is closed as ``failed`` but not counted, the lead is due again shortly, and
+        the process backs off (``GatewayHealth``)."""
+        self.health.failed(exc)
+        self.refused += 1
+        metrics.GATEWAY_ERRORS.labels(str(campaign.id)).inc()
+        self.flow.discard(call)
+        now = self.clock.now()
+        record = closing.unplaced(
+            call.attempt_id, call.lead.status, exc, now=now, due_at=now + REDIAL_AFTER_REFUSAL
+        )
+        if call.reserved_agent is not None:
+            call.agent_id, call.agent_taken = call.reserved_agent, True
+        self.flow.record(call, record, call.reserved_agent is not None)
 
     # -- guaranteed calls: preview and agent-owned callbacks ------------------------------
     async def reserve_for(self, agent_id: int, lead: Lead, reason: str) -> bool:

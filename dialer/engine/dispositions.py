@@ -22,12 +22,12 @@ import asyncpg
 
 from dialer.agents import store as agents
 from dialer.auth.roles import Principal
+from dialer.engine.closing import apply_plan, plan_events
 from dialer.engine.model import CampaignConfig
-from dialer.engine.records import apply_plan
 from dialer.engine.retry import after_disposition, local_to_utc
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.sql import queries
-from dialer.webhooks.outbox import enqueue
+from dialer.webhooks.outbox import OutboxEvent, enqueue, enqueue_many
 
 _Q = queries("dialer.engine")
 DISPOSITION_FIELDS = {"disposition", "callback_at", "callback_owner", "dnc", "notes"}
@@ -76,11 +76,6 @@ def _text(body: dict[str, Any], key: str, limit: int, *, required: bool = False)
     return value.strip()
 
 
-async def _campaign(conn: asyncpg.Connection, campaign_id: int) -> CampaignConfig:
-    row = await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", campaign_id)
-    return CampaignConfig.from_row(row)
-
-
 async def record_disposition(
     conn: asyncpg.Connection,
     attempt_id: int,
@@ -112,60 +107,62 @@ async def record_disposition(
             raise Conflict("the call is still in progress: hang up first", field="call")
         if att["disposition"] is not None:
             raise Conflict(f"call {attempt_id} already has a disposition", field="disposition")
-        lead = await conn.fetchrow(_Q["lead_for_plan"], att["lead_id"], att["started_at"])
         callback_at = None
         if body.get("callback_at") is not None:
             callback_at = parse_when(
-                body["callback_at"], tuple(lead["time_zones"]), field="callback_at", now=now
+                body["callback_at"],
+                tuple(att["lead_time_zones"] or ()),
+                field="callback_at",
+                now=now,
             )
-        campaign = await _campaign(conn, att["campaign_id"])
+        campaign = CampaignConfig.from_row(att["campaign"])
         plan = after_disposition(
             disposition,
             dnc=dnc,
             callback_at=callback_at,
             callback_agent_id=att["agent_id"] if owner == "agent" else None,
-            attempts_count=lead["attempts_count"],
+            attempts_count=att["lead_attempts"],
             max_attempts=campaign.max_attempts,
             policy=campaign.retry_policy,
             now=now,
         )
         row = await conn.fetchrow(_Q["set_disposition"], attempt_id, disposition, notes, now)
+        lead_id = att["lead_id"]
         extra = {"attempt_id": attempt_id, "disposition": disposition}
         if dnc:
             await conn.execute(
                 _Q["add_dnc"], att["phone_e164"], campaign.client_id, "asked during a call", now
             )
-        if lead["untouched"] or dnc:
+        applied = att["untouched"] or dnc
+        events = []
+        if applied:
             await apply_plan(
                 conn,
                 campaign,
-                lead["id"],
+                lead_id,
                 plan,
                 outcome="completed",
                 disposition=disposition,
                 now=now,
-                extra=extra,
+                events=False,
             )
+            events = plan_events(campaign, lead_id, plan, now=now, extra=extra)
         else:
-            await conn.execute(_Q["note_outcome"], lead["id"], "completed", disposition)
-        await enqueue(
-            conn,
-            "lead.disposition",
-            client_id=campaign.client_id,
-            campaign_id=campaign.id,
-            lead_id=lead["id"],
-            now=now,
-            data={
-                **extra,
-                "lead_id": lead["id"],
-                "campaign_id": campaign.id,
-                "agent_id": att["agent_id"],
-                "notes": notes,
-                "dnc": dnc,
-                "callback_at": callback_at,
-                "lead_status": plan.status if lead["untouched"] or dnc else lead["status"],
-            },
+            await conn.execute(_Q["note_outcome"], lead_id, "completed", disposition)
+        data = {
+            **extra,
+            "lead_id": lead_id,
+            "campaign_id": campaign.id,
+            "agent_id": att["agent_id"],
+            "notes": notes,
+            "dnc": dnc,
+            "callback_at": callback_at,
+            "lead_status": plan.status if applied else att["lead_status"],
+        }
+        events.append(
+            OutboxEvent("lead.disposition", campaign.client_id, data, now, campaign.id, lead_id)
         )
+        await enqueue_many(conn, events)  # the plan's lead events, then lead.disposition
         if att["agent_id"] is not None:
             with contextlib.suppress(Conflict):  # the agent is no longer wrapping it up
                 await agents.act(

@@ -4,12 +4,14 @@ For each batch the gate reads, fresh from the database, the DNC entries that app
 numbers (``dnc.lookup.dnc_sources``: entries added after the import count) and the earlier
 attempts to those numbers from every campaign of the client within the rules' look-back
 (caps, cool-downs, Ofcom's 72 hours after an abandoned call), then asks ``decide`` about
-each lead at this instant. Two reads per batch, however many leads.
+each lead at this instant. Two reads per batch, however many leads (one for the hopper's
+screen, which skips the history).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,12 +25,16 @@ from dialer.engine.model import CampaignConfig, Lead
 from dialer.sql import queries
 
 _Q = queries("dialer.engine")
+YIELD_EVERY = 200  # decisions between two turns of the event loop
 
 
 async def _history(
-    pool: asyncpg.Pool, campaign: CampaignConfig, phones: list[str], now: datetime
+    db: asyncpg.Pool | asyncpg.Connection,
+    campaign: CampaignConfig,
+    phones: list[str],
+    now: datetime,
 ) -> dict[str, list[ContactRecord]]:
-    rows = await pool.fetch(
+    rows = await db.fetch(
         _Q["history"], phones, campaign.id, campaign.client_id, now - MAX_LOOKBACK
     )
     found: dict[str, list[ContactRecord]] = defaultdict(list)
@@ -56,28 +62,41 @@ def _count(decision: Decision) -> None:
 
 
 async def check(
-    pool: asyncpg.Pool,
+    db: asyncpg.Pool | asyncpg.Connection,
     campaign: CampaignConfig,
     leads: Sequence[Lead],
     *,
     now: datetime,
     agent_guaranteed: bool = False,
+    history: bool = True,
 ) -> list[tuple[Lead, Decision]]:
-    """Each lead with the decision for a dial at ``now`` (in the order given)."""
+    """Each lead with the decision for a dial at ``now`` (in the order given); ``db`` is
+    the pool or a connection the caller holds. ``history=False`` skips the attempt history
+    (caps and cool-downs): for the hopper's screen, whose survivors are checked in full
+    right before their dial anyway."""
     if not leads:
         return []
     phones = sorted({lead.phone_e164 for lead in leads})
-    dnc, history = await asyncio.gather(
-        dnc_sources(pool, phones, client_id=campaign.client_id, campaign_id=campaign.id, now=now),
-        _history(pool, campaign, phones, now),
+    dnc_read = functools.partial(
+        dnc_sources, phones=phones, client_id=campaign.client_id, campaign_id=campaign.id, now=now
     )
+    found: dict[str, list[ContactRecord]] = {}
+    if not history:
+        dnc = await dnc_read(db)
+    elif isinstance(db, asyncpg.Pool):  # two connections: both reads at once
+        dnc, found = await asyncio.gather(dnc_read(db), _history(db, campaign, phones, now))
+    else:  # one connection (the dialing path's): one after the other
+        dnc = await dnc_read(db)
+        found = await _history(db, campaign, phones, now)
     results = []
-    for lead in leads:
+    for n, lead in enumerate(leads, 1):
+        if n % YIELD_EVERY == 0:
+            await asyncio.sleep(0)  # a big screen must not hold up the runners' calls
         decision = decide(
             lead.info(tuple(dnc.get(lead.phone_e164, ()))),
             campaign.purpose,
             now,
-            history.get(lead.phone_e164, ()),
+            found.get(lead.phone_e164, ()),
             schedule=campaign.schedule,
             waived_rules=campaign.waived_rules,
             agent_guaranteed=agent_guaranteed,

@@ -64,40 +64,70 @@ RETURNING id;
 
 -- name: history
 -- Earlier attempts to these numbers by any campaign of the client, for the calling rules.
+-- One index range scan per number (attempts_phone_idx), whatever the statistics say: the
+-- numbers come as a joined set, not as an array literal the planner would weigh one by one.
 SELECT a.phone_e164, a.started_at, coalesce(a.outcome, 'unknown') AS outcome,
        a.campaign_id = $2 AS same_campaign, c.purpose,
        (a.connected_at IS NOT NULL OR a.outcome = 'completed') AS conversation,
        coalesce(a.outcome = 'abandoned', false) AS abandoned,
        a.agent_guaranteed
-FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
-WHERE a.phone_e164 = ANY($1::text[]) AND c.client_id = $3 AND a.started_at > $4;
+FROM unnest($1::text[]) AS p(phone)
+JOIN attempts a ON a.phone_e164 = p.phone AND a.started_at > $4
+JOIN campaigns c ON c.id = a.campaign_id
+WHERE c.client_id = $3
+  -- a dial the switch refused during an outage never reached the callee: no contact
+  AND coalesce(a.hangup_cause NOT LIKE 'gateway\_unavailable:%', true);
 
--- name: start_attempt
--- The dial's record, written before the call is placed. Only the holder of the campaign's
--- lease, still holding the lead's claim, can write it. The lead stays claimed until its
--- outcome is applied (claimed_until 'infinity'), and is pushed out to the 'unknown' retry
--- time at once, so a crash mid-call never leaves it dialable.
+-- name: start_attempts
+-- The records of a batch of dials, written before the calls are placed, in one statement
+-- (one round trip, atomic). $4.. are per dial: lead, compliance decision, call id, mode,
+-- reserved agent (null: none), attempt.started payload (without the attempt's id and the
+-- lead's attempt count, added here). Only the holder of the campaign's lease ($1, $2),
+-- still holding the lead's claim ($5 runner), can write a dial. The lead stays claimed
+-- until its outcome is applied (claimed_until 'infinity') and is pushed out to the
+-- 'unknown' retry time at once ($10), so a crash mid-call never leaves it dialable. A
+-- reserved agent is linked to the attempt; attempt.started goes to the outbox
+-- (webhooks.outbox's table, in the order of the dials).
 WITH fence AS (
     SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND expires_at > $3
+), d AS (
+    SELECT *
+    FROM unnest($4::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $11::text[])
+         WITH ORDINALITY AS d(lead_id, compliance, call_id, mode, agent_id, payload, n)
 ), lead AS (
-    UPDATE leads
-    SET attempts_count = attempts_count + 1, last_attempt_at = $3, next_attempt_at = $5,
-        status = CASE WHEN status = 'callback' THEN 'callback' ELSE 'retry' END,
+    UPDATE leads l
+    SET attempts_count = l.attempts_count + 1, last_attempt_at = $3, next_attempt_at = $10,
+        status = CASE WHEN l.status = 'callback' THEN 'callback' ELSE 'retry' END,
         claimed_until = 'infinity', updated_at = $3
-    WHERE id = $4 AND claimed_by = $6 AND status IN ('new', 'retry', 'callback')
-      AND next_attempt_at <= $3 AND EXISTS (SELECT 1 FROM fence)
-    RETURNING id, campaign_id, phone_e164, attempts_count, status
+    FROM d
+    WHERE l.id = d.lead_id AND l.claimed_by = $5 AND l.status IN ('new', 'retry', 'callback')
+      AND l.next_attempt_at <= $3 AND EXISTS (SELECT 1 FROM fence)
+    RETURNING l.id, l.campaign_id, l.phone_e164, l.attempts_count, l.status
 ), ins AS (
     INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance,
                           gateway_call_id, runner, mode, agent_guaranteed, agent_id)
-    SELECT id, campaign_id, phone_e164, $3, $7, $8, $9, $10, $11, $12 FROM lead
-    RETURNING id, lead_id
+    SELECT lead.id, lead.campaign_id, lead.phone_e164, $3, d.compliance::jsonb, d.call_id, $5,
+           d.mode, d.agent_id IS NOT NULL, d.agent_id
+    FROM lead JOIN d ON d.lead_id = lead.id
+    ORDER BY d.n
+    RETURNING id, lead_id, agent_id
+), linked AS (
+    UPDATE agents g SET attempt_id = ins.id
+    FROM ins
+    WHERE g.id = ins.agent_id AND g.state = 'on_call' AND g.attempt_id IS NULL
+    RETURNING g.id
+), events AS (
+    INSERT INTO webhook_outbox (type, client_id, campaign_id, lead_id, payload, created_at)
+    SELECT 'attempt.started', $12, lead.campaign_id, lead.id,
+           d.payload::jsonb
+             || jsonb_build_object('attempt_id', ins.id, 'attempt', lead.attempts_count),
+           $3
+    FROM ins JOIN lead ON lead.id = ins.lead_id JOIN d ON d.lead_id = ins.lead_id
+    ORDER BY d.n
+    RETURNING id
 )
-SELECT ins.id, lead.attempts_count, lead.status
+SELECT ins.id, ins.lead_id, lead.attempts_count, lead.status
 FROM ins JOIN lead ON lead.id = ins.lead_id;
-
--- name: link_agent
-UPDATE agents SET attempt_id = $2 WHERE id = $1 AND state = 'on_call' AND attempt_id IS NULL;
 
 -- name: connect
 -- Give an answered call to an agent who is available right now (compare-and-set).
@@ -118,52 +148,87 @@ UPDATE attempts SET agent_id = $2, answered_at = $4, connected_at = $3, answer =
                     ring_s = $5, wait_s = $6
 WHERE id = $1;
 
--- name: close_call
--- Close the attempt and, in the same statement, its lead and agent:
---  * a plan ($10 status, $11 next attempt, $12 callback owner) is applied only if nobody
---    changed the lead since the dial (else only the outcome is noted);
---  * without a plan (a connected call) the lead waits for the disposition until $13;
---  * with $14 the agent on the call goes into wrap-up (a pending pause/logout stays).
-WITH a AS (
-    UPDATE attempts
-    SET ended_at = $2, outcome = $3, answer = coalesce($4, answer),
-        answered_at = coalesce(answered_at, $5), ring_s = coalesce(ring_s, $6),
-        wait_s = coalesce(wait_s, $7), talk_s = $8, hangup_cause = $9
-    WHERE id = $1 AND ended_at IS NULL
-    RETURNING id, lead_id, campaign_id, agent_id, started_at, connected_at, answered_at,
-              ended_at, outcome, answer, ring_s, wait_s, talk_s, mode, phone_e164, disposition
+-- name: close_calls
+-- Close a batch of ended calls and, in the same statement, their leads and agents. Per
+-- call: attempt, end, outcome, answer, answered at, ring/wait/talk seconds, hangup cause,
+-- plan (status, next attempt, callback owner: null status = no plan), hold-until, wrap.
+--  * a plan is applied only if nobody changed the lead since the dial (else only the
+--    outcome is noted);
+--  * without a plan (a connected call) the lead waits for the disposition until hold-until;
+--  * with wrap the agent on the call goes into wrap-up (a pending pause/logout stays).
+-- Attempts already closed (recovered by a process that took over) are skipped.
+WITH r AS (
+    SELECT *
+    FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::timestamptz[],
+                $6::float8[], $7::float8[], $8::float8[], $9::text[], $10::text[],
+                $11::timestamptz[], $12::bigint[], $13::timestamptz[], $14::bool[])
+         AS r(id, ended_at, outcome, answer, answered_at, ring_s, wait_s, talk_s, cause,
+              plan_status, plan_next, plan_owner, hold_until, wrap)
+), a AS (
+    UPDATE attempts t
+    SET ended_at = r.ended_at, outcome = r.outcome, answer = coalesce(r.answer, t.answer),
+        answered_at = coalesce(t.answered_at, r.answered_at),
+        ring_s = coalesce(t.ring_s, r.ring_s), wait_s = coalesce(t.wait_s, r.wait_s),
+        talk_s = r.talk_s, hangup_cause = r.cause
+    FROM r
+    WHERE t.id = r.id AND t.ended_at IS NULL
+    RETURNING t.id, t.lead_id, t.campaign_id, t.agent_id, t.started_at, t.connected_at,
+              t.answered_at, t.ended_at, t.outcome, t.answer, t.ring_s, t.wait_s, t.talk_s,
+              t.mode, t.phone_e164, t.disposition,
+              r.plan_status, r.plan_next, r.plan_owner, r.hold_until, r.wrap
 ), planned AS (
     UPDATE leads l
-    SET status = $10, next_attempt_at = coalesce($11, l.next_attempt_at),
-        callback_agent_id = $12, last_outcome = a.outcome, updated_at = $2,
+    SET status = a.plan_status, next_attempt_at = coalesce(a.plan_next, l.next_attempt_at),
+        callback_agent_id = a.plan_owner, last_outcome = a.outcome, updated_at = a.ended_at,
         claimed_by = NULL, claimed_until = NULL
     FROM a
-    WHERE l.id = a.lead_id AND $10::text IS NOT NULL AND l.updated_at = a.started_at
+    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at = a.started_at
     RETURNING l.id
 ), noted AS (
     UPDATE leads l SET last_outcome = a.outcome, claimed_by = NULL, claimed_until = NULL
     FROM a
-    WHERE l.id = a.lead_id AND $10::text IS NOT NULL AND l.updated_at <> a.started_at
+    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at <> a.started_at
     RETURNING l.id
 ), held AS (
-    UPDATE leads l SET claimed_until = $13
+    UPDATE leads l SET claimed_until = a.hold_until
     FROM a
-    WHERE l.id = a.lead_id AND $10::text IS NULL AND l.claimed_until = 'infinity'
+    WHERE l.id = a.lead_id AND a.plan_status IS NULL AND l.claimed_until = 'infinity'
     RETURNING l.id
 ), wrapped AS (
-    UPDATE agents g SET state = 'wrap_up', state_reason = NULL, state_changed_at = $2
+    UPDATE agents g SET state = 'wrap_up', state_reason = NULL, state_changed_at = a.ended_at
     FROM a
-    WHERE $14 AND g.id = a.agent_id AND g.state = 'on_call' AND g.attempt_id = a.id
+    WHERE a.wrap AND g.id = a.agent_id AND g.state = 'on_call' AND g.attempt_id = a.id
     RETURNING g.id
 )
-SELECT a.*, EXISTS (SELECT 1 FROM planned) AS planned FROM a;
+SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.started_at, a.connected_at,
+       a.answered_at, a.ended_at, a.outcome, a.answer, a.ring_s, a.wait_s, a.talk_s, a.mode,
+       a.phone_e164, a.disposition, planned.id IS NOT NULL AS planned
+FROM a LEFT JOIN planned ON planned.id = a.lead_id;
 
--- name: lead_for_plan
--- The lead, locked; 'untouched' when nobody changed it since this attempt's dial.
-SELECT id, status, callback_agent_id, attempts_count, next_attempt_at, time_zones,
-       updated_at = $2 AS untouched
-FROM leads WHERE id = $1
-FOR UPDATE;
+-- name: close_unplaced
+-- The gateway refused the dial (switch down): close the attempt as failed with the note $3
+-- and give the lead back as if it had not been dialed: the attempt is not counted, its last
+-- outcome stays, and, unless somebody changed it since the dial, it gets its status from
+-- before the dial ($5) and is due again at $4.
+WITH a AS (
+    UPDATE attempts
+    SET ended_at = $2, outcome = 'failed', hangup_cause = $3, ring_s = 0
+    WHERE id = $1 AND ended_at IS NULL
+    RETURNING id, lead_id, campaign_id, agent_id, started_at, connected_at, answered_at,
+              ended_at, outcome, answer, ring_s, wait_s, talk_s, mode, hangup_cause
+), lead AS (
+    UPDATE leads l
+    SET attempts_count = greatest(l.attempts_count - 1, 0),
+        status = CASE WHEN l.updated_at = a.started_at THEN $5 ELSE l.status END,
+        next_attempt_at = CASE WHEN l.updated_at = a.started_at THEN $4
+                               ELSE l.next_attempt_at END,
+        updated_at = CASE WHEN l.updated_at = a.started_at THEN $2 ELSE l.updated_at END,
+        claimed_by = NULL, claimed_until = NULL
+    FROM a
+    WHERE l.id = a.lead_id
+    RETURNING l.id
+)
+SELECT a.* FROM a;
 
 -- name: apply_plan
 UPDATE leads
@@ -209,11 +274,18 @@ WHERE a.campaign_id = $1 AND a.state = 'on_call'
   AND (a.attempt_id IS NULL OR t.ended_at IS NOT NULL);
 
 -- name: attempt_for_disposition
+-- The call, its lead and its campaign, for a disposition, attempt and lead locked.
+-- 'untouched': nobody changed the lead since this attempt's dial.
 SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.started_at, a.connected_at, a.ended_at,
-       a.outcome, a.disposition, a.phone_e164, c.client_id
-FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
+       a.outcome, a.disposition, a.phone_e164, c.client_id,
+       l.status AS lead_status, l.attempts_count AS lead_attempts,
+       l.time_zones AS lead_time_zones, l.updated_at = a.started_at AS untouched,
+       to_jsonb(c) AS campaign
+FROM attempts a
+JOIN campaigns c ON c.id = a.campaign_id
+JOIN leads l ON l.id = a.lead_id
 WHERE a.id = $1
-FOR UPDATE OF a;
+FOR UPDATE OF a, l;
 
 -- name: set_disposition
 UPDATE attempts SET disposition = $2, notes = coalesce($3, notes), dispositioned_at = $4

@@ -1,7 +1,7 @@
 """The recorder: writes a runner's ended calls, in batches, without losing one.
 
 A call that ends is queued here; one writer task takes everything queued and writes it in
-a single transaction (``records.close_calls``), so under load many calls share one commit
+a single transaction (``closing.close_calls``), so under load many calls share one commit
 while a quiet campaign still writes each call at once. A call's own earlier write (the
 connect) finishes first. Database errors are retried with back-off; a batch that keeps
 failing is retried call by call, and a call that still cannot be written is left open for
@@ -19,7 +19,7 @@ from typing import Any
 
 import asyncpg
 
-from dialer.engine import records
+from dialer.engine import closing
 from dialer.engine.model import CampaignConfig
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,9 @@ RETRIES = 6
 
 @dataclass(slots=True)
 class Pending:
-    record: records.CallRecord
+    record: closing.CallRecord
     before: asyncio.Task[Any] | None  # the call's connect, which must land first
-    after: Callable[[records.CallRecord, bool], Awaitable[None]]  # then (written or not)
+    after: Callable[[closing.CallRecord, bool], Awaitable[None]]  # then (written or not)
 
 
 class Recorder:
@@ -55,10 +55,10 @@ class Recorder:
 
     def add(
         self,
-        record: records.CallRecord,
+        record: closing.CallRecord,
         *,
         before: asyncio.Task[Any] | None,
-        after: Callable[[records.CallRecord, bool], Awaitable[None]],
+        after: Callable[[closing.CallRecord, bool], Awaitable[None]],
     ) -> None:
         self.queue.append(Pending(record, before, after))
         self._idle.clear()
@@ -100,12 +100,12 @@ class Recorder:
             except Exception:
                 log.exception("after writing attempt %s", pending.record.attempt_id)
 
-    async def _attempt(self, calls: list[records.CallRecord]) -> bool:
+    async def _attempt(self, calls: list[closing.CallRecord]) -> bool:
         delay = 0.1
         for attempt in range(RETRIES):
             try:
                 async with self.pool.acquire() as conn:
-                    await records.close_calls(conn, self.campaign(), calls)
+                    await closing.close_calls(conn, self.campaign(), calls)
                 self.written += len(calls)
                 self.batches += 1
                 return True

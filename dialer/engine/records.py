@@ -1,23 +1,20 @@
-"""Attempt records: the dial's row before the call, the connect, the close, and recovery.
+"""Dial records: the attempt rows written before the calls, deferrals, and connects.
 
-Every write here is one transaction holding the change and its webhook event:
+* ``start_attempts``: a batch of attempt rows and their ``attempt.started`` events in one
+  statement, written *before* the calls are placed, fenced by the campaign lease and each
+  lead's claim. A lead stays claimed until its outcome is applied and is pushed out to the
+  ``unknown`` retry time in the same statement, so a crash mid-call never leaves it
+  dialable and never loses the record. One round trip for the whole batch: this is the
+  only database work between a pacing decision's gate check and its originates.
+* ``defer_blocked``: leads the calling rules block, rescheduled with ``compliance.blocked``.
+* ``connect``: an answered call given to an agent.
 
-* ``start_attempt``: the attempt row and ``attempt.started``, written *before* the call is
-  placed, fenced by the campaign lease and the lead's claim. The lead stays claimed until
-  its outcome is applied and is pushed out to the ``unknown`` retry time in the same
-  statement, so a crash mid-call never leaves it dialable and never loses the record.
-* ``close_attempt``: outcome, durations, ``attempt.completed``; for a call no agent took,
-  the retry plan for the lead too (a connected call waits for the agent's disposition).
-* ``recover``: after a takeover or restart, open attempts become ``unknown`` and their
-  leads are rescheduled (never redialed at once); claims and stuck agents are released.
-
-A lead that somebody changed during the call (a CRM callback, a DNC, a pause) keeps that
-change: plans apply only to a lead untouched since the dial.
+How attempts are closed (and recovered after a crash) is in ``closing``.
 """
 
 from __future__ import annotations
 
-import logging
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,17 +22,12 @@ from typing import Any
 
 import asyncpg
 
-from dialer.agents import store as agents
 from dialer.compliance import Decision
 from dialer.engine.model import CampaignConfig, Lead
-from dialer.engine.retry import LeadPlan, after_call
 from dialer.sql import queries
-from dialer.webhooks.outbox import enqueue
+from dialer.webhooks.outbox import enqueue, payload_json
 
-log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
-# A connected call's lead stays claimed this long after the call, awaiting the disposition.
-DISPOSITION_WAIT = timedelta(minutes=15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,29 +49,6 @@ class Started:
     started_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class CallRecord:
-    """What the runner knows when a call ends.
-
-    ``plan``: what becomes of the lead (computed from what the runner knows of it since the
-    dial); None for a connected call, whose lead waits for the agent's disposition. It is
-    applied only if nobody changed the lead during the call. ``wrap_agent``: the call's
-    agent goes into wrap-up.
-    """
-
-    attempt_id: int
-    outcome: str
-    ended_at: datetime
-    answer: str | None = None
-    answered_at: datetime | None = None
-    ring_s: float | None = None
-    wait_s: float | None = None
-    talk_s: float | None = None
-    hangup_cause: str | None = None
-    plan: LeadPlan | None = None
-    wrap_agent: bool = False
-
-
 async def start_attempts(
     conn: asyncpg.Connection,
     campaign: CampaignConfig,
@@ -90,77 +59,57 @@ async def start_attempts(
     runner: str,
     now: datetime,
 ) -> list[Started | None]:
-    """Record a batch of dials in one transaction; None for each dial that must not be
+    """Record a batch of dials in one statement; None for each dial that must not be
     placed (the lease or the lead's claim was lost, or the lead is on a call already)."""
+    if not dials:
+        return []
     try:
-        async with conn.transaction():
-            return [
-                await _start_one(
-                    conn, campaign, d, lease=lease, owner=owner, runner=runner, now=now
-                )
-                for d in dials
-            ]
+        rows = await conn.fetch(
+            _Q["start_attempts"],
+            lease,
+            owner,
+            now,
+            [d.lead.id for d in dials],
+            runner,
+            [_compliance(d) for d in dials],
+            [d.call_id for d in dials],
+            [d.mode for d in dials],
+            [d.agent_id for d in dials],
+            now + campaign.unknown_delay(),
+            [payload_json(_started_event(campaign, d, now)) for d in dials],
+            campaign.client_id,
+        )
     except asyncpg.UniqueViolationError:
         if len(dials) == 1:
             return [None]
-    out: list[Started | None] = []
-    for dial in dials:  # one lead already has an open attempt: find it, place the others
-        out += await start_attempts(
-            conn, campaign, [dial], lease=lease, owner=owner, runner=runner, now=now
-        )
-    return out
+        out: list[Started | None] = []
+        for dial in dials:  # one lead already has an open attempt: find it, place the others
+            out += await start_attempts(
+                conn, campaign, [dial], lease=lease, owner=owner, runner=runner, now=now
+            )
+        return out
+    by_lead = {r["lead_id"]: Started(r["id"], r["attempts_count"], r["status"], now) for r in rows}
+    return [by_lead.get(d.lead.id) for d in dials]
 
 
-async def _start_one(
-    conn: asyncpg.Connection,
-    campaign: CampaignConfig,
-    dial: Dial,
-    *,
-    lease: str,
-    owner: str,
-    runner: str,
-    now: datetime,
-) -> Started | None:
-    lead = dial.lead
-    row = await conn.fetchrow(
-        _Q["start_attempt"],
-        lease,
-        owner,
-        now,
-        lead.id,
-        now + campaign.unknown_delay(),
-        runner,
-        dial.decision.to_dict(),
-        dial.call_id,
-        runner,
-        dial.mode,
-        dial.agent_id is not None,
-        dial.agent_id,
-    )
-    if row is None:
-        return None
-    if dial.agent_id is not None:
-        await conn.execute(_Q["link_agent"], dial.agent_id, row["id"])
-    await enqueue(
-        conn,
-        "attempt.started",
-        client_id=campaign.client_id,
-        campaign_id=campaign.id,
-        lead_id=lead.id,
-        now=now,
-        data={
-            "attempt_id": row["id"],
-            "lead_id": lead.id,
-            "campaign_id": campaign.id,
-            "phone": lead.phone_e164,
-            "attempt": row["attempts_count"],
-            "started_at": now,
-            "mode": dial.mode,
-            "agent_guaranteed": dial.agent_id is not None,
-            "rules": list(dial.decision.rules_applied),
-        },
-    )
-    return Started(row["id"], row["attempts_count"], row["status"], now)
+def _compliance(dial: Dial) -> str:
+    """The decision stored with the attempt, with the one input ``decide`` had that the
+    decision itself does not show: whether a live agent was guaranteed (preview, owned
+    callback), which lifts Ofcom's pause after an abandoned call."""
+    return json.dumps({**dial.decision.to_dict(), "agent_guaranteed": dial.agent_id is not None})
+
+
+def _started_event(campaign: CampaignConfig, dial: Dial, now: datetime) -> dict[str, Any]:
+    """``attempt.started`` without the attempt's id and count (the statement adds them)."""
+    return {
+        "lead_id": dial.lead.id,
+        "campaign_id": campaign.id,
+        "phone": dial.lead.phone_e164,
+        "started_at": now,
+        "mode": dial.mode,
+        "agent_guaranteed": dial.agent_id is not None,
+        "rules": list(dial.decision.rules_applied),
+    }
 
 
 async def defer_blocked(
@@ -222,149 +171,3 @@ async def connect(
         _Q["connect"], agent_id, attempt_id, now, campaign_id, answered_at, ring_s, wait_s
     )
     return got is not None
-
-
-def completed_event(row: Any) -> dict[str, Any]:
-    return {
-        "attempt_id": row["id"],
-        "lead_id": row["lead_id"],
-        "campaign_id": row["campaign_id"],
-        "outcome": row["outcome"],
-        "answer": row["answer"],
-        "agent_id": row["agent_id"],
-        "mode": row["mode"],
-        "started_at": row["started_at"],
-        "answered_at": row["answered_at"],
-        "connected_at": row["connected_at"],
-        "ended_at": row["ended_at"],
-        "ring_s": row["ring_s"],
-        "wait_s": row["wait_s"],
-        "talk_s": row["talk_s"],
-    }
-
-
-async def apply_plan(
-    conn: asyncpg.Connection,
-    campaign: CampaignConfig,
-    lead_id: int,
-    plan: LeadPlan,
-    *,
-    outcome: str,
-    disposition: str | None,
-    now: datetime,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    """Write the lead's plan and the lead events it emits (inside the caller's transaction)."""
-    await conn.execute(
-        _Q["apply_plan"],
-        lead_id,
-        plan.status,
-        plan.next_attempt_at,
-        plan.callback_agent_id,
-        outcome,
-        disposition,
-        now,
-    )
-    await _plan_events(conn, campaign, lead_id, plan, now=now, extra=extra)
-
-
-async def _plan_events(
-    conn: asyncpg.Connection,
-    campaign: CampaignConfig,
-    lead_id: int,
-    plan: LeadPlan,
-    *,
-    now: datetime,
-    extra: dict[str, Any] | None = None,
-) -> None:
-    for event in plan.events:
-        data: dict[str, Any] = {"lead_id": lead_id, "campaign_id": campaign.id, **(extra or {})}
-        if event == "lead.callback_scheduled":
-            data.update(at=plan.next_attempt_at, agent_id=plan.callback_agent_id)
-        await enqueue(
-            conn,
-            event,
-            client_id=campaign.client_id,
-            campaign_id=campaign.id,
-            lead_id=lead_id,
-            now=now,
-            data=data,
-        )
-
-
-async def close_calls(
-    conn: asyncpg.Connection, campaign: CampaignConfig, calls: Sequence[CallRecord]
-) -> list[dict[str, Any] | None]:
-    """Write ended calls in one transaction (each: the attempt, its lead, its agent, its
-    events). None for an attempt already closed (recovered by a process that took over)."""
-    async with conn.transaction():
-        return [await _close_one(conn, campaign, record) for record in calls]
-
-
-async def _close_one(
-    conn: asyncpg.Connection, campaign: CampaignConfig, record: CallRecord
-) -> dict[str, Any] | None:
-    now, plan = record.ended_at, record.plan
-    row = await conn.fetchrow(
-        _Q["close_call"],
-        record.attempt_id,
-        now,
-        record.outcome,
-        record.answer,
-        record.answered_at,
-        record.ring_s,
-        record.wait_s,
-        record.talk_s,
-        record.hangup_cause,
-        plan.status if plan else None,
-        plan.next_attempt_at if plan else None,
-        plan.callback_agent_id if plan else None,
-        now + DISPOSITION_WAIT,
-        record.wrap_agent,
-    )
-    if row is None:
-        return None
-    await enqueue(
-        conn,
-        "attempt.completed",
-        client_id=campaign.client_id,
-        campaign_id=campaign.id,
-        lead_id=row["lead_id"],
-        now=now,
-        data=completed_event(row),
-    )
-    if plan is not None and row["planned"]:
-        await _plan_events(conn, campaign, row["lead_id"], plan, now=now)
-    return dict(row)
-
-
-async def recover(
-    conn: asyncpg.Connection, campaign: CampaignConfig, *, now: datetime
-) -> dict[str, int]:
-    """Close what a dead (or stopped) runner left open; see the module docstring.
-
-    Every open attempt becomes ``unknown`` and its lead is retried as such, from now (so
-    never at once), a connected one too: its disposition is lost with the process.
-    Claims are released and agents held by calls that no longer exist are freed.
-    """
-    calls = []
-    for row in await conn.fetch(_Q["open_attempts"], campaign.id):
-        plan = after_call(
-            "unknown",
-            lead_status=row["lead_status"],
-            callback_agent_id=row["lead_owner"],
-            attempts_count=row["lead_attempts"],
-            max_attempts=campaign.max_attempts,
-            policy=campaign.retry_policy,
-            now=now,
-        )
-        calls.append(
-            CallRecord(row["id"], "unknown", now, hangup_cause="dialer restarted", plan=plan)
-        )
-    closed = sum(r is not None for r in await close_calls(conn, campaign, calls))
-    released = await conn.execute(_Q["release_campaign_claims"], campaign.id)
-    freed = 0
-    for agent in await conn.fetch(_Q["stuck_agents"], campaign.id):
-        await agents.act(conn, agent["id"], "release", scope=None, now=now)
-        freed += 1
-    return {"closed": closed, "released": int(released.split()[-1]), "agents": freed}

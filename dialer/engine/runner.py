@@ -7,7 +7,9 @@ agents stuck on calls that no longer exist). Then:
 
 * every event that can change what to do (a call ended, an agent freed up, an answer) and
   a short tick *kick* the pacing loop, which asks the pacer (``PaceControl``) how many calls
-  to launch and has ``Dialing`` place them;
+  to launch and hands them to the ``Launcher`` (batches placed by ``Dialing`` in the
+  background, so the loop is free for the next event); while the process's gateway is
+  down (``GatewayHealth``) it launches nothing but, now and then, one probe call;
 * ``CallFlow`` follows each call (routing, the 2-second rule, safe-harbor);
 * the recorder writes each ended call (with retries), in the order the call's own writes
   happened.
@@ -33,12 +35,15 @@ from dialer import leases, metrics
 from dialer.agents.bus import AgentBus
 from dialer.agents.states import LOGGED_IN
 from dialer.clock import Clock
-from dialer.engine import records, stats, upkeep
+from dialer.engine import closing, stats, upkeep
 from dialer.engine.agentview import AgentView, Change
 from dialer.engine.budget import AbandonBudget
 from dialer.engine.callflow import CallFlow
 from dialer.engine.dialing import Dialing, Trigger
+from dialer.engine.guaranteed import GuaranteedCalls
+from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
+from dialer.engine.launcher import Launcher
 from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
@@ -67,8 +72,8 @@ class RunnerOptions:
     complete_every_s: float = 30.0
     shutdown_timeout_s: float = 10.0
     hopper_min: int = 20
-    max_batch: int = 50  # calls per launch batch (one transaction)
-    parallel_batches: int = 4  # batches placed at once per pacing step
+    max_batch: int = 50  # calls per launch batch (one statement)
+    parallel_batches: int = 4  # batches being placed at once (each holds a connection)
 
 
 class CampaignRunner:
@@ -85,9 +90,11 @@ class CampaignRunner:
         instance_id: str,
         bus: AgentBus | None = None,
         options: RunnerOptions | None = None,
+        health: GatewayHealth | None = None,
     ) -> None:
         self.pool, self.gateway, self.timer, self.clock, self.bus = pool, gateway, timer, clock, bus
         self.options = options or RunnerOptions()
+        self.health = health or GatewayHealth(name=gateway.name)
         self.config = campaign
         self.instance_id = instance_id
         self.runner_id = f"{instance_id}#{next(_SEQ)}"
@@ -132,8 +139,28 @@ class CampaignRunner:
             owner=instance_id,
             runner_id=self.runner_id,
             seats=seats,
+            health=self.health,
         )
         self.hopper.screen = self.dialing.screen
+        self.guaranteed = GuaranteedCalls(
+            campaign_id=campaign.id,
+            view=self.view,
+            hopper=self.hopper,
+            dialing=self.dialing,
+            flow=self.flow,
+            health=self.health,
+            timer=timer,
+            spawn=self.spawn,
+        )
+        self.launcher = Launcher(
+            dialing=self.dialing,
+            hopper=self.hopper,
+            spawn=self.spawn,
+            again=self._again,
+            slots=self.options.parallel_batches,
+            max_batch=self.options.max_batch,
+            campaign_id=campaign.id,
+        )
         self.mode = campaign.dial_mode
         self.stopping = False
         self.lost = False
@@ -182,7 +209,7 @@ class CampaignRunner:
     async def start(self) -> None:
         """Recover, load agents and budget, and start dialing (the lease is already held)."""
         async with self.pool.acquire() as conn:
-            self.recovered = await records.recover(conn, self.config, now=self.clock.now())
+            self.recovered = await closing.recover(conn, self.config, now=self.clock.now())
         if self.recovered["closed"]:
             log.warning(
                 "closed %s attempts left open by a previous runner as unknown",
@@ -193,8 +220,8 @@ class CampaignRunner:
         await upkeep.reload_budget(self)
         if self.bus is not None:
             self._unsubscribe = self.bus.subscribe(self._on_bus, on_resync=self._resync)
-        cid, c = str(self.campaign_id), self.config
-        metrics.CAMPAIGN_INFO.labels(cid, c.name, str(c.client_id)).set(1)
+        cid = str(self.campaign_id)
+        stats.start_campaign(self.config)
         self.recorder.start()
         self._loops = [
             asyncio.create_task(self._pace_loop(), name=f"pace-{cid}"),
@@ -236,7 +263,7 @@ class CampaignRunner:
         if not self.lost:
             with contextlib.suppress(Exception):
                 await leases.release(self.pool, self.lease, self.instance_id)
-        stats.forget_campaign(self.campaign_id, self.config.name, self.config.client_id)
+        stats.forget_campaign(self.campaign_id)
         self._stopped.set()
         log.info("runner stopped", extra={"campaign_id": self.campaign_id, "lost": self.lost})
 
@@ -274,7 +301,7 @@ class CampaignRunner:
             agents_available=counts["available"],
             agents_on_call=counts["on_call"],
             agents_wrap_up=counts["wrap_up"],
-            calls_in_flight=self.flow.in_flight(),
+            calls_in_flight=self.flow.in_flight() + self.launcher.pending,
             calls_waiting=self.flow.humans_waiting(),
             max_lines=self.config.lines,
             window_human_answers=humans,
@@ -288,12 +315,13 @@ class CampaignRunner:
         if c.state != "running" or not c.caller_id:
             return
         self.flow.match()
-        self._owned_callbacks(started)
+        self.guaranteed.owned_callbacks(started)
         if c.dial_mode == "preview":
-            await self._offer_previews()
+            await self.guaranteed.offer_previews()
             return
         if c.dial_mode == "agentless":
-            want, mode = (c.lines or 0) - len(self.flow.calls), "agentless"
+            want = (c.lines or 0) - len(self.flow.calls) - self.launcher.pending
+            mode = "agentless"
         else:
             state = self.pacing_state()
             decision = self.pacing.decide(state, at_limit=self.budget.at_limit())
@@ -304,57 +332,27 @@ class CampaignRunner:
         metrics.PACER_TARGET.labels(str(c.id)).set(max(0, want))
         if want <= 0:
             return
-        batches: list[int] = []
-        left = want
-        while left > 0 and len(batches) < self.options.parallel_batches:
-            batches.append(min(left, self.options.max_batch))
-            left -= batches[-1]
-        placed = sum(
-            await asyncio.gather(*(self.dialing.launch(b, mode, started) for b in batches))
-        )
-        if placed < want and not self.hopper.exhausted and not self.stopping:
-            # More to place (a capped step, or blocked leads): look again at once; if nothing
-            # was placed yet, the reaction time still runs from the same event.
-            if started is not None and not started.timed:
-                t0 = started.t0 if self._kick_t is None else min(started.t0, self._kick_t)
-                self._kick_t = t0
-            self._kicked.set()
+        # What a step can place; the rest is asked for again at once (not a shortage).
+        metrics.PACER_REQUESTED.labels(str(c.id)).inc(min(want, self.launcher.step_capacity))
+        allowance = self.health.allowance()
+        if allowance is None:
+            await self.launcher.submit(want, mode, started)
+        elif allowance == 1:  # the gateway is down and a probe is due: one call, now
+            self.health.probe_started()
+            try:
+                await self.launcher.probe(mode, started)
+            finally:
+                if self.health.probing:
+                    self.health.probe_abandoned()  # no call was originated after all
 
-    def _owned_callbacks(self, started: Trigger | None) -> None:
-        for slot in self.view.available():
-            lead = self.hopper.take_owned(slot.id)
-            if lead is not None:
-                slot.reserving = True
-                self.spawn(self._guaranteed(slot.id, lead, "callback", started))
-
-    async def _offer_previews(self) -> None:
-        for slot in self.view.available():
-            if slot.id in self.dialing.offers:
-                continue
-            leads = await self.hopper.take(1)
-            if not leads:
-                return
-            slot.reserving = True
-            await self._guaranteed(slot.id, leads[0], "preview", None)
-
-    async def _guaranteed(
-        self, agent_id: int, lead: Any, reason: str, started: Trigger | None
-    ) -> None:
-        if not await self.dialing.reserve_for(agent_id, lead, reason):
-            await self.flow.refresh_agent(agent_id)
+    def _again(self, started: Trigger | None) -> None:
+        """Look again at once; if nothing was placed yet, the reaction time still runs from
+        the same event."""
+        if self.stopping:
             return
-        self.view.mark(
-            agent_id,
-            "on_call",
-            self.timer.now(),
-            reason=reason,
-            lead=lead.id,
-            campaign=self.campaign_id,
-        )
-        if reason == "preview":
-            self.dialing.offers[agent_id] = lead
-        else:
-            await self.dialing.dial_reserved(agent_id, lead, started)
+        if started is not None and not started.timed:
+            self._kick_t = started.t0 if self._kick_t is None else min(started.t0, self._kick_t)
+        self._kicked.set()
 
     # -- the agent bus --------------------------------------------------------------------
     def _on_bus(self, message: dict[str, Any]) -> None:
@@ -391,8 +389,8 @@ class CampaignRunner:
             self.kick(trigger=False)
 
     # -- recording ------------------------------------------------------------------------
-    def _record(self, call: LiveCall, record: records.CallRecord, release: bool) -> None:
-        async def after(done: records.CallRecord, written: bool) -> None:
+    def _record(self, call: LiveCall, record: closing.CallRecord, release: bool) -> None:
+        async def after(done: closing.CallRecord, written: bool) -> None:
             if written:
                 self.budget.written(
                     human=done.answer == "human", abandoned=done.outcome == "abandoned"

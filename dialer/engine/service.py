@@ -75,12 +75,11 @@ async def engine_context(app: web.Application) -> AsyncIterator[None]:
     services: dict[str, Any] = app[SERVICES]
     timer = services.get("timer") or make_timer(settings)
     gateway: Gateway = services.get("gateway") or make_gateway(settings, timer)
+    unreachable: GatewayError | None = None
     try:
         await start_gateway(gateway)  # a real switch: connect and reconcile before dialing
     except GatewayError as exc:  # the adapter keeps reconnecting in the background
-        log.error(
-            "telephony gateway unreachable at start: %s", exc, extra={"gateway": gateway.name}
-        )
+        unreachable = exc
     bus = AgentBus(app[POOL])
     await bus.start()
     hooks: list[RunnerHook] = list(services.get("runner_hooks", ()))
@@ -99,6 +98,8 @@ async def engine_context(app: web.Application) -> AsyncIterator[None]:
         ),
         hooks=tuple(hooks),
     )
+    if unreachable is not None:  # runners probe with one call before dialing on
+        engine.health.failed(f"unreachable at start: {unreachable}")
     services.update({BUS: bus, ENGINE: engine, "gateway": gateway, "timer": timer})
     await engine.start()
     log.info(

@@ -1,40 +1,103 @@
-"""A runner's metrics: refreshed on its tick, removed when it stops."""
+"""A runner's metric series: created at zero when it starts, kept current, removed when it
+stops.
+
+Counters of a campaign exist from the runner's start (at 0), so dashboards show 0 rather
+than "No data" and ``increase()`` sees the first event (it cannot see a series' first
+sample). The info series follows the campaign's name. When the runner stops here, every
+series labelled with its campaign goes, ``dialer_campaign_state_changes_total`` included.
+"""
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 from dialer import metrics
-from dialer.agents.states import STATES
-from dialer.campaigns.model import DIAL_MODES
-from dialer.engine.budget import WINDOWS
 from dialer.engine.calls import OUTCOMES
+from dialer.engine.model import CampaignConfig
+from dialer.engine.pacers import AHEAD_MODES
 
-_BY_CAMPAIGN = (
-    metrics.CALLS_IN_FLIGHT,
+# Counters labelled by campaign only: created at zero on start.
+_COUNTERS = (
     metrics.HUMAN_ANSWERS,
     metrics.CONNECTS,
     metrics.ABANDONS,
+    metrics.PACER_LAUNCHED,
+    metrics.PACER_REQUESTED,
+    metrics.GATEWAY_ERRORS,
+)
+# Every metric with a campaign label that a runner writes (or the campaign store counts).
+_BY_CAMPAIGN = (
+    *_COUNTERS,
+    metrics.CALLS_IN_FLIGHT,
     metrics.AGENT_OCCUPANCY,
     metrics.WAIT_TO_CONNECT,
     metrics.TALK_SECONDS,
     metrics.WRAP_SECONDS,
     metrics.DIAL_LEVEL,
     metrics.PACER_TARGET,
-    metrics.PACER_LAUNCHED,
     metrics.HOPPER_LEADS,
+    metrics.DIALS,
+    metrics.CALL_OUTCOMES,
+    metrics.AGENTS,
+    metrics.ABANDON_RATE,
+    metrics.CAMPAIGN_INFO,
+    metrics.CAMPAIGN_TRANSITIONS,
 )
 
 
-def forget_campaign(campaign_id: int, name: str, client_id: int) -> None:
+def dial_modes(campaign: CampaignConfig) -> tuple[str, ...]:
+    """The ``mode`` labels a campaign's dials can carry (its mode, and the progressive
+    fallback of modes that dial ahead of their agents)."""
+    if campaign.dial_mode in AHEAD_MODES:
+        return (campaign.dial_mode, "progressive")
+    return (campaign.dial_mode,)
+
+
+def start_campaign(campaign: CampaignConfig) -> None:
+    """Create the campaign's counter series at zero and its info series."""
+    cid = str(campaign.id)
+    for counter in _COUNTERS:
+        counter.labels(cid)
+    for mode in dial_modes(campaign):
+        metrics.DIALS.labels(cid, mode)
+    for outcome in OUTCOMES:
+        metrics.CALL_OUTCOMES.labels(cid, outcome)
+    _info(campaign).set(1)
+
+
+def campaign_changed(old: CampaignConfig, new: CampaignConfig) -> None:
+    """The campaign row was re-read: follow a rename (or a new dial mode)."""
+    if (old.name, old.client_id) != (new.name, new.client_id):
+        with contextlib.suppress(KeyError):
+            metrics.CAMPAIGN_INFO.remove(str(old.id), old.name, str(old.client_id))
+        _info(new).set(1)
+    if old.dial_mode != new.dial_mode:
+        for mode in dial_modes(new):
+            metrics.DIALS.labels(str(new.id), mode)
+
+
+def _info(campaign: CampaignConfig) -> Any:
+    return metrics.CAMPAIGN_INFO.labels(str(campaign.id), campaign.name, str(campaign.client_id))
+
+
+def forget_campaign(campaign_id: int) -> None:
     """Remove every series labelled with this campaign (its runner stopped here)."""
     cid = str(campaign_id)
-    attempts: list[tuple[object, tuple[str, ...]]] = [(m, (cid,)) for m in _BY_CAMPAIGN]
-    attempts += [(metrics.DIALS, (cid, mode)) for mode in (*DIAL_MODES, "progressive")]
-    attempts += [(metrics.CALL_OUTCOMES, (cid, o)) for o in OUTCOMES]
-    attempts += [(metrics.AGENTS, (cid, s)) for s in STATES]
-    attempts += [(metrics.ABANDON_RATE, (cid, w)) for w in WINDOWS]
-    attempts.append((metrics.CAMPAIGN_INFO, (cid, name, str(client_id))))
-    for metric, labels in attempts:
-        with contextlib.suppress(KeyError):
-            metric.remove(*labels)  # type: ignore[attr-defined]
+    for metric in _BY_CAMPAIGN:
+        for labels in _label_sets(metric):
+            if labels.get("campaign") == cid:
+                with contextlib.suppress(KeyError):
+                    metric.remove(*(labels[name] for name in metric._labelnames))
+
+
+def _label_sets(metric: Any) -> list[dict[str, str]]:
+    """The label sets a metric has series for (read through its public ``collect``)."""
+    seen: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+    names = set(metric._labelnames)
+    for family in metric.collect():
+        for sample in family.samples:
+            labels = {k: v for k, v in sample.labels.items() if k in names}
+            if len(labels) == len(names):
+                seen.setdefault(tuple(sorted(labels.items())), labels)
+    return list(seen.values())

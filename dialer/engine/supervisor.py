@@ -28,7 +28,8 @@ import asyncpg
 from dialer import leases, metrics
 from dialer.agents.bus import AgentBus
 from dialer.clock import Clock
-from dialer.engine import records
+from dialer.engine import closing
+from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import CampaignRunner, RunnerOptions
 from dialer.sql import queries
@@ -57,8 +58,11 @@ class Engine:
         options: RunnerOptions | None = None,
         poll_s: float = 5.0,
         hooks: tuple[RunnerHook, ...] = (),
+        health: GatewayHealth | None = None,
     ) -> None:
         self.pool = pool
+        # One gateway per process, so one view of its health shared by every runner.
+        self.health = health or GatewayHealth(name=getattr(gateway, "name", "gateway"))
         self.gateway = gateway
         self.timer = timer
         self.clock = clock
@@ -184,6 +188,7 @@ class Engine:
             instance_id=self.instance_id,
             bus=self.bus,
             options=self.options,
+            health=self.health,
         )
         try:
             await runner.start()
@@ -208,7 +213,7 @@ class Engine:
             row = await self.pool.fetchrow(_Q["campaign"], campaign_id)
             if row is not None:
                 async with self.pool.acquire() as conn:
-                    done = await records.recover(
+                    done = await closing.recover(
                         conn, CampaignConfig.from_row(row), now=self.clock.now()
                     )
                 log.warning(

@@ -24,6 +24,7 @@ import asyncpg
 from dialer import leases, metrics
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
+from dialer.engine import stats
 from dialer.engine.budget import WINDOWS
 from dialer.engine.model import CampaignConfig
 from dialer.errors import DialerError
@@ -96,7 +97,8 @@ async def reload_config(runner: CampaignRunner) -> None:
     if row is None:
         runner.config = replace(runner.config, state="deleted")
         return
-    runner.config = CampaignConfig.from_row(row)
+    old, runner.config = runner.config, CampaignConfig.from_row(row)
+    stats.campaign_changed(old, runner.config)
     runner.pacing.update(runner.config)
     runner.budget.max_rate = runner.config.max_abandon_rate
 

@@ -96,14 +96,25 @@ class SimulatedGateway:
         self._t0 = timer.now()
         self.originated = 0
         self.peak_calls = 0
+        self.outage: str | None = None  # fault injection: see ``set_outage``
+        self.refused = 0
 
     @property
     def calls_up(self) -> int:
         """Calls currently on the switch (ringing, answered or talking)."""
         return len(self._calls)
 
+    def set_outage(self, reason: str | None) -> None:
+        """Fault injection: while ``reason`` is set, ``originate`` raises ``GatewayError``
+        as an adapter does while its switch is down or unreachable (calls already up go
+        on). ``None`` ends the outage."""
+        self.outage = reason
+
     # -- protocol ---------------------------------------------------------------------
     async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
+        if self.outage is not None:
+            self.refused += 1
+            raise GatewayError(self.outage)
         if request.call_id in self._calls:
             raise GatewayError(f"call id {request.call_id} is already in use")
         script = self.params.callee.sample(self._rng, self.timer.now() - self._t0)

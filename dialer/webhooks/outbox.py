@@ -8,7 +8,8 @@ Also the event's wire format (``envelope``) and which subscriptions receive whic
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -86,6 +87,53 @@ async def enqueue(
         _INSERT, event_type, client_id, campaign_id, lead_id, payload, now
     )
     return event_id
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """One event for ``enqueue_many`` (the arguments of ``enqueue``)."""
+
+    event_type: str
+    client_id: int
+    data: dict[str, Any]
+    now: datetime
+    campaign_id: int | None = None
+    lead_id: int | None = None
+
+
+_INSERT_MANY = """
+INSERT INTO webhook_outbox (type, client_id, campaign_id, lead_id, payload, created_at)
+SELECT e.type, e.client_id, e.campaign_id, e.lead_id, e.payload::jsonb, e.created_at
+FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::timestamptz[])
+     WITH ORDINALITY AS e(type, client_id, campaign_id, lead_id, payload, created_at, n)
+ORDER BY e.n
+"""
+
+
+def payload_json(data: dict[str, Any]) -> str:
+    """An event's ``data`` as the JSON text stored in the outbox (datetimes as ISO 8601 UTC)."""
+    return json.dumps(data, default=_plain)
+
+
+async def enqueue_many(conn: asyncpg.Connection, events: Sequence[OutboxEvent]) -> int:
+    """Add several events in one statement, in the order given (the order the CRM receives
+    the events of one lead); call inside the transaction of the changes. Same rules as
+    ``enqueue``. Returns how many were added."""
+    if not events:
+        return 0
+    for event in events:
+        if event.event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown event type {event.event_type!r}")
+    await conn.execute(
+        _INSERT_MANY,
+        [e.event_type for e in events],
+        [e.client_id for e in events],
+        [e.campaign_id for e in events],
+        [e.lead_id for e in events],
+        [payload_json(e.data) for e in events],
+        [e.now for e in events],
+    )
+    return len(events)
 
 
 def subscribes_to(events: Iterable[str], event_type: str) -> bool:

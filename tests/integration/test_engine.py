@@ -109,6 +109,7 @@ async def test_calls_are_placed_connected_recorded_and_shut_down_cleanly(
     rows = await epool.fetch("SELECT * FROM attempts WHERE campaign_id = $1", cid)
     for row in rows:
         assert row["compliance"]["allowed"] is True
+        assert row["compliance"]["agent_guaranteed"] is False
         assert row["gateway_call_id"] and row["runner"].startswith("test#")
         assert row["outcome"] is not None and row["ended_at"] >= row["started_at"]
         if row["connected_at"] is not None:
@@ -316,6 +317,9 @@ async def test_preview_agents_choose_their_calls(epool: asyncpg.Pool) -> None:
         )
     rows = await epool.fetch("SELECT * FROM attempts WHERE campaign_id = $1", cid)
     assert rows and all(r["agent_guaranteed"] and r["agent_id"] for r in rows)
+    # The stored decision says it was taken for a guaranteed call (rules it lifts).
+    assert all(r["compliance"]["agent_guaranteed"] is True for r in rows)
+    assert all(r["compliance"]["allowed"] is True for r in rows)
     assert all(r["outcome"] != "abandoned" for r in rows)
     await _assert_nothing_left_open(epool, cid)
 
@@ -463,3 +467,39 @@ async def _async_previewing_other(pool: asyncpg.Pool, agent_id: int, first: int)
         "SELECT preview_lead_id FROM agents WHERE id = $1 AND state = 'on_call'", agent_id
     )
     return lead if lead not in (None, first) else None
+
+
+async def test_campaign_series_follow_a_rename_and_go_when_the_runner_stops(
+    epool: asyncpg.Pool,
+) -> None:
+    from prometheus_client import REGISTRY
+
+    from dialer.campaigns import store as campaigns
+
+    def series() -> list[tuple[str, dict[str, str]]]:
+        return [
+            (sample.name, dict(sample.labels))
+            for family in REGISTRY.collect()
+            for sample in family.samples
+            if sample.labels.get("campaign") == str(cid)
+        ]
+
+    def info() -> set[str]:
+        return {labels["name"] for name, labels in series() if name == "dialer_campaign_info"}
+
+    clock = FakeClock(NOON_SF)
+    cid, _, _ = await _setup(epool, clock, us_numbers(50), dial_mode="agentless", max_lines=2)
+    options = RunnerOptions(lease_ttl_s=5, tick_s=0.05, config_every_s=0.1)
+    async with running_engine(epool, clock=clock, options=options, callee=ALL_HUMANS) as env:
+        await wait_for(lambda: _runner(env, cid))
+        old = (await epool.fetchrow("SELECT name FROM campaigns WHERE id = $1", cid))["name"]
+        assert info() == {old}
+        # Counters exist at zero from the start (no abandon can happen here).
+        assert ("dialer_abandons_total", {"campaign": str(cid)}) in series()
+        await epool.execute("UPDATE campaigns SET name = 'Renamed' WHERE id = $1", cid)
+        await wait_for(lambda: _async(info() == {"Renamed"}))
+        async with epool.acquire() as conn:
+            await campaigns.transition(conn, cid, "pause", scope=None, now=clock.now())
+        await wait_for(lambda: _async(cid not in env.engine.runners and not env.engine._stopping))
+    # Every series of the campaign is gone, the campaign store's state changes included.
+    assert series() == []

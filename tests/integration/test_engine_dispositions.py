@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dialer.engine import records
+from dialer.engine import closing, records
 from tests.integration.conftest import Api
 from tests.integration.engine_support import add_agent, add_leads, make_campaign
 
@@ -50,11 +50,11 @@ async def _connected_call(api: Api, *, phone: str, ended: bool = True) -> dict[s
             config = CampaignConfig.from_row(
                 await conn.fetchrow("SELECT * FROM campaigns WHERE id = $1", campaign["id"])
             )
-            await records.close_calls(
+            await closing.close_calls(
                 conn,
                 config,
                 [
-                    records.CallRecord(
+                    closing.CallRecord(
                         attempt_id,
                         "completed",
                         now,

@@ -16,9 +16,9 @@ from dialer.clock import FakeClock
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonBudget
 from dialer.engine.callflow import CallFlow
+from dialer.engine.closing import CallRecord
 from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, Lead
-from dialer.engine.records import CallRecord
 from dialer.pacing.base import Abandoned, AnsweredHuman, Connected, PacingEvent
 from dialer.telephony import AgentLeg, Answered, Hangup, VirtualTimer
 
