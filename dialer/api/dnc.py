@@ -66,40 +66,19 @@ async def add_entry(request: web.Request) -> web.Response:
     unknown = sorted(set(body) - _ENTRY_KEYS)
     if unknown:
         raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
-    who = principal(request)
-    source = store.check_source(body.get("source"))
-    reason = body.get("reason")
-    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
-        raise ValidationError("reason must be a string (at most 500 characters)", field="reason")
-    now = request.app[CLOCK].now()
-    expires_at = parse_instant(body.get("expires_at"), "expires_at")
-    if expires_at is not None and expires_at <= now:
-        raise ValidationError("expires_at must be in the future", field="expires_at")
+    entry_in = store.NewEntry(
+        phone=body.get("phone"),
+        default_region=body.get("default_region"),
+        source=body.get("source"),
+        reason=body.get("reason"),
+        expires_at=parse_instant(body.get("expires_at"), "expires_at"),
+        client_id=_optional_int(body, "client_id"),
+        campaign_id=_optional_int(body, "campaign_id"),
+        scope=body.get("scope"),
+    )
     async with request.app[POOL].acquire() as conn:
-        client_id, campaign_id = await store.resolve_scope(
-            conn,
-            who,
-            client_id=_optional_int(body, "client_id"),
-            campaign_id=_optional_int(body, "campaign_id"),
-            scope=body.get("scope"),
-        )
-        phone = await store.dnc_number(
-            conn,
-            body.get("phone"),
-            region=body.get("default_region"),
-            source=source,
-            campaign_id=campaign_id,
-            scope=who.client_id,
-        )
-        entry, created, blocked = await store.add(
-            conn,
-            phone,
-            client_id=client_id,
-            campaign_id=campaign_id,
-            source=source,
-            reason=reason,
-            expires_at=expires_at,
-            now=now,
+        entry, created, blocked = await store.add_entry(
+            conn, principal(request), entry_in, now=request.app[CLOCK].now()
         )
     data = {**store.present(entry), "leads_blocked": blocked}
     return json_response(data, status=201 if created else 200)

@@ -10,6 +10,7 @@ same transaction.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -184,6 +185,54 @@ async def remove_matching(
     """Remove the entries of a number (optionally of one source / campaign) ``who`` owns."""
     rows = await conn.fetch(_Q["delete_matching"], phone_e164, who.client_id, source, campaign_id)
     return len(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    """One number to add, as typed in ``POST /api/v1/dnc`` or the console's form."""
+
+    phone: Any
+    default_region: str | None = None
+    source: Any = None
+    reason: Any = None
+    expires_at: datetime | None = None
+    client_id: int | None = None
+    campaign_id: int | None = None
+    scope: str | None = None
+
+
+async def add_entry(
+    conn: asyncpg.Connection, who: Principal, entry: NewEntry, *, now: datetime
+) -> tuple[dict[str, Any], bool, int]:
+    """Check what was typed (``ValidationError`` naming the field; ``NotFound`` for a
+    client or campaign ``who`` cannot see), then ``add`` it: (entry, created, blocked)."""
+    source = check_source(entry.source)
+    reason = entry.reason
+    if reason is not None and (not isinstance(reason, str) or len(reason) > 500):
+        raise ValidationError("reason must be a string (at most 500 characters)", field="reason")
+    if entry.expires_at is not None and entry.expires_at <= now:
+        raise ValidationError("expires_at must be in the future", field="expires_at")
+    client_id, campaign_id = await resolve_scope(
+        conn, who, client_id=entry.client_id, campaign_id=entry.campaign_id, scope=entry.scope
+    )
+    phone = await dnc_number(
+        conn,
+        entry.phone,
+        region=entry.default_region,
+        source=source,
+        campaign_id=campaign_id,
+        scope=who.client_id,
+    )
+    return await add(
+        conn,
+        phone,
+        client_id=client_id,
+        campaign_id=campaign_id,
+        source=source,
+        reason=reason,
+        expires_at=entry.expires_at,
+        now=now,
+    )
 
 
 def present(row: dict[str, Any]) -> dict[str, Any]:

@@ -36,14 +36,14 @@ WHERE a.campaign_id = $1 AND a.answer = 'human'
   AND a.answered_at > $4 AND a.answered_at <= $2 AND a.answered_at > w.since
 GROUP BY w.i;
 
--- name: occupancy
--- Agent time of the campaign's agents inside [from, to) from agent_state_log: seconds
--- logged in (any state but offline) and seconds on a call of this campaign. Each agent's
--- state at `from` is its last change before it.
+-- name: agent_time
+-- Agent time in [$2, $3) of each campaign's agents (ids $1) from agent_state_log: seconds
+-- logged in (any state but offline) and seconds on a call of that campaign. Each agent's
+-- state at $2 is its last change before it. For the report and the campaign list alike.
 WITH ag AS (
-    SELECT agent_id FROM agent_campaigns WHERE campaign_id = $1
+    SELECT campaign_id, agent_id FROM agent_campaigns WHERE campaign_id = ANY($1::bigint[])
 ), changes AS (
-    SELECT l.agent_id, l.id, l.state, l.attempt_id, l.at
+    SELECT ag.campaign_id, l.agent_id, l.id, l.state, l.attempt_id, l.at
     FROM ag
     CROSS JOIN LATERAL (
         (SELECT x.agent_id, x.id, x.state, x.attempt_id, x.at
@@ -57,18 +57,22 @@ WITH ag AS (
          WHERE x.agent_id = ag.agent_id AND x.at > $2 AND x.at < $3)
     ) l
 ), spans AS (
-    SELECT state, attempt_id,
+    SELECT campaign_id, state, attempt_id,
            greatest(at, $2) AS t0,
-           least(coalesce(lead(at) OVER (PARTITION BY agent_id ORDER BY at, id), $3), $3) AS t1
+           least(coalesce(lead(at) OVER (PARTITION BY campaign_id, agent_id ORDER BY at, id),
+                          $3), $3) AS t1
     FROM changes
 )
-SELECT coalesce(sum(extract(epoch FROM s.t1 - s.t0))
+SELECT s.campaign_id,
+       coalesce(sum(extract(epoch FROM s.t1 - s.t0))
                 FILTER (WHERE s.state <> 'offline'), 0)::float8 AS logged_in_s,
        coalesce(sum(extract(epoch FROM s.t1 - s.t0))
-                FILTER (WHERE s.state = 'on_call' AND a.campaign_id = $1), 0)::float8 AS talk_s
+                FILTER (WHERE s.state = 'on_call' AND a.campaign_id = s.campaign_id), 0)::float8
+           AS talk_s
 FROM spans s
 LEFT JOIN attempts a ON a.id = s.attempt_id
-WHERE s.t1 > s.t0;
+WHERE s.t1 > s.t0
+GROUP BY s.campaign_id;
 
 -- name: blocked
 -- Leads the calling rules deferred (one compliance.blocked outbox event each), by rule;

@@ -168,8 +168,8 @@ async def _figures(
     agent_end = min(until, now) if now is not None else until
     agent_time = {"logged_in_s": 0.0, "talk_s": 0.0}
     if agent_end > since:
-        row = await conn.fetchrow(_Q["occupancy"], campaign_id, since, agent_end)
-        agent_time = {"logged_in_s": row["logged_in_s"], "talk_s": row["talk_s"]}
+        for row in await conn.fetch(_Q["agent_time"], [campaign_id], since, agent_end):
+            agent_time = {"logged_in_s": row["logged_in_s"], "talk_s": row["talk_s"]}
     humans = totals["human_answers"]
     return {
         "campaign": {

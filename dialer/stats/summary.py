@@ -21,6 +21,7 @@ from dialer.sql import queries
 from dialer.stats.report import check_window
 
 _Q = queries("dialer.stats", "summary.sql")
+_STATS = queries("dialer.stats")  # agent_time: shared with the report
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +108,7 @@ async def _read(
     if agent_end > since:
         agent_time = {
             r["campaign_id"]: r
-            for r in await conn.fetch(_Q["summary_occupancy"], ids, since, agent_end)
+            for r in await conn.fetch(_STATS["agent_time"], ids, since, agent_end)
         }
     return window, remaining, agent_time
 

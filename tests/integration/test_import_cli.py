@@ -74,8 +74,11 @@ def test_import_prints_one_json_object(
 def test_import_summary_for_people(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, campaign: str
 ) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text("phone\n212 555 0601\n")
+    assert run(capsys, "import", str(first), "--campaign", campaign, "--workers", "0")[0] == 0
     path = tmp_path / "second.csv"
-    path.write_text("phone\n212 555 0502\n212 555 0501\n")
+    path.write_text("phone\n212 555 0602\n212 555 0601\n")
     code, out, err = run(capsys, "import", str(path), "--campaign", campaign, "--workers", "0")
     assert code == 0, err
     assert "2 rows" in out and "accepted" in out and "duplicate_in_campaign 1" in out

@@ -77,15 +77,13 @@ def parse_applies_to(value: str | None) -> tuple[str | None, int | None, int | N
     raise ValidationError("choose where the entry applies", field="applies_to")
 
 
-def _expiry(text: str, now: datetime) -> datetime | None:
+def _expiry(text: str) -> datetime | None:
     """The form's expiry (a UTC date and time) as the API reads ``expires_at``."""
     if not text:
         return None
-    utc = text if "+" in text or text.endswith("Z") else text + "+00:00"
-    moment = parse_instant(utc, "expires_at")
-    if moment is not None and moment <= now:
-        raise ValidationError("expires_at must be in the future", field="expires_at")
-    return moment
+    return parse_instant(
+        text if "+" in text or text.endswith("Z") else text + "+00:00", "expires_at"
+    )
 
 
 async def _search(
@@ -166,37 +164,22 @@ async def add_entry(request: web.Request) -> web.Response:
     values = {k: str(form.get(k, "")).strip() for k in ADD_FIELDS}
     now = request.app[CLOCK].now()
     try:
-        reason = values["reason"] or None
-        if reason is not None and len(reason) > 500:
-            raise ValidationError("reason must be at most 500 characters", field="reason")
-        source = store.check_source(values["source"] or None)
-        expires_at = _expiry(values["expires_at"], now)
         scope, client_id, campaign_id = parse_applies_to(values["applies_to"])
+        entry_in = store.NewEntry(
+            phone=values["phone"],
+            default_region=values["default_region"] or None,
+            source=values["source"] or None,
+            reason=values["reason"] or None,
+            expires_at=_expiry(values["expires_at"]),
+            client_id=client_id,
+            campaign_id=campaign_id,
+            scope=scope,
+        )
         async with request.app[POOL].acquire() as conn:
             try:
-                client_id, campaign_id = await store.resolve_scope(
-                    conn, who, client_id=client_id, campaign_id=campaign_id, scope=scope
-                )
+                entry, created, blocked = await store.add_entry(conn, who, entry_in, now=now)
             except NotFound as exc:
                 raise ValidationError(str(exc), field="applies_to") from None
-            phone = await store.dnc_number(
-                conn,
-                values["phone"],
-                region=values["default_region"] or None,
-                source=source,
-                campaign_id=campaign_id,
-                scope=who.client_id,
-            )
-            entry, created, blocked = await store.add(
-                conn,
-                phone,
-                client_id=client_id,
-                campaign_id=campaign_id,
-                source=source,
-                reason=reason,
-                expires_at=expires_at,
-                now=now,
-            )
     except ValidationError as exc:
         name = exc.field if exc.field in ADD_FIELDS else "phone"
         if exc.field in ("scope", "client_id", "campaign_id"):
