@@ -3,8 +3,9 @@
 Managers create agents, assign the campaigns they work and an optional softphone endpoint.
 A desktop (or softphone integration) logs its agent in, marks it ready or paused, logs it
 out, dials or skips a previewed lead, and listens on ``/events`` (WebSocket) for the screen
-pop of each connected call. An ``agent`` token acts only as its own agent; others answer
-403 (same client) or 404.
+pop of each connected call; the stream ends (close code 4401) as soon as its token is
+revoked. An ``agent`` token acts only as its own agent; others answer 403 (same client)
+or 404.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import logging
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from dialer.agents import store
 from dialer.api.context import CLOCK, POOL, SERVICES, principal
@@ -23,6 +24,7 @@ from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission, Principal
+from dialer.auth.tokens import token_active
 from dialer.errors import ValidationError
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,10 @@ REASON_BODY = {
     "properties": {"reason": {"type": "string", "description": "reason code (pause, logout)"}},
 }
 SELF_DENIED = "an agent token may only act as its own agent"
+# The event stream re-checks its token before every message and at least this often, and
+# closes with this code once the token is revoked (by any process).
+TOKEN_RECHECK_S = 30.0
+CLOSE_TOKEN_REVOKED = 4401
 
 
 def _id(request: web.Request) -> int:
@@ -230,14 +236,27 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     unsubscribe = bus.subscribe(listen, agent_id=agent_id)
     reader = asyncio.create_task(_drain(ws))
+    pool = request.app[POOL]
+    close_code: int = WSCloseCode.OK
+    close_message = b""
     try:
         await ws.send_str(dumps(state_message(agent)))
         while not reader.done():
             getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-            if getter not in done:
+            done, _ = await asyncio.wait(
+                {getter, reader}, timeout=TOKEN_RECHECK_S, return_when=asyncio.FIRST_COMPLETED
+            )
+            if reader in done:
                 getter.cancel()
                 break
+            if not await token_active(pool, who.token_id):  # before anything is sent
+                getter.cancel()
+                close_code, close_message = CLOSE_TOKEN_REVOKED, b"token revoked"
+                log.info("agent events closed: token revoked", extra={"agent_id": agent_id})
+                break
+            if getter not in done:  # quiet: the token was checked, wait again
+                getter.cancel()
+                continue
             message = getter.result()
             for out in await desk_messages(request, message):
                 await ws.send_str(dumps(out))
@@ -246,7 +265,7 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
     finally:
         unsubscribe()
         reader.cancel()
-        await ws.close()
+        await ws.close(code=close_code, message=close_message)
     return ws
 
 

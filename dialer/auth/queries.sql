@@ -8,6 +8,9 @@ SELECT id, name, role, client_id, agent_id, last_used_at
 FROM api_tokens
 WHERE token_hash = $1 AND revoked_at IS NULL;
 
+-- name: token_active
+SELECT EXISTS (SELECT 1 FROM api_tokens WHERE id = $1 AND revoked_at IS NULL);
+
 -- name: touch_token
 UPDATE api_tokens SET last_used_at = $2
 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '60 seconds');

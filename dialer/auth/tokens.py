@@ -81,6 +81,15 @@ async def authenticate(pool: asyncpg.Pool, token: str, *, now: datetime) -> Prin
     )
 
 
+async def token_active(db: asyncpg.Pool | asyncpg.Connection, token_id: int | None) -> bool:
+    """Whether a token is still valid (not revoked). Long-lived connections (an agent's
+    event stream) ask before each message: a revoked token stops receiving at once, even
+    when another process (``dialer token revoke``) revoked it. No token (the system) → True."""
+    if token_id is None:
+        return True
+    return bool(await db.fetchval(_Q["token_active"], token_id))
+
+
 async def revoke_token(conn: asyncpg.Connection, ident: str, *, now: datetime) -> list[str]:
     """Revoke tokens by id, prefix or name; return the names revoked."""
     rows = await conn.fetch(_Q["revoke_token"], ident, now)

@@ -9,12 +9,15 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from dialer.agents.bus import AgentBus
+from dialer.api import agents as agents_api
+from dialer.api.agents import CLOSE_TOKEN_REVOKED
 from dialer.api.context import POOL, SERVICES
 from dialer.app import create_app
+from dialer.auth.tokens import revoke_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.engine import records
@@ -253,3 +256,50 @@ async def test_someone_elses_events_are_refused(
         f"/api/v1/agents/{other['id']}/events", headers={"Authorization": f"Bearer {token}"}
     )
     assert resp.status == 403
+
+
+async def _closed(ws: Any) -> tuple[int | None, list[dict[str, Any]]]:
+    """Read until the server closes: (close code, messages received meanwhile)."""
+    seen = []
+    async with asyncio.timeout(10):
+        while True:
+            msg = await ws.receive()
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSED, WSMsgType.CLOSING):
+                return ws.close_code, seen
+            seen.append(json.loads(msg.data))
+
+
+async def test_a_revoked_token_hears_nothing_more(
+    api: Api, ws_client: tuple[TestClient, FakeClock]
+) -> None:
+    client, clock = ws_client
+    cid = await _campaign(api)
+    agent = await _agent(api, [cid], "Max")
+    token = await api.token("agent", agent_id=agent["id"], name="max-desk")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with client.ws_connect(f"/api/v1/agents/{agent['id']}/events", headers=headers) as ws:
+        assert (await _next(ws, "state"))["state"] == "offline"
+        async with api.pool.acquire() as conn:
+            assert await revoke_token(conn, "max-desk", now=clock.now()) == ["max-desk"]
+        # The next change (an admin logs the agent in) is not delivered: the stream closes.
+        status, body = await api.call("POST", f"/api/v1/agents/{agent['id']}/login", json={})
+        assert status == 200, body
+        code, seen = await _closed(ws)
+    assert code == CLOSE_TOKEN_REVOKED
+    assert seen == []
+
+
+async def test_a_quiet_stream_closes_too_once_its_token_is_revoked(
+    api: Api, ws_client: tuple[TestClient, FakeClock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(agents_api, "TOKEN_RECHECK_S", 0.05)
+    client, clock = ws_client
+    agent = await _agent(api, [], "Ned")
+    token = await api.token("agent", agent_id=agent["id"], name="ned-desk")
+    headers = {"Authorization": f"Bearer {token}"}
+    async with client.ws_connect(f"/api/v1/agents/{agent['id']}/events", headers=headers) as ws:
+        assert (await _next(ws, "state"))["state"] == "offline"
+        async with api.pool.acquire() as conn:
+            await revoke_token(conn, "ned-desk", now=clock.now())
+        code, seen = await _closed(ws)
+    assert code == CLOSE_TOKEN_REVOKED and seen == []

@@ -157,7 +157,11 @@
         try { message = JSON.parse(event.data); } catch (ignored) { return; }
         handle(message, true);
       });
-      socket.addEventListener("close", function () {
+      socket.addEventListener("close", function (event) {
+        if (event.code === 4401) {  // the token was revoked: the page shows the sign-in
+          window.location.reload();
+          return;
+        }
         connection.textContent = "Reconnecting…";
         connection.setAttribute("data-connection", "lost");
         window.setTimeout(connect, retry);
