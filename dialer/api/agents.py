@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -220,7 +221,25 @@ _preview_action("skip", "Preview mode: pass on the lead on screen (offered again
     response={"type": "object", "description": "JSON messages: state, call, preview"},
 )
 async def agent_events(request: web.Request) -> web.StreamResponse:
+    return await stream_agent_events(request)
+
+
+StillValid = Callable[[], Awaitable[bool]]
+
+
+async def stream_agent_events(
+    request: web.Request, still_valid: StillValid | None = None
+) -> web.StreamResponse:
+    """The agent's event stream. ``still_valid`` is asked before every message and at
+    least every ``TOKEN_RECHECK_S``; False closes the stream (4401). Default: the
+    request's token is not revoked (the console passes its session check)."""
     agent_id, who = await _acting_on(request)
+    pool = request.app[POOL]
+    if still_valid is None:
+
+        async def still_valid() -> bool:
+            return await token_active(pool, who.token_id)
+
     bus = request.app[SERVICES].get("agent_bus")
     if bus is None:
         return error_response(503, "agent events need the dialing engine (dialer serve)")
@@ -236,7 +255,6 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     unsubscribe = bus.subscribe(listen, agent_id=agent_id)
     reader = asyncio.create_task(_drain(ws))
-    pool = request.app[POOL]
     close_code: int = WSCloseCode.OK
     close_message = b""
     try:
@@ -249,10 +267,10 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
             if reader in done:
                 getter.cancel()
                 break
-            if not await token_active(pool, who.token_id):  # before anything is sent
+            if not await still_valid():  # before anything is sent
                 getter.cancel()
-                close_code, close_message = CLOSE_TOKEN_REVOKED, b"token revoked"
-                log.info("agent events closed: token revoked", extra={"agent_id": agent_id})
+                close_code, close_message = CLOSE_TOKEN_REVOKED, b"signed out or token revoked"
+                log.info("agent events closed: access ended", extra={"agent_id": agent_id})
                 break
             if getter not in done:  # quiet: the token was checked, wait again
                 getter.cancel()

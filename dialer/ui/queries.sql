@@ -16,6 +16,13 @@ WHERE s.session_hash = $1;
 UPDATE ui_sessions SET last_seen_at = $2, expires_at = $3
 WHERE id = $1;
 
+-- name: session_alive
+-- Whether a signed-in session still stands: not signed out, not expired, token not revoked.
+SELECT EXISTS (
+    SELECT 1 FROM ui_sessions s JOIN api_tokens t ON t.id = s.token_id
+    WHERE s.id = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL
+);
+
 -- name: delete_session
 DELETE FROM ui_sessions WHERE id = $1;
 

@@ -124,6 +124,12 @@ async def load(
     ), None
 
 
+async def alive(db: asyncpg.Connection | asyncpg.Pool, session: Session, *, now: datetime) -> bool:
+    """Whether ``session`` still stands (long-lived sockets ask before each message): not
+    signed out, not expired, its token not revoked."""
+    return bool(await db.fetchval(_Q["session_alive"], session.id, now))
+
+
 async def end(conn: asyncpg.Connection | asyncpg.Pool, session: Session) -> None:
     """Sign out: the session row is deleted, so the cookie is worthless from now on."""
     await conn.execute(_Q["delete_session"], session.id)

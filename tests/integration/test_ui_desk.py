@@ -16,6 +16,7 @@ from aiohttp import web
 
 from dialer.agents import store as agents
 from dialer.agents.bus import AgentBus
+from dialer.api.agents import CLOSE_TOKEN_REVOKED
 from dialer.api.context import POOL, SERVICES
 from dialer.auth.tokens import create_token
 from dialer.engine import records
@@ -238,3 +239,21 @@ async def test_managers_open_their_clients_agents_only(console: Console) -> None
     assert (await scoped.submit(f"/ui/agents/{foreign}/login")).status == 404
     viewer = await console.signed_in("viewer")
     assert (await viewer.get(f"/ui/agents/{agent_id}")).status == 403  # no agent.self
+
+
+async def test_signing_out_ends_the_screen_pops(console: Console) -> None:
+    _, agent_id, browser = await _desk(console)
+    origin = str(console.server.make_url("")).rstrip("/")
+    async with browser.http.ws_connect(
+        f"/ui/agents/{agent_id}/events", headers={"Origin": origin}
+    ) as ws:
+        assert (await _next(ws, "state"))["state"] == "offline"
+        await browser.get(f"/ui/agents/{agent_id}")  # the page (and its CSRF token)
+        resp = await browser.submit("/ui/sign-out")
+        assert resp.status == 303
+        async with console.pool.acquire() as conn:  # a change the desktop would have shown
+            await agents.act(conn, agent_id, "login", scope=None, now=console.clock.now())
+        async with asyncio.timeout(10):
+            message = await ws.receive()
+    assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert ws.close_code == CLOSE_TOKEN_REVOKED

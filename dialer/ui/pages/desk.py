@@ -23,6 +23,7 @@ from dialer.api.context import CLOCK, POOL
 from dialer.auth.roles import Permission, Principal
 from dialer.engine.dispositions import record_disposition
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.ui import sessions
 from dialer.ui.context import session
 from dialer.ui.render import error_page, flash, is_htmx, redirect, render, render_partial, see_other
 from dialer.ui.routing import UiRoutes
@@ -302,4 +303,9 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
             await _agent(conn, who, _id(request))
         except Refused:
             return _refused(request)
-    return await agents_api.agent_events(request)
+    current, clock = session(request), request.app[CLOCK]
+
+    async def still_valid() -> bool:  # signing out ends the screen pops too
+        return await sessions.alive(request.app[POOL], current, now=clock.now())
+
+    return await agents_api.stream_agent_events(request, still_valid)
