@@ -13,6 +13,7 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from string import Formatter
 from typing import Any, TypeVar
@@ -163,6 +164,27 @@ def _template(*names: str) -> Callable[[str], str | None]:
     return parse
 
 
+def parse_networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated CIDR networks, IPv4 or IPv6 (``10.0.0.0/8,fc00::/7``); empty = none."""
+    networks = []
+    for part in raw.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ip_network(part.strip()))
+        except ValueError as exc:
+            why = str(exc) if "host bits" in str(exc) else f"{part.strip()!r} is not one"
+            raise ValueError(
+                f"must be comma-separated CIDR networks such as 10.0.0.0/8,fc00::/7: {why}"
+            ) from None
+    return tuple(networks)
+
+
+DEFAULT_WEBHOOK_BLOCKED_NETWORKS = parse_networks(
+    "169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128,224.0.0.0/4,ff00::/8"
+)
+
+
 def _setting(default: Any, parse: Callable[[str], Any], help: str) -> Any:
     """Declare a setting: its default, its parser and one line of documentation."""
     return field(default=default, metadata={"parse": parse, "help": help})
@@ -244,6 +266,12 @@ class Settings:
         _opt_text,
         "recording played to abandoned calls; default sound:dialer/safe-harbor (ari), "
         "dialer/safe-harbor.wav (esl)",
+    )
+    webhook_blocked_networks: tuple[IPv4Network | IPv6Network, ...] = _setting(
+        DEFAULT_WEBHOOK_BLOCKED_NETWORKS,
+        parse_networks,
+        "CIDRs webhooks may not be sent to; default link-local (cloud metadata), unspecified, "
+        "multicast; empty = none",
     )
 
     def __post_init__(self) -> None:

@@ -14,6 +14,7 @@ from dialer.auth.roles import Permission
 from dialer.errors import Conflict
 from dialer.secrets import SecretBox, SecretError, secret_box
 from dialer.webhooks import store
+from dialer.webhooks.destinations import BlockedNetworks
 from dialer.webhooks.outbox import EVENT_TYPES, WILDCARD
 from dialer.webhooks.sender import new_session, send_test
 from dialer.webhooks.worker import WORKER
@@ -40,6 +41,10 @@ def _id(request: web.Request) -> int:
 
 def _box(request: web.Request) -> SecretBox:
     return secret_box(request.app[SETTINGS])
+
+
+def _blocked(request: web.Request) -> BlockedNetworks:
+    return BlockedNetworks(request.app[SETTINGS].webhook_blocked_networks)
 
 
 @routes.post(
@@ -76,7 +81,12 @@ async def create_webhook(request: web.Request) -> web.Response:
     body = await read_object(request)
     async with request.app[POOL].acquire() as conn:
         row, secret = await store.create_subscription(
-            conn, body, principal(request), _box(request), now=request.app[CLOCK].now()
+            conn,
+            body,
+            principal(request),
+            _box(request),
+            now=request.app[CLOCK].now(),
+            blocked=_blocked(request),
         )
     return json_response({**store.present_subscription(row), "secret": secret}, status=201)
 
@@ -146,7 +156,7 @@ async def test_webhook(request: web.Request) -> web.Response:
     except SecretError as exc:
         raise Conflict(str(exc), field="secret") from None
     worker = request.app[SERVICES].get(WORKER)
-    session = worker.session if worker is not None else new_session()
+    session = worker.session if worker is not None else new_session(blocked=_blocked(request))
     try:
         result = await send_test(
             session,
@@ -155,6 +165,7 @@ async def test_webhook(request: web.Request) -> web.Response:
             subscription_id=row["id"],
             client_id=row["client_id"],
             now=request.app[CLOCK].now(),
+            blocked=_blocked(request),
         )
     finally:
         if worker is None:

@@ -2,7 +2,9 @@
 
 Shared by the delivery workers and ``POST /api/v1/webhooks/{id}/test``. Never raises for
 network trouble: every attempt ends in an ``Outcome`` that ``retry.decide`` can judge.
-Redirects are not followed (the signed body goes only where the subscription says).
+Redirects are not followed (the signed body goes only where the subscription says), and
+nothing is sent to a blocked network (``destinations.py``): an IP-literal URL is checked
+here before the request, a name by the session's resolver each time it is resolved.
 """
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ import aiohttp
 
 from dialer import __version__
 from dialer.webhooks import signing
+from dialer.webhooks.destinations import (
+    DEFAULT,
+    BlockedDestination,
+    BlockedNetworks,
+    GuardedResolver,
+)
 from dialer.webhooks.outbox import TEST_EVENT_TYPE, encode, envelope
 from dialer.webhooks.retry import Outcome, describe
 
@@ -26,11 +34,21 @@ _DRAIN_LIMIT = 1024 * 1024  # response bytes read to keep the connection reusabl
 
 
 def new_session(
-    *, timeout_s: float = 10.0, connect_timeout_s: float = 5.0, limit: int = 100
+    *,
+    blocked: BlockedNetworks = DEFAULT,
+    timeout_s: float = 10.0,
+    connect_timeout_s: float = 5.0,
+    limit: int = 100,
 ) -> aiohttp.ClientSession:
-    """A pooled client session with timeouts (call inside the running event loop)."""
+    """A pooled client session with timeouts whose lookups never yield an address in a
+    ``blocked`` network (call inside the running event loop)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=limit, limit_per_host=limit, ttl_dns_cache=300),
+        connector=aiohttp.TCPConnector(
+            limit=limit,
+            limit_per_host=limit,
+            ttl_dns_cache=300,
+            resolver=GuardedResolver(blocked),
+        ),
         timeout=aiohttp.ClientTimeout(total=timeout_s, connect=connect_timeout_s),
         headers={"User-Agent": USER_AGENT},
         raise_for_status=False,
@@ -72,9 +90,18 @@ async def post(
     body: bytes,
     headers: dict[str, str],
     *,
+    blocked: BlockedNetworks,
     timeout: aiohttp.ClientTimeout | None = None,
 ) -> Outcome:
-    """POST ``body``; the outcome is a status, or the reason there was none."""
+    """POST ``body``; the outcome is a status, or the reason there was none.
+
+    A blocked destination is an error outcome (retried like a connection error: an admin
+    may change the policy) and nothing is sent. ``session`` should come from
+    ``new_session(blocked=...)``, whose resolver checks names; IP literals are checked here.
+    """
+    refused = blocked.check_url(url)
+    if refused is not None:
+        return Outcome(error=refused)
     try:
         async with session.post(
             url, data=body, headers=headers, allow_redirects=False, timeout=timeout
@@ -86,6 +113,8 @@ async def post(
     except aiohttp.InvalidURL:
         return Outcome(error="invalid url")
     except aiohttp.ClientConnectorError as exc:
+        if isinstance(exc.os_error, BlockedDestination):
+            return Outcome(error=str(exc.os_error))
         return Outcome(error=f"connection failed: {exc.os_error.strerror or type(exc).__name__}")
     except (aiohttp.ClientError, asyncio.IncompleteReadError, OSError) as exc:
         return Outcome(error=f"connection error: {type(exc).__name__}")
@@ -99,6 +128,7 @@ async def send_test(
     subscription_id: int,
     client_id: int | None,
     now: datetime,
+    blocked: BlockedNetworks,
 ) -> dict[str, Any]:
     """Send a signed ``webhook.test`` event now; report what the receiver answered."""
     event = envelope(
@@ -117,7 +147,7 @@ async def send_test(
         timestamp=int(now.timestamp()),
     )
     started = time.perf_counter()
-    outcome = await post(session, url, body, headers)
+    outcome = await post(session, url, body, headers, blocked=blocked)
     return {
         "delivered": outcome.ok,
         "status": outcome.status,

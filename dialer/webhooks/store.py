@@ -20,6 +20,7 @@ from dialer.auth.roles import Principal
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.secrets import SecretBox
 from dialer.sql import queries
+from dialer.webhooks.destinations import DEFAULT, BlockedNetworks, ip_literal
 from dialer.webhooks.outbox import EVENT_TYPES, WILDCARD, envelope
 
 _Q = queries("dialer.webhooks")
@@ -34,7 +35,7 @@ def new_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
 
 
-def _parse_url(raw: Any) -> str:
+def _parse_url(raw: Any, blocked: BlockedNetworks) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise ValidationError(
             "url is required: the https:// address to POST events to", field="url"
@@ -54,7 +55,26 @@ def _parse_url(raw: Any) -> str:
         )
     if len(url) > 2000:
         raise ValidationError("url must be at most 2000 characters", field="url")
+    _check_destination(url, blocked)
     return url
+
+
+def _check_destination(url: str, blocked: BlockedNetworks) -> None:
+    """An IP-literal host in a blocked network is refused now; names are not resolved here
+    (what they resolve to may change): the sender checks them at every delivery."""
+    host = ip_literal(url)
+    if host is None:
+        return
+    try:
+        network = blocked.blocking(host)
+    except ValueError:
+        raise ValidationError(f"url host {host} is not a valid IP address", field="url") from None
+    if network is not None:
+        raise ValidationError(
+            f"url points at a blocked network ({network}): this deployment sends no webhooks "
+            "there (DIALER_WEBHOOK_BLOCKED_NETWORKS); use the CRM's allowed address",
+            field="url",
+        )
 
 
 def _parse_events(raw: Any) -> list[str]:
@@ -95,13 +115,16 @@ def _owner(raw: Any, who: Principal) -> int | None:
     return raw
 
 
-def parse_subscription(body: dict[str, Any], who: Principal) -> dict[str, Any]:
-    """Validated fields of a new subscription; ``secret`` generated when not given."""
+def parse_subscription(
+    body: dict[str, Any], who: Principal, *, blocked: BlockedNetworks = DEFAULT
+) -> dict[str, Any]:
+    """Validated fields of a new subscription; ``secret`` generated when not given.
+    ``blocked``: the networks its URL may not point at (``DIALER_WEBHOOK_BLOCKED_NETWORKS``)."""
     unknown = sorted(set(body) - FIELDS)
     if unknown:
         raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
     return {
-        "url": _parse_url(body.get("url")),
+        "url": _parse_url(body.get("url"), blocked),
         "events": _parse_events(body.get("events")),
         "secret": _parse_secret(body.get("secret")),
         "client_id": _owner(body.get("client_id"), who),
@@ -128,9 +151,10 @@ async def create_subscription(
     box: SecretBox,
     *,
     now: datetime,
+    blocked: BlockedNetworks = DEFAULT,
 ) -> tuple[dict[str, Any], str]:
     """Store a subscription; return (its row, the plaintext secret to show once)."""
-    values = parse_subscription(body, who)
+    values = parse_subscription(body, who, blocked=blocked)
     if values["client_id"] is not None and not await conn.fetchval(
         "SELECT 1 FROM clients WHERE id = $1", values["client_id"]
     ):

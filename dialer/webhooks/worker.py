@@ -34,6 +34,7 @@ from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.clock import Clock
 from dialer.secrets import SecretBox, SecretError, secret_box
 from dialer.sql import queries
+from dialer.webhooks.destinations import DEFAULT, BlockedNetworks
 from dialer.webhooks.outbox import OPT_IN_TYPES, encode, envelope
 from dialer.webhooks.retry import Decision, Outcome, RetryPolicy, decide
 from dialer.webhooks.sender import headers_for, new_session, post
@@ -89,6 +90,7 @@ class DeliveryWorker:
         instance_id: str,
         rng: random.Random | None = None,
         policy: RetryPolicy | None = None,
+        blocked: BlockedNetworks = DEFAULT,
         per_subscription: int = 8,
         max_in_flight: int = 64,
         batch: int = 500,
@@ -104,6 +106,7 @@ class DeliveryWorker:
         self.instance_id = instance_id
         self.rng = rng or random.Random()
         self.policy = policy or RetryPolicy()
+        self.blocked = blocked  # IP-literal URLs; names are checked by the session's resolver
         self.per_subscription = per_subscription
         self.max_in_flight = max_in_flight
         self.batch = batch
@@ -190,7 +193,7 @@ class DeliveryWorker:
             timestamp=int(self.clock.now().timestamp()),
             delivery_id=job.delivery_id,
         )
-        outcome = await post(self.session, job.url, body, headers)
+        outcome = await post(self.session, job.url, body, headers, blocked=self.blocked)
         now = self.clock.now()
         decision = decide(
             outcome,
@@ -361,13 +364,15 @@ WORKER = "webhooks"
 async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
     """cleanup_ctx: deliver webhooks for the life of the application."""
     settings = app[SETTINGS]
-    session = new_session(limit=64)
+    blocked = BlockedNetworks(settings.webhook_blocked_networks)
+    session = new_session(blocked=blocked, limit=64)
     worker = DeliveryWorker(
         app[POOL],
         app[CLOCK],
         secret_box(settings),
         session=session,
         instance_id=settings.instance_id,
+        blocked=blocked,
     )
     worker.start()
     app[SERVICES][WORKER] = worker

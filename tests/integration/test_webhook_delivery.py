@@ -25,12 +25,14 @@ from prometheus_client import REGISTRY
 from dialer.app import create_app
 from dialer.campaigns import store as campaigns
 from dialer.clock import FakeClock
-from dialer.config import Secret, Settings
+from dialer.config import Secret, Settings, parse_networks
 from dialer.secrets import SecretBox, secret_box
+from dialer.webhooks.destinations import BlockedNetworks
 from dialer.webhooks.outbox import EVENT_TYPES, enqueue, subscribes_to
 from dialer.webhooks.receiver import Receiver
 from dialer.webhooks.retry import RetryPolicy
-from dialer.webhooks.worker import DeliveryWorker
+from dialer.webhooks.sender import new_session
+from dialer.webhooks.worker import DeliveryWorker, webhooks_context
 from tests.integration.conftest import Api
 
 SETTINGS = Settings(secret_key=Secret("delivery-tests-master-key-0123"))
@@ -561,3 +563,103 @@ async def test_backlog_gauges_and_retention(api: Api, session: aiohttp.ClientSes
     assert not await api.pool.fetchval(
         "SELECT count(*) FROM webhook_outbox WHERE event_id = $1", UUID(old)
     )
+
+
+# --- destination policy (DIALER_WEBHOOK_BLOCKED_NETWORKS) -------------------------------
+
+LOOPBACK = parse_networks("127.0.0.0/8,::1/128")
+
+
+async def test_a_name_resolving_into_a_blocked_network_is_never_sent(api: Api) -> None:
+    receiver = await _receiver(api)
+    blocked = BlockedNetworks(LOOPBACK)
+    guarded = new_session(blocked=blocked)
+    try:
+        # A name is accepted at subscription time; it is checked each time it is resolved.
+        await _subscribe(api, receiver, url=receiver.url.replace("127.0.0.1", "localhost"))
+        event_id = await _emit(api)
+        assert await _worker(api, guarded, blocked=blocked).run_once() == 1
+        assert not receiver.arrivals  # nothing reached the receiver
+        row = await _delivery(api, event_id)
+        assert (row["state"], row["attempts"], row["last_status"]) == ("pending", 1, None)
+        assert "is in a blocked network (127.0.0.0/8" in row["last_error"]
+        assert "localhost" in row["last_error"]
+        # Retried like a connection error: once the admin changes the policy, it goes out.
+        assert row["next_attempt_at"] == api.clock.now() + timedelta(seconds=10)
+        api.clock.advance(10)
+        async with new_session() as default:
+            assert await _worker(api, default).run_once() == 1
+    finally:
+        await guarded.close()
+        await receiver.close()
+    assert list(receiver.events) == [event_id]
+    row = await _delivery(api, event_id)
+    assert (row["state"], row["attempts"]) == ("delivered", 2)
+
+
+async def test_an_ip_literal_in_a_blocked_network_is_never_sent(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    receiver = await _receiver(api)
+    try:
+        await _subscribe(api, receiver)  # 127.0.0.1: allowed when it was created
+        event_id = await _emit(api)
+        worker = _worker(api, session, blocked=BlockedNetworks(LOOPBACK))
+        assert await worker.run_once() == 1
+    finally:
+        await receiver.close()
+    assert not receiver.arrivals
+    row = await _delivery(api, event_id)
+    assert row["state"] == "pending" and row["last_status"] is None
+    assert row["last_error"] == "destination 127.0.0.1 is in a blocked network (127.0.0.0/8)"
+
+
+async def test_the_default_policy_delivers_to_local_receivers(api: Api) -> None:
+    receiver = await _receiver(api)
+    try:
+        await _subscribe(api, receiver)
+        await _subscribe(api, receiver, url=receiver.url.replace("127.0.0.1", "localhost"))
+        event_id = await _emit(api)
+        async with new_session() as default:  # the session `dialer serve` uses
+            assert await _worker(api, default).run_once() == 2
+    finally:
+        await receiver.close()
+    assert [a.event_id for a in receiver.arrivals] == [event_id, event_id]
+    assert all(a.status == 200 for a in receiver.arrivals)
+
+
+async def test_the_setting_reaches_subscriptions_test_sends_and_the_worker(api: Api) -> None:
+    settings = SETTINGS.with_overrides(webhook_blocked_networks=LOOPBACK)
+    app = create_app(settings, pool=api.pool, clock=api.clock, background=[webhooks_context])
+    strict = Api(TestClient(TestServer(app)), api.pool, api.clock, dict(api.tokens))
+    await strict.client.start_server()
+    receiver = await _receiver(api)
+    try:
+        body = {"url": receiver.url, "events": ["*"], "secret": receiver.secret}
+        status, err = await strict.call("POST", "/api/v1/webhooks", as_="crm", json=body)
+        assert (status, err["field"]) == (400, "url")
+        assert "blocked network (127.0.0.0/8)" in err["error"]
+
+        body["url"] = receiver.url.replace("127.0.0.1", "localhost")
+        status, sub = await strict.call("POST", "/api/v1/webhooks", as_="crm", json=body)
+        assert status == 201, sub
+        status, result = await strict.call("POST", f"/api/v1/webhooks/{sub['id']}/test", as_="crm")
+        assert status == 200 and result["delivered"] is False
+        assert "is in a blocked network (127.0.0.0/8" in result["error"]
+
+        event_id = await _emit(api)  # the app's own worker picks it up
+        row: Any = None
+
+        async def refused() -> bool:
+            nonlocal row
+            row = await _delivery(api, event_id)
+            return row is not None and row["attempts"] == 1
+
+        async with asyncio.timeout(10):
+            while not await refused():
+                await asyncio.sleep(0.02)
+    finally:
+        await strict.client.close()  # stops the worker
+        await receiver.close()
+    assert not receiver.arrivals
+    assert row["state"] == "pending" and "blocked network" in row["last_error"]

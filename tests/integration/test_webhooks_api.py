@@ -117,6 +117,31 @@ async def test_invalid_subscriptions_are_a_400_naming_the_field(
     assert (status, err.get("field")) == (400, field), err
 
 
+@pytest.mark.parametrize(
+    ("url", "network"),
+    [
+        ("http://169.254.169.254/x", "169.254.0.0/16"),  # cloud metadata
+        ("http://169.254.169.254/latest/meta-data/iam", "169.254.0.0/16"),
+        ("http://[::ffff:169.254.169.254]/x", "169.254.0.0/16"),  # the same, IPv4-mapped
+        ("https://[fe80::1]:8443/x", "fe80::/10"),
+        ("http://0.0.0.0:8080/api/v1/campaigns", "0.0.0.0/8"),
+    ],
+)
+async def test_a_url_in_a_blocked_network_is_refused(api: Api, url: str, network: str) -> None:
+    count = await api.pool.fetchval("SELECT count(*) FROM webhook_subscriptions")
+    status, err = await api.call(
+        "POST", "/api/v1/webhooks", as_="crm", json={"url": url, "events": ["*"]}
+    )
+    assert (status, err["field"]) == (400, "url")
+    assert err["error"].startswith(f"url points at a blocked network ({network})")
+    assert await api.pool.fetchval("SELECT count(*) FROM webhook_subscriptions") == count
+
+
+async def test_local_and_named_urls_are_accepted_by_default(api: Api) -> None:
+    for url in ("http://127.0.0.1:9000/h", "http://10.1.2.3/h", "http://metadata.example/h"):
+        await _subscribe(api, url=url)  # names are checked when they are resolved
+
+
 async def test_unknown_delivery_state_is_a_400(api: Api) -> None:
     sub = await _subscribe(api)
     status, err = await api.call(
