@@ -190,6 +190,12 @@ async def delete_entries(request: web.Request) -> web.Response:
         Param("campaign_id", "the campaign of a campaign list", {"type": "integer"}),
         Param("reason", "reason stored with every entry"),
         Param("expires_at", "entries lapse at this instant (ISO 8601)"),
+        Param(
+            "mode",
+            "add (default) or replace: also remove this source's entries of this scope that "
+            "the file no longer holds (refused for internal and crm)",
+            {"enum": ["add", "replace"]},
+        ),
         Param("default_region", "country of numbers without +country code (registries: theirs)"),
         Param("phone_column", "the number column, by name (default: detected)"),
         Param("name", "name of the import"),
@@ -209,6 +215,7 @@ async def upload_dnc_list(request: web.Request) -> web.Response:
             client_id=_query_id(values, "client_id"),
             campaign_id=_query_id(values, "campaign_id"),
             scope=values.get("scope") or None,
+            mode=values.get("mode") or "add",
         )
         async with request.app[POOL].acquire() as conn:
             return await dnc_import(

@@ -3,6 +3,8 @@
 ``dnc import FILE --source tps`` loads a national registry file (or any list of numbers)
 with the same importer as lead lists; leads the new entries cover become ``dnc``.
 Without ``--client`` or ``--campaign`` entries are global (they apply to every client).
+``--mode replace`` (a registry's monthly full file) also removes the entries of that source
+and scope that the file no longer holds; leads they made ``dnc`` stay ``dnc``.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ import asyncpg
 from dialer.auth.roles import SYSTEM
 from dialer.campaigns import store as campaigns
 from dialer.cli.common import connection, print_json, print_table, run, settings_from
-from dialer.cli.imports import add_file_options, file_options, report, run_import
+from dialer.cli.imports import add_file_options, file_options, report, run_import, summary
 from dialer.clients import resolve_client
 from dialer.dnc import store
 from dialer.dnc.lookup import dnc_sources
 from dialer.errors import UsageError
 from dialer.instants import parse_instant
 from dialer.leads import phones
-from dialer.leads.submit import DncOptions, dnc_import
+from dialer.leads.submit import DNC_MODES, DncOptions, check_mode, dnc_import
 
 COLUMNS = ["id", "phone_e164", "scope", "client_id", "campaign_id", "source", "reason"]
 
@@ -44,6 +46,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("file", metavar="FILE", type=Path)
     _scope_args(imp)
     imp.add_argument("--expires-at", help="entries lapse at this ISO 8601 instant")
+    imp.add_argument(
+        "--mode",
+        choices=DNC_MODES,
+        default="add",
+        help="replace: also remove this source's entries of this scope that the file no "
+        "longer holds (a registry's full monthly file; refused for internal and crm)",
+    )
     add_file_options(imp)
     imp.add_argument("--json", action="store_true")
     imp.set_defaults(func=cmd_import)
@@ -81,6 +90,7 @@ async def _ids(conn: asyncpg.Connection, args: argparse.Namespace) -> tuple[int 
 def cmd_import(args: argparse.Namespace) -> int:
     options = file_options(args)
     source = store.check_source(args.source)
+    mode = check_mode(args.mode, source)
 
     async def create(conn: asyncpg.Connection) -> dict[str, Any]:
         client_id, campaign_id = await _ids(conn, args)
@@ -90,13 +100,23 @@ def cmd_import(args: argparse.Namespace) -> int:
             expires_at=parse_instant(args.expires_at, "--expires-at"),
             client_id=client_id,
             campaign_id=campaign_id,
+            mode=mode,
         )
         return await dnc_import(
             conn, args.file.resolve(), options, dnc, SYSTEM, now=datetime.now(UTC)
         )
 
     row, failure = run(run_import(args, create))
-    return report(args, row, failure)
+    if row["state"] != "completed":
+        return report(args, row, failure)  # raises: the list was left as it was
+    removed = row["options"].get("removed", 0)
+    if args.json:
+        print_json({**summary(row), "mode": mode, "removed": removed})
+        return 0
+    code = report(args, row, failure)
+    if mode == "replace":
+        print(f"  removed   {removed:>12,}  (no longer in the file; leads they blocked stay dnc)")
+    return code
 
 
 def _number(phone: str, region: str | None, source: str | None) -> str:

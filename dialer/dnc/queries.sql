@@ -98,3 +98,39 @@ JOIN firsts f USING (phone_e164)
 LEFT JOIN inserted i USING (phone_e164)
 WHERE s.row_no <> f.row_no OR i.phone_e164 IS NULL
 ORDER BY s.row_no;
+
+-- Replace mode: every distinct number of the file, chunk after chunk, so the entries of the
+-- list that the new file no longer holds can be found when it lands.
+-- name: create_dnc_seen
+CREATE TEMP TABLE dnc_seen (phone_e164 text PRIMARY KEY) ON COMMIT DROP;
+
+-- name: remember_staged_numbers
+INSERT INTO dnc_seen SELECT phone_e164 FROM dnc_staging ON CONFLICT DO NOTHING;
+
+-- name: any_seen_number
+SELECT EXISTS (SELECT 1 FROM dnc_seen);
+
+-- One replace at a time per list (source and scope, NULLs as equal): a later replace must
+-- see what the earlier one added.
+-- name: lock_dnc_list
+SELECT pg_advisory_xact_lock($1, hashtext($2 || ':' || coalesce($3::bigint, 0) || ':'
+                                          || coalesce($4::bigint, 0)));
+
+-- Replace mode, when the import lands: the entries of this source and exactly this scope
+-- (client/campaign, NULLs as equal) whose number is not in the file. Leads they made dnc
+-- stay dnc. Returns how many went.
+-- name: remove_unlisted_entries
+WITH gone AS (
+    DELETE FROM dnc_entries e
+    WHERE e.source = $3
+      AND coalesce(e.client_id, 0) = coalesce($1::bigint, 0)
+      AND coalesce(e.campaign_id, 0) = coalesce($2::bigint, 0)
+      AND NOT EXISTS (SELECT 1 FROM dnc_seen s WHERE s.phone_e164 = e.phone_e164)
+    RETURNING 1
+)
+SELECT count(*) FROM gone;
+
+-- The removed count, kept with the import's record (in its options, beside the mode).
+-- name: note_removed
+UPDATE imports SET options = options || jsonb_build_object('removed', $2::bigint)
+WHERE id = $1;

@@ -3,6 +3,12 @@
 The same importer reads the file (a DNC list is just numbers; a national registry file is
 loaded as its named source, with that country as the default region). Every new entry
 blocks the leads it covers in the same transaction (status dnc, ``lead.dnc`` events).
+
+In ``replace`` mode (a registry re-downloaded in full every month) the sink also remembers
+every number of the file; when the import lands, still in its one transaction, the list's
+entries of the same source and scope that the file no longer holds are removed. A file with
+no usable number fails instead (it must not empty a registry). Leads that removed entries
+made ``dnc`` stay ``dnc``: nothing records whether a person marked them too.
 """
 
 from __future__ import annotations
@@ -13,12 +19,14 @@ from typing import Any
 import asyncpg
 
 from dialer.dnc.store import block_leads
+from dialer.errors import UsageError
 from dialer.leads import phones
 from dialer.leads.outcome import Reject, Tally, as_source, save_rejects
 from dialer.leads.rows import DNC, ChunkResult, staging_columns
 from dialer.sql import queries
 
 _Q = queries("dialer.dnc")
+DNC_LIST_LOCK = 0x444E  # "DN": (this, hash of source and scope) while a replace runs
 
 
 class DncSink:
@@ -30,6 +38,7 @@ class DncSink:
         self.client_id: int | None = job["client_id"]
         self.campaign_id: int | None = job["campaign_id"]
         self.source: str = options.get("source") or "internal"
+        self.replace = options.get("mode") == "replace"
         self.reason: str | None = options.get("reason")
         expires = options.get("expires_at")
         self.expires_at = datetime.fromisoformat(expires) if expires else None
@@ -38,6 +47,11 @@ class DncSink:
 
     async def begin(self, conn: asyncpg.Connection) -> None:
         await conn.execute(_Q["create_dnc_staging"])
+        if self.replace:
+            await conn.execute(
+                _Q["lock_dnc_list"], DNC_LIST_LOCK, self.source, self.client_id, self.campaign_id
+            )
+            await conn.execute(_Q["create_dnc_seen"])
 
     async def write(self, conn: asyncpg.Connection, chunk: ChunkResult, tally: Tally) -> None:
         rejects: list[Reject] = list(chunk.rejects)
@@ -46,6 +60,8 @@ class DncSink:
             await conn.copy_to_table(
                 "dnc_staging", source=as_source(chunk.payload), columns=staging_columns(DNC)
             )
+            if self.replace:
+                await conn.execute(_Q["remember_staged_numbers"])
             leftovers = await conn.fetch(
                 _Q["insert_chunk_entries"],
                 self.client_id,
@@ -82,4 +98,23 @@ class DncSink:
         return (r["row_no"], phones.ALREADY_LISTED, r["raw_phone"], detail)
 
     async def finish(self, conn: asyncpg.Connection, tally: Tally) -> dict[str, Any]:
-        return {"list_id": None, "leads_blocked": self.blocked, "source": self.source}
+        removed = await self._remove_unlisted(conn) if self.replace else 0
+        return {
+            "list_id": None,
+            "leads_blocked": self.blocked,
+            "source": self.source,
+            "mode": "replace" if self.replace else "add",
+            "removed": removed,
+        }
+
+    async def _remove_unlisted(self, conn: asyncpg.Connection) -> int:
+        if not await conn.fetchval(_Q["any_seen_number"]):
+            raise UsageError(
+                "mode replace: the file has no usable phone number (empty, or the wrong "
+                f"column?); the {self.source} list was left as it was"
+            )
+        removed: int = await conn.fetchval(
+            _Q["remove_unlisted_entries"], self.client_id, self.campaign_id, self.source
+        )
+        await conn.execute(_Q["note_removed"], self.import_id, removed)
+        return removed

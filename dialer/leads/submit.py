@@ -50,6 +50,27 @@ class DncOptions:
     client_id: int | None = None
     campaign_id: int | None = None
     scope: str | None = None
+    mode: str = "add"  # add, or replace: drop this list's entries the file no longer has
+
+
+DNC_MODES = ("add", "replace")
+# Sources whose entries people asked for one by one: never dropped in bulk by a replace.
+PERSONAL_SOURCES = ("internal", "crm")
+
+
+def check_mode(mode: str | None, list_source: str) -> str:
+    """``add`` (default) or ``replace``; ``replace`` is refused for the sources whose
+    entries are people's own requests (``ValidationError`` naming ``mode``)."""
+    value = (mode or "add").strip().lower()
+    if value not in DNC_MODES:
+        raise ValidationError("mode must be add or replace", field="mode")
+    if value == "replace" and list_source in PERSONAL_SOURCES:
+        raise ValidationError(
+            f"mode replace is refused for source {list_source}: entries people asked for "
+            "are never removed in bulk",
+            field="mode",
+        )
+    return value
 
 
 def _region(value: str | None) -> str | None:
@@ -148,7 +169,9 @@ async def dnc_import(
     now: datetime,
 ) -> dict[str, Any]:
     """A queued import of numbers into a DNC list (a national registry file, a client's
-    list, a campaign's list)."""
+    list, a campaign's list). With ``mode`` replace, the list's entries of that source and
+    scope that the file no longer holds are removed when the import lands."""
+    mode = check_mode(dnc.mode, dnc.list_source)
     client_id, campaign_id = await resolve_scope(
         conn, who, client_id=dnc.client_id, campaign_id=dnc.campaign_id, scope=dnc.scope
     )
@@ -168,6 +191,7 @@ async def dnc_import(
             "default_region": region,
             "phone_column": options.phone_column,
             "source": dnc.list_source,
+            "mode": mode,
             "reason": dnc.reason,
             "expires_at": None if dnc.expires_at is None else dnc.expires_at.isoformat(),
             "columns": _detected(layout, columns),

@@ -150,3 +150,32 @@ def test_dnc_commands(capsys: pytest.CaptureFixture[str], tmp_path: Path, campai
     assert json.loads(out)["deleted"] == 1
     code, _, err = run(capsys, "dnc", "add", "12", "--region", "US")
     assert code == 2 and "not a usable number" in err
+
+
+def test_dnc_import_replace_mode(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    first = tmp_path / "bloctel-01.txt"
+    first.write_text("06 12 34 56 71\n06 12 34 56 72\n")
+    code, out, err = run(capsys, "dnc", "import", str(first), "--source", "bloctel", "--json")
+    assert code == 0, err
+    assert (json.loads(out)["mode"], json.loads(out)["removed"]) == ("add", 0)
+
+    second = tmp_path / "bloctel-02.txt"
+    second.write_text("06 12 34 56 71\n")
+    code, out, err = run(
+        capsys, "dnc", "import", str(second), "--source", "bloctel", "--mode", "replace"
+    )
+    assert code == 0, err
+    assert "removed" in out and " 1  (no longer in the file" in out
+    code, out, _ = run(capsys, "dnc", "check", "+33612345672", "--json")
+    assert json.loads(out)["entries"] == []
+
+    code, _, err = run(capsys, "dnc", "import", str(second), "--mode", "replace")
+    assert code == 2 and "mode replace is refused for source internal" in err
+    empty = tmp_path / "wrong.txt"
+    empty.write_text("nope\n")
+    code, _, err = run(
+        capsys, "dnc", "import", str(empty), "--source", "bloctel", "--mode", "replace"
+    )
+    assert code == 2 and "no usable phone number" in err
+    code, out, _ = run(capsys, "dnc", "check", "+33612345671", "--json")
+    assert len(json.loads(out)["entries"]) == 1

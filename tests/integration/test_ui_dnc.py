@@ -149,3 +149,29 @@ async def test_upload_a_dnc_file(console: Console) -> None:
         browser, "/ui/dnc/lists", body, csrf=browser.csrf, applies_to="planet:3"
     )
     assert status == 400 and answer["field"] == "applies_to"
+
+
+async def test_upload_a_registry_file_in_replace_mode(console: Console) -> None:
+    browser = await console.signed_in("manager")
+    page = await browser.get("/ui/dnc")
+    assert 'name="mode"' in page.text and '<option value="replace"' in page.text
+    for phone in ("+14155550171", "+14155550172"):
+        await console.pool.execute(
+            "INSERT INTO dnc_entries (phone_e164, client_id, source) VALUES ($1, 1, 'us_dnc')",
+            phone,
+        )
+    status, answer = await _upload(
+        browser, "/ui/dnc/lists", b"+14155550171\n", csrf=browser.csrf,
+        applies_to="client:1", source="internal", mode="replace",
+    )  # fmt: skip
+    assert status == 400 and answer["field"] == "mode"
+    status, answer = await _upload(
+        browser, "/ui/dnc/lists", b"+14155550171\n", csrf=browser.csrf,
+        applies_to="client:1", source="us_dnc", mode="replace",
+    )  # fmt: skip
+    assert status == 202, answer
+    service = console.server.app[SERVICES][SERVICE_KEY]  # type: ignore[index]
+    await service.wait_idle(timeout=60)
+    assert await _entries(console, "+14155550172") == []
+    card = await browser.get(f"/ui/imports/{answer['id']}", headers={"HX-Request": "true"})
+    assert "data-removed>1<" in card.text

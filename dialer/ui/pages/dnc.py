@@ -34,6 +34,7 @@ from dialer.ui.uploads import api_upload
 routes = UiRoutes()
 PAGE_SIZE = 50
 SOURCES = ("internal", "crm", *store.REGISTRIES)
+MODE_CHOICES = [("add", "Add to the list"), ("replace", "Replace the list (same source)")]
 ADD_FIELDS = ("phone", "default_region", "source", "reason", "applies_to", "expires_at")
 
 
@@ -142,6 +143,7 @@ async def _page(
         "scopes": scopes,
         "sources": SOURCES,
         "source_choices": [(s, s) for s in SOURCES],
+        "mode_choices": MODE_CHOICES,
         "add": add_values or {"source": "internal", "applies_to": default_scope},
         "add_errors": add_errors or {},
         "may_write": who.can(Permission.DNC_WRITE),
