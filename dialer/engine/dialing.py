@@ -40,13 +40,14 @@ from dialer.engine.retry import NO_DECISION_RECHECK
 from dialer.engine.seats import Seats
 from dialer.pacing.base import Dialed
 from dialer.sql import queries
-from dialer.telephony.base import Gateway, GatewayError, OriginateRequest
+from dialer.telephony.base import Gateway, GatewayError, GatewayUnavailable, OriginateRequest
 from dialer.telephony.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
 SKIP_DELAY = timedelta(minutes=10)  # a lead an agent skipped in preview is offered later
 REDIAL_AFTER_REFUSAL = timedelta(seconds=60)  # a lead whose dial the gateway refused
+NOT_ATTEMPTED = GatewayUnavailable("the gateway is down (not attempted; the probe goes first)")
 
 
 class Trigger:
@@ -82,7 +83,7 @@ class Dialing:
         health: GatewayHealth | None = None,
     ) -> None:
         self.pool = pool
-        self.health = health or GatewayHealth()
+        self.health = health if health is not None else GatewayHealth()
         self.refused = 0  # dials the gateway refused (outages)
         self.seats = seats
         self.gateway = gateway
@@ -238,10 +239,17 @@ class Dialing:
                 ("lead_id", str(lead.id)),
             ),
         )
+        if not self.health.may_originate():  # down: only the probe reaches the switch
+            self._refused(campaign, call, NOT_ATTEMPTED, tried=False)
+            return
         try:
             await self.gateway.originate(request, self.flow.on_event)
-        except GatewayError as exc:
-            self._refused(campaign, call, exc)
+        except GatewayUnavailable as exc:
+            self._refused(campaign, call, exc, tried=True)
+            return
+        except GatewayError as exc:  # this one call was refused (a bad number, say)
+            self.health.succeeded()  # the switch answered: it is up
+            self.flow.advance(call, "failed", cause=f"originate: {exc}")
             return
         self.health.succeeded()
         self.pacing.observe(Dialed(call.dialed_t))
@@ -256,11 +264,15 @@ class Dialing:
             metrics.EVENT_TO_DIAL.observe(latency)
             self.latencies.append(latency)
 
-    def _refused(self, campaign: CampaignConfig, call: LiveCall, exc: GatewayError) -> None:
-        """The switch could not attempt the call (an outage): the dial never happened. Its
-        attempt is closed as ``failed`` but not counted, the lead is due again shortly, and
-        the process backs off (``GatewayHealth``)."""
-        self.health.failed(exc)
+    def _refused(
+        self, campaign: CampaignConfig, call: LiveCall, exc: GatewayError, *, tried: bool
+    ) -> None:
+        """The switch could not attempt the call (an outage), or it was not even asked
+        because it is down (``tried`` False): the dial never happened. Its attempt is
+        closed as ``failed`` but not counted, the lead is due again shortly, and the
+        process backs off (``GatewayHealth``)."""
+        if tried:
+            self.health.failed(exc)
         self.refused += 1
         metrics.GATEWAY_ERRORS.labels(str(campaign.id)).inc()
         self.flow.discard(call)

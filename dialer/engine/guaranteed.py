@@ -49,10 +49,8 @@ class GuaranteedCalls:
                 return  # the gateway is down: the callbacks wait in the hopper
             lead = self.hopper.take_owned(slot.id)
             if lead is not None:
-                if allowance == 1:
-                    self.health.probe_started()
                 slot.reserving = True
-                self.spawn(self._run(slot.id, lead, "callback", started, allowance == 1))
+                self.spawn(self._reserve_and_dial(slot.id, lead, "callback", started))
 
     async def offer_previews(self) -> None:
         """Show every free agent of a preview campaign a lead."""
@@ -65,16 +63,7 @@ class GuaranteedCalls:
             if not leads:
                 return
             slot.reserving = True
-            await self._run(slot.id, leads[0], "preview", None)
-
-    async def _run(
-        self, agent_id: int, lead: Lead, reason: str, started: Trigger | None, probe: bool = False
-    ) -> None:
-        try:
-            await self._reserve_and_dial(agent_id, lead, reason, started)
-        finally:
-            if probe and self.health.probing:
-                self.health.probe_abandoned()  # the probe was never originated
+            await self._reserve_and_dial(slot.id, leads[0], "preview", None)
 
     async def _reserve_and_dial(
         self, agent_id: int, lead: Lead, reason: str, started: Trigger | None

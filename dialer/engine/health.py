@@ -1,10 +1,13 @@
 """Is the telephony gateway taking calls? One answer per process, shared by its runners.
 
-A ``GatewayError`` from ``originate`` means the switch could not even attempt the call:
-Asterisk or FreeSWITCH is down, restarting, or the link to it is. Dialing on would only
-churn through the lead list, so after such an error every runner of the process stops
-launching for a back-off period (exponential, with jitter from an injected RNG, capped at
-``cap_s``); when it has passed, exactly one call is let through as a probe. The first
+A ``GatewayUnavailable`` from ``originate`` means the switch could not even attempt the
+call: Asterisk or FreeSWITCH is down, restarting, or the link to it is (a refusal of one
+call, e.g. a bad dial string, is that call's ``failed`` outcome and says nothing here).
+Dialing on would only churn through the lead list, so after such an error every runner of
+the process stops launching for a back-off period (exponential, with jitter from an
+injected RNG, capped at ``cap_s``; it doubles per failed probe, not per refused call); when
+it has passed, exactly one call is let through as a probe, at the originate itself
+(``may_originate``). The first
 originate that succeeds ends the outage. State changes are logged once each (never per
 call) and exported as ``dialer_gateway_up``.
 
@@ -41,9 +44,9 @@ class GatewayHealth:
         self.monotonic = monotonic
         self.name = name
         self.up = True
-        self.failures = 0  # consecutive failed originates (probes included)
+        self.failures = 0  # the outage's first refusal plus its failed probes
         self.retry_at = 0.0  # monotonic instant from which a probe may be launched
-        self.probing = False  # a probe call is being originated
+        self.probing = False  # the probe call is being originated
         self.outages = 0
         metrics.GATEWAY_UP.set(1)
 
@@ -55,44 +58,55 @@ class GatewayHealth:
 
     def allowance(self) -> int | None:
         """How many calls may be launched now: None (no limit) while the gateway is up,
-        1 when a probe is due (the caller must then call ``probe_started``), else 0."""
+        1 when a probe is due, else 0. Advisory: ``may_originate`` decides, per call."""
         if self.up:
             return None
         if self.probing or self.monotonic() < self.retry_at:
             return 0
         return 1
 
-    def probe_started(self) -> None:
+    def may_originate(self) -> bool:
+        """Asked right before each originate (nothing awaits between the two). While the
+        gateway is down, the first call after the back-off becomes *the* probe and goes;
+        every other call is refused here, so one call at a time reaches a switch that is
+        down, whichever runner or agent launched it."""
+        if self.up:
+            return True
+        if self.probing or self.monotonic() < self.retry_at:
+            return False
         self.probing = True
-
-    def probe_abandoned(self) -> None:
-        """The probe was not originated after all (no lead, rules): another may go."""
-        self.probing = False
+        return True
 
     def failed(self, error: object) -> None:
-        """An originate raised ``GatewayError``."""
-        self.failures += 1
-        self.probing = False
-        self.retry_at = self.monotonic() + self.backoff_s()
+        """An originate that ``may_originate`` let through raised ``GatewayUnavailable``.
+
+        The first one takes the gateway down; while it is down only the probe reaches the
+        switch, so a later failure is the probe's (the back-off doubles). Calls let through
+        before the outage was seen and failing after it do not lengthen the back-off."""
         if self.up:
             self.up = False
             self.outages += 1
+            self.failures = 1
+            self.retry_at = self.monotonic() + self.backoff_s()
             metrics.GATEWAY_UP.set(0)
             log.error(
                 "telephony gateway unavailable, dialing paused: %s",
                 error,
                 extra={"gateway": self.name, "retry_in_s": round(self.retry_at - self.monotonic())},
             )
+        elif self.probing:
+            self.probing = False
+            self.failures += 1
+            self.retry_at = self.monotonic() + self.backoff_s()
 
     def succeeded(self) -> None:
         """An originate went through: the gateway takes calls."""
         self.probing = False
         if self.up:
-            self.failures = 0
             return
         log.warning(
             "telephony gateway available again, dialing resumes",
-            extra={"gateway": self.name, "failed_originates": self.failures},
+            extra={"gateway": self.name, "failed_probes": self.failures - 1},
         )
         self.up = True
         self.failures = 0

@@ -83,10 +83,11 @@ class Launcher:
         if placed < n and not self.hopper.exhausted and not self.dialing.closed:
             self.again(started)  # blocked leads or a short hopper: the pacer asks again
 
-    async def probe(self, mode: str, started: Trigger | None) -> int:
-        """One call while the gateway is down; returns 1 if it was originated."""
+    async def probe(self, mode: str, started: Trigger | None) -> None:
+        """One call while the gateway is down (``GatewayHealth.may_originate`` lets it
+        through as the probe unless another runner's call got there first)."""
         self.pending += 1
         try:
-            return await self.dialing.launch(1, mode, started)
+            await self.dialing.launch(1, mode, started)
         finally:
             self.pending -= 1

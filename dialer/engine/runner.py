@@ -338,12 +338,7 @@ class CampaignRunner:
         if allowance is None:
             await self.launcher.submit(want, mode, started)
         elif allowance == 1:  # the gateway is down and a probe is due: one call, now
-            self.health.probe_started()
-            try:
-                await self.launcher.probe(mode, started)
-            finally:
-                if self.health.probing:
-                    self.health.probe_abandoned()  # no call was originated after all
+            await self.launcher.probe(mode, started)
 
     def _again(self, started: Trigger | None) -> None:
         """Look again at once; if nothing was placed yet, the reaction time still runs from

@@ -26,7 +26,9 @@ _COUNTERS = (
     metrics.PACER_REQUESTED,
     metrics.GATEWAY_ERRORS,
 )
-# Every metric with a campaign label that a runner writes (or the campaign store counts).
+# Every metric with a campaign label that a runner writes. Not the campaign store's
+# dialer_campaign_state_changes_total: the pause or stop that ends a runner is counted just
+# before the runner goes, and removing the series then would hide it from the next scrape.
 _BY_CAMPAIGN = (
     *_COUNTERS,
     metrics.CALLS_IN_FLIGHT,
@@ -42,7 +44,6 @@ _BY_CAMPAIGN = (
     metrics.AGENTS,
     metrics.ABANDON_RATE,
     metrics.CAMPAIGN_INFO,
-    metrics.CAMPAIGN_TRANSITIONS,
 )
 
 

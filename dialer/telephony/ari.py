@@ -38,6 +38,7 @@ from dialer.telephony.base import (
     CallGone,
     EventSink,
     GatewayError,
+    GatewayUnavailable,
     OriginateRequest,
 )
 from dialer.telephony.callbook import CallBook, SwitchCall
@@ -119,12 +120,14 @@ class AriGateway:
         try:
             await asyncio.wait_for(self.link.ready.wait(), self.config.connect_timeout_s)
         except TimeoutError:
-            raise GatewayError(f"Asterisk ARI at {self.config.url} is not reachable") from None
+            raise GatewayUnavailable(
+                f"Asterisk ARI at {self.config.url} is not reachable"
+            ) from None
 
     async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
         if not self.link.ready.is_set():
             if self.link.started:  # reconnecting: fail fast, the engine retries the lead
-                raise GatewayError("not connected to Asterisk (reconnecting)")
+                raise GatewayUnavailable("not connected to Asterisk (reconnecting)")
             await self.start()
         call = self.book.add(request, on_event)
         params = {
@@ -144,7 +147,8 @@ class AriGateway:
             raise
         if status != 200:
             self.book.discard(call)
-            raise GatewayError(f"Asterisk refused the call (HTTP {status}: {_message(data)})")
+            refused = GatewayUnavailable if status >= 500 else GatewayError
+            raise refused(f"Asterisk refused the call (HTTP {status}: {_message(data)})")
 
     async def bridge(self, call_id: str, agent: AgentLeg) -> None:
         call = self.book.answered(call_id)

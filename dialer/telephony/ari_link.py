@@ -21,7 +21,7 @@ import aiohttp
 
 from dialer.config import Secret
 from dialer.telephony.backoff import Backoff, StateLog
-from dialer.telephony.base import GatewayError
+from dialer.telephony.base import GatewayError, GatewayUnavailable
 
 log = logging.getLogger("dialer.telephony.ari")
 
@@ -102,7 +102,7 @@ class AriLink:
     ) -> tuple[int, Any]:
         """(HTTP status, decoded body). ``GatewayError`` when Asterisk cannot be reached."""
         if self._session is None:
-            raise GatewayError("not connected to Asterisk")
+            raise GatewayUnavailable("not connected to Asterisk")
         try:
             async with self._session.request(
                 method,
@@ -119,7 +119,7 @@ class AriLink:
                     data = {"message": text.strip()}
                 return resp.status, data
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise GatewayError(f"Asterisk did not answer {method} {path}: {exc!r}") from None
+            raise GatewayUnavailable(f"Asterisk did not answer {method} {path}: {exc!r}") from None
 
     # -- events ---------------------------------------------------------------------------
     async def _run(self) -> None:

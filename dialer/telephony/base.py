@@ -32,6 +32,12 @@ class GatewayError(Exception):
     """The gateway could not do what was asked (switch unreachable, bad endpoint, ...)."""
 
 
+class GatewayUnavailable(GatewayError):
+    """The switch cannot be reached (down, restarting, the link reconnecting, no answer in
+    time, a 5xx): nothing was attempted. The engine pauses dialing and probes; any other
+    ``GatewayError`` from ``originate`` is a refusal of that one call."""
+
+
 class CallGone(GatewayError):
     """The call has already ended: nothing to bridge, play to or hang up."""
 

@@ -31,7 +31,14 @@ import uuid
 from typing import Any
 
 from dialer.telephony.backoff import Backoff
-from dialer.telephony.base import AgentLeg, AnswerKind, CallGone, EventSink, GatewayError
+from dialer.telephony.base import (
+    AgentLeg,
+    AnswerKind,
+    CallGone,
+    EventSink,
+    GatewayError,
+    GatewayUnavailable,
+)
 from dialer.telephony.base import OriginateRequest as Request
 from dialer.telephony.callbook import CallBook, SwitchCall
 from dialer.telephony.causes import cause_code
@@ -111,14 +118,16 @@ class EslGateway:
             await asyncio.wait_for(self.link.ready.wait(), self.config.connect_timeout_s)
         except TimeoutError:
             where = f"{self.config.host}:{self.config.port}"
-            raise GatewayError(f"FreeSWITCH event socket at {where} is not reachable") from None
+            raise GatewayUnavailable(
+                f"FreeSWITCH event socket at {where} is not reachable"
+            ) from None
 
     async def originate(self, request: Request, on_event: EventSink) -> None:
         if len(request.call_id) > MAX_UUID:
             raise GatewayError(f"FreeSWITCH call ids are at most {MAX_UUID} characters")
         if not self.link.ready.is_set():
             if self.link.started:
-                raise GatewayError("not connected to FreeSWITCH (reconnecting)")
+                raise GatewayUnavailable("not connected to FreeSWITCH (reconnecting)")
             await self.start()
         call = self.book.add(request, on_event)
         variables = {

@@ -23,7 +23,7 @@ from urllib.parse import unquote
 
 from dialer.config import Secret
 from dialer.telephony.backoff import Backoff, StateLog
-from dialer.telephony.base import GatewayError
+from dialer.telephony.base import GatewayError, GatewayUnavailable
 
 log = logging.getLogger("dialer.telephony.esl")
 
@@ -129,14 +129,14 @@ class EslLink:
     async def _send(self, text: str) -> tuple[Headers, str]:
         writer = self._writer
         if writer is None or writer.is_closing():
-            raise GatewayError("not connected to FreeSWITCH")
+            raise GatewayUnavailable("not connected to FreeSWITCH")
         reply: asyncio.Future[tuple[Headers, str]] = asyncio.get_running_loop().create_future()
         writer.write(f"{text}\n\n".encode())
         self._pending.append(reply)  # replies come back in the order commands went out
         try:
             return await asyncio.wait_for(asyncio.shield(reply), REPLY_TIMEOUT_S)
         except TimeoutError:
-            raise GatewayError(f"FreeSWITCH did not answer {text.split()[:2]}") from None
+            raise GatewayUnavailable(f"FreeSWITCH did not answer {text.split()[:2]}") from None
 
     # -- connection -----------------------------------------------------------------------
     async def _run(self) -> None:
@@ -227,4 +227,4 @@ class EslLink:
         while self._pending:
             reply = self._pending.popleft()
             if not reply.done():
-                reply.set_exception(GatewayError("the FreeSWITCH connection was lost"))
+                reply.set_exception(GatewayUnavailable("the FreeSWITCH connection was lost"))

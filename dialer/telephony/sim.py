@@ -27,6 +27,7 @@ from dialer.telephony.base import (
     EventSink,
     Failed,
     GatewayError,
+    GatewayUnavailable,
     Hangup,
     HangupBy,
     NoAnswer,
@@ -105,7 +106,7 @@ class SimulatedGateway:
         return len(self._calls)
 
     def set_outage(self, reason: str | None) -> None:
-        """Fault injection: while ``reason`` is set, ``originate`` raises ``GatewayError``
+        """Fault injection: while ``reason`` is set, ``originate`` raises ``GatewayUnavailable``
         as an adapter does while its switch is down or unreachable (calls already up go
         on). ``None`` ends the outage."""
         self.outage = reason
@@ -114,7 +115,7 @@ class SimulatedGateway:
     async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
         if self.outage is not None:
             self.refused += 1
-            raise GatewayError(self.outage)
+            raise GatewayUnavailable(self.outage)
         if request.call_id in self._calls:
             raise GatewayError(f"call id {request.call_id} is already in use")
         script = self.params.callee.sample(self._rng, self.timer.now() - self._t0)

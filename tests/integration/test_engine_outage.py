@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -22,13 +23,14 @@ from dialer import db
 from dialer.agents.bus import AgentBus
 from dialer.clock import FakeClock
 from dialer.engine import gate
+from dialer.engine.dialing import NOT_ATTEMPTED
 from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.supervisor import Engine
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
-from dialer.telephony.base import Gateway
+from dialer.telephony.base import EventSink, Gateway, GatewayError, OriginateRequest
 from tests.integration.engine_support import (
     add_leads,
     make_campaign,
@@ -109,33 +111,40 @@ async def test_an_outage_burns_no_lead_backs_off_and_recovers(
     errors_before = sample("dialer_gateway_errors_total", campaign=str(cid))
     with caplog.at_level(logging.INFO, logger="dialer.engine.health"):
         async with engine_on(epool, gateway, timer, health) as engine:
-            # The first step's calls are refused, then three probes, one at a time.
-            await wait_for(lambda: _async(gateway.refused >= LINES + 3), timeout=30)
+            # The first refusal takes the gateway down; the rest of that step's calls are
+            # not even tried; then probes, one at a time, are refused.
+            await wait_for(lambda: _async(gateway.refused >= 4), timeout=30)
             runner = engine.runners[cid]
             assert sample("dialer_gateway_up") == 0 and not health.up
-            assert gateway.refused == runner.dialing.refused <= LINES + 4
-            requested = sample("dialer_pacer_requested_calls_total", campaign=str(cid))
-            assert requested > sample("dialer_pacer_launched_calls_total", campaign=str(cid))
+            # Freeze the outage here (no more probes) so the figures below hold still.
+            health.base_s = health.cap_s = 3600.0
+            await wait_for(lambda: _async(health.retry_at - time.monotonic() > 600), timeout=30)
             await wait_for(
                 lambda: epool.fetchval(
                     "SELECT count(*) = $2 FROM attempts WHERE campaign_id = $1"
                     " AND ended_at IS NOT NULL",
                     cid,
-                    gateway.refused,
+                    runner.dialing.refused,
                 )
             )
+            # Only one call of the first step and the probes reached the switch.
+            assert runner.dialing.refused >= LINES and gateway.refused == health.failures
+            requested = sample("dialer_pacer_requested_calls_total", campaign=str(cid))
+            assert requested > sample("dialer_pacer_launched_calls_total", campaign=str(cid))
             refused = await epool.fetch(
                 "SELECT a.*, l.attempts_count, l.status, l.last_outcome, l.next_attempt_at,"
                 " l.claimed_by FROM attempts a JOIN leads l ON l.id = a.lead_id"
                 " WHERE a.campaign_id = $1",
                 cid,
             )
-            assert len(refused) == gateway.refused
+            assert len(refused) == runner.dialing.refused
+            causes = {row["hangup_cause"] for row in refused}
+            assert causes == {
+                "gateway_unavailable: connection refused (switch down)",
+                f"gateway_unavailable: {NOT_ATTEMPTED}",
+            }
             for row in refused:
                 assert row["outcome"] == "failed" and row["ended_at"] is not None
-                assert row["hangup_cause"] == (
-                    "gateway_unavailable: connection refused (switch down)"
-                )
                 # The lead is not charged and is due again a minute later.
                 assert row["attempts_count"] == 0 and row["last_outcome"] is None
                 assert row["status"] == "new" and row["claimed_by"] is None
@@ -148,6 +157,7 @@ async def test_an_outage_burns_no_lead_backs_off_and_recovers(
             assert await gate._history(epool, config, phones, NOON_SF) == {}
 
             gateway.set_outage(None)  # the switch is back
+            health.retry_at = 0.0  # (unfreeze: the next probe is due now)
             await wait_for(
                 lambda: epool.fetchval(
                     "SELECT count(*) >= 10 FROM attempts WHERE campaign_id = $1"
@@ -247,3 +257,51 @@ async def test_the_ari_adapter_with_asterisk_stopped(epool: asyncpg.Pool) -> Non
                 )
     finally:
         await fake.stop()
+
+
+class RefusesOneNumber(SimulatedGateway):
+    """A switch that is up but refuses one dial string (a 4xx from Asterisk, -ERR from
+    FreeSWITCH): that call's own failure, not an outage."""
+
+    def __init__(self, refused_phone: str, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.refused_phone = refused_phone
+
+    async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
+        if request.phone_e164 == self.refused_phone:
+            raise GatewayError("Asterisk refused the call (HTTP 400: bad endpoint)")
+        await super().originate(request, on_event)
+
+
+async def test_one_refused_number_is_that_calls_failure_not_an_outage(
+    epool: asyncpg.Pool,
+) -> None:
+    cid, _ = await agentless(epool, 20)
+    bad = us_numbers(20)[3]
+    timer = LoopTimer(50.0)
+    gateway = RefusesOneNumber(bad, timer, SimGatewayParams(callee=ALL_HUMANS), seed=1)
+    health = GatewayHealth(base_s=5.0, cap_s=5.0, rng=random.Random(1), name="sim")
+    async with engine_on(epool, gateway, timer, health):
+        row = await wait_for(
+            lambda: epool.fetchrow(
+                "SELECT a.outcome, a.hangup_cause, l.attempts_count FROM attempts a"
+                " JOIN leads l ON l.id = a.lead_id"
+                " WHERE a.campaign_id = $1 AND a.phone_e164 = $2 AND a.ended_at IS NOT NULL",
+                cid,
+                bad,
+            ),
+            timeout=30,
+        )
+        # Counted like any failed dial (the retry policy and attempt caps apply) ...
+        assert row["outcome"] == "failed" and row["attempts_count"] == 1
+        assert row["hangup_cause"].startswith("originate: Asterisk refused the call")
+        # ... and the other calls go on: the gateway was never marked down.
+        await wait_for(
+            lambda: epool.fetchval(
+                "SELECT count(*) >= 10 FROM attempts WHERE campaign_id = $1"
+                " AND outcome = 'completed'",
+                cid,
+            ),
+            timeout=60,
+        )
+    assert health.up and health.outages == 0

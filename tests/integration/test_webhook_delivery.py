@@ -653,7 +653,8 @@ async def test_the_setting_reaches_subscriptions_test_sends_and_the_worker(api: 
         async def refused() -> bool:
             nonlocal row
             row = await _delivery(api, event_id)
-            return row is not None and row["attempts"] == 1
+            # (attempts counts from the claim; last_error comes with the result)
+            return row is not None and row["attempts"] == 1 and row["last_error"] is not None
 
         async with asyncio.timeout(10):
             while not await refused():
