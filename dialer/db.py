@@ -15,6 +15,9 @@ import asyncpg
 from dialer.config import Settings
 from dialer.errors import DialerError
 
+# What a lost, restarting or refusing database raises: background loops log it and retry.
+DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
 log = logging.getLogger(__name__)
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import asyncpg
 
+from dialer.db import DB_ERRORS
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "dialer_agents"
@@ -120,7 +122,7 @@ class AgentBus:
             while self._conn is None:
                 try:
                     await self._listen()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                except DB_ERRORS as exc:
                     log.warning("agent bus cannot listen yet: %s", exc)
                     await asyncio.sleep(self.retry_s)
             for resync in list(self._resync.values()):

@@ -29,6 +29,7 @@ from aiohttp.typedefs import Handler
 
 from dialer.api.context import CLOCK, POOL, PRINCIPAL
 from dialer.api.jsonio import error_response
+from dialer.db import DB_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,6 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         if not keep:
             try:
                 await pool.execute(_RELEASE, *args)
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("could not release an idempotency key", extra={"error": str(exc)})
         await _purge_expired(request.app, pool, now)

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 
 from dialer import metrics
+from dialer.telephony.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,7 @@ class GatewayHealth:
         monotonic: Callable[[], float] = time.monotonic,
         name: str = "gateway",
     ) -> None:
-        self.base_s = base_s
-        self.cap_s = cap_s
-        self.rng = rng or random.Random()
+        self.backoff = Backoff(base_s=base_s, cap_s=cap_s, jitter=0.5, rng=rng or random.Random())
         self.monotonic = monotonic
         self.name = name
         self.up = True
@@ -49,12 +48,6 @@ class GatewayHealth:
         self.probing = False  # the probe call is being originated
         self.outages = 0
         metrics.GATEWAY_UP.set(1)
-
-    def backoff_s(self) -> float:
-        """The wait after the current run of failures: ``base * 2**(n-1)``, capped, times a
-        random factor in [0.5, 1] so that processes do not probe in step."""
-        raw = min(self.cap_s, self.base_s * 2 ** max(0, self.failures - 1))
-        return raw * (0.5 + 0.5 * self.rng.random())
 
     def allowance(self) -> int | None:
         """How many calls may be launched now: None (no limit) while the gateway is up,
@@ -87,7 +80,8 @@ class GatewayHealth:
             self.up = False
             self.outages += 1
             self.failures = 1
-            self.retry_at = self.monotonic() + self.backoff_s()
+            self.backoff.reset()
+            self.retry_at = self.monotonic() + self.backoff.next_delay()
             metrics.GATEWAY_UP.set(0)
             log.error(
                 "telephony gateway unavailable, dialing paused: %s",
@@ -97,7 +91,7 @@ class GatewayHealth:
         elif self.probing:
             self.probing = False
             self.failures += 1
-            self.retry_at = self.monotonic() + self.backoff_s()
+            self.retry_at = self.monotonic() + self.backoff.next_delay()
 
     def succeeded(self) -> None:
         """An originate went through: the gateway takes calls."""

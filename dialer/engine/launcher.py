@@ -19,13 +19,11 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-import asyncpg
-
+from dialer.db import DB_ERRORS
 from dialer.engine.dialing import Dialing, Trigger
 from dialer.engine.hopper import Hopper
 
 log = logging.getLogger(__name__)
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class Launcher:

@@ -19,11 +19,11 @@ from typing import Any
 
 import asyncpg
 
+from dialer.db import DB_ERRORS
 from dialer.engine import closing
 from dialer.engine.model import CampaignConfig
 
 log = logging.getLogger(__name__)
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 MAX_BATCH = 200
 RETRIES = 6
 

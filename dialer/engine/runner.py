@@ -35,6 +35,7 @@ from dialer import leases, metrics
 from dialer.agents.bus import AgentBus
 from dialer.agents.states import LOGGED_IN
 from dialer.clock import Clock
+from dialer.db import DB_ERRORS
 from dialer.engine import closing, stats, upkeep
 from dialer.engine.agentview import AgentView, Change
 from dialer.engine.budget import AbandonBudget
@@ -287,7 +288,7 @@ class CampaignRunner:
             t0, self._kick_t = self._kick_t, None
             try:
                 await self._pace_once(None if t0 is None else Trigger(t0))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("pacing paused: %s", exc, extra={"campaign_id": self.campaign_id})
                 await asyncio.sleep(1.0)
 

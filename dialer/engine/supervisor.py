@@ -28,6 +28,7 @@ import asyncpg
 from dialer import leases, metrics
 from dialer.agents.bus import AgentBus
 from dialer.clock import Clock
+from dialer.db import DB_ERRORS
 from dialer.engine import closing
 from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
@@ -95,7 +96,7 @@ class Engine:
         while not self.closed:
             try:
                 await self.reconcile()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("engine cannot reach the database: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)

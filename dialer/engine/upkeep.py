@@ -19,11 +19,10 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-import asyncpg
-
 from dialer import leases, metrics
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
+from dialer.db import DB_ERRORS
 from dialer.engine import stats
 from dialer.engine.budget import WINDOWS
 from dialer.engine.model import CampaignConfig
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 async def tick_loop(runner: CampaignRunner) -> None:

@@ -22,13 +22,13 @@ from aiohttp import web
 
 from dialer import metrics
 from dialer.api.context import CLOCK, POOL
+from dialer.db import DB_ERRORS
 from dialer.leads.store import STATUSES
 from dialer.sql import queries
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.stats")
 REFRESH_S = 15.0
-DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 class CampaignGauges:

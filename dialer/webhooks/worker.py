@@ -32,6 +32,7 @@ from aiohttp import web
 from dialer import metrics
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.clock import Clock
+from dialer.db import DB_ERRORS
 from dialer.secrets import SecretBox, SecretError, secret_box
 from dialer.sql import queries
 from dialer.webhooks.destinations import DEFAULT, BlockedNetworks
@@ -275,7 +276,7 @@ class DeliveryWorker:
             with contextlib.suppress(Exception):
                 await asyncio.shield(self._release(job))
             raise
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DB_ERRORS as exc:
             # The claim's lease runs out and another attempt follows: nothing is lost.
             log.warning(
                 "could not record a webhook delivery result",
@@ -345,7 +346,7 @@ class DeliveryWorker:
             self._wake.clear()
             try:
                 busy = await self._cycle()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DB_ERRORS as exc:
                 log.warning("webhook worker cannot reach the database", extra={"error": str(exc)})
                 busy = False
                 await asyncio.sleep(self.poll_interval_s * 8)

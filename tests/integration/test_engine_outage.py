@@ -117,7 +117,7 @@ async def test_an_outage_burns_no_lead_backs_off_and_recovers(
             runner = engine.runners[cid]
             assert sample("dialer_gateway_up") == 0 and not health.up
             # Freeze the outage here (no more probes) so the figures below hold still.
-            health.base_s = health.cap_s = 3600.0
+            health.backoff.base_s = health.backoff.cap_s = 3600.0
             await wait_for(lambda: _async(health.retry_at - time.monotonic() > 600), timeout=30)
             await wait_for(
                 lambda: epool.fetchval(
