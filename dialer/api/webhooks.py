@@ -1,4 +1,5 @@
-"""``/api/v1/webhooks``: CRM subscriptions, a test send, deliveries and dead-letter replay."""
+"""``/api/v1/webhooks``: CRM subscriptions (edit, pause, rotate the secret), a test send,
+deliveries and dead-letter replay."""
 
 from __future__ import annotations
 
@@ -30,6 +31,12 @@ SUBSCRIPTION_FIELDS: dict[str, Any] = {
     "active": {"type": "boolean"},
     "created_by": {"type": ["integer", "null"]},
     "created_at": {"type": "string", "format": "date-time"},
+    "secret_rotated_at": {"type": ["string", "null"], "format": "date-time"},
+    "previous_secret_expires_at": {
+        "type": ["string", "null"],
+        "format": "date-time",
+        "description": "until then deliveries are signed under the replaced secret too",
+    },
 }
 SUBSCRIPTION = {"type": "object", "properties": SUBSCRIPTION_FIELDS}
 DELIVERY = {"type": "object", "description": "one event for one subscription, with its state"}
@@ -45,6 +52,12 @@ def _box(request: web.Request) -> SecretBox:
 
 def _blocked(request: web.Request) -> BlockedNetworks:
     return BlockedNetworks(request.app[SETTINGS].webhook_blocked_networks)
+
+
+def _wake_worker(request: web.Request) -> None:
+    worker = request.app[SERVICES].get(WORKER)
+    if worker is not None:
+        worker.wake()
 
 
 @routes.post(
@@ -119,6 +132,79 @@ async def get_webhook(request: web.Request) -> web.Response:
     return json_response(store.present_subscription(row))
 
 
+@routes.patch(
+    f"/api/v1/webhooks/{ID}",
+    summary="Change the URL or events, or pause/resume (paused: events are held, not lost)",
+    permission=Permission.WEBHOOKS_WRITE,
+    body={
+        "type": "object",
+        "properties": {
+            "url": {"type": "string", "description": "validated as at creation"},
+            "events": {"type": "array", "items": {"enum": [*EVENT_TYPES, WILDCARD]}},
+            "active": {
+                "type": "boolean",
+                "description": "false: hold deliveries until set true again",
+            },
+        },
+        "additionalProperties": False,
+    },
+    response=SUBSCRIPTION,
+)
+async def update_webhook(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    async with request.app[POOL].acquire() as conn:
+        row = await store.update_subscription(
+            conn,
+            _id(request),
+            body,
+            principal(request),
+            now=request.app[CLOCK].now(),
+            blocked=_blocked(request),
+        )
+    if row["active"]:
+        _wake_worker(request)  # a resumed subscription's held deliveries go out now
+    return json_response(store.present_subscription(row))
+
+
+@routes.post(
+    f"/api/v1/webhooks/{ID}/rotate-secret",
+    summary="Replace the signing secret (shown once); the old one also signs for a grace period",
+    permission=Permission.WEBHOOKS_WRITE,
+    body={
+        "type": "object",
+        "properties": {
+            "secret": {
+                "type": "string",
+                "description": "the new HMAC key, 16-200 characters; generated when omitted",
+            },
+            "grace_hours": {
+                "type": "number",
+                "minimum": 0,
+                "maximum": store.GRACE_MAX_H,
+                "description": "how long deliveries also carry a signature under the old "
+                f"secret (default {store.GRACE_DEFAULT_H}; 0: stop using it at once)",
+            },
+        },
+    },
+    response={
+        "type": "object",
+        "properties": {**SUBSCRIPTION_FIELDS, "secret": {"type": "string"}},
+    },
+)
+async def rotate_webhook_secret(request: web.Request) -> web.Response:
+    body = await read_object(request) if (await request.read()).strip() else {}
+    async with request.app[POOL].acquire() as conn:
+        row, secret = await store.rotate_secret(
+            conn,
+            _id(request),
+            body,
+            principal(request),
+            _box(request),
+            now=request.app[CLOCK].now(),
+        )
+    return json_response({**store.present_subscription(row), "secret": secret})
+
+
 @routes.delete(
     f"/api/v1/webhooks/{ID}",
     summary="Unsubscribe: pending deliveries are cancelled; the history is kept",
@@ -151,8 +237,11 @@ async def delete_webhook(request: web.Request) -> web.Response:
 async def test_webhook(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         row = await store.get_subscription(conn, _id(request), principal(request).client_id)
+    now = request.app[CLOCK].now()
+    previous = store.previous_ciphertext(row, now)
     try:
         secret = _box(request).decrypt(row["secret_ciphertext"])
+        previous_secret = None if previous is None else _box(request).decrypt(previous)
     except SecretError as exc:
         raise Conflict(str(exc), field="secret") from None
     worker = request.app[SERVICES].get(WORKER)
@@ -164,8 +253,9 @@ async def test_webhook(request: web.Request) -> web.Response:
             secret=secret,
             subscription_id=row["id"],
             client_id=row["client_id"],
-            now=request.app[CLOCK].now(),
+            now=now,
             blocked=_blocked(request),
+            previous_secret=previous_secret,
         )
     finally:
         if worker is None:
@@ -224,7 +314,5 @@ async def replay_webhook_delivery(request: web.Request) -> web.Response:
         row = await store.replay_delivery(
             conn, _id(request), principal(request), now=request.app[CLOCK].now()
         )
-    worker = request.app[SERVICES].get(WORKER)
-    if worker is not None:
-        worker.wake()
+    _wake_worker(request)
     return json_response(store.present_delivery(row))

@@ -17,6 +17,36 @@ LIMIT $3;
 SELECT * FROM webhook_subscriptions
 WHERE id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR client_id = $2);
 
+-- name: get_subscription_for_update
+SELECT * FROM webhook_subscriptions
+WHERE id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR client_id = $2)
+FOR UPDATE;
+
+-- name: update_subscription
+-- PATCH: $2 url, $3 events, $4 active; NULL leaves the field as it is.
+UPDATE webhook_subscriptions
+SET url = coalesce($2, url), events = coalesce($3::text[], events), active = coalesce($4, active)
+WHERE id = $1
+RETURNING *;
+
+-- name: resume_deliveries
+-- A resumed subscription's held deliveries start a fresh retry window now ($2): the time
+-- they waited while it was paused does not count against them.
+UPDATE webhook_deliveries SET started_at = $2
+WHERE subscription_id = $1 AND state = 'pending';
+
+-- name: rotate_secret
+-- The current secret becomes the previous one until $4 (NULL: dropped at once); any older
+-- previous secret is dropped. $2 the new secret's ciphertext, $3 now, $5 the caller's scope.
+UPDATE webhook_subscriptions
+SET previous_secret_ciphertext = CASE WHEN $4::timestamptz IS NULL THEN NULL
+                                      ELSE secret_ciphertext END,
+    previous_secret_expires_at = $4,
+    secret_ciphertext = $2,
+    secret_rotated_at = $3
+WHERE id = $1 AND deleted_at IS NULL AND ($5::bigint IS NULL OR client_id = $5)
+RETURNING *;
+
 -- name: delete_subscription
 UPDATE webhook_subscriptions SET deleted_at = $3, active = false
 WHERE id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR client_id = $2)
@@ -33,6 +63,8 @@ SELECT pg_try_advisory_xact_lock(7234017283807667300);
 
 -- name: dispatch
 -- Fan a batch of committed, undispatched events out to every matching subscription.
+-- A paused subscription (active = false) gets its deliveries too: they are held (not
+-- claimed, see claim) until it is resumed, so pausing loses no event.
 -- A delivery is not due before an earlier one of its lead that waits for a retry (it could
 -- not be sent before that one anyway; keeping it out of the due set keeps claims cheap).
 -- $1 now, $2 batch size, $3 opt-in event types (not covered by '*').
@@ -57,7 +89,7 @@ WITH batch AS (
            $1, $1
     FROM marked m
     JOIN webhook_subscriptions s
-      ON s.active AND s.deleted_at IS NULL
+      ON s.deleted_at IS NULL
      AND (s.client_id IS NULL OR s.client_id = m.client_id)
      AND (m.type = ANY (s.events) OR ('*' = ANY (s.events) AND m.type <> ALL ($3::text[])))
     ORDER BY m.id, s.id
@@ -74,6 +106,8 @@ SELECT (SELECT count(*) FROM marked) AS events, (SELECT count(*) FROM fanned) AS
 -- dead process becomes due again, and (id, attempts) fences the late result of a stale one.
 -- $1 now, $2 lease end, $3 claimer, $4 per-subscription limit,
 -- $5/$6 subscriptions this process is already sending to / how many, $7 overall limit.
+-- A paused subscription's deliveries are not claimed. The previous secret comes along only
+-- while its rotation grace period lasts: deliveries are signed under both until then.
 WITH picked AS (
     SELECT d.id
     FROM webhook_subscriptions s
@@ -110,7 +144,9 @@ WITH picked AS (
 )
 SELECT c.id, c.subscription_id, c.attempts, c.started_at,
        o.event_id, o.type, o.client_id, o.payload, o.created_at AS event_created_at,
-       s.url, s.secret_ciphertext
+       s.url, s.secret_ciphertext,
+       CASE WHEN s.previous_secret_expires_at > $1 THEN s.previous_secret_ciphertext
+       END AS previous_secret_ciphertext
 FROM claimed c
 JOIN webhook_outbox o ON o.id = c.outbox_id
 JOIN webhook_subscriptions s ON s.id = c.subscription_id
@@ -151,13 +187,18 @@ SET next_attempt_at = $3, claimed_by = NULL, attempts = attempts - 1,
 WHERE id = $1 AND attempts = $2 AND state = 'pending';
 
 -- name: backlog
+-- Deliveries held for a paused subscription are not a backlog: they wait on purpose.
 SELECT
     (SELECT count(*) FROM webhook_outbox WHERE dispatched_at IS NULL) AS undispatched,
     (SELECT min(created_at) FROM webhook_outbox WHERE dispatched_at IS NULL) AS oldest_undispatched,
-    (SELECT count(*) FROM webhook_deliveries WHERE state = 'pending') AS pending,
+    (SELECT count(*)
+       FROM webhook_deliveries d JOIN webhook_subscriptions s ON s.id = d.subscription_id
+      WHERE d.state = 'pending' AND s.active) AS pending,
     (SELECT min(o.created_at)
-       FROM webhook_deliveries d JOIN webhook_outbox o ON o.id = d.outbox_id
-      WHERE d.state = 'pending') AS oldest_pending;
+       FROM webhook_deliveries d
+       JOIN webhook_outbox o ON o.id = d.outbox_id
+       JOIN webhook_subscriptions s ON s.id = d.subscription_id
+      WHERE d.state = 'pending' AND s.active) AS oldest_pending;
 
 -- name: purge_deliveries
 -- Retention: finished deliveries (not dead letters) older than the cutoff.

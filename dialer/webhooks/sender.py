@@ -63,11 +63,20 @@ def headers_for(
     event_type: str,
     timestamp: int,
     delivery_id: int | None = None,
+    previous_secret: str | None = None,
 ) -> dict[str, str]:
-    """The request headers of one attempt, signature included."""
+    """The request headers of one attempt, signature included.
+
+    ``previous_secret``: the secret a rotation replaced, still in its grace period; the
+    header then carries a second ``v1=`` under it, so a receiver that verifies with either
+    secret accepts the request.
+    """
+    signature = signing.sign(secret, timestamp, body)
+    if previous_secret is not None:
+        signature += f",v1={signing.compute(previous_secret, timestamp, body)}"
     headers = {
         "Content-Type": "application/json",
-        signing.SIGNATURE_HEADER: signing.sign(secret, timestamp, body),
+        signing.SIGNATURE_HEADER: signature,
         signing.EVENT_ID_HEADER: event_id,
         signing.EVENT_TYPE_HEADER: event_type,
     }
@@ -129,8 +138,10 @@ async def send_test(
     client_id: int | None,
     now: datetime,
     blocked: BlockedNetworks,
+    previous_secret: str | None = None,
 ) -> dict[str, Any]:
-    """Send a signed ``webhook.test`` event now; report what the receiver answered."""
+    """Send a signed ``webhook.test`` event now (also under ``previous_secret`` during a
+    rotation's grace period); report what the receiver answered."""
     event = envelope(
         event_id=uuid4(),
         event_type=TEST_EVENT_TYPE,
@@ -145,6 +156,7 @@ async def send_test(
         event_id=event["id"],
         event_type=TEST_EVENT_TYPE,
         timestamp=int(now.timestamp()),
+        previous_secret=previous_secret,
     )
     started = time.perf_counter()
     outcome = await post(session, url, body, headers, blocked=blocked)

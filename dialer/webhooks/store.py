@@ -3,13 +3,14 @@
 Every operation takes the caller's client scope (``None`` = all clients). A subscription
 with no client receives the events of every client and is visible only to unscoped
 tokens; another client's subscription or delivery is reported as not found.
-The secret is encrypted before it is stored and never read back here.
+The secret is encrypted before it is stored and never read back here; a rotated-out secret
+is kept (encrypted) for a grace period, during which deliveries carry both signatures.
 """
 
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +29,9 @@ PAGE_MAX = 500
 DELIVERY_STATES = ("pending", "delivered", "dead", "cancelled")
 SECRET_MIN, SECRET_MAX = 16, 200
 FIELDS = {"url", "events", "secret", "client_id"}
+EDITABLE = ("url", "events", "active")
+ROTATE_FIELDS = {"secret", "grace_hours"}
+GRACE_DEFAULT_H, GRACE_MAX_H = 24, 168
 
 
 def new_secret() -> str:
@@ -141,7 +145,17 @@ def present_subscription(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]
         "active": row["active"],
         "created_by": row["created_by"],
         "created_at": row["created_at"],
+        "secret_rotated_at": row["secret_rotated_at"],
+        "previous_secret_expires_at": row["previous_secret_expires_at"],
     }
+
+
+def previous_ciphertext(row: asyncpg.Record | dict[str, Any], now: datetime) -> bytes | None:
+    """The rotated-out secret (encrypted) while its grace period lasts, else ``None``."""
+    expires = row["previous_secret_expires_at"]
+    if expires is None or expires <= now or row["previous_secret_ciphertext"] is None:
+        return None
+    return bytes(row["previous_secret_ciphertext"])
 
 
 async def create_subscription(
@@ -181,6 +195,145 @@ async def create_subscription(
             now=now,
         )
     return row, values["secret"]
+
+
+def parse_changes(body: dict[str, Any], *, blocked: BlockedNetworks = DEFAULT) -> dict[str, Any]:
+    """Validated fields of a PATCH: any of ``url``, ``events`` (as at creation), ``active``."""
+    if "secret" in body:
+        raise ValidationError(
+            "secret cannot be changed with PATCH: use POST /api/v1/webhooks/{id}/rotate-secret "
+            "(the old secret keeps signing for a grace period)",
+            field="secret",
+        )
+    if "client_id" in body:
+        raise ValidationError(
+            "client_id cannot be changed: subscribe for the other client and delete this one",
+            field="client_id",
+        )
+    unknown = sorted(set(body) - set(EDITABLE))
+    if unknown:
+        raise ValidationError(
+            f"unknown field {unknown[0]!r}; a subscription's {', '.join(EDITABLE)} can be changed",
+            field=unknown[0],
+        )
+    if not body:
+        raise ValidationError(f"nothing to change: send {', '.join(EDITABLE)}", field="body")
+    changes: dict[str, Any] = {}
+    if "url" in body:
+        changes["url"] = _parse_url(body["url"], blocked)
+    if "events" in body:
+        changes["events"] = _parse_events(body["events"])
+    if "active" in body:
+        if not isinstance(body["active"], bool):
+            raise ValidationError(
+                "active must be true (deliver) or false (pause: events are held)", field="active"
+            )
+        changes["active"] = body["active"]
+    return changes
+
+
+async def update_subscription(
+    conn: asyncpg.Connection,
+    subscription_id: int,
+    body: dict[str, Any],
+    who: Principal,
+    *,
+    now: datetime,
+    blocked: BlockedNetworks = DEFAULT,
+) -> dict[str, Any]:
+    """Change a subscription's URL, event list or ``active``; audited with old and new values.
+
+    Pausing (``active: false``) holds new deliveries instead of dropping them; resuming
+    gives the held ones a fresh retry window. A new URL or event list applies to every
+    delivery sent from now on, pending ones included.
+    """
+    changes = parse_changes(body, blocked=blocked)
+    async with conn.transaction():
+        current = await conn.fetchrow(
+            _Q["get_subscription_for_update"], subscription_id, who.client_id
+        )
+        if current is None:
+            raise NotFound(f"webhook subscription {subscription_id} does not exist")
+        row = dict(
+            await conn.fetchrow(
+                _Q["update_subscription"],
+                subscription_id,
+                changes.get("url"),
+                changes.get("events"),
+                changes.get("active"),
+            )
+        )
+        changed = {
+            name: {"from": _plain(current[name]), "to": _plain(row[name])}
+            for name in EDITABLE
+            if _plain(current[name]) != _plain(row[name])
+        }
+        if changed.get("active", {}).get("to") is True:
+            await conn.execute(_Q["resume_deliveries"], subscription_id, now)
+        if changed:
+            await record(
+                conn, who, "update", "webhook_subscription", subscription_id, changed, now=now
+            )
+    return row
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, list | tuple) else value
+
+
+def _parse_grace(raw: Any) -> float:
+    if raw is None:
+        return float(GRACE_DEFAULT_H)
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0 <= raw <= GRACE_MAX_H:
+        raise ValidationError(
+            f"grace_hours must be a number from 0 to {GRACE_MAX_H}: how long the old secret "
+            f"keeps signing too (default {GRACE_DEFAULT_H}; 0 drops it at once)",
+            field="grace_hours",
+        )
+    return float(raw)
+
+
+async def rotate_secret(
+    conn: asyncpg.Connection,
+    subscription_id: int,
+    body: dict[str, Any],
+    who: Principal,
+    box: SecretBox,
+    *,
+    now: datetime,
+) -> tuple[dict[str, Any], str]:
+    """Give a subscription a new secret (``secret`` as at creation, else generated); return
+    (its row, the plaintext new secret to show once).
+
+    The replaced secret keeps signing too for ``grace_hours`` (default 24, 0-168) so the
+    receiver can switch without refusing a request; a secret replaced before is dropped.
+    """
+    unknown = sorted(set(body) - ROTATE_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
+    secret = _parse_secret(body.get("secret"))
+    grace = _parse_grace(body.get("grace_hours"))
+    expires = now + timedelta(hours=grace) if grace > 0 else None
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            _Q["rotate_secret"], subscription_id, box.encrypt(secret), now, expires, who.client_id
+        )
+        if row is None:
+            raise NotFound(f"webhook subscription {subscription_id} does not exist")
+        await record(
+            conn,
+            who,
+            "rotate_secret",
+            "webhook_subscription",
+            subscription_id,
+            {
+                "generated": body.get("secret") is None,
+                "grace_hours": grace,
+                "previous_secret_expires_at": expires.isoformat() if expires else None,
+            },
+            now=now,
+        )
+    return dict(row), secret
 
 
 async def list_subscriptions(

@@ -60,6 +60,7 @@ class Job:
     event_created_at: datetime
     url: str
     secret_ciphertext: bytes
+    previous_secret_ciphertext: bytes | None = None  # a rotation's grace period: sign twice
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Job:
@@ -75,6 +76,11 @@ class Job:
             event_created_at=row["event_created_at"],
             url=row["url"],
             secret_ciphertext=bytes(row["secret_ciphertext"]),
+            previous_secret_ciphertext=(
+                bytes(row["previous_secret_ciphertext"])
+                if row["previous_secret_ciphertext"] is not None
+                else None
+            ),
         )
 
 
@@ -116,7 +122,7 @@ class DeliveryWorker:
         self.housekeeping_interval_s = housekeeping_interval_s
         self.retention = retention
         self.in_flight: Counter[int] = Counter()
-        self._secrets: dict[int, tuple[bytes, str]] = {}
+        self._secrets: dict[int, tuple[tuple[bytes, bytes | None], tuple[str, str | None]]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
@@ -172,7 +178,7 @@ class DeliveryWorker:
     async def deliver(self, job: Job) -> str:
         """Send one claimed delivery and record the result; return what happened."""
         try:
-            secret = self._secret(job)
+            secret, previous = self._secret(job)
         except SecretError as exc:
             log.error(str(exc), extra={"subscription_id": job.subscription_id})
             await self._release(job, delay_s=60.0, error=str(exc))
@@ -193,6 +199,7 @@ class DeliveryWorker:
             event_type=job.event_type,
             timestamp=int(self.clock.now().timestamp()),
             delivery_id=job.delivery_id,
+            previous_secret=previous,
         )
         outcome = await post(self.session, job.url, body, headers, blocked=self.blocked)
         now = self.clock.now()
@@ -220,13 +227,16 @@ class DeliveryWorker:
         return len(jobs)
 
     # --- recording --------------------------------------------------------------------
-    def _secret(self, job: Job) -> str:
+    def _secret(self, job: Job) -> tuple[str, str | None]:
+        """(current secret, previous one while a rotation's grace period lasts)."""
+        stored = (job.secret_ciphertext, job.previous_secret_ciphertext)
         cached = self._secrets.get(job.subscription_id)
-        if cached is not None and cached[0] == job.secret_ciphertext:
+        if cached is not None and cached[0] == stored:
             return cached[1]
         secret = self.box.decrypt(job.secret_ciphertext)
-        self._secrets[job.subscription_id] = (job.secret_ciphertext, secret)
-        return secret
+        previous = None if stored[1] is None else self.box.decrypt(stored[1])
+        self._secrets[job.subscription_id] = (stored, (secret, previous))
+        return secret, previous
 
     async def _record(self, job: Job, outcome: Outcome, decision: Decision, now: datetime) -> None:
         fence = (job.delivery_id, job.attempts)

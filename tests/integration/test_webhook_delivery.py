@@ -27,6 +27,7 @@ from dialer.campaigns import store as campaigns
 from dialer.clock import FakeClock
 from dialer.config import Secret, Settings, parse_networks
 from dialer.secrets import SecretBox, secret_box
+from dialer.webhooks import signing
 from dialer.webhooks.destinations import BlockedNetworks
 from dialer.webhooks.outbox import EVENT_TYPES, enqueue, subscribes_to
 from dialer.webhooks.receiver import Receiver
@@ -664,3 +665,142 @@ async def test_the_setting_reaches_subscriptions_test_sends_and_the_worker(api: 
         await receiver.close()
     assert not receiver.arrivals
     assert row["state"] == "pending" and "blocked network" in row["last_error"]
+
+
+# --- editing and secret rotation ------------------------------------------------------
+
+
+async def _patch(api: Api, sub: int, **fields: Any) -> dict[str, Any]:
+    status, got = await api.call("PATCH", f"/api/v1/webhooks/{sub}", as_="crm", json=fields)
+    assert status == 200, got
+    return dict(got)
+
+
+async def _drain(worker: DeliveryWorker) -> int:
+    """Run the worker until nothing is due; return how many deliveries it attempted."""
+    total = 0
+    while sent := await worker.run_once():
+        total += sent
+    return total
+
+
+async def test_a_paused_subscription_gets_nothing_until_resumed_then_everything_in_order(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    receiver = await _receiver(api)
+    other = await _receiver(api)
+    try:
+        paused = await _subscribe(api, receiver)
+        await _subscribe(api, other)  # an active neighbour is not held back
+        await _patch(api, paused, active=False)
+        ids = [await _emit(api, lead_id=7100, data={"step": step}) for step in range(3)]
+        worker = _worker(api, session)
+        assert await _drain(worker) == 3  # the neighbour's three only (one lead: in turn)
+        assert not receiver.arrivals and len(other.events) == 3
+        rows = [
+            await api.pool.fetchrow(
+                "SELECT d.* FROM webhook_deliveries d JOIN webhook_outbox o ON o.id = d.outbox_id"
+                " WHERE o.event_id = $1 AND d.subscription_id = $2",
+                UUID(i),
+                paused,
+            )
+            for i in ids
+        ]
+        assert [r["state"] for r in rows] == ["pending"] * 3  # held, not dropped
+        await worker.housekeeping(force=True)
+        assert REGISTRY.get_sample_value("dialer_webhook_deliveries_pending", {}) == 0
+
+        api.clock.advance(2 * 24 * 3600)  # paused longer than the 24-hour retry window
+        assert await worker.run_once() == 0
+        assert not receiver.arrivals
+        await _patch(api, paused, active=True)
+        windows = await api.pool.fetch(
+            "SELECT started_at FROM webhook_deliveries WHERE subscription_id = $1", paused
+        )
+        assert [r["started_at"] for r in windows] == [api.clock.now()] * 3  # a fresh window
+        assert await _drain(worker) == 3
+    finally:
+        await receiver.close()
+        await other.close()
+    assert receiver.order == ids and receiver.duplicates == 0  # every one, in order
+
+
+async def test_a_new_url_and_event_list_apply_to_what_is_sent_next(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    first = await _receiver(api)
+    second = await _receiver(api)
+    try:
+        sub = await _subscribe(api, first, events=["lead.disposition"])
+        await _patch(api, sub, active=False)
+        held = await _emit(api, "lead.disposition")
+        worker = _worker(api, session)
+        assert await worker.run_once() == 0  # fanned out and held
+        await _patch(api, sub, url=second.url, events=["lead.dnc"], active=True)
+        dnc = await _emit(api, "lead.dnc")
+        await _emit(api, "lead.disposition")  # no longer subscribed to
+        assert await worker.run_once() == 2
+    finally:
+        await first.close()
+        await second.close()
+    assert not first.arrivals
+    assert set(second.events) == {held, dnc}  # the held delivery went to the new URL
+
+
+async def test_rotation_signs_with_both_secrets_during_the_grace_period_then_the_new_one(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    receiver = await _receiver(api)  # verifies with the old secret
+    old = receiver.secret
+    try:
+        sub = await _subscribe(api, receiver)
+        status, rotated = await api.call(
+            "POST", f"/api/v1/webhooks/{sub}/rotate-secret", as_="crm", json={"grace_hours": 2}
+        )
+        assert status == 200
+        new = rotated["secret"]
+        worker = _worker(api, session)
+        during = await _emit(api)
+        assert await worker.run_once() == 1
+        assert list(receiver.events) == [during]  # the old secret still verifies
+        arrival = receiver.arrivals[-1]
+        header = arrival.headers[signing.SIGNATURE_HEADER]
+        signing.verify(new, header, arrival.body, now=api.clock.now().timestamp())
+        assert header.count("v1=") == 2
+
+        api.clock.advance(2 * 3600 - 1)
+        assert await worker.run_once() == 0
+        last = await _emit(api)
+        assert await worker.run_once() == 1  # one second before the end: still both
+        assert receiver.arrivals[-1].headers[signing.SIGNATURE_HEADER].count("v1=") == 2
+
+        api.clock.advance(1)  # the grace period is over
+        receiver.secret = new  # the CRM switched its verifier
+        after = await _emit(api)
+        assert await worker.run_once() == 1
+        arrival = receiver.arrivals[-1]
+        header = arrival.headers[signing.SIGNATURE_HEADER]
+        assert header.count("v1=") == 1 and arrival.status == 200
+        with pytest.raises(signing.SignatureError):
+            signing.verify(old, header, arrival.body, now=api.clock.now().timestamp())
+    finally:
+        await receiver.close()
+    assert list(receiver.events) == [during, last, after]
+
+
+async def test_after_a_rotation_with_no_grace_the_old_secret_fails_at_once(
+    api: Api, session: aiohttp.ClientSession
+) -> None:
+    receiver = await _receiver(api)
+    try:
+        sub = await _subscribe(api, receiver)
+        status, _ = await api.call(
+            "POST", f"/api/v1/webhooks/{sub}/rotate-secret", as_="crm", json={"grace_hours": 0}
+        )
+        assert status == 200
+        event_id = await _emit(api)
+        assert await _worker(api, session).run_once() == 1
+    finally:
+        await receiver.close()
+    assert not receiver.events and receiver.arrivals[0].status == 401
+    assert (await _delivery(api, event_id))["last_status"] == 401

@@ -1,9 +1,11 @@
-"""``/api/v1/webhooks``: subscriptions, secrets shown once, test sends, scoping, replay."""
+"""``/api/v1/webhooks``: subscriptions, secrets shown once, test sends, scoping, replay,
+editing (PATCH) and secret rotation."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -13,6 +15,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from dialer.app import create_app
 from dialer.clock import FakeClock
 from dialer.config import Secret, Settings
+from dialer.webhooks import signing
 from dialer.webhooks.receiver import Receiver
 from tests.integration.conftest import Api
 
@@ -181,6 +184,16 @@ async def test_client_scoping(api: Api) -> None:
         ]:
             status, _ = await api.call(method, f"/api/v1/webhooks/{sub['id']}{suffix}", as_="acme")
             assert status == 404, (method, suffix)
+        for method, suffix, body in [
+            ("PATCH", "", {"active": False, "url": "https://acme.example/h"}),
+            ("POST", "/rotate-secret", {"grace_hours": 0}),
+            ("POST", "/rotate-secret", None),
+        ]:
+            path = f"/api/v1/webhooks/{sub['id']}{suffix}"
+            status, _ = await api.call(method, path, as_="acme", json=body)
+            assert status == 404, (method, suffix)
+        status, unchanged = await api.call("GET", f"/api/v1/webhooks/{sub['id']}", as_="admin")
+        assert unchanged == {k: v for k, v in sub.items() if k != "secret"}
     status, _ = await api.call(
         "POST",
         "/api/v1/webhooks",
@@ -280,8 +293,10 @@ async def test_routes_are_in_the_openapi_document(api: Api) -> None:
         "/api/v1/webhooks/{id}/test",
         "/api/v1/webhooks/{id}/deliveries",
         "/api/v1/webhooks/deliveries/{id}/replay",
+        "/api/v1/webhooks/{id}/rotate-secret",
     ):
         assert path in doc["paths"], path
+    assert "patch" in doc["paths"]["/api/v1/webhooks/{id}"]
 
 
 async def test_secrets_never_appear_in_responses_or_logs(
@@ -289,6 +304,7 @@ async def test_secrets_never_appear_in_responses_or_logs(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "never-log-this-secret-4242"
+    rotated_secret = "never-log-the-rotated-one-4343"
     receiver = Receiver(secret, now=lambda: api.clock.now().timestamp())
     url = await receiver.start()
     seen: list[str] = []
@@ -305,10 +321,35 @@ async def test_secrets_never_appear_in_responses_or_logs(
             ("GET", f"/api/v1/webhooks/{sub['id']}"),
             ("POST", f"/api/v1/webhooks/{sub['id']}/test"),
             ("GET", f"/api/v1/webhooks/{sub['id']}/deliveries"),
+            ("PATCH", f"/api/v1/webhooks/{sub['id']}"),
+        ]:
+            json = {"events": ["lead.dnc"]} if method == "PATCH" else None
+            status, body = await api.call(method, path, as_="crm", json=json)
+            assert status == 200
+            seen.append(str(body))
+        # Rotated: the new secret is in that one response only; the old one nowhere.
+        status, rotated = await api.call(
+            "POST",
+            f"/api/v1/webhooks/{sub['id']}/rotate-secret",
+            as_="crm",
+            json={"secret": rotated_secret},
+        )
+        assert status == 200 and rotated["secret"] == rotated_secret
+        seen.append(str({k: v for k, v in rotated.items() if k != "secret"}))
+        for method, path in [
+            ("GET", "/api/v1/webhooks"),
+            ("GET", f"/api/v1/webhooks/{sub['id']}"),
+            ("POST", f"/api/v1/webhooks/{sub['id']}/test"),  # signed under both
         ]:
             status, body = await api.call(method, path, as_="crm")
             assert status == 200
             seen.append(str(body))
+        for body in ({"secret": secret}, {"secret": "short", "colour": secret}):
+            status, err = await api.call(
+                "PATCH", f"/api/v1/webhooks/{sub['id']}", as_="crm", json=body
+            )
+            assert status == 400
+            seen.append(str(err))
         # A bad request that echoes nothing back either.
         status, body = await api.call(
             "POST",
@@ -320,7 +361,233 @@ async def test_secrets_never_appear_in_responses_or_logs(
         seen.append(str(body))
     finally:
         await receiver.close()
-    assert all(secret not in text for text in seen)
+    assert all(secret not in text and rotated_secret not in text for text in seen)
     for record in caplog.records:
-        assert secret not in record.getMessage()
-        assert secret not in str(record.__dict__)
+        for plain in (secret, rotated_secret):
+            assert plain not in record.getMessage()
+            assert plain not in str(record.__dict__)
+    audit = str(await _audit(api, sub["id"]))
+    assert secret not in audit and rotated_secret not in audit
+
+
+# --- editing (PATCH) -----------------------------------------------------------------
+
+
+async def _audit(api: Api, subscription_id: int) -> list[tuple[str, Any]]:
+    rows = await api.pool.fetch(
+        "SELECT action, details FROM audit_log"
+        " WHERE object_type = 'webhook_subscription' AND object_id = $1 ORDER BY id",
+        subscription_id,
+    )
+    return [(r["action"], r["details"]) for r in rows]
+
+
+async def test_patch_changes_each_field_and_is_audited(api: Api) -> None:
+    sub = await _subscribe(api, events=["lead.dnc"])
+    path = f"/api/v1/webhooks/{sub['id']}"
+    status, got = await api.call(
+        "PATCH", path, as_="crm", json={"url": "  https://crm.example.com/v2  "}
+    )
+    assert status == 200, got
+    assert got["url"] == "https://crm.example.com/v2" and got["events"] == ["lead.dnc"]
+    status, got = await api.call(
+        "PATCH", path, as_="crm", json={"events": ["lead.completed", "lead.dnc", "lead.dnc"]}
+    )
+    assert status == 200 and got["events"] == ["lead.completed", "lead.dnc"]
+    status, got = await api.call("PATCH", path, as_="crm", json={"active": False})
+    assert status == 200 and got["active"] is False
+    status, same = await api.call("GET", path, as_="crm")
+    assert same == got and "secret" not in got and "secret_ciphertext" not in got
+    status, got = await api.call(
+        "PATCH", path, as_="crm", json={"active": True, "events": ["*"], "url": got["url"]}
+    )
+    assert status == 200 and got["active"] is True and got["events"] == ["*"]
+    assert {k: got[k] for k in ("id", "client_id", "created_by", "created_at")} == {
+        k: sub[k] for k in ("id", "client_id", "created_by", "created_at")
+    }
+    assert await _audit(api, sub["id"]) == [
+        ("create", {"url": sub["url"], "events": ["lead.dnc"]}),
+        ("update", {"url": {"from": sub["url"], "to": "https://crm.example.com/v2"}}),
+        ("update", {"events": {"from": ["lead.dnc"], "to": ["lead.completed", "lead.dnc"]}}),
+        ("update", {"active": {"from": True, "to": False}}),
+        (
+            "update",
+            {
+                "active": {"from": False, "to": True},
+                "events": {"from": ["lead.completed", "lead.dnc"], "to": ["*"]},
+            },
+        ),  # the unchanged url is not recorded
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "says"),
+    [
+        ({"url": "ftp://crm.example.com"}, "url", "http:// or https://"),
+        ({"url": ""}, "url", "url is required"),
+        ({"url": None}, "url", "url is required"),
+        ({"url": "https://user:pw@crm.example.com/h"}, "url", "credentials"),
+        ({"url": "http://169.254.169.254/x"}, "url", "blocked network (169.254.0.0/16)"),
+        ({"events": []}, "events", "non-empty list"),
+        ({"events": "*"}, "events", "non-empty list"),
+        ({"events": ["lead.exploded"]}, "events", "unknown event type 'lead.exploded'"),
+        ({"active": "false"}, "active", "true"),
+        ({"active": 0}, "active", "true"),
+        ({"secret": "a-brand-new-secret-123"}, "secret", "rotate-secret"),
+        ({"client_id": 1}, "client_id", "cannot be changed"),
+        ({"colour": "red"}, "colour", "unknown field 'colour'"),
+        ({"id": 5}, "id", "unknown field 'id'"),
+        ({}, "body", "nothing to change"),
+    ],
+)
+async def test_invalid_patches_are_a_400_naming_the_field_and_change_nothing(
+    api: Api, body: dict[str, Any], field: str, says: str
+) -> None:
+    sub = await _subscribe(api)
+    path = f"/api/v1/webhooks/{sub['id']}"
+    patch = {"active": False, **body} if body else {}  # a valid change beside it is not applied
+    status, err = await api.call("PATCH", path, as_="crm", json=patch)
+    assert (status, err.get("field")) == (400, field), err
+    assert says in err["error"]
+    status, got = await api.call("GET", path, as_="crm")
+    assert got == {k: v for k, v in sub.items() if k != "secret"}  # nothing was applied
+    assert [action for action, _ in await _audit(api, sub["id"])] == ["create"]
+
+
+async def test_patch_of_a_missing_or_deleted_subscription_is_a_404(api: Api) -> None:
+    sub = await _subscribe(api)
+    await api.call("DELETE", f"/api/v1/webhooks/{sub['id']}", as_="crm")
+    for target in (sub["id"], 999999):
+        status, _ = await api.call(
+            "PATCH", f"/api/v1/webhooks/{target}", as_="crm", json={"active": True}
+        )
+        assert status == 404
+        status, _ = await api.call("POST", f"/api/v1/webhooks/{target}/rotate-secret", as_="crm")
+        assert status == 404
+
+
+async def test_patch_and_rotate_need_write_permission(api: Api) -> None:
+    sub = await _subscribe(api)
+    for role in ("manager", "viewer"):
+        path = f"/api/v1/webhooks/{sub['id']}"
+        status, _ = await api.call("PATCH", path, as_=role, json={"active": False})
+        assert status == 403
+        status, _ = await api.call("POST", f"{path}/rotate-secret", as_=role)
+        assert status == 403
+
+
+# --- secret rotation -----------------------------------------------------------------
+
+
+async def _stored_secrets(api: Api, subscription_id: int) -> tuple[bytes, bytes | None]:
+    row = await api.pool.fetchrow(
+        "SELECT secret_ciphertext, previous_secret_ciphertext FROM webhook_subscriptions"
+        " WHERE id = $1",
+        subscription_id,
+    )
+    prev = row["previous_secret_ciphertext"]
+    return bytes(row["secret_ciphertext"]), None if prev is None else bytes(prev)
+
+
+async def test_rotation_shows_the_new_secret_once_and_keeps_the_old_one_a_day(api: Api) -> None:
+    sub = await _subscribe(api)
+    old_ciphertext, _ = await _stored_secrets(api, sub["id"])
+    path = f"/api/v1/webhooks/{sub['id']}"
+    status, rotated = await api.call("POST", f"{path}/rotate-secret", as_="crm")
+    assert status == 200, rotated
+    assert rotated["secret"].startswith("whsec_") and rotated["secret"] != sub["secret"]
+    now = api.clock.now()
+    assert rotated["secret_rotated_at"] == now.isoformat()
+    assert rotated["previous_secret_expires_at"] == (now + timedelta(hours=24)).isoformat()
+    status, got = await api.call("GET", path, as_="crm")
+    assert got == {k: v for k, v in rotated.items() if k != "secret"}
+    current, previous = await _stored_secrets(api, sub["id"])
+    assert previous == old_ciphertext  # the old secret, still encrypted
+    assert rotated["secret"].encode() not in current and sub["secret"].encode() not in current
+    assert await _audit(api, sub["id"]) == [
+        ("create", {"url": sub["url"], "events": ["*"]}),
+        (
+            "rotate_secret",
+            {
+                "generated": True,
+                "grace_hours": 24.0,
+                "previous_secret_expires_at": rotated["previous_secret_expires_at"],
+            },
+        ),
+    ]
+
+
+async def test_rotation_to_a_given_secret_with_no_grace(api: Api) -> None:
+    sub = await _subscribe(api)
+    status, rotated = await api.call(
+        "POST",
+        f"/api/v1/webhooks/{sub['id']}/rotate-secret",
+        as_="crm",
+        json={"secret": "my-next-crm-secret-0002", "grace_hours": 0},
+    )
+    assert status == 200, rotated
+    assert rotated["secret"] == "my-next-crm-secret-0002"
+    assert rotated["previous_secret_expires_at"] is None
+    _, previous = await _stored_secrets(api, sub["id"])
+    assert previous is None  # the old secret is gone at once
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"grace_hours": -1}, "grace_hours"),
+        ({"grace_hours": 169}, "grace_hours"),
+        ({"grace_hours": "24"}, "grace_hours"),
+        ({"grace_hours": True}, "grace_hours"),
+        ({"secret": "short"}, "secret"),
+        ({"secret": " padded-secret-0123456 "}, "secret"),
+        ({"secret": 1234567890123456789}, "secret"),
+        ({"url": "https://elsewhere.example"}, "url"),
+        ([1, 2], "body"),
+    ],
+)
+async def test_invalid_rotations_are_a_400_and_keep_the_secret(
+    api: Api, body: Any, field: str
+) -> None:
+    sub = await _subscribe(api)
+    before = await _stored_secrets(api, sub["id"])
+    status, err = await api.call(
+        "POST", f"/api/v1/webhooks/{sub['id']}/rotate-secret", as_="crm", json=body
+    )
+    assert (status, err.get("field")) == (400, field), err
+    assert await _stored_secrets(api, sub["id"]) == before
+
+
+async def test_the_test_send_is_signed_under_both_secrets_during_the_grace_period(
+    api: Api,
+) -> None:
+    old = "first-crm-secret-000001"
+    receiver = Receiver(old, now=lambda: api.clock.now().timestamp())
+    url = await receiver.start()
+    try:
+        sub = await _subscribe(api, url=url, secret=old)
+        status, rotated = await api.call(
+            "POST",
+            f"/api/v1/webhooks/{sub['id']}/rotate-secret",
+            as_="crm",
+            json={"grace_hours": 1.5},
+        )
+        assert status == 200
+        status, result = await api.call("POST", f"/api/v1/webhooks/{sub['id']}/test", as_="crm")
+        assert result["delivered"] is True  # the receiver still verifies with the old one
+        arrival = receiver.arrivals[-1]
+        header = arrival.headers[signing.SIGNATURE_HEADER]
+        now = api.clock.now().timestamp()
+        signing.verify(rotated["secret"], header, arrival.body, now=now)  # and the new one
+        assert header.count("v1=") == 2
+
+        api.clock.advance(1.5 * 3600)  # the grace period is over: the new secret only
+        status, result = await api.call("POST", f"/api/v1/webhooks/{sub['id']}/test", as_="crm")
+        assert (result["delivered"], result["status"]) == (False, 401)
+        header = receiver.arrivals[-1].headers[signing.SIGNATURE_HEADER]
+        assert header.count("v1=") == 1
+        signing.verify(
+            rotated["secret"], header, receiver.arrivals[-1].body, now=api.clock.now().timestamp()
+        )
+    finally:
+        await receiver.close()
