@@ -55,11 +55,17 @@ class SecretBox:
         return "SecretBox(<key hidden>)"
 
     def encrypt(self, plaintext: str) -> bytes:
-        return self._fernet.encrypt(plaintext.encode("utf-8"))
+        return self.encrypt_bytes(plaintext.encode("utf-8"))
 
     def decrypt(self, ciphertext: bytes) -> str:
+        return self.decrypt_bytes(ciphertext).decode("utf-8")
+
+    def encrypt_bytes(self, data: bytes) -> bytes:
+        return self._fernet.encrypt(data)
+
+    def decrypt_bytes(self, ciphertext: bytes) -> bytes:
         try:
-            return self._fernet.decrypt(bytes(ciphertext)).decode("utf-8")
+            return self._fernet.decrypt(bytes(ciphertext))
         except InvalidToken:
             raise SecretError(
                 "a stored secret cannot be decrypted: it was encrypted under another "

@@ -13,6 +13,8 @@ the same key and the same request gets that stored response back, marked
 - JSON bodies are compared by content (key order and spacing do not matter); streamed
   bodies (uploads) by content type and length only, since reading them here would consume
   the stream the handler needs.
+- The kept body is encrypted with the service's key (``dialer.secrets``): some responses
+  show a secret once (a new webhook's signing secret, a rotated one).
 """
 
 from __future__ import annotations
@@ -27,14 +29,16 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from dialer.api.context import CLOCK, POOL, PRINCIPAL
+from dialer.api.context import CLOCK, POOL, PRINCIPAL, SETTINGS
 from dialer.api.jsonio import error_response
 from dialer.db import DB_ERRORS
+from dialer.secrets import SecretBox, secret_box
 
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
+FERNET_PREFIX = b"gAAAAA"  # every Fernet token (version byte 0x80, base64)
 METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PREFIX = "/api/v1/"
 TTL = timedelta(hours=24)
@@ -91,16 +95,21 @@ async def fingerprint(request: web.Request) -> bytes:
     return digest.digest()
 
 
-def _stored(response: web.Response) -> tuple[dict[str, str], bytes]:
+def _stored(response: web.Response, box: SecretBox) -> tuple[dict[str, str], bytes]:
+    """Headers and the body to keep. The body is encrypted: some responses carry a secret
+    shown once (a new webhook's signing secret, a rotated one)."""
     headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
     body = response.body
-    return headers, bytes(body) if isinstance(body, bytes | bytearray) else b""
+    return headers, box.encrypt_bytes(bytes(body) if isinstance(body, bytes | bytearray) else b"")
 
 
-def _replay(row: asyncpg.Record) -> web.Response:
+def _replay(row: asyncpg.Record, box: SecretBox) -> web.Response:
     headers = dict(row["headers"] or {})
     headers[REPLAYED_HEADER] = "true"
-    return web.Response(status=row["status"], body=bytes(row["body"] or b""), headers=headers)
+    stored = bytes(row["body"] or b"")
+    # Bodies kept before they were encrypted (at most a day old) are replayed as they are.
+    body = box.decrypt_bytes(stored) if stored.startswith(FERNET_PREFIX) else stored
+    return web.Response(status=row["status"], body=body, headers=headers)
 
 
 def _storable(response: web.Response) -> bool:
@@ -120,7 +129,7 @@ async def _purge_expired(app: web.Application, pool: asyncpg.Pool, now: datetime
 
 
 async def _answer_existing(
-    pool: asyncpg.Pool, token_id: int, key: str, digest: bytes
+    pool: asyncpg.Pool, box: SecretBox, token_id: int, key: str, digest: bytes
 ) -> web.Response | None:
     """The response for a key already reserved; None when it vanished meanwhile."""
     row = await pool.fetchrow(_EXISTING, token_id, key)
@@ -141,7 +150,7 @@ async def _answer_existing(
         )
         response.headers["Retry-After"] = "1"
         return response
-    return _replay(row)
+    return _replay(row, box)
 
 
 @web.middleware
@@ -161,6 +170,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         return _bad_key(f"{HEADER} must be 1-{MAX_KEY_LENGTH} printable ASCII characters")
 
     pool: asyncpg.Pool = request.app[POOL]
+    box = secret_box(request.app[SETTINGS])
     now = request.app[CLOCK].now()
     digest = await fingerprint(request)
     args = (who.token_id, key, digest)
@@ -170,7 +180,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         )
         if reserved:
             break
-        answer = await _answer_existing(pool, *args)
+        answer = await _answer_existing(pool, box, *args)
         if answer is not None:
             return answer
     else:
@@ -180,7 +190,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
     try:
         response = await handler(request)
         if isinstance(response, web.Response) and _storable(response):
-            headers, body = _stored(response)
+            headers, body = _stored(response, box)
             await pool.execute(_COMPLETE, *args, response.status, headers, body)
             keep = True
         return response

@@ -205,3 +205,21 @@ async def test_a_refused_request_does_not_keep_its_key(api: Api) -> None:
     )
     assert status == 403  # answered by the role check, not raised
     assert not await api.pool.fetchval("SELECT count(*) FROM idempotency_keys WHERE key = 'k-role'")
+
+
+async def test_a_replayed_secret_is_not_kept_in_clear(api: Api) -> None:
+    """A webhook's signing secret is shown once; a retry with the same key gets it again,
+    but the database keeps it only encrypted."""
+    body = {"url": "https://crm.example.com/hook", "events": ["*"]}
+    status, first, _ = await _send(api, "POST", "/api/v1/webhooks", "wh-1", as_="crm", json=body)
+    assert status == 201 and first["secret"]
+    status, again, headers = await _send(
+        api, "POST", "/api/v1/webhooks", "wh-1", as_="crm", json=body
+    )
+    assert status == 201 and again == first and headers["Idempotent-Replayed"] == "true"
+    stored = await api.pool.fetchval(
+        "SELECT body FROM idempotency_keys WHERE key = 'wh-1' AND token_id = $1",
+        await api.pool.fetchval("SELECT id FROM api_tokens WHERE role = 'crm' LIMIT 1"),
+    )
+    assert stored and first["secret"].encode() not in bytes(stored)
+    assert b"crm.example.com" not in bytes(stored)
