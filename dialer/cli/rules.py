@@ -51,6 +51,17 @@ def _rules_help(parser: argparse.ArgumentParser) -> Any:
     return handler
 
 
+# check_number's field names → this command's flags, so an error names what to change.
+_FLAGS = {
+    "phone": "--phone",
+    "purpose": "--purpose",
+    "at": "--at",
+    "region": "--region",
+    "postal_code": "--postal",
+    "state": "--state",
+}
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     try:
         decision = check_number(
@@ -63,7 +74,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             state=args.state,
         )
     except ValidationError as exc:
-        raise UsageError(f"{exc.field}: {exc.message}", field=exc.field) from None
+        flag = _FLAGS.get(exc.field or "", "--phone")
+        raise UsageError(f"{exc.field}: {exc.message} ({flag})", field=exc.field) from None
     if args.json:
         print(json.dumps(decision.to_dict(), ensure_ascii=False))
     else:

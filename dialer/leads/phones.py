@@ -18,6 +18,7 @@ from phonenumbers import NumberParseException, PhoneNumber
 # Why a row did not become a new lead (or DNC entry). Stable names: API, CSV report, metrics.
 MISSING_PHONE = "missing_phone"
 INVALID_NUMBER = "invalid_number"
+NO_COUNTRY_CODE = "no_country_code"  # national number, and the list has no default region
 MALFORMED_ROW = "malformed_row"
 DUPLICATE_IN_FILE = "duplicate_in_file"
 DUPLICATE_IN_CAMPAIGN = "duplicate_in_campaign"
@@ -26,6 +27,7 @@ ALREADY_LISTED = "already_listed"  # DNC imports: the entry exists already
 REASONS = (
     MISSING_PHONE,
     INVALID_NUMBER,
+    NO_COUNTRY_CODE,
     MALFORMED_ROW,
     DUPLICATE_IN_FILE,
     DUPLICATE_IN_CAMPAIGN,
@@ -90,7 +92,7 @@ def _parse_error(exc: NumberParseException, region: str | None, text: str) -> Re
     no_country = exc.error_type == NumberParseException.INVALID_COUNTRY_CODE
     if no_country and region is None and not text.startswith("+"):
         return Rejection(
-            INVALID_NUMBER,
+            NO_COUNTRY_CODE,
             "no country code: write it with +country code or set the list's default region",
         )
     return Rejection(INVALID_NUMBER, _PARSE_ERRORS.get(exc.error_type, "not a phone number"))
