@@ -46,8 +46,9 @@ NO_COUNTRY_CODE = "no country code: write the number with +country code or set t
 
 
 def _lacks_country_code(phone: str) -> bool:
-    """A national number (``020 7946 0958``) read without a default region."""
-    if phone.lstrip().startswith("+"):
+    """A national number (``020 7946 0958``) read without a default region; a few digits
+    (``12``) are no phone number in any region, so they are not told to add one."""
+    if phone.lstrip().startswith("+") or sum(c.isdigit() for c in phone) < 6:
         return False
     try:
         phonenumbers.parse(phone, None)

@@ -76,6 +76,15 @@ def humanise(value: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+# A start button's words: what starting means from that state (stopped is not final).
+_START_LABELS = {"paused": "Resume", "stopped": "Start again", "completed": "Start again"}
+
+
+def action_label(action: str, state: str) -> str:
+    """The label of a campaign's lifecycle button in ``state``."""
+    return _START_LABELS.get(state, "Start") if action == "start" else humanise(action)
+
+
 def register(env: jinja2.Environment) -> None:
     env.filters.update(
         when=when,
@@ -88,6 +97,7 @@ def register(env: jinja2.Environment) -> None:
         seconds=seconds,
     )
     env.globals["since"] = since
+    env.globals["action_label"] = action_label
     # ``tojson`` writes dates and decimals as the API does (ISO 8601), still HTML-safe.
     env.policies["json.dumps_function"] = _api_dumps
 
