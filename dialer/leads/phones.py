@@ -43,6 +43,7 @@ _PLACEHOLDER_MAX = max(map(len, _PLACEHOLDERS))
 _SCIENTIFIC = re.compile(r"^[+-]?\d(?:[.,]\d+)?[eE]\+?\d+$")
 _EXCEL_FLOAT = re.compile(r"^\+?\d+\.0$")
 _NON_DIGITS = re.compile(r"\D")
+_NATIONAL_MIN_DIGITS = 6  # fewer digits are no national number anywhere: not "add a region"
 
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
@@ -91,6 +92,8 @@ def _invalid(number: PhoneNumber) -> Rejection:
 def _parse_error(exc: NumberParseException, region: str | None, text: str) -> Rejection:
     no_country = exc.error_type == NumberParseException.INVALID_COUNTRY_CODE
     if no_country and region is None and not text.startswith("+"):
+        if len(_NON_DIGITS.sub("", text)) < _NATIONAL_MIN_DIGITS:
+            return Rejection(INVALID_NUMBER, "too short")  # no region would make it a number
         return Rejection(
             NO_COUNTRY_CODE,
             "no country code: write it with +country code or set the list's default region",

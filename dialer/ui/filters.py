@@ -70,9 +70,17 @@ def since(moment: datetime | None, now: datetime) -> str:
     return "—" if moment is None else seconds(round(max((now - moment).total_seconds(), 0)))
 
 
+# Words people write in capitals: "dnc" is shown "DNC", never "Dnc".
+_ACRONYMS = {
+    "dnc": "DNC", "crm": "CRM", "tps": "TPS", "amd": "AMD", "ncpr": "NCPR", "dncl": "DNCL",
+    "us": "US",
+}  # fmt: skip
+
+
 def humanise(value: Any) -> str:
     """``debt_collection`` → ``Debt collection``."""
-    text = str(value).replace("_", " ")
+    words = [_ACRONYMS.get(w, w) for w in str(value).split("_")]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
 
 

@@ -206,7 +206,7 @@ def agent_logs_in(page: Page, token: str) -> None:
     page.type("#f-token", token)
     page.click("button[type=submit]")
     page.wait_text("h1", "Sam Agent")
-    page.wait_text("#connection", "Live")
+    page.wait_text("#connection", "Connected")
     page.wait_text("#call-empty-text", "logged out")
     page.click("[data-agent-action=login]")
     page.wait(

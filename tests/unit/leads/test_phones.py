@@ -82,6 +82,7 @@ INVALID = [
     ("call me", "IN", phones.INVALID_NUMBER, "not a phone number"),
     ("+999 123", "US", phones.INVALID_NUMBER, "unknown country code"),
     ("0712 345678", None, phones.NO_COUNTRY_CODE, "no country code"),
+    ("12", None, phones.INVALID_NUMBER, "too short"),
     ("9.18765E+11", "IN", phones.INVALID_NUMBER, "scientific notation"),
     ("", "IN", phones.MISSING_PHONE, "no number"),
     ("   ", "IN", phones.MISSING_PHONE, "no number"),
