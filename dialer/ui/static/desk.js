@@ -117,8 +117,19 @@
       }
     }
 
+    // One status fetch at a time, and one more if the state changed meanwhile: answers
+    // arriving out of order must not leave an older state on screen.
+    var refreshing = false;
+    var again = false;
     function refreshStatus() {
-      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/status", { target: "#status", swap: "outerHTML" });
+      if (refreshing) { again = true; return; }
+      refreshing = true;
+      var done = function () {
+        refreshing = false;
+        if (again) { again = false; refreshStatus(); }
+      };
+      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/status", { target: "#status", swap: "outerHTML" })
+        .then(done, done);
     }
 
     function handle(message, live) {
