@@ -106,10 +106,11 @@ async def upload_list(request: web.Request) -> web.StreamResponse:
 async def import_card(request: web.Request) -> web.Response:
     """One import: the card the pages poll while it runs (htmx), or a page of its own."""
     row = await imports_api.visible_import(request, int(request.match_info["id"]))
-    context = {"i": import_view(row), "poll_s": POLL_S}
+    shown = import_view(row)
+    context: dict[str, Any] = {"i": shown, "poll_s": POLL_S}
     if is_htmx(request):
         # The last poll of a finished import tells the page, whose other panels refresh.
-        done = {} if context["i"]["live"] else {"HX-Trigger": "import-done"}
+        done = {} if shown["live"] else {"HX-Trigger": "import-done"}
         return render_partial(request, "imports/_card.html", context, headers=done)
     back = f"/ui/campaigns/{row['campaign_id']}/lists" if row["kind"] == "leads" else "/ui/dnc"
     now = request.app[CLOCK].now()
