@@ -148,7 +148,7 @@ def _blocked(
     blocks = history_blocks(
         policy.caps, policy.cooldowns, history, at, agent_guaranteed=agent_guaranteed
     )
-    reasons += [Reason(b.rule.id, b.message, b.rule.source) for b in blocks]
+    reasons += [Reason(b.rule.id, b.message, b.rule.source, b.release) for b in blocks]
     dnc = _dnc_reasons(lead, policy, waived) + never
     reasons += dnc
     if dnc:

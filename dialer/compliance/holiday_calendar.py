@@ -5,7 +5,8 @@ named holidays (substring match, so "Independence Day" also matches "Independenc
 (observed)"), plus the holidays a pack lists itself as its statute names them
 (``holiday_days.HolidayDay``: date rule + the statute's observance shifts), plus fixed extra
 dates (``"01-08"`` every year, or one ``"2026-12-26"``). A calendar may have no country:
-then only the pack's own days and extra dates count. Dates are computed per year on first use and cached for the process.
+then only the pack's own days and extra dates count. Dates are computed per year on first
+use and cached for the process.
 """
 
 from __future__ import annotations
@@ -106,8 +107,8 @@ def _dates(calendar: HolidayCalendar, year: int) -> dict[date, str]:
         wanted = [n.lower() for n in calendar.names]
         found = {d: n for d, n in found.items() if any(w in n.lower() for w in wanted)}
     result = dict(found)
-    for day in calendar.days:
-        for when, name in day.dates(year).items():
+    for listed in calendar.days:
+        for when, name in listed.dates(year).items():
             result.setdefault(when, name)
     for text in calendar.extra_dates:
         only_year, month, day = parse_extra_date(text)

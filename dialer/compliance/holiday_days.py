@@ -72,7 +72,8 @@ class HolidayDay:
                 return None
         if self.week > 0:
             first = date(year, self.month, 1)
-            return first + timedelta(days=(self.weekday - first.weekday()) % 7 + 7 * (self.week - 1))
+            offset = (self.weekday - first.weekday()) % 7 + 7 * (self.week - 1)
+            return first + timedelta(days=offset)
         following = date(year + self.month // 12, self.month % 12 + 1, 1)
         last = following - timedelta(days=1)
         return last - timedelta(days=(last.weekday() - self.weekday) % 7)
@@ -102,9 +103,7 @@ class HolidayDay:
         else:
             nth = "last" if self.week < 0 else f"#{self.week}"
             when = f"{nth} {DAY_KEYS[self.weekday]} of month {self.month}"
-        moved = [
-            f"{DAY_KEYS[i]}{s:+d}d" for i, s in enumerate(self.shifts) if s
-        ]  # e.g. sat-1d
+        moved = [f"{DAY_KEYS[i]}{s:+d}d" for i, s in enumerate(self.shifts) if s]  # e.g. sat-1d
         text = f"{self.name} ({when}"
         if moved:
             text += "; observed " + ", ".join(moved)

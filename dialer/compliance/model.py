@@ -107,17 +107,24 @@ class ContactRecord:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One rule that blocked the call: its id, what it saw, and where the rule comes from."""
+    """One rule that blocked the call: its id, what it saw, and where the rule comes from;
+    ``until``: when a contact cap or cool-down stops blocking (it lapses)."""
 
     rule_id: str
     message: str
     source: str
+    until: datetime | None = None
 
     def __str__(self) -> str:
         return f"{self.rule_id}: {self.message}"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"rule_id": self.rule_id, "message": self.message, "source": self.source}
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "rule_id": self.rule_id,
+            "message": self.message,
+            "source": self.source,
+            "until": iso_utc(self.until) if self.until else None,
+        }
 
 
 def iso_utc(moment: datetime) -> str:
