@@ -16,7 +16,7 @@ from dialer.compliance.caps import history_blocks
 from dialer.compliance.model import CallPreference, ContactRecord, Decision, LeadInfo, Reason
 from dialer.compliance.place import UNKNOWN_ZONE, nanp_subdivisions, resolve_place
 from dialer.compliance.policy import Policy
-from dialer.compliance.rulebook import MAX_LOOKBACK, RuleBook, load_rulebook
+from dialer.compliance.rulebook import MAX_LOOKBACK, NO_PREFERENCE, RuleBook, load_rulebook
 from dialer.compliance.rules import PURPOSES
 from dialer.compliance.windows import WeeklyWindows
 
@@ -194,10 +194,10 @@ def decide(
         waived_rules = frozenset(waived_rules)
     book = rulebook or load_rulebook()
     subdivisions, names, zones = _place(lead)
-    bands = (preference is not None, preference.windows if preference is not None else None)
+    bands = NO_PREFERENCE if preference is None else (True, preference.windows)
     key = (lead.region, subdivisions, purpose, schedule, waived_rules, lead.consent, bands)
     policy = book.cached_policy(key)
-    never = _preference_reasons(policy, preference, category)
+    never = [] if preference is None else _preference_reasons(policy, preference, category)
     locals_ = [at.astimezone(tz) for tz in zones]
     local_times = {name: local.isoformat() for name, local in zip(names, locals_, strict=True)}
     allowed = bool(zones) and not never and policy.time_allowed(locals_, at)
