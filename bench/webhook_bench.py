@@ -45,9 +45,9 @@ from dialer import db
 from dialer.auth.roles import SYSTEM
 from dialer.clock import SystemClock
 from dialer.migrate import migrate
+from dialer.outbox import enqueue
 from dialer.secrets import SecretBox
 from dialer.webhooks import store
-from dialer.webhooks.outbox import enqueue
 from dialer.webhooks.receiver import Receiver
 from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.sender import new_session

@@ -13,10 +13,10 @@ from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.errors import Conflict
+from dialer.outbox import EVENT_TYPES, WILDCARD
 from dialer.secrets import SecretBox, SecretError, secret_box
 from dialer.webhooks import store
 from dialer.webhooks.destinations import BlockedNetworks
-from dialer.webhooks.outbox import EVENT_TYPES, WILDCARD
 from dialer.webhooks.sender import new_session, send_test
 from dialer.webhooks.worker import WORKER
 

@@ -27,6 +27,13 @@ from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
+from dialer.gateway import (
+    AgentLeg,
+    CallEvent,
+    CallGone,
+    Gateway,
+    GatewayError,
+)
 from dialer.pacing.base import (
     Abandoned,
     AnsweredHuman,
@@ -35,14 +42,7 @@ from dialer.pacing.base import (
     Connected,
     Unanswered,
 )
-from dialer.telephony.base import (
-    AgentLeg,
-    CallEvent,
-    CallGone,
-    Gateway,
-    GatewayError,
-)
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 

@@ -38,10 +38,10 @@ from dialer.engine.pacers import PaceControl
 from dialer.engine.records import Dial
 from dialer.engine.retry import NO_DECISION_RECHECK
 from dialer.engine.seats import Seats
+from dialer.gateway import Gateway, GatewayError, GatewayUnavailable, OriginateRequest
 from dialer.pacing.base import Dialed
 from dialer.sql import queries
-from dialer.telephony.base import Gateway, GatewayError, GatewayUnavailable, OriginateRequest
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")

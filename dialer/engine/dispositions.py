@@ -26,8 +26,8 @@ from dialer.engine.closing import apply_plan, plan_events
 from dialer.engine.model import CampaignConfig
 from dialer.engine.retry import after_disposition, local_to_utc
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.outbox import OutboxEvent, enqueue, enqueue_many
 from dialer.sql import queries
-from dialer.webhooks.outbox import OutboxEvent, enqueue, enqueue_many
 
 _Q = queries("dialer.engine")
 DISPOSITION_FIELDS = {"disposition", "callback_at", "callback_owner", "dnc", "notes"}

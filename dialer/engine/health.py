@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 
 from dialer import metrics
-from dialer.telephony.backoff import Backoff
+from dialer.backoff import Backoff
 
 log = logging.getLogger(__name__)
 

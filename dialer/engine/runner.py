@@ -50,10 +50,10 @@ from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
 from dialer.engine.recorder import Recorder
 from dialer.engine.seats import DbSeats
+from dialer.gateway import Gateway
 from dialer.pacing.base import PacingState, WrapEnded
 from dialer.sql import queries
-from dialer.telephony.base import Gateway
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")

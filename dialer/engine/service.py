@@ -15,13 +15,13 @@ from typing import Any
 from aiohttp import web
 
 from dialer.agents.bus import AgentBus
-from dialer.agents.simulated import SimAgentParams, SimulatedAgents
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.engine.runner import CampaignRunner, RunnerOptions
+from dialer.engine.simagents import SimAgentParams, SimulatedAgents
 from dialer.engine.supervisor import Engine, RunnerHook
+from dialer.gateway import Gateway
 from dialer.telephony import GatewayError, make_gateway, make_timer, start_gateway
-from dialer.telephony.base import Gateway
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 

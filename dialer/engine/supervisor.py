@@ -33,9 +33,9 @@ from dialer.engine import closing
 from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import CampaignRunner, RunnerOptions
+from dialer.gateway import Gateway
 from dialer.sql import queries
-from dialer.telephony.base import Gateway
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")

@@ -29,10 +29,8 @@ import math
 import random
 from typing import Any
 
-from dialer.telephony.ari_link import AriLink, Message, seg
-from dialer.telephony.ari_reconcile import reconcile
-from dialer.telephony.backoff import Backoff
-from dialer.telephony.base import (
+from dialer.backoff import Backoff
+from dialer.gateway import (
     AgentLeg,
     AnswerKind,
     CallGone,
@@ -41,12 +39,14 @@ from dialer.telephony.base import (
     GatewayUnavailable,
     OriginateRequest,
 )
+from dialer.telephony.ari_link import AriLink, Message, seg
+from dialer.telephony.ari_reconcile import reconcile
 from dialer.telephony.callbook import CallBook, SwitchCall
 from dialer.telephony.causes import cause_label
 from dialer.telephony.dialstrings import ari_media
 from dialer.telephony.switch_config import AriConfig
 from dialer.telephony.tasks import Spawner
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger("dialer.telephony.ari")
 

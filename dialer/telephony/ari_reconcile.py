@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from dialer.gateway import GatewayError
 from dialer.telephony.ari_link import Message, seg
-from dialer.telephony.base import GatewayError
 from dialer.telephony.callbook import SwitchCall
 
 if TYPE_CHECKING:

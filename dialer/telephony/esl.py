@@ -30,8 +30,8 @@ import random
 import uuid
 from typing import Any
 
-from dialer.telephony.backoff import Backoff
-from dialer.telephony.base import (
+from dialer.backoff import Backoff
+from dialer.gateway import (
     AgentLeg,
     AnswerKind,
     CallGone,
@@ -39,7 +39,7 @@ from dialer.telephony.base import (
     GatewayError,
     GatewayUnavailable,
 )
-from dialer.telephony.base import OriginateRequest as Request
+from dialer.gateway import OriginateRequest as Request
 from dialer.telephony.callbook import CallBook, SwitchCall
 from dialer.telephony.causes import cause_code
 from dialer.telephony.dialstrings import esl_media
@@ -47,7 +47,7 @@ from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_link import EslLink, Headers
 from dialer.telephony.switch_config import EslConfig
 from dialer.telephony.tasks import Spawner
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger("dialer.telephony.esl")
 

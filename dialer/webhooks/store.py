@@ -19,10 +19,10 @@ import asyncpg
 from dialer.audit import record
 from dialer.auth.roles import Principal
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.outbox import EVENT_TYPES, WILDCARD, envelope
 from dialer.secrets import SecretBox
 from dialer.sql import queries
 from dialer.webhooks.destinations import DEFAULT, BlockedNetworks, ip_literal
-from dialer.webhooks.outbox import EVENT_TYPES, WILDCARD, envelope
 
 _Q = queries("dialer.webhooks")
 PAGE_MAX = 500

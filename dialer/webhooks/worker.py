@@ -33,10 +33,10 @@ from dialer import metrics
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
+from dialer.outbox import OPT_IN_TYPES, encode, envelope
 from dialer.secrets import SecretBox, SecretError, secret_box
 from dialer.sql import queries
 from dialer.webhooks.destinations import DEFAULT, BlockedNetworks
-from dialer.webhooks.outbox import OPT_IN_TYPES, encode, envelope
 from dialer.webhooks.retry import Decision, Outcome, RetryPolicy, decide
 from dialer.webhooks.sender import headers_for, new_session, post
 

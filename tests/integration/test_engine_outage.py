@@ -28,9 +28,9 @@ from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.supervisor import Engine
+from dialer.gateway import EventSink, Gateway, GatewayError, OriginateRequest
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
-from dialer.telephony.base import EventSink, Gateway, GatewayError, OriginateRequest
 from tests.integration.engine_support import (
     add_leads,
     make_campaign,

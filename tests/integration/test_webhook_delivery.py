@@ -26,10 +26,10 @@ from dialer.app import create_app
 from dialer.campaigns import store as campaigns
 from dialer.clock import FakeClock
 from dialer.config import Secret, Settings, parse_networks
+from dialer.outbox import EVENT_TYPES, enqueue, subscribes_to
 from dialer.secrets import SecretBox, secret_box
 from dialer.webhooks import signing
 from dialer.webhooks.destinations import BlockedNetworks
-from dialer.webhooks.outbox import EVENT_TYPES, enqueue, subscribes_to
 from dialer.webhooks.receiver import Receiver
 from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.sender import new_session

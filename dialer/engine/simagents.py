@@ -26,7 +26,7 @@ from dialer.agents.bus import AgentBus
 from dialer.auth.roles import Principal
 from dialer.clock import Clock
 from dialer.errors import DialerError, ValidationError
-from dialer.telephony.timer import Timer, TimerHandle
+from dialer.timer import Timer, TimerHandle
 
 log = logging.getLogger(__name__)
 
