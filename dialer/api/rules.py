@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK
-from dialer.api.jsonio import json_response
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.compliance import load_rulebook
 from dialer.compliance.check import PURPOSES, check_number
+from dialer.http.jsonio import json_response
+from dialer.http.keys import CLOCK
 
 routes = Routes("rules", "Calling rules: packs per jurisdiction and decisions")
 

@@ -7,18 +7,17 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS, principal
-from dialer.api.jsonio import json_response, read_object
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.errors import Conflict
+from dialer.http.jsonio import json_response, read_object
+from dialer.http.keys import CLOCK, POOL, SETTINGS, WEBHOOK_WORKER, principal
 from dialer.outbox import EVENT_TYPES, WILDCARD
 from dialer.secrets import SecretBox, SecretError, secret_box
 from dialer.webhooks import store
 from dialer.webhooks.destinations import BlockedNetworks
 from dialer.webhooks.sender import new_session, send_test
-from dialer.webhooks.worker import WORKER
 
 routes = Routes("webhooks", "Signed event deliveries to the CRM, with retries and replay")
 
@@ -55,7 +54,7 @@ def _blocked(request: web.Request) -> BlockedNetworks:
 
 
 def _wake_worker(request: web.Request) -> None:
-    worker = request.app[SERVICES].get(WORKER)
+    worker = request.app.get(WEBHOOK_WORKER)
     if worker is not None:
         worker.wake()
 
@@ -244,7 +243,7 @@ async def test_webhook(request: web.Request) -> web.Response:
         previous_secret = None if previous is None else _box(request).decrypt(previous)
     except SecretError as exc:
         raise Conflict(str(exc), field="secret") from None
-    worker = request.app[SERVICES].get(WORKER)
+    worker = request.app.get(WEBHOOK_WORKER)
     session = worker.session if worker is not None else new_session(blocked=_blocked(request))
     try:
         result = await send_test(

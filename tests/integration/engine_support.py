@@ -19,8 +19,7 @@ from dialer.campaigns import store as campaigns
 from dialer.clock import Clock, SystemClock
 from dialer.engine.demo import insert_leads
 from dialer.engine.runner import RunnerOptions
-from dialer.engine.service import sim_agents_hook
-from dialer.engine.simagents import SimAgentParams, SimulatedAgents
+from dialer.engine.simagents import SimAgentParams, SimulatedAgents, sim_agents_hook
 from dialer.engine.supervisor import Engine
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK
 from dialer.auth.roles import Permission
 from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
 from dialer.compliance.decide import SEARCH_HORIZON
 from dialer.errors import ValidationError
+from dialer.http.keys import CLOCK
 from dialer.ui.filters import humanise
 from dialer.ui.render import is_htmx, render, render_partial
 from dialer.ui.routing import UiRoutes
