@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -83,7 +82,7 @@ class Dialing:
         health: GatewayHealth | None = None,
     ) -> None:
         self.pool = pool
-        self.health = health if health is not None else GatewayHealth()
+        self.health = health if health is not None else GatewayHealth(monotonic=clock.monotonic)
         self.refused = 0  # dials the gateway refused (outages)
         self.seats = seats
         self.gateway = gateway
@@ -109,7 +108,7 @@ class Dialing:
 
     def rate(self) -> float:
         """Dials per wall second over the last few seconds (sizes the hopper)."""
-        cutoff = time.monotonic() - 5.0
+        cutoff = self.clock.monotonic() - 5.0
         self._recent = [x for x in self._recent if x >= cutoff]
         return len(self._recent) / 5.0
 
@@ -257,10 +256,10 @@ class Dialing:
         if dial.agent_id is None:
             metrics.PACER_LAUNCHED.labels(cid).inc()
         self.dials += 1
-        self._recent.append(time.monotonic())
+        self._recent.append(self.clock.monotonic())
         if started is not None and not started.timed:
             started.timed = True
-            latency = time.perf_counter() - started.t0
+            latency = self.clock.monotonic() - started.t0
             metrics.EVENT_TO_DIAL.observe(latency)
             self.latencies.append(latency)
 

@@ -24,7 +24,6 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -95,7 +94,7 @@ class CampaignRunner:
     ) -> None:
         self.pool, self.gateway, self.timer, self.clock, self.bus = pool, gateway, timer, clock, bus
         self.options = options or RunnerOptions()
-        self.health = health or GatewayHealth(name=gateway.name)
+        self.health = health or GatewayHealth(name=gateway.name, monotonic=clock.monotonic)
         self.config = campaign
         self.instance_id = instance_id
         self.runner_id = f"{instance_id}#{next(_SEQ)}"
@@ -172,8 +171,7 @@ class CampaignRunner:
         self._loops: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
         self._stopped = asyncio.Event()
-        self.renewed = time.monotonic()
-        self.started_at = time.monotonic()
+        self.renewed = self.started_at = clock.monotonic()
         self.recorder = Recorder(pool, self.campaign)
 
     def campaign(self) -> CampaignConfig:
@@ -203,7 +201,7 @@ class CampaignRunner:
         """Ask the pacing loop to look again; ``trigger``: an agent freed or a call ended
         (the event-to-dial latency is measured from the first such event)."""
         if trigger and self._kick_t is None:
-            self._kick_t = time.perf_counter()
+            self._kick_t = self.clock.monotonic()
         self._kicked.set()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -270,10 +268,11 @@ class CampaignRunner:
 
     async def _drain(self) -> None:
         """Wait for the runner's own tasks (call records above all) to finish."""
-        deadline = time.monotonic() + self.options.shutdown_timeout_s
         me = asyncio.current_task()
-        while (others := [t for t in self.tasks if t is not me]) and time.monotonic() < deadline:
-            await asyncio.wait(others, timeout=deadline - time.monotonic())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.options.shutdown_timeout_s):
+                while others := [t for t in self.tasks if t is not me]:
+                    await asyncio.wait(others)
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
@@ -358,7 +357,7 @@ class CampaignRunner:
         event = message.get("event")
         if event == "dial" and agent_id in self.dialing.offers:
             lead = self.dialing.offers.pop(agent_id)
-            self.spawn(self.dialing.dial_reserved(agent_id, lead, Trigger(time.perf_counter())))
+            self.spawn(self.dialing.dial_reserved(agent_id, lead, Trigger(self.clock.monotonic())))
             return
         if event == "skip" and agent_id in self.dialing.offers:
             self.spawn(self.dialing.skip(agent_id))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -63,7 +62,9 @@ class Engine:
     ) -> None:
         self.pool = pool
         # One gateway per process, so one view of its health shared by every runner.
-        self.health = health or GatewayHealth(name=getattr(gateway, "name", "gateway"))
+        self.health = health or GatewayHealth(
+            name=getattr(gateway, "name", "gateway"), monotonic=clock.monotonic
+        )
         self.gateway = gateway
         self.timer = timer
         self.clock = clock
@@ -163,8 +164,9 @@ class Engine:
 
     def _overdue(self, campaign_id: int) -> bool:
         """A free campaign no other engine took within two polls: take it anyway."""
-        first = self._free_since.setdefault(campaign_id, time.monotonic())
-        return time.monotonic() - first >= 2 * self.poll_s
+        now = self.clock.monotonic()
+        first = self._free_since.setdefault(campaign_id, now)
+        return now - first >= 2 * self.poll_s
 
     async def _take(self, campaign_id: int) -> bool:
         return await leases.acquire(

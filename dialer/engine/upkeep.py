@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -44,7 +43,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
         "agents": (o.agents_every_s, reload_agents),
         "complete": (o.complete_every_s, complete_if_done),
     }
-    due = dict.fromkeys(jobs, time.monotonic())
+    due = dict.fromkeys(jobs, runner.clock.monotonic())
     while not runner.stopping:
         await asyncio.sleep(o.tick_s)
         if runner.stopping:
@@ -52,7 +51,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
         try:
             if not await renew(runner):
                 return
-            now = time.monotonic()
+            now = runner.clock.monotonic()
             for key, (every, job) in jobs.items():
                 if now >= due[key]:
                     due[key] = now + every
@@ -67,7 +66,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
 async def renew(runner: CampaignRunner) -> bool:
     """Renew the lease every third of its life; stop the runner at once if it is lost."""
     ttl = runner.options.lease_ttl_s
-    now = time.monotonic()
+    now = runner.clock.monotonic()
     if now - runner.renewed < ttl / 3:
         return True
     try:

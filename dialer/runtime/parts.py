@@ -121,6 +121,7 @@ class EngineParts:
     timer: Timer | None = None
     hooks: Sequence[RunnerHook] = ()
     options: RunnerOptions | None = None
+    poll_s: float | None = None  # how often the engine looks for campaigns (default 5 s)
 
 
 def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
@@ -154,6 +155,7 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
             bus=bus,
             options=options,
             hooks=tuple(hooks),
+            **({} if given.poll_s is None else {"poll_s": given.poll_s}),
         )
         if unreachable is not None:  # runners probe with one call before dialing on
             engine.health.failed(f"unreachable at start: {unreachable}")
