@@ -38,6 +38,7 @@ from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
+POLL_S = 5.0  # how often an engine looks for campaigns it should run
 
 # Started beside a runner; returns the coroutine function that stops what it started.
 RunnerHook = Callable[[CampaignRunner], Awaitable[Callable[[], Awaitable[None]]]]
@@ -56,7 +57,7 @@ class Engine:
         instance_id: str,
         bus: AgentBus | None = None,
         options: RunnerOptions | None = None,
-        poll_s: float = 5.0,
+        poll_s: float = POLL_S,
         hooks: tuple[RunnerHook, ...] = (),
         health: GatewayHealth | None = None,
     ) -> None:

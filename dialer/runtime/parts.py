@@ -18,7 +18,7 @@ from aiohttp import web
 from dialer.agents.bus import AgentBus
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.simagents import sim_agents_hook
-from dialer.engine.supervisor import Engine, RunnerHook
+from dialer.engine.supervisor import POLL_S, Engine, RunnerHook
 from dialer.gateway import Gateway, GatewayError
 from dialer.http.keys import (
     AGENT_BUS,
@@ -155,7 +155,7 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
             bus=bus,
             options=options,
             hooks=tuple(hooks),
-            **({} if given.poll_s is None else {"poll_s": given.poll_s}),
+            poll_s=given.poll_s or POLL_S,
         )
         if unreachable is not None:  # runners probe with one call before dialing on
             engine.health.failed(f"unreachable at start: {unreachable}")
