@@ -20,7 +20,7 @@ from dialer import metrics
 from dialer.clock import Clock
 from dialer.engine import calls as fsm
 from dialer.engine.agentview import AgentView
-from dialer.engine.budget import AbandonBudget
+from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
@@ -63,7 +63,7 @@ class CallFlow:
         timer: Timer,
         clock: Clock,
         agents_view: AgentView,
-        budget: AbandonBudget,
+        budget: AbandonTally,
         pacing: PaceControl,
         campaign: Callable[[], CampaignConfig],
         spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]],

@@ -35,9 +35,9 @@ from dialer.agents.bus import AgentBus
 from dialer.agents.states import LOGGED_IN
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
-from dialer.engine import closing, stats, upkeep
+from dialer.engine import closing, series, upkeep
 from dialer.engine.agentview import AgentView, Change
-from dialer.engine.budget import AbandonBudget
+from dialer.engine.budget import AbandonTally
 from dialer.engine.callflow import CallFlow
 from dialer.engine.dialing import Dialing, Trigger
 from dialer.engine.guaranteed import GuaranteedCalls
@@ -101,7 +101,7 @@ class CampaignRunner:
         self.lease = f"campaign:{campaign.id}"
         self.tasks: set[asyncio.Task[Any]] = set()
         self.view = AgentView(campaign.id)
-        self.budget = AbandonBudget(campaign.max_abandon_rate)
+        self.budget = AbandonTally(campaign.max_abandon_rate)
         self.pacing = PaceControl(campaign)
         self.hopper = Hopper(
             pool,
@@ -220,7 +220,7 @@ class CampaignRunner:
         if self.bus is not None:
             self._unsubscribe = self.bus.subscribe(self._on_bus, on_resync=self._resync)
         cid = str(self.campaign_id)
-        stats.start_campaign(self.config)
+        series.start_campaign(self.config)
         self.recorder.start()
         self._loops = [
             asyncio.create_task(self._pace_loop(), name=f"pace-{cid}"),
@@ -262,7 +262,7 @@ class CampaignRunner:
         if not self.lost:
             with contextlib.suppress(Exception):
                 await leases.release(self.pool, self.lease, self.instance_id)
-        stats.forget_campaign(self.campaign_id)
+        series.forget_campaign(self.campaign_id)
         self._stopped.set()
         log.info("runner stopped", extra={"campaign_id": self.campaign_id, "lost": self.lost})
 

@@ -22,7 +22,7 @@ from dialer import leases, metrics
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
 from dialer.db import DB_ERRORS
-from dialer.engine import stats
+from dialer.engine import series
 from dialer.engine.budget import WINDOWS
 from dialer.engine.model import CampaignConfig
 from dialer.errors import DialerError
@@ -95,7 +95,7 @@ async def reload_config(runner: CampaignRunner) -> None:
         runner.config = replace(runner.config, state="deleted")
         return
     old, runner.config = runner.config, CampaignConfig.from_row(row)
-    stats.campaign_changed(old, runner.config)
+    series.campaign_changed(old, runner.config)
     runner.pacing.update(runner.config)
     runner.budget.max_rate = runner.config.max_abandon_rate
 

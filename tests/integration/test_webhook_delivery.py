@@ -31,10 +31,10 @@ from dialer.runtime.parts import webhooks_part
 from dialer.secrets import SecretBox, secret_box
 from dialer.webhooks import signing
 from dialer.webhooks.destinations import BlockedNetworks
-from dialer.webhooks.receiver import Receiver
 from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.sender import new_session
 from dialer.webhooks.worker import DeliveryWorker
+from tests.fakes.receiver import Receiver
 from tests.integration.conftest import Api
 
 SETTINGS = Settings(secret_key=Secret("delivery-tests-master-key-0123"))
