@@ -49,7 +49,7 @@ from dialer.clock import SystemClock
 from dialer.migrate import migrate
 from dialer.outbox import enqueue
 from dialer.secrets import SecretBox
-from dialer.webhooks import store
+from dialer.webhooks import subscriptions
 from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.sender import new_session
 from dialer.webhooks.worker import DeliveryWorker
@@ -79,9 +79,9 @@ class Bench:
 
     async def subscribe(self, receiver: Receiver) -> int:
         async with self.pool.acquire() as conn:
-            for row in await store.list_subscriptions(conn, None, limit=500):
-                await store.delete_subscription(conn, row["id"], SYSTEM, now=CLOCK.now())
-            row, _ = await store.create_subscription(
+            for row in await subscriptions.list_subscriptions(conn, None, limit=500):
+                await subscriptions.delete_subscription(conn, row["id"], SYSTEM, now=CLOCK.now())
+            row, _ = await subscriptions.create_subscription(
                 conn,
                 {"url": receiver.url, "events": ["*"], "secret": receiver.secret},
                 SYSTEM,
