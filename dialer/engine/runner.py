@@ -48,6 +48,7 @@ from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
 from dialer.engine.recorder import Recorder
+from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import DbSeats
 from dialer.gateway import Gateway
 from dialer.pacing.base import PacingState, WrapEnded
@@ -103,6 +104,7 @@ class CampaignRunner:
         self.view = AgentView(campaign.id)
         self.budget = AbandonTally(campaign.max_abandon_rate)
         self.pacing = PaceControl(campaign)
+        self.rules = RulesScreen(pool, clock, self.campaign, runner_id=self.runner_id)
         self.hopper = Hopper(
             pool,
             campaign.id,
@@ -110,8 +112,26 @@ class CampaignRunner:
             clock,
             claim_ttl_s=self.options.claim_ttl_s,
             min_size=self.options.hopper_min,
+            screen=self.rules.screen,
         )
-        seats = DbSeats(pool, clock, campaign.id)
+        self._build_calls(DbSeats(pool, clock, campaign.id))
+        self.mode = campaign.dial_mode
+        self.stopping = False
+        self.lost = False
+        self.recovered: dict[str, int] = {}
+        self._kicked = asyncio.Event()
+        self._kick_t: float | None = None
+        self._idle = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._unsubscribe: Any = None
+        self._stopped = asyncio.Event()
+        self.renewed = self.started_at = clock.monotonic()
+        self.recorder = Recorder(pool, self.campaign)
+
+    def _build_calls(self, seats: DbSeats) -> None:
+        """The parts that place and follow calls, sharing the hopper, seats and health."""
+        pool, gateway, timer, clock = self.pool, self.gateway, self.timer, self.clock
+        campaign = self.config
         self.flow = CallFlow(
             gateway=gateway,
             timer=timer,
@@ -136,12 +156,12 @@ class CampaignRunner:
             campaign=self.campaign,
             spawn=self.spawn,
             lease=self.lease,
-            owner=instance_id,
+            owner=self.instance_id,
             runner_id=self.runner_id,
             seats=seats,
+            rules=self.rules,
             health=self.health,
         )
-        self.hopper.screen = self.dialing.screen
         self.guaranteed = GuaranteedCalls(
             campaign_id=campaign.id,
             view=self.view,
@@ -161,18 +181,6 @@ class CampaignRunner:
             max_batch=self.options.max_batch,
             campaign_id=campaign.id,
         )
-        self.mode = campaign.dial_mode
-        self.stopping = False
-        self.lost = False
-        self.recovered: dict[str, int] = {}
-        self._kicked = asyncio.Event()
-        self._kick_t: float | None = None
-        self._idle = asyncio.Event()
-        self._loops: list[asyncio.Task[None]] = []
-        self._unsubscribe: Any = None
-        self._stopped = asyncio.Event()
-        self.renewed = self.started_at = clock.monotonic()
-        self.recorder = Recorder(pool, self.campaign)
 
     def campaign(self) -> CampaignConfig:
         return self.config
