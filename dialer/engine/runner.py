@@ -25,7 +25,6 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -45,7 +44,7 @@ from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
 from dialer.engine.launcher import Launcher
 from dialer.engine.livecall import LiveCall
-from dialer.engine.model import CampaignConfig
+from dialer.engine.model import CampaignConfig, RunnerOptions
 from dialer.engine.pacers import PaceControl
 from dialer.engine.recorder import Recorder
 from dialer.engine.screening import RulesScreen
@@ -58,23 +57,6 @@ from dialer.timer import Timer
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
 _SEQ = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class RunnerOptions:
-    """Timings of a runner (wall seconds)."""
-
-    lease_ttl_s: float = 15.0
-    tick_s: float = 0.25
-    claim_ttl_s: float = 60.0
-    config_every_s: float = 2.0
-    budget_every_s: float = 60.0
-    agents_every_s: float = 10.0
-    complete_every_s: float = 30.0
-    shutdown_timeout_s: float = 10.0
-    hopper_min: int = 20
-    max_batch: int = 50  # calls per launch batch (one statement)
-    parallel_batches: int = 4  # batches being placed at once (each holds a connection)
 
 
 class CampaignRunner:
