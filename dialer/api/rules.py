@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, principal
-from dialer.api.jsonio import json_response
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.compliance import load_rulebook
 from dialer.compliance.check import PURPOSES, check_number, parse_instant
 from dialer.engine.gate import check_lead
 from dialer.errors import ValidationError
+from dialer.http.jsonio import json_response
+from dialer.http.keys import CLOCK, POOL, principal
 
 routes = Routes("rules", "Calling rules: packs per jurisdiction and decisions")
 

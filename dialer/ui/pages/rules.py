@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL
 from dialer.auth.roles import Permission, Principal
 from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
 from dialer.compliance.check import parse_instant
 from dialer.compliance.decide import SEARCH_HORIZON
 from dialer.engine.gate import check_lead
 from dialer.errors import NotFound, ValidationError
+from dialer.http.keys import CLOCK, POOL
 from dialer.ui.context import session
 from dialer.ui.filters import humanise
 from dialer.ui.render import is_htmx, render, render_partial
