@@ -29,9 +29,9 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from dialer.api.context import CLOCK, POOL, PRINCIPAL, SETTINGS
-from dialer.api.jsonio import error_response
 from dialer.db import DB_ERRORS
+from dialer.http.jsonio import error_response
+from dialer.http.keys import CLOCK, POOL, PRINCIPAL, SETTINGS
 from dialer.secrets import SecretBox, secret_box
 
 log = logging.getLogger(__name__)

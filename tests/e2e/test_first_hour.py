@@ -20,12 +20,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
-from dialer.app import create_app
 from dialer.auth.roles import SYSTEM
 from dialer.campaigns import store
 from dialer.clock import FakeClock
 from dialer.config import Settings
-from dialer.leads.service import import_context
+from dialer.runtime import create_app
+from dialer.runtime.parts import imports_part
 from tests.e2e.conftest import LiveConsole, Page
 
 DESKTOP = (1366, 900)
@@ -52,7 +52,7 @@ async def first_hour(
     """The console with the import service (uploads land), a FakeClock, on a free port."""
     clock = FakeClock()
     settings = Settings(data_dir=tmp_path_factory.mktemp("e2e-first-hour"))
-    app = create_app(settings, pool=pool, clock=clock, background=[import_context])
+    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -10,10 +10,10 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
+from dialer.outbox import enqueue
 from dialer.stats import campaign_stats
 from dialer.stats.summary import campaign_summaries, day_start
 from dialer.stats.timeline import recent_attempts, timeline
-from dialer.webhooks.outbox import enqueue
 from tests.integration.test_stats_support import (
     EXPECTED,
     EXPECTED_LEADS,
