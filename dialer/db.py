@@ -48,7 +48,7 @@ def start_embedded(data_dir: Path, *, quiet: bool = False) -> str:
         ) from exc
     url: str = server.get_uri()
     if not quiet:
-        print(f"dialer: embedded PostgreSQL in {pgdata} ({url})", file=sys.stderr)
+        print(f"dialer: embedded PostgreSQL ready (data in {pgdata})", file=sys.stderr)
     return url
 
 

@@ -62,3 +62,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     # aiohttp's access log duplicates our own request metrics; keep it at WARNING.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # pgserver logs every pg_ctl run with its raw output; dialer.db says "ready" once.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)

@@ -38,8 +38,8 @@ SCHEDULER_LEADER = Gauge(
 IMPORT_ROWS = Counter(
     "dialer_import_rows_total",
     "Rows of completed imports by result: accepted, or the rejection reason (invalid_number, "
-    "missing_phone, malformed_row, duplicate_in_file, duplicate_in_campaign, dnc, "
-    "already_listed)",
+    "no_country_code, missing_phone, malformed_row, duplicate_in_file, duplicate_in_campaign, "
+    "dnc, already_listed)",
     ["result"],
 )
 IMPORT_DURATION = Histogram(

@@ -7,6 +7,12 @@ LEFT JOIN agent_campaigns ac ON ac.agent_id = a.id
 WHERE a.id = $1 AND a.deleted_at IS NULL AND ($2::bigint IS NULL OR a.client_id = $2)
 GROUP BY a.id;
 
+-- name: find_agents
+SELECT id, client_id, name FROM agents
+WHERE (id::text = $1 OR lower(name) = lower($1)) AND deleted_at IS NULL
+  AND ($2::bigint IS NULL OR client_id = $2)
+ORDER BY id;
+
 -- name: get_agent_for_update
 SELECT * FROM agents
 WHERE id = $1 AND deleted_at IS NULL AND ($2::bigint IS NULL OR client_id = $2)

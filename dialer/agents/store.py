@@ -93,6 +93,23 @@ async def get(conn: asyncpg.Connection, agent_id: int, scope: int | None) -> dic
     return dict(row)
 
 
+async def resolve(conn: asyncpg.Connection, ident: str, scope: int | None) -> int:
+    """An agent id from an id or a name (CLI convenience); a name two clients use is refused."""
+    rows = await conn.fetch(_Q["find_agents"], ident.strip(), scope)
+    exact = [r for r in rows if str(r["id"]) == ident.strip()]
+    if exact:
+        return int(exact[0]["id"])
+    if not rows:
+        raise _not_found(ident)
+    if len(rows) > 1:
+        ids = ", ".join(str(r["id"]) for r in rows)
+        raise ValidationError(
+            f"{len(rows)} agents are named {ident!r} (ids {ids}): give the id or the client",
+            field="agent",
+        )
+    return int(rows[0]["id"])
+
+
 async def list_page(
     conn: asyncpg.Connection,
     scope: int | None,

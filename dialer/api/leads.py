@@ -51,6 +51,7 @@ PATCH = {
 _REJECT_STATUS = {
     phones.MISSING_PHONE: 400,
     phones.INVALID_NUMBER: 400,
+    phones.NO_COUNTRY_CODE: 400,
     phones.MALFORMED_ROW: 400,
     phones.DUPLICATE_IN_CAMPAIGN: 409,
 }

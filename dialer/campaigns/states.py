@@ -1,8 +1,10 @@
 """Campaign state machine: which actions apply in which states.
 
 ``draft → running ⇄ paused``, ``stop`` from anything not yet stopped, ``complete`` when
-the leads run out or ``ends_at`` passes. A campaign that is stopped or completed can be
-started again (a new list arrived). Repeating an action in its target state is a no-op.
+the leads run out or ``ends_at`` passes. Neither stopped nor completed is final: a person
+may start the campaign again (a new list arrived); the scheduler never does (it expects
+draft or paused, see ``timetable``). Repeating an action in its target state is a no-op.
+README.md's state diagram draws this table; keep the two in step.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ sub-commands and sets ``func`` (``(args) -> int``) on each parser. Handlers rais
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -44,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _quiet_stdout() -> None:
+    """``dialer … | head``: the reader has gone; send what is still buffered nowhere, so
+    the interpreter's final flush does not print a traceback."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``dialer`` console script."""
     try:
@@ -53,7 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if func is None:
             parser.print_help()
             return 2
-        return int(func(args) or 0)
+        code = int(func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return code
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 141  # what a shell reports for a writer whose reader left (128 + SIGPIPE)
     except UsageError as exc:
         print(f"dialer: error: {exc.message}", file=sys.stderr)
         return 2

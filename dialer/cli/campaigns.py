@@ -1,4 +1,4 @@
-"""``dialer campaign list|create|show|start|pause|stop``."""
+"""``dialer campaign list|create|update|show|start|pause|stop``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dialer.auth.roles import SYSTEM
 from dialer.campaigns import control, model, store
 from dialer.cli.common import connection, print_json, print_table, run, settings_from
 from dialer.clients import resolve_client
-from dialer.errors import UsageError
+from dialer.errors import Conflict, UsageError
 
 COLUMNS = ["id", "name", "client_id", "purpose", "dial_mode", "state", "caller_id"]
 
@@ -27,20 +27,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst.set_defaults(func=cmd_list)
 
     create = csub.add_parser("create", help="create a campaign (state draft)")
-    create.add_argument("--name", help="unique within the client")
-    create.add_argument("--purpose", choices=model.PURPOSES)
-    create.add_argument("--mode", dest="dial_mode", choices=model.DIAL_MODES)
-    create.add_argument("--caller-id", help="E.164 number shown to callees")
-    create.add_argument("--region", dest="default_region", help="country for numbers without +")
+    _field_flags(create)
     create.add_argument("--client", help="owner client (id or name); default client if omitted")
-    create.add_argument(
-        "--from-json",
-        type=Path,
-        metavar="FILE",
-        help="every field as a JSON object (flags override it)",
-    )
-    create.add_argument("--json", action="store_true")
     create.set_defaults(func=cmd_create)
+
+    update = csub.add_parser(
+        "update", help="change some fields of a campaign (those given; the rest stay)"
+    )
+    update.add_argument("campaign", metavar="ID_OR_NAME")
+    _field_flags(update)
+    update.set_defaults(func=cmd_update)
 
     show = csub.add_parser("show", help="one campaign with every field")
     show.add_argument("campaign", metavar="ID_OR_NAME")
@@ -53,7 +49,42 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.set_defaults(func=cmd_action, action=action)
 
 
-def _body(args: argparse.Namespace) -> dict[str, Any]:
+# Flags of create and update → campaign fields (``--region ""`` clears a nullable field).
+FLAGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "name": ("--name", {"metavar": "NAME", "help": "unique within the client"}),
+    "purpose": ("--purpose", {"choices": model.PURPOSES}),
+    "dial_mode": ("--mode", {"choices": model.DIAL_MODES}),
+    "caller_id": ("--caller-id", {"metavar": "E164", "help": "E.164 number shown to callees"}),
+    "default_region": (
+        "--region",
+        {"metavar": "CC", "help": "country for numbers without +, e.g. GB"},
+    ),
+    "max_attempts": ("--max-attempts", {"type": int, "metavar": "N", "help": "dials per lead"}),
+    "max_lines": (
+        "--max-lines",
+        {"type": int, "metavar": "N", "help": "most calls in flight at once"},
+    ),
+    "dial_level": (
+        "--dial-level",
+        {"type": float, "metavar": "X", "help": "power mode: lines per agent"},
+    ),
+}
+_CLEARABLE = ("caller_id", "default_region")
+
+
+def _field_flags(parser: argparse.ArgumentParser) -> None:
+    for dest, (flag, options) in FLAGS.items():
+        parser.add_argument(flag, dest=dest, **options)
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="FILE",
+        help="fields as a JSON object (flags override it)",
+    )
+    parser.add_argument("--json", action="store_true")
+
+
+def _fields(args: argparse.Namespace) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if args.from_json:
         try:
@@ -64,17 +95,17 @@ def _body(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError(f"{args.from_json} is not valid JSON: {exc}") from None
         if not isinstance(body, dict):
             raise UsageError(f"{args.from_json} must hold a JSON object")
-    for key in ("name", "purpose", "dial_mode", "caller_id", "default_region"):
+    for key in FLAGS:
         value = getattr(args, key)
         if value is not None:
-            body[key] = value
-    if "name" not in body:
-        raise UsageError("a campaign needs --name")
+            body[key] = None if key in _CLEARABLE and value == "" else value
     return body
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    body = _body(args)
+    body = _fields(args)
+    if "name" not in body:
+        raise UsageError("a campaign needs --name")
 
     async def go() -> dict[str, Any]:
         async with connection(settings_from(args)) as conn:
@@ -90,6 +121,26 @@ def cmd_create(args: argparse.Namespace) -> int:
             f"created campaign {row['id']} '{row['name']}' ({row['purpose']}, "
             f"{row['dial_mode']}, {row['state']})"
         )
+    return 0
+
+
+def cmd_update(args: argparse.Namespace) -> int:
+    body = _fields(args)
+    if not body:
+        flags = ", ".join(flag for flag, _ in FLAGS.values())
+        raise UsageError(f"nothing to change: give at least one of {flags} or --from-json")
+
+    async def go() -> dict[str, Any]:
+        async with connection(settings_from(args)) as conn:
+            found = await store.find(conn, args.campaign, None)
+            return await store.update(conn, found["id"], body, SYSTEM, now=datetime.now(UTC))
+
+    row = store.present(run(go()))
+    if args.json:
+        print_json(row)
+    else:
+        changed = ", ".join(f"{key}={row.get(key)}" for key in body)
+        print(f"updated campaign {row['id']} '{row['name']}': {changed}")
     return 0
 
 
@@ -126,9 +177,18 @@ def cmd_action(args: argparse.Namespace) -> int:
     async def go() -> dict[str, Any]:
         async with connection(settings_from(args)) as conn:
             found = await store.find(conn, args.campaign, None)
-            row, _ = await control.change_state(
-                conn, found["id"], args.action, scope=None, now=datetime.now(UTC)
-            )
+            try:
+                row, _ = await control.change_state(
+                    conn, found["id"], args.action, scope=None, now=datetime.now(UTC)
+                )
+            except Conflict as exc:
+                if exc.field != "caller_id":
+                    raise
+                raise UsageError(
+                    f"{exc.message}: dialer campaign update {args.campaign} "
+                    "--caller-id +E164NUMBER",
+                    field="caller_id",
+                ) from None
             return row
 
     row = store.present(run(go()))

@@ -29,6 +29,7 @@ from dialer.leads import imports
 from dialer.leads.background import settle_dead_imports
 from dialer.leads.importer import Importer, Progress
 from dialer.leads.parallel import ParsePool
+from dialer.leads.phones import NO_COUNTRY_CODE
 from dialer.leads.submit import FileOptions, lead_import, split_columns
 
 
@@ -157,6 +158,14 @@ def summary(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Option fields an import error may name → this command's flags.
+_FLAGS = {
+    "phone_column": "--phone-column COL",
+    "alt_phone_columns": "--alt-phone-column COL",
+    "default_region": "--region CC",
+}
+
+
 def report(args: argparse.Namespace, row: dict[str, Any], failure: BaseException | None) -> int:
     """Print the outcome; the exit code."""
     data = summary(row)
@@ -165,7 +174,8 @@ def report(args: argparse.Namespace, row: dict[str, Any], failure: BaseException
             print_json(data)
         message = row["error"] or "the import failed"
         if isinstance(failure, UsageError):
-            raise UsageError(message)
+            flag = _FLAGS.get(failure.field or "")
+            raise UsageError(f"{message} ({flag})" if flag else message)
         raise DialerError(message)
     if args.json:
         print_json(data)
@@ -179,6 +189,12 @@ def report(args: argparse.Namespace, row: dict[str, Any], failure: BaseException
     print(f"  rejected  {data['rejected']:>12,}" + (f"  ({reasons})" if reasons else ""))
     if data["warnings"]:
         print("  warnings  " + ", ".join(f"{k} {v:,}" for k, v in data["warnings"].items()))
+    if data["rejected_by_reason"].get(NO_COUNTRY_CODE):
+        print(
+            f"  {NO_COUNTRY_CODE}: numbers without +country code; set the campaign's region "
+            f"(dialer campaign update {args.campaign} --region CC) or pass --region, "
+            "then import the file again"
+        )
     if data["rejected"] and args.errors is None:
         print(f"  rejected rows: GET /api/v1/imports/{row['id']}/errors.csv or --errors FILE")
     return 0
@@ -193,5 +209,11 @@ def cmd_import(args: argparse.Namespace) -> int:
             conn, args.file.resolve(), campaign["id"], options, SYSTEM, now=datetime.now(UTC)
         )
 
-    row, failure = run(run_import(args, create))
+    try:
+        row, failure = run(run_import(args, create))
+    except UsageError as exc:
+        flag = _FLAGS.get(exc.field or "")
+        if flag is None:
+            raise
+        raise UsageError(f"{exc.message} ({flag})", field=exc.field) from None
     return report(args, row, failure)

@@ -60,6 +60,17 @@ def _rules_help(parser: argparse.ArgumentParser) -> Any:
     return handler
 
 
+# check_number's field names → this command's flags, so an error names what to change.
+_FLAGS = {
+    "phone": "--phone",
+    "purpose": "--purpose",
+    "at": "--at",
+    "region": "--region",
+    "postal_code": "--postal",
+    "state": "--state",
+}
+
+
 def _check_lead(args: argparse.Namespace) -> tuple[str, Decision]:
     names = ("phone", "purpose", "region", "postal", "state")
     extra = [f"--{n}" for n in names if getattr(args, n)]
@@ -102,7 +113,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             state=args.state,
         )
     except ValidationError as exc:
-        raise UsageError(f"{exc.field}: {exc.message}", field=exc.field) from None
+        flag = _FLAGS.get(exc.field or "", "--phone")
+        raise UsageError(f"{exc.field}: {exc.message} ({flag})", field=exc.field) from None
     if args.json:
         print(json.dumps(decision.to_dict(), ensure_ascii=False))
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
+from dialer.agents import store as agents
 from dialer.auth.roles import ROLES
 from dialer.auth.tokens import create_token, list_tokens, revoke_token
 from dialer.cli.common import connection, print_json, print_table, run, settings_from
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     create.add_argument("--name", required=True, help="who or what uses the token")
     create.add_argument("--role", required=True, choices=ROLES)
     create.add_argument("--client", help="restrict the token to one client (id or name)")
-    create.add_argument("--agent", type=int, help="agent id (role agent)")
+    create.add_argument("--agent", metavar="ID_OR_NAME", help="the agent (role agent)")
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(func=cmd_create)
 
@@ -37,12 +38,13 @@ def cmd_create(args: argparse.Namespace) -> int:
     async def go() -> tuple[str, dict]:
         async with connection(settings_from(args)) as conn:
             client_id = await resolve_client(conn, args.client) if args.client else None
+            agent_id = await agents.resolve(conn, args.agent, client_id) if args.agent else None
             return await create_token(
                 conn,
                 name=args.name,
                 role=args.role,
                 client_id=client_id,
-                agent_id=args.agent,
+                agent_id=agent_id,
                 now=datetime.now(UTC),
             )
 

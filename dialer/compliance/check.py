@@ -42,6 +42,21 @@ def parse_instant(at: str | datetime | None, *, now: datetime) -> datetime:
     return moment
 
 
+NO_COUNTRY_CODE = "no country code: write the number with +country code or set the default region"
+
+
+def _lacks_country_code(phone: str) -> bool:
+    """A national number (``020 7946 0958``) read without a default region; a few digits
+    (``12``) are no phone number in any region, so they are not told to add one."""
+    if phone.lstrip().startswith("+") or sum(c.isdigit() for c in phone) < 6:
+        return False
+    try:
+        phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException as exc:
+        return exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE
+    return False
+
+
 def _region(region: str | None) -> str | None:
     if region is None:
         return None
@@ -72,6 +87,8 @@ def check_number(
     try:
         number = parse_number(phone, default_region)
     except ValueError as exc:
+        if default_region is None and _lacks_country_code(phone):
+            raise ValidationError(NO_COUNTRY_CODE, field="region") from None
         raise ValidationError(str(exc), field="phone") from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(f"not a valid phone number: {phone!r}", field="phone")

@@ -155,7 +155,7 @@ def map_columns(
         if found is None:
             raise ValidationError(
                 f"no phone column found (columns: {', '.join(names)}): "
-                "name it with phone_column / --phone-column",
+                "say which column holds the phone numbers",
                 field="phone_column",
             )
         phone = found

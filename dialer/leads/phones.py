@@ -18,6 +18,7 @@ from phonenumbers import NumberParseException, PhoneNumber
 # Why a row did not become a new lead (or DNC entry). Stable names: API, CSV report, metrics.
 MISSING_PHONE = "missing_phone"
 INVALID_NUMBER = "invalid_number"
+NO_COUNTRY_CODE = "no_country_code"  # national number, and the list has no default region
 MALFORMED_ROW = "malformed_row"
 DUPLICATE_IN_FILE = "duplicate_in_file"
 DUPLICATE_IN_CAMPAIGN = "duplicate_in_campaign"
@@ -26,6 +27,7 @@ ALREADY_LISTED = "already_listed"  # DNC imports: the entry exists already
 REASONS = (
     MISSING_PHONE,
     INVALID_NUMBER,
+    NO_COUNTRY_CODE,
     MALFORMED_ROW,
     DUPLICATE_IN_FILE,
     DUPLICATE_IN_CAMPAIGN,
@@ -41,6 +43,7 @@ _PLACEHOLDER_MAX = max(map(len, _PLACEHOLDERS))
 _SCIENTIFIC = re.compile(r"^[+-]?\d(?:[.,]\d+)?[eE]\+?\d+$")
 _EXCEL_FLOAT = re.compile(r"^\+?\d+\.0$")
 _NON_DIGITS = re.compile(r"\D")
+_NATIONAL_MIN_DIGITS = 6  # fewer digits are no national number anywhere: not "add a region"
 
 _PARSE_ERRORS = {
     NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
@@ -89,8 +92,10 @@ def _invalid(number: PhoneNumber) -> Rejection:
 def _parse_error(exc: NumberParseException, region: str | None, text: str) -> Rejection:
     no_country = exc.error_type == NumberParseException.INVALID_COUNTRY_CODE
     if no_country and region is None and not text.startswith("+"):
+        if len(_NON_DIGITS.sub("", text)) < _NATIONAL_MIN_DIGITS:
+            return Rejection(INVALID_NUMBER, "too short")  # no region would make it a number
         return Rejection(
-            INVALID_NUMBER,
+            NO_COUNTRY_CODE,
             "no country code: write it with +country code or set the list's default region",
         )
     return Rejection(INVALID_NUMBER, _PARSE_ERRORS.get(exc.error_type, "not a phone number"))

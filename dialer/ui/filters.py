@@ -70,10 +70,27 @@ def since(moment: datetime | None, now: datetime) -> str:
     return "—" if moment is None else seconds(round(max((now - moment).total_seconds(), 0)))
 
 
+# Words people write in capitals: "dnc" is shown "DNC", never "Dnc".
+_ACRONYMS = {
+    "dnc": "DNC", "crm": "CRM", "tps": "TPS", "amd": "AMD", "ncpr": "NCPR", "dncl": "DNCL",
+    "us": "US",
+}  # fmt: skip
+
+
 def humanise(value: Any) -> str:
     """``debt_collection`` → ``Debt collection``."""
-    text = str(value).replace("_", " ")
+    words = [_ACRONYMS.get(w, w) for w in str(value).split("_")]
+    text = " ".join(words)
     return text[:1].upper() + text[1:]
+
+
+# A start button's words: what starting means from that state (stopped is not final).
+_START_LABELS = {"paused": "Resume", "stopped": "Start again", "completed": "Start again"}
+
+
+def action_label(action: str, state: str) -> str:
+    """The label of a campaign's lifecycle button in ``state``."""
+    return _START_LABELS.get(state, "Start") if action == "start" else humanise(action)
 
 
 def register(env: jinja2.Environment) -> None:
@@ -88,6 +105,7 @@ def register(env: jinja2.Environment) -> None:
         seconds=seconds,
     )
     env.globals["since"] = since
+    env.globals["action_label"] = action_label
     # ``tojson`` writes dates and decimals as the API does (ISO 8601), still HTML-safe.
     env.policies["json.dumps_function"] = _api_dumps
 

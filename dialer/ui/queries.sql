@@ -50,3 +50,11 @@ WHERE kind = $1
   AND ($3::bigint IS NULL OR campaign_id = $3)
 ORDER BY id DESC
 LIMIT $4;
+
+-- name: held_until
+-- When the leads the calling rules hold today are next called: the earliest rescheduled
+-- instant still ahead (compliance.blocked events carry it as next_attempt_at).
+SELECT min((o.payload ->> 'next_attempt_at')::timestamptz)
+FROM webhook_outbox o
+WHERE o.type = 'compliance.blocked' AND o.campaign_id = $1 AND o.created_at >= $2
+  AND (o.payload ->> 'next_attempt_at')::timestamptz > $3;

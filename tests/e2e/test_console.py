@@ -77,11 +77,12 @@ def _manager_journey(page: Page, token: str) -> None:
     assert page.driver.switch_to.active_element.get_attribute("id") == "f-caller_id"
     page.shoot("04-campaign-form-error")
 
-    # Fix it and save: back on the list with a confirmation.
+    # Fix it and save: on to its Lead lists (a list comes next) with a confirmation.
     page.type("#f-caller_id", "+1 415 555 0123")
     page.click("form button.btn-primary[type=submit]")
-    page.wait_path("/ui/campaigns")
     page.wait_text("#flash", "Campaign “Summer survey” created.")
+    page.wait_text(".tabs [aria-current=page]", "Lead lists")
+    page.open("/ui/campaigns")
     row = _row(page, "Summer survey")
     page.wait_text(f"{row} .badge", "Draft")
 

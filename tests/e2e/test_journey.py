@@ -162,8 +162,7 @@ def create_and_import(
     page.type("#f-caller_id", "+14155550100")
     page.click("form button.btn-primary[type=submit]")
     page.wait_text("#flash", "Campaign “Autumn survey” created.")
-    page.driver.find_element(By.LINK_TEXT, "Lead lists").click()
-    page.wait_text("h1", "Autumn survey")
+    page.wait_text("h1", "Autumn survey")  # straight to its Lead lists
     page.wait_text(".tabs [aria-current=page]", "Lead lists")
     page.shoot("10-lead-lists-empty")
 
@@ -205,7 +204,7 @@ def agent_logs_in(page: Page, token: str) -> None:
     page.type("#f-token", token)
     page.click("button[type=submit]")
     page.wait_text("h1", "Sam Agent")
-    page.wait_text("#connection", "Live")
+    page.wait_text("#connection", "Connected")
     page.wait_text("#call-empty-text", "logged out")
     page.click("[data-agent-action=login]")
     page.wait(
@@ -248,7 +247,8 @@ def agent_takes_a_call(page: Page) -> str:
     page.type("#f-notes", "Happy to take part; prefers email follow-up.")
     page.shoot("22-agent-wrap-up")
     page.click("#disposition [data-save]")
-    page.wait_text("#flash", "Call saved as “sale”.")
+    # The confirmation sits by the Save button (the page's messages clear for the next call).
+    page.wait_text("#disposition-saved", "Call saved as “sale”.")
     # The call leaves the screen: the agent waits for the next one (or already has it).
     page.wait(lambda d: _attribute(d, "#agent-state", "data-state") != "wrap_up")
     page.wait(lambda d: _call_on_screen(d) != call_id)

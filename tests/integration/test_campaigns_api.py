@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from dialer.campaigns import store
 from tests.integration.conftest import Api
 
 BASE = {
@@ -194,6 +195,27 @@ async def test_lifecycle_start_pause_stop_and_outbox_events(api: Api) -> None:
         ("paused", "running"),
         ("running", "stopped"),
     ]
+
+
+async def test_a_stopped_or_completed_campaign_can_be_started_again(api: Api) -> None:
+    """The README's lifecycle: stopped and completed are not final; a person restarts."""
+    c = await _create(api, name="restartable")
+    cid = c["id"]
+    for action, state in [("start", "running"), ("stop", "stopped"), ("start", "running")]:
+        status, body = await api.call("POST", f"/api/v1/campaigns/{cid}/{action}")
+        assert (status, body["state"]) == (200, state), body
+    async with api.pool.acquire() as conn:
+        await store.transition(conn, cid, "complete", scope=None, now=api.clock.now())
+    status, body = await api.call("POST", f"/api/v1/campaigns/{cid}/start")
+    assert (status, body["state"]) == (200, "running")
+    # A draft can be stopped (given up before it ran); a stopped one cannot be paused.
+    d = await _create(api, name="abandoned-draft")
+    status, body = await api.call("POST", f"/api/v1/campaigns/{d['id']}/stop")
+    assert (status, body["state"]) == (200, "stopped")
+    status, body = await api.call("POST", f"/api/v1/campaigns/{d['id']}/pause")
+    assert (status, body["field"]) == (409, "state")
+    spec = (await api.call("GET", "/api/v1/openapi.json"))[1]
+    assert "started again" in spec["paths"]["/api/v1/campaigns/{id}/stop"]["post"]["summary"]
 
 
 async def test_start_needs_caller_id_and_running_cannot_be_deleted(api: Api) -> None:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
+from pathlib import Path
 
+import asyncpg
 import pytest
 
 from dialer.cli import main
+from dialer.clients import DEFAULT_CLIENT_ID
 
 
 @pytest.fixture
@@ -88,3 +94,125 @@ def test_help_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
             main(argv)
         assert done.value.code == 0
         assert "usage:" in capsys.readouterr().out
+
+
+def test_campaign_update_changes_only_the_fields_given(
+    cli_env: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(capsys, "campaign", "create", "--name", "cli-upd", "--purpose", "survey")[0] == 0
+    # Starting without a caller ID says how to set one from here.
+    code, _, err = run(capsys, "campaign", "start", "cli-upd")
+    assert code == 2 and err.count("\n") == 1
+    assert "dialer campaign update cli-upd --caller-id" in err
+    code, out, err = run(
+        capsys,
+        "campaign", "update", "cli-upd",
+        "--caller-id", "+44 20 7946 0958", "--region", "gb", "--mode", "power", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    row = json.loads(out)
+    assert (row["caller_id"], row["default_region"], row["dial_mode"]) == (
+        "+442079460958",
+        "GB",
+        "power",
+    )
+    assert row["purpose"] == "survey"  # untouched
+    code, out, _ = run(capsys, "campaign", "update", "cli-upd", "--region", "")
+    assert code == 0 and "default_region=None" in out
+    code, out, _ = run(capsys, "campaign", "start", "cli-upd")
+    assert code == 0 and "running" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragment"),
+    [
+        ((), "nothing to change"),
+        (("--caller-id", "12"), "caller_id"),
+        (("--region", "XX"), "default_region"),
+        (("--mode", "warp"), "invalid choice"),
+    ],
+)
+def test_campaign_update_refuses_unusable_input_in_one_line(
+    cli_env: None, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], fragment: str
+) -> None:
+    run(capsys, "campaign", "create", "--name", "cli-upd-bad")
+    code, _, err = run(capsys, "campaign", "update", "cli-upd-bad", *argv)
+    assert code == 2 and fragment in err and err.count("\n") == 1
+    code, _, err = run(capsys, "campaign", "update", "no-such-campaign", "--region", "GB")
+    assert code == 2 and "no-such-campaign" in err
+
+
+def test_token_for_an_agent_by_name(
+    cli_env: None, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def add_agents() -> list[int]:
+        conn = await asyncpg.connect(db_url)
+        try:
+            other = await conn.fetchval(
+                "INSERT INTO clients (name) VALUES ('Other BPO client') RETURNING id"
+            )
+            sql = "INSERT INTO agents (client_id, name) VALUES ($1, $2) RETURNING id"
+            return [
+                await conn.fetchval(sql, client, name)
+                for client, name in ((DEFAULT_CLIENT_ID, "Priya"), (DEFAULT_CLIENT_ID, "Sam"),
+                                     (other, "Sam"))
+            ]  # fmt: skip
+        finally:
+            await conn.close()
+
+    priya, sam, _ = asyncio.run(add_agents())
+    code, out, err = run(
+        capsys, "token", "create", "--name", "priya-desk", "--role", "agent", "--agent", "priya",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["agent_id"] == priya
+    code, out, _ = run(
+        capsys, "token", "create", "--name", "p2", "--role", "agent", "--agent", str(priya),
+        "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["agent_id"] == priya
+    # Two clients each have a Sam: the name alone is refused, the client settles it.
+    code, _, err = run(
+        capsys, "token", "create", "--name", "s", "--role", "agent", "--agent", "Sam"
+    )
+    assert code == 2 and "2 agents are named 'Sam'" in err and err.count("\n") == 1
+    code, out, _ = run(
+        capsys, "token", "create", "--name", "s", "--role", "agent", "--agent", "Sam",
+        "--client", str(DEFAULT_CLIENT_ID), "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["agent_id"] == sam
+    code, _, err = run(
+        capsys, "token", "create", "--name", "x", "--role", "agent", "--agent", "Ann"
+    )
+    assert code == 2 and "Ann" in err
+
+
+def test_check_without_a_country_code_names_the_region_flag(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "check", "--phone", "02079460958", "--purpose", "survey")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "no country code" in err and "--region" in err
+    assert "Missing or invalid default region" not in err
+    code, out, _ = run(
+        capsys, "check", "--phone", "02079460958", "--purpose", "survey", "--region", "GB",
+        "--at", "2026-03-09T12:00:00Z", "--json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["region"] == "GB"
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``dialer rules list | head -1``: the reader leaves early; no traceback follows."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "dialer", "rules", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+    )
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the first line is written
+    err = child.stderr.read().decode()
+    child.stderr.close()
+    assert child.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err

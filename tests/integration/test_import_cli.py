@@ -90,6 +90,7 @@ def test_import_summary_for_people(
     [
         (None, (), "no such file"),
         ("name,email\nAnn,a@example.com\n", (), "no phone column found"),
+        ("name,email\nAnn,a@example.com\n", (), "(--phone-column COL)"),
         ("PK\x03\x04", (), "Excel workbook"),
         ("phone\n1\n", ("--phone-column", "mobile"), "no column named 'mobile'"),
         ("phone\n1\n", ("--region", "XX"), "unknown region"),
@@ -109,6 +110,24 @@ def test_unusable_input_exits_2_with_one_line(
     code, out, err = run(capsys, "import", str(path), "--campaign", campaign, *extra)
     assert code == 2 and out == ""
     assert err.startswith("dialer: error:") and message in err and err.count("\n") == 1
+
+
+def test_numbers_without_country_code_are_their_own_reason_with_the_fix(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A campaign without a default region: national numbers are ``no_country_code``, and
+    the summary says which command fixes it."""
+    assert run(capsys, "campaign", "create", "--name", "cli-no-region")[0] == 0
+    path = tmp_path / "uk.csv"
+    path.write_text("phone\n020 7946 0958\n+44 20 7946 0959\nnope\n")
+    code, out, err = run(capsys, "import", str(path), "--campaign", "cli-no-region", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["rejected_by_reason"] == {"no_country_code": 1, "invalid_number": 1}
+    code, out, _ = run(capsys, "import", str(path), "--campaign", "cli-no-region")
+    assert code == 0
+    assert "no_country_code" in out
+    assert "dialer campaign update cli-no-region --region CC" in out
 
 
 def test_unknown_campaign_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -49,6 +49,14 @@ async def test_bad_input_names_the_field(api: Api) -> None:
         assert (status, body.get("field")) == (400, field), query
 
 
+async def test_a_national_number_without_region_says_what_to_set(api: Api) -> None:
+    status, body = await api.call(
+        "GET", "/api/v1/rules/check?phone=020%207946%200958&purpose=survey", as_="viewer"
+    )
+    assert (status, body["field"]) == (400, "region")
+    assert body["error"].startswith("no country code") and "Missing or invalid" not in body["error"]
+
+
 async def test_packs_are_listed_with_sources(api: Api) -> None:
     status, body = await api.call("GET", "/api/v1/rules", as_="viewer")
     assert status == 200

@@ -65,11 +65,18 @@ async def test_add_search_and_remove_a_number(console: Console) -> None:
 async def test_add_errors_sit_next_to_their_field(console: Console) -> None:
     browser = await console.signed_in("manager")
     await browser.get("/ui/dnc")
-    resp = await browser.submit("/ui/dnc", {"phone": "12", "applies_to": "global"})
+    resp = await browser.submit(
+        "/ui/dnc", {"phone": "12", "applies_to": "global", "confirm_global": "yes"}
+    )
     assert resp.status == 400 and _error_for(resp.text, "phone") is not None
     resp = await browser.submit(
         "/ui/dnc",
-        {"phone": "+14155550199", "applies_to": "global", "expires_at": "2020-01-01T00:00"},
+        {
+            "phone": "+14155550199",
+            "applies_to": "global",
+            "expires_at": "2020-01-01T00:00",
+            "confirm_global": "yes",
+        },
     )
     assert "must be in the future" in (_error_for(resp.text, "expires_at") or "")
     resp = await browser.submit(
@@ -78,6 +85,30 @@ async def test_add_errors_sit_next_to_their_field(console: Console) -> None:
     assert "does not exist" in (_error_for(resp.text, "applies_to") or "")
     assert _error_for(resp.text, "phone") is None and 'value="+14155550199"' in resp.text
     assert await _entries(console, "+14155550199") == []
+
+
+async def test_the_scope_defaults_to_the_narrowest_and_global_asks_to_confirm(
+    console: Console,
+) -> None:
+    cid = await console.campaign("dnc narrow")
+    browser = await console.signed_in("manager")
+    page = await browser.get("/ui/dnc")
+    assert 'value="client:1" selected' in page.text and 'value="global" selected' not in page.text
+    page = await browser.get(f"/ui/dnc?campaign={cid}")  # from the campaign's Lead lists page
+    assert f'value="campaign:{cid}" selected' in page.text
+    lists_page = await browser.get(f"/ui/campaigns/{cid}/lists")
+    assert f'href="/ui/dnc?campaign={cid}"' in lists_page.text
+    # Choosing every client is not enough: the page asks to confirm, nothing is stored.
+    resp = await browser.submit("/ui/dnc", {"phone": "+14155550166", "applies_to": "global"})
+    assert resp.status == 400 and "confirm" in (_error_for(resp.text, "applies_to") or "")
+    assert 'name="confirm_global"' in resp.text and 'value="+14155550166"' in resp.text
+    assert await _entries(console, "+14155550166") == []
+    resp = await browser.submit(
+        "/ui/dnc", {"phone": "+14155550166", "applies_to": "global", "confirm_global": "yes"}
+    )
+    assert resp.status == 303
+    (entry,) = await _entries(console, "+14155550166")
+    assert entry["client_id"] is None and entry["campaign_id"] is None
 
 
 async def test_scoped_managers_cannot_add_or_remove_global_entries(console: Console) -> None:

@@ -10,6 +10,7 @@ from datetime import timedelta
 import asyncpg
 import pytest
 
+from dialer.outbox import enqueue
 from dialer.stats import campaign_stats
 from dialer.stats.summary import campaign_summaries, day_start
 from dialer.stats.timeline import recent_attempts, timeline
@@ -131,7 +132,29 @@ async def test_live_view_shows_figures_chart_agents_and_decisions(console: Conso
     for part in ('id="kpi-dials"', '<svg class="chart"', 'id="agents-by-state"', 'id="attempts"'):
         assert part in page.text
     assert 'hx-get="/ui/campaigns/' in page.text and 'hx-trigger="every 3s"' in page.text
-    assert "Allowed" in page.text and "packs default, us" in page.text
+    # The packs a decision applied, as jurisdictions linking to the rules (not "packs in").
+    assert "Allowed" in page.text and 'href="/ui/rules#pack-us"' in page.text
+    assert ">US</a>" in page.text and "packs default" not in page.text
     panel = await browser.get(f"/ui/campaigns/{s.campaign_id}/live", headers={"HX-Request": "true"})
     assert panel.status == 200 and "<html" not in panel.text
     assert 'id="campaign-state"' in panel.text and 'hx-swap-oob="true"' in panel.text
+
+
+async def test_held_leads_say_when_they_are_next_called(console: Console) -> None:
+    now = console.clock.now()
+    async with console.pool.acquire() as conn:
+        cid = await make_campaign(conn, now)
+        lead = (await make_leads(conn, cid, [("new", 0)], now))[0]
+        browser = await console.signed_in("viewer")
+        page = await browser.get(f"/ui/campaigns/{cid}")
+        assert "none today" in page.text.split('id="held-until"')[1].split("</div>")[0]
+        at = now.replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        await enqueue(
+            conn, "compliance.blocked", client_id=1, campaign_id=cid, lead_id=lead, now=now - M,
+            data={"lead_id": lead, "campaign_id": cid, "rule_ids": ["us-fl.hours"],
+                  "reasons": [], "next_attempt_at": at, "decided_at": now},
+        )  # fmt: skip
+    page = await browser.get(f"/ui/campaigns/{cid}")
+    held = page.text.split('id="held-until"')[1].split("</div>")[0]
+    assert f"next called {at.strftime('%a')} 09:00" in held
+    assert "us-fl.hours 1" in page.text

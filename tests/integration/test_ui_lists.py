@@ -166,3 +166,62 @@ async def test_another_clients_campaign_and_import_are_not_found(console: Consol
         scoped, f"/ui/campaigns/{theirs}/lists", CSV_TEXT.encode(), csrf=scoped.csrf
     )
     assert status == 404 and "does not exist" in answer["error"]
+
+
+async def test_without_a_region_the_page_warns_and_names_the_reason(console: Console) -> None:
+    """A campaign with no default country: a warning before the upload, and national numbers
+    come back as their own reason with the fix, not as "Not a valid phone number"."""
+    cid = await console.campaign("no region")
+    browser = await console.signed_in("manager")
+    page = await browser.get(f"/ui/campaigns/{cid}/lists")
+    assert 'id="no-region-warning"' in page.text and f"/ui/campaigns/{cid}/edit" in page.text
+    status, body = await _upload(
+        browser, f"/ui/campaigns/{cid}/lists", b"phone\n020 7946 0958\n+442079460123\n",
+        csrf=browser.csrf, file_name="uk.csv",
+    )  # fmt: skip
+    assert status == 202, body
+    await _idle(console)
+    card = await browser.get(f"/ui/imports/{body['id']}", headers={"HX-Request": "true"})
+    assert "No country code" in card.text and "Not a valid phone number" not in card.text
+    assert '<span class="tag">no_country_code</span>' in card.text
+    assert 'data-hint="no_country_code"' in card.text
+    async with console.pool.acquire() as conn:
+        await conn.execute("UPDATE campaigns SET default_region = 'GB' WHERE id = $1", cid)
+    page = await browser.get(f"/ui/campaigns/{cid}/lists")
+    assert 'id="no-region-warning"' not in page.text
+
+
+async def test_a_finished_import_refreshes_the_leads_and_lists_panels(console: Console) -> None:
+    cid = await console.campaign("fresh panels")
+    browser = await console.signed_in("manager")
+    page = await browser.get(f"/ui/campaigns/{cid}/lists")
+    assert 'hx-trigger="import-done from:body"' in page.text and "Lists appear here" in page.text
+    status, body = await _upload(
+        browser, f"/ui/campaigns/{cid}/lists", CSV_TEXT.encode(), csrf=browser.csrf,
+        file_name="fresh.csv", name="Fresh list",
+    )  # fmt: skip
+    assert status == 202, body
+    await _idle(console)
+    # The card's last poll announces the end; the panels are then fetched again.
+    card = await browser.get(f"/ui/imports/{body['id']}", headers={"HX-Request": "true"})
+    assert card.headers.get("HX-Trigger") == "import-done"
+    side = await browser.get(f"/ui/campaigns/{cid}/lists/side", headers={"HX-Request": "true"})
+    assert side.status == 200 and "<html" not in side.text and 'id="lists-side"' in side.text
+    assert "Fresh list" in side.text and "Lists appear here" not in side.text
+    assert '<p class="big-figure">4 ' in side.text
+
+
+async def test_a_running_import_does_not_announce_an_end(console: Console) -> None:
+    cid = await console.campaign("still running")
+    async with console.pool.acquire() as conn:
+        import_id = await conn.fetchval(
+            "INSERT INTO imports (kind, client_id, campaign_id, name, state, bytes_total,"
+            " bytes_read, rows_read, started_at, created_at, updated_at)"
+            " VALUES ('leads', 1, $1, 'big.csv', 'running', 1000, 250, 500, $2, $2, $2)"
+            " RETURNING id",
+            cid,
+            console.clock.now(),
+        )
+    browser = await console.signed_in("viewer")
+    card = await browser.get(f"/ui/imports/{import_id}", headers={"HX-Request": "true"})
+    assert "HX-Trigger" not in card.headers

@@ -98,10 +98,11 @@ async def test_create_form_stores_what_the_api_would(console: Console) -> None:
     browser = await console.signed_in("manager")
     await browser.get("/ui/campaigns/new")
     resp = await browser.submit("/ui/campaigns/new", FORM)
-    assert resp.status == 303 and resp.location == "/ui/campaigns"
-    page = await browser.get("/ui/campaigns")
-    assert "Campaign “Spring renewals” created." in page.text
     row = await console.pool.fetchrow("SELECT * FROM campaigns WHERE name = 'Spring renewals'")
+    # Next the new campaign needs a list: its Lead lists tab, not the list below the fold.
+    assert resp.status == 303 and resp.location == f"/ui/campaigns/{row['id']}/lists"
+    page = await browser.get(resp.location)
+    assert "Campaign “Spring renewals” created." in page.text
     assert row["caller_id"] == "+14155550100" and row["default_region"] == "US"
     assert row["max_abandon_rate"] == pytest.approx(0.025) and row["max_attempts"] == 4
     assert row["retry_policy"] == {"busy": 600}
@@ -312,6 +313,11 @@ async def test_rules_check_input_errors_sit_next_to_the_input(console: Console) 
     browser = await console.signed_in("viewer")
     page = await browser.get("/ui/rules?phone=12&purpose=survey")
     assert _error_for(page.text, "phone") is not None
+    # A national number without a region: the fix is named, at the Region field.
+    page = await browser.get("/ui/rules?phone=020+7946+0958&purpose=survey")
+    shown = _error_for(page.text, "region")
+    assert shown is not None and shown.startswith("No country code") and "+country code" in shown
+    assert "Missing or invalid default region" not in page.text
     page = await browser.get("/ui/rules?phone=%2B13055550123&purpose=survey&at=tomorrow")
     shown = _error_for(page.text, "at")
     assert shown is not None and "ISO 8601" in shown

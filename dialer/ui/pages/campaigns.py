@@ -36,7 +36,11 @@ routes = UiRoutes()
 PAGE_SIZE = 50
 ID = r"{id:\d+}"
 MANUAL_ACTIONS = ("start", "pause", "stop")
-DONE = {"start": "is running", "pause": "is paused", "stop": "is stopped"}
+DONE = {
+    "start": "is running",
+    "pause": "is paused",
+    "stop": "is stopped (Start again dials its remaining leads)",
+}
 
 
 @functools.cache
@@ -187,8 +191,10 @@ async def create_campaign(request: web.Request) -> web.Response:
         except NotFound as exc:  # a client outside the principal's scope
             form.add_error("client_id", str(exc))
         else:
+            # Next comes its first list: straight to the Lead lists tab (else its settings).
             await flash(request, "success", f"Campaign “{row['name']}” created.")
-            return see_other("/ui/campaigns")
+            tab = "lists" if who.can(Permission.LEADS_READ) else "edit"
+            return see_other(f"/ui/campaigns/{row['id']}/{tab}")
     return await _form_page(request, form, campaign=None, status=400)
 
 

@@ -17,7 +17,7 @@ from aiohttp import web
 
 from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import store as campaigns
-from dialer.clients import list_clients
+from dialer.clients import DEFAULT_CLIENT_ID, list_clients
 from dialer.dnc import store
 from dialer.errors import NotFound, ValidationError
 from dialer.http import uploads
@@ -36,6 +36,10 @@ PAGE_SIZE = 50
 SOURCES = ("internal", "crm", *store.REGISTRIES)
 MODE_CHOICES = [("add", "Add to the list"), ("replace", "Replace the list (same source)")]
 ADD_FIELDS = ("phone", "default_region", "source", "reason", "applies_to", "expires_at")
+GLOBAL = "global"
+CONFIRM_GLOBAL = (
+    "every client: the number is blocked in all their campaigns; tick the box below to confirm"
+)
 
 
 @dataclass
@@ -52,13 +56,23 @@ async def _scopes(conn: asyncpg.Connection, who: Principal) -> Scopes:
     found.clients = {c["id"]: c["name"] for c in await list_clients(conn, who.client_id)}
     rows = await campaigns.list_page(conn, who.client_id, limit=campaigns.PAGE_MAX)
     found.campaigns = {r["id"]: r["name"] for r in rows}
-    if who.client_id is None:
-        found.choices.append(("global", "Every client (global)"))
-    for cid, name in found.clients.items():
-        found.choices.append((f"client:{cid}", f"Client · {name}"))
     for cid, name in found.campaigns.items():
         found.choices.append((f"campaign:{cid}", f"Campaign · {name}"))
+    for cid, name in found.clients.items():
+        found.choices.append((f"client:{cid}", f"Client · {name}"))
+    if who.client_id is None:  # the widest last: it blocks every client's campaigns
+        found.choices.append((GLOBAL, "Every client (global) — asks to confirm"))
     return found
+
+
+def default_scope(scopes: Scopes, who: Principal, campaign: str) -> str:
+    """The narrowest scope the person works in, never global: the campaign they came from
+    (``?campaign=ID``), else their client (the default client for an unscoped token)."""
+    offered = {key for key, _ in scopes.choices}
+    for wanted in (f"campaign:{campaign}", f"client:{who.client_id or DEFAULT_CLIENT_ID}"):
+        if wanted in offered:
+            return wanted
+    return next((key for key, _ in scopes.choices if key != GLOBAL), "")
 
 
 def parse_applies_to(value: str | None) -> tuple[str | None, int | None, int | None]:
@@ -130,7 +144,7 @@ async def _page(
         next_query = urlencode(
             {**{k: v for k, v in query.items() if v}, "after": entries[-1]["id"]}
         )
-    default_scope = scopes.choices[0][0] if scopes.choices else ""
+    narrowest = default_scope(scopes, who, request.query.get("campaign", ""))
     context = {
         "title": "Do not call",
         "section": "dnc",
@@ -144,7 +158,7 @@ async def _page(
         "sources": SOURCES,
         "source_choices": [(s, s) for s in SOURCES],
         "mode_choices": MODE_CHOICES,
-        "add": add_values or {"source": "internal", "applies_to": default_scope},
+        "add": add_values or {"source": "internal", "applies_to": narrowest},
         "add_errors": add_errors or {},
         "may_write": who.can(Permission.DNC_WRITE),
         "imports": found_imports,
@@ -167,6 +181,9 @@ async def add_entry(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
     try:
         scope, client_id, campaign_id = parse_applies_to(values["applies_to"])
+        confirmed = form.get("confirm_global") == "yes"
+        if scope == GLOBAL and who.client_id is None and not confirmed:
+            raise ValidationError(CONFIRM_GLOBAL, field="applies_to")
         entry_in = store.NewEntry(
             phone=values["phone"],
             default_region=values["default_region"] or None,

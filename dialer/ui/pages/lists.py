@@ -36,6 +36,7 @@ _Q = queries("dialer.ui")
 REASONS = {
     phones.MISSING_PHONE: "No phone number",
     phones.INVALID_NUMBER: "Not a valid phone number",
+    phones.NO_COUNTRY_CODE: "No country code (the campaign has no default country)",
     phones.MALFORMED_ROW: "Row cannot be read",
     phones.DUPLICATE_IN_FILE: "Repeated within the file",
     phones.DUPLICATE_IN_CAMPAIGN: "Already in the campaign",
@@ -83,6 +84,18 @@ async def lists_page(request: web.Request) -> web.Response:
     return await render(request, "lists/page.html", context)
 
 
+@routes.get(f"/ui/campaigns/{ID}/lists/side", permission=Permission.LEADS_READ)
+async def lists_side(request: web.Request) -> web.Response:
+    """The Leads and Lists panels alone: the page fetches them again when an import ends."""
+    who = session(request).principal
+    async with request.app[POOL].acquire() as conn:
+        campaign = await store.get(conn, int(request.match_info["id"]), who.client_id)
+        lists = await list_figures(conn, campaign["id"])
+        leads = await penetration(conn, campaign["id"])
+    context = {"campaign": campaign, "lists": lists, "leads": leads}
+    return render_partial(request, "lists/_side.html", context)
+
+
 @routes.post(f"/ui/campaigns/{ID}/lists", permission=Permission.LEADS_WRITE, header_csrf=True)
 async def upload_list(request: web.Request) -> web.StreamResponse:
     """The CSV streamed by the page: ``POST /api/v1/campaigns/{id}/lists`` as this session."""
@@ -93,9 +106,12 @@ async def upload_list(request: web.Request) -> web.StreamResponse:
 async def import_card(request: web.Request) -> web.Response:
     """One import: the card the pages poll while it runs (htmx), or a page of its own."""
     row = await uploads.visible_import(request, int(request.match_info["id"]))
-    context = {"i": import_view(row), "poll_s": POLL_S}
+    shown = import_view(row)
+    context: dict[str, Any] = {"i": shown, "poll_s": POLL_S}
     if is_htmx(request):
-        return render_partial(request, "imports/_card.html", context)
+        # The last poll of a finished import tells the page, whose other panels refresh.
+        done = {} if shown["live"] else {"HX-Trigger": "import-done"}
+        return render_partial(request, "imports/_card.html", context, headers=done)
     back = f"/ui/campaigns/{row['campaign_id']}/lists" if row["kind"] == "leads" else "/ui/dnc"
     now = request.app[CLOCK].now()
     context |= {"title": f"Import #{row['id']}", "back": back, "now": now}

@@ -20,6 +20,7 @@ from dialer.agents.states import STATES as AGENT_STATES
 from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import store
 from dialer.http.keys import CLOCK, POOL
+from dialer.sql import queries
 from dialer.stats import campaign_stats
 from dialer.stats.summary import day_start
 from dialer.stats.timeline import recent_attempts, timeline
@@ -36,6 +37,7 @@ HOUR = timedelta(hours=1)
 BUCKET_S = 60
 AGENTS_SHOWN = 40
 ATTEMPTS_SHOWN = 15
+_Q = queries("dialer.ui")
 
 
 def campaign_tabs(who: Principal, campaign_id: int) -> list[tuple[str, str, str]]:
@@ -89,6 +91,7 @@ async def _panel(
         "agents_more": max(len(team) - AGENTS_SHOWN, 0),
         "by_state": [(s, by_state.get(s, 0)) for s in AGENT_STATES],
         "attempts": await recent_attempts(conn, campaign["id"], limit=ATTEMPTS_SHOWN),
+        "held_until": await conn.fetchval(_Q["held_until"], campaign["id"], since, now),
         "zone": tz,
         "zone_name": zone or "UTC",
         "now": now,

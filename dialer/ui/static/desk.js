@@ -74,6 +74,19 @@
       kind.hidden = false;
     }
 
+    function clearMessages() {
+      var area = document.getElementById("flash");
+      if (area) { area.textContent = ""; }
+    }
+
+    function showSaved(event) {
+      // The saved disposition's confirmation sits in the form: bring it into view.
+      var note = document.getElementById("disposition-saved");
+      if (note && event.detail && event.detail.target && event.detail.target.id === "disposition") {
+        note.scrollIntoView({ block: "nearest" });
+      }
+    }
+
     function clearCall() {
       call = null;
       preview = false;
@@ -104,8 +117,19 @@
       }
     }
 
+    // One status fetch at a time, and one more if the state changed meanwhile: answers
+    // arriving out of order must not leave an older state on screen.
+    var refreshing = false;
+    var again = false;
     function refreshStatus() {
-      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/status", { target: "#status", swap: "outerHTML" });
+      if (refreshing) { again = true; return; }
+      refreshing = true;
+      var done = function () {
+        refreshing = false;
+        if (again) { again = false; refreshStatus(); }
+      };
+      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/status", { target: "#status", swap: "outerHTML" })
+        .then(done, done);
     }
 
     function handle(message, live) {
@@ -114,7 +138,7 @@
         state = message.state;
         if (state === "on_call" || state === "wrap_up") {
           if (call && message.call_id && call.call_id !== message.call_id) { clearCall(); }
-          kind.textContent = state === "on_call" ? (preview ? "Preview" : "Live") : "Ended";
+          kind.textContent = state === "on_call" ? (preview ? "Preview" : "Live call") : "Call ended";
         } else {
           clearCall();
         }
@@ -133,7 +157,8 @@
           form.removeAttribute("data-saved");
         }
         showLead(message.lead, message.call_id);
-        kind.textContent = state === "wrap_up" ? "Ended" : "Live";
+        kind.textContent = state === "wrap_up" ? "Call ended" : "Live call";
+        clearMessages();  // "logged in" and other news are old once a call is on screen
       } else if (message.type === "preview") {
         preview = true;
         showLead(message.lead, null);
@@ -149,7 +174,7 @@
       socket.addEventListener("open", function () {
         opened += 1;
         retry = 1000;
-        connection.textContent = "Live";
+        connection.textContent = "Connected";
         connection.setAttribute("data-connection", "live");
       });
       socket.addEventListener("message", function (event) {
@@ -172,6 +197,7 @@
     var initial = JSON.parse(document.getElementById("desk-initial").textContent);
     initial.forEach(function (message) { handle(message, false); });
     document.body.addEventListener("htmx:afterSwap", syncForm);
+    document.body.addEventListener("htmx:afterSwap", showSaved);
     connect();
   }
 

@@ -110,6 +110,10 @@
       xhr.send(file);
     }
 
+    // An import ended (its card's last poll says so): "Importing …" is no longer true.
+    document.body.addEventListener("import-done", function () {
+      if (status.textContent.indexOf("Uploaded.") === 0) { status.textContent = ""; }
+    });
     input.addEventListener("change", function () { choose(input.files[0]); });
     ["dragenter", "dragover"].forEach(function (name) {
       zone.addEventListener(name, function (event) {

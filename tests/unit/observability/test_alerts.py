@@ -96,6 +96,23 @@ def test_every_alert_is_tested_and_has_a_runbook_entry() -> None:
         assert name.lower() in anchors, f"docs/observability.md has no section {name}"
 
 
+NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+NUMBERS += ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen")
+
+
+def test_the_guide_counts_the_alert_rules_right() -> None:
+    count = len(alert_rules())
+    intro = RUNBOOK.read_text().split("\n\n", 2)[1]
+    said = re.search(r"(\w+) alert rules", intro)
+    assert said is not None and said.group(1) == NUMBERS[count], (said, count)
+
+
+def test_the_guide_says_how_to_scrape_another_port() -> None:
+    guide = RUNBOOK.read_text()
+    assert "DIALER_PORT" in guide and "static_configs" in guide
+    assert "DIALER_PORT" in (PROMETHEUS / "prometheus.yml").read_text()
+
+
 def test_the_rule_reader() -> None:
     text = """
 groups:
