@@ -52,11 +52,12 @@ class ImportService:
         uploads: Path | None = None,
         workers: int | None = None,
         concurrency: int = 2,
+        phone_backend: str = "auto",
     ) -> None:
         self.pool = pool
         self.clock = clock
         self.uploads = uploads
-        self.parse_pool = ParsePool(workers)
+        self.parse_pool = ParsePool(workers, phone_backend=phone_backend)
         self.importer = Importer(pool, self.parse_pool, clock, instance_id=instance_id)
         self.concurrency = concurrency
         self._queue: asyncio.Queue[int] = asyncio.Queue()
@@ -171,6 +172,7 @@ async def import_context(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         instance_id=settings.instance_id,
         uploads=(settings.data_dir / "uploads").resolve(),
+        phone_backend=settings.phone_backend,
     )
     await service.start()
     app[SERVICES][SERVICE_KEY] = service
