@@ -109,12 +109,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     row, failure = run(run_import(args, create))
     if row["state"] != "completed":
         return report(args, row, failure)  # raises: the list was left as it was
-    removed = row["options"].get("removed", 0)
+    options = row["options"]
+    refresh = {k: options.get(k, 0) for k in ("kept", "added", "removed")}
     if args.json:
-        print_json({**summary(row), "mode": mode, "removed": removed})
+        print_json({**summary(row), "mode": mode, **refresh})
         return 0
     code = report(args, row, failure)
     if mode == "replace":
+        print(f"  kept      {refresh['kept']:>12,}  (on the list already and in the file)")
+        print(f"  added     {refresh['added']:>12,}")
+        removed = refresh["removed"]
         print(f"  removed   {removed:>12,}  (no longer in the file; leads they blocked stay dnc)")
     return code
 

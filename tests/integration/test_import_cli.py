@@ -166,6 +166,8 @@ def test_dnc_import_replace_mode(capsys: pytest.CaptureFixture[str], tmp_path: P
     )
     assert code == 0, err
     assert "removed" in out and " 1  (no longer in the file" in out
+    assert "kept" in out and " 1  (on the list already" in out
+    assert "already_listed" not in out
     code, out, _ = run(capsys, "dnc", "check", "+33612345672", "--json")
     assert json.loads(out)["entries"] == []
 
