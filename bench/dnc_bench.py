@@ -1,0 +1,181 @@
+"""National DNC registry benchmark: load a registry file, refresh it, look numbers up.
+
+    python bench/dnc_bench.py [--numbers 1000000] [--workers N] [--json]
+
+Writes a registry file as the FTC publishes it (ten digits a line: area code + number),
+loads it as ``us_dnc`` through the real import path (``Importer``, its parse workers, one
+transaction) into a scratch PostgreSQL (``DIALER_DATABASE_URL`` or an embedded server in a
+temporary folder), then refreshes it with ``mode=replace`` from a file with 5 % of the
+numbers changed. Reports rows/s of both, the refresh's kept/added/removed, peak RSS (main
+process and workers) and the dial-time lookup latency (``dnc_sources``, p50/p99) after the
+refresh. Not a test: it prints figures (one JSON object with ``--json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from dialer import db
+from dialer.auth.roles import SYSTEM
+from dialer.clock import SystemClock
+from dialer.dnc.lookup import dnc_sources
+from dialer.leads.importer import Importer
+from dialer.leads.parallel import ParsePool, default_workers
+from dialer.leads.submit import DncOptions, FileOptions, dnc_import
+from dialer.migrate import migrate
+
+CLOCK = SystemClock()
+_NPAS = ("212", "305", "415", "512", "602", "312", "206", "850", "915", "208", "646", "718")
+
+
+def registry_numbers(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    found: set[str] = set()
+    while len(found) < count:
+        found.add(f"{rng.choice(_NPAS)}{rng.randint(2, 9)}{rng.randint(0, 999_999):06d}")
+    return sorted(found)
+
+
+def _write(path: Path, numbers: list[str]) -> None:
+    with open(path, "w", encoding="ascii") as f:
+        f.write("\n".join(numbers) + "\n")
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+async def _load(pool: asyncpg.Pool, parse: ParsePool, path: Path, mode: str) -> dict[str, Any]:
+    async with pool.acquire() as conn:
+        job = await dnc_import(
+            conn,
+            path,
+            FileOptions(source="cli"),
+            DncOptions(list_source="us_dnc", mode=mode),
+            SYSTEM,
+            now=CLOCK.now(),
+        )
+    started = time.perf_counter()
+    row = await Importer(pool, parse, CLOCK, instance_id="bench").run(job["id"])
+    seconds = time.perf_counter() - started
+    if row["state"] != "completed":
+        raise SystemExit(f"{mode} failed: {row['error']}")
+    return {
+        "rows": row["rows_read"],
+        "seconds": round(seconds, 2),
+        "rows_per_s": round(row["rows_read"] / seconds),
+        "accepted": row["accepted"],
+        "rejected_by_reason": row["rejected_by_reason"],
+        **{k: row["options"][k] for k in ("kept", "added", "removed") if k in row["options"]},
+    }
+
+
+async def _lookups(pool: asyncpg.Pool, numbers: list[str], count: int) -> dict[str, float]:
+    rng = random.Random(3)
+    times: list[float] = []
+    async with pool.acquire() as conn:
+        for _ in range(count):
+            phone = "+1" + rng.choice(numbers)
+            started = time.perf_counter()
+            await dnc_sources(conn, [phone], client_id=1, campaign_id=None, now=CLOCK.now())
+            times.append(time.perf_counter() - started)
+    times.sort()
+    return {
+        "p50_ms": round(times[len(times) // 2] * 1000, 3),
+        "p99_ms": round(times[int(len(times) * 0.99)] * 1000, 3),
+    }
+
+
+async def _run(url: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    conn = await db.connect(url)
+    await migrate(conn)
+    await conn.close()
+    first = registry_numbers(args.numbers, seed=1)
+    changed = max(args.numbers // 20, 1)
+    fresh = first[changed:] + registry_numbers(changed, seed=2)
+    _write(folder / "us_dnc-1.txt", first)
+    _write(folder / "us_dnc-2.txt", fresh)
+    pool = await db.create_pool(url, min_size=2, max_size=4)
+    parse = ParsePool(args.workers)
+    try:
+        load = await _load(pool, parse, folder / "us_dnc-1.txt", "add")
+        refresh = await _load(pool, parse, folder / "us_dnc-2.txt", "replace")
+        lookup = await _lookups(pool, fresh, args.lookups)
+        workers = [_peak_rss_mb(pid) for pid in parse.worker_pids()]
+    finally:
+        parse.close()
+        await pool.close()
+    return {"load": load, "refresh": refresh, "lookup_after": lookup, "worker_rss": workers}
+
+
+async def _scratch(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    base = os.environ.get("DIALER_DATABASE_URL")
+    pg_folder = None
+    if not base:
+        pg_folder = Path(tempfile.mkdtemp(prefix="dialer-dnc-bench-pg-"))
+        base = await asyncio.to_thread(db.start_embedded, pg_folder, quiet=True)
+    name = f"dialer_dnc_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = urlunsplit(urlsplit(base)._replace(path="/" + name))
+        return await _run(url, folder, args)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+        if pg_folder is not None:
+            shutil.rmtree(pg_folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--numbers", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="dialer-dnc-bench-"))
+    try:
+        result = asyncio.run(_scratch(args, folder))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    figures = {
+        "numbers": args.numbers,
+        "workers": args.workers,
+        **result,
+        "worker_rss": None,
+        "peak_rss_main_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_workers_mb": [round(r, 1) for r in result["worker_rss"] if r is not None],
+        "loadavg": Path("/proc/loadavg").read_text().strip(),
+    }
+    del figures["worker_rss"]
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key:>20}: {value}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
