@@ -43,17 +43,19 @@ CLOCK = SystemClock()
 _NPAS = ("212", "305", "415", "512", "602", "312", "206", "850", "915", "208", "646", "718")
 
 
-def registry_numbers(count: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    found: set[str] = set()
-    while len(found) < count:
-        found.add(f"{rng.choice(_NPAS)}{rng.randint(2, 9)}{rng.randint(0, 999_999):06d}")
-    return sorted(found)
+def number(i: int) -> str:
+    """The i-th registry number (ten digits), all distinct for i < 96 million."""
+    k = i // len(_NPAS)
+    return f"{_NPAS[i % len(_NPAS)]}{2 + k // 1_000_000}{k % 1_000_000:06d}"
 
 
-def _write(path: Path, numbers: list[str]) -> None:
+def _write(path: Path, ids: range) -> None:
+    """One number a line, in a shuffled-looking order (blocks of ids, reversed)."""
     with open(path, "w", encoding="ascii") as f:
-        f.write("\n".join(numbers) + "\n")
+        step = 100_000
+        for start in reversed(range(ids.start, ids.stop, step)):
+            block = range(start, min(start + step, ids.stop))
+            f.write("".join(number(i) + "\n" for i in block))
 
 
 def _peak_rss_mb(pid: int) -> float | None:
@@ -91,17 +93,26 @@ async def _load(pool: asyncpg.Pool, parse: ParsePool, path: Path, mode: str) -> 
     }
 
 
-async def _lookups(pool: asyncpg.Pool, numbers: list[str], count: int) -> dict[str, float]:
+async def _lookups(
+    pool: asyncpg.Pool, ids: range, count: int, until: asyncio.Event | None = None
+) -> dict[str, float]:
+    """Dial-time lookups of random numbers (some not listed): ``count`` of them, or as many
+    as fit until ``until`` is set (then pausing 5 ms between two, like a busy dialer)."""
     rng = random.Random(3)
     times: list[float] = []
     async with pool.acquire() as conn:
-        for _ in range(count):
-            phone = "+1" + rng.choice(numbers)
+        while (until is None and len(times) < count) or (until is not None and not until.is_set()):
+            if until is not None:
+                await asyncio.sleep(0.005)
+            phone = "+1" + number(rng.randrange(ids.start, ids.stop + ids.stop // 10))
             started = time.perf_counter()
             await dnc_sources(conn, [phone], client_id=1, campaign_id=None, now=CLOCK.now())
             times.append(time.perf_counter() - started)
     times.sort()
+    if not times:
+        return {}
     return {
+        "lookups": len(times),
         "p50_ms": round(times[len(times) // 2] * 1000, 3),
         "p99_ms": round(times[int(len(times) * 0.99)] * 1000, 3),
     }
@@ -111,22 +122,31 @@ async def _run(url: str, folder: Path, args: argparse.Namespace) -> dict[str, An
     conn = await db.connect(url)
     await migrate(conn)
     await conn.close()
-    first = registry_numbers(args.numbers, seed=1)
     changed = max(args.numbers // 20, 1)
-    fresh = first[changed:] + registry_numbers(changed, seed=2)
-    _write(folder / "us_dnc-1.txt", first)
-    _write(folder / "us_dnc-2.txt", fresh)
+    fresh = range(changed, args.numbers + changed)  # 5 % left, 5 % new
+    await asyncio.to_thread(_write, folder / "us_dnc-1.txt", range(args.numbers))
+    await asyncio.to_thread(_write, folder / "us_dnc-2.txt", fresh)
     pool = await db.create_pool(url, min_size=2, max_size=4)
     parse = ParsePool(args.workers)
     try:
         load = await _load(pool, parse, folder / "us_dnc-1.txt", "add")
+        done = asyncio.Event()
+        during = asyncio.create_task(_lookups(pool, range(args.numbers), 0, done))
         refresh = await _load(pool, parse, folder / "us_dnc-2.txt", "replace")
+        done.set()
+        lookup_during = await during
         lookup = await _lookups(pool, fresh, args.lookups)
         workers = [_peak_rss_mb(pid) for pid in parse.worker_pids()]
     finally:
         parse.close()
         await pool.close()
-    return {"load": load, "refresh": refresh, "lookup_after": lookup, "worker_rss": workers}
+    return {
+        "load": load,
+        "refresh": refresh,
+        "lookup_during_refresh": lookup_during,
+        "lookup_after": lookup,
+        "worker_rss": workers,
+    }
 
 
 async def _scratch(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
