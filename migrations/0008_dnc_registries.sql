@@ -19,4 +19,5 @@ CREATE TABLE dnc_registry_numbers (
     generation  bigint NOT NULL,
     number      bigint NOT NULL
 ) PARTITION BY LIST (generation);
-CREATE INDEX dnc_registry_numbers_number_idx ON dnc_registry_numbers (number);
+-- One index (unique per generation: the partition key must be in it); lookups use `number`.
+CREATE UNIQUE INDEX dnc_registry_numbers_key ON dnc_registry_numbers (number, generation);

@@ -110,6 +110,7 @@ class RegistryLoad:
         self.gen = 0
         self.old: int | None = None
         self.old_numbers = 0
+        self.numbers = 0  # distinct numbers of the file
 
     def _sql(self, name: str) -> str:
         return _Q[name].format(
@@ -124,7 +125,7 @@ class RegistryLoad:
         if current is not None:
             self.old, self.old_numbers = current["generation"], current["numbers"]
         self.gen = await conn.fetchval(_Q["next_generation"])
-        await conn.execute(_Q["create_raw"])
+        await conn.execute(self._sql("create_part"))
 
     async def load(
         self,
@@ -133,53 +134,94 @@ class RegistryLoad:
         tally: Tally,
         progress: Callable[[], Awaitable[None]],
     ) -> None:
-        """Every line of the file into the raw table (clean blocks as they are)."""
-        row = 0
-        rejects: list[Reject]
+        """The file's numbers into the new generation, indexed. First straight into it (COPY,
+        then a unique index); a file that repeats a number is read again with row numbers
+        (a temporary table) so every repeat is reported with its row."""
+        attempt = conn.transaction()  # a savepoint inside the import's transaction
+        await attempt.start()
+        try:
+            self.numbers = await self._copy(conn, path, tally, progress, raw=False)
+            await conn.execute(self._sql("index_part"))
+        except asyncpg.UniqueViolationError:
+            await attempt.rollback()
+        except BaseException:
+            await attempt.rollback()
+            raise
+        else:
+            await attempt.commit()
+            return
+        fresh = Tally()
+        tally.rows, tally.rejected = fresh.rows, fresh.rejected
+        await conn.execute(_Q["create_raw"])
+        await self._copy(conn, path, tally, progress, raw=True)
+        await conn.execute(self._sql("fill_part"), self.offset)
+        await conn.execute(self._sql("index_part"))
+        self.numbers = await conn.fetchval(self._sql("count_part"))
+        await self._repeats(conn, tally)
+
+    async def _copy(
+        self,
+        conn: asyncpg.Connection,
+        path: Path,
+        tally: Tally,
+        progress: Callable[[], Awaitable[None]],
+        *,
+        raw: bool,
+    ) -> int:
+        """Every block of the file COPYed: into the temporary table with row numbers (national
+        digits, NULL for other lines) when ``raw``, else into the generation (E.164 digits)."""
+        row = valid = 0
+        prefix = str(self.cc).encode()
         for block, offset in _blocks(path):
             if _CLEAN.fullmatch(block) or _CLEAN_CRLF.fullmatch(block):
                 lines = block.count(b"\n")
-                payload, rejects = block.replace(b"\r", b""), []
+                payload, rejects = block.replace(b"\r", b""), list[Reject]()
+                if not raw:  # E.164 digits: the country code before every line (C speed)
+                    payload = prefix + payload[:-1].replace(b"\n", b"\n" + prefix) + b"\n"
                 tally.rows += lines
+                valid += lines
             else:
-                payload, rejects, lines = self._mixed(block, row, tally)
-            await conn.copy_to_table("registry_raw", source=as_source(payload), columns=["number"])
+                payload, rejects, lines = self._mixed(block, row, tally, raw)
+                valid += payload.count(b"\n") - (payload.count(b"\\N") if raw else 0)
+            table, column = (
+                ("registry_raw", "number") if raw else (_PART.format(self.gen), "number")
+            )
+            await conn.copy_to_table(table, source=as_source(payload), columns=[column])
             row += lines
             tally.add_rejects(rejects)
             await save_rejects(conn, self.import_id, rejects)
             tally.bytes_read = offset
             await progress()
-
-    def _mixed(self, block: bytes, row: int, tally: Tally) -> tuple[bytes, list[Reject], int]:
-        out: list[str] = []
-        rejects: list[Reject] = []
-        lines = block.decode("utf-8", "replace").split("\n")[:-1]
-        for n, text in enumerate(lines, start=row + 1):
-            if not text.strip():
-                out.append("\\N")  # a blank line: keeps the numbering, counts for nothing
-                continue
-            tally.rows += 1
-            found = _line(text, self.cc, self.region)
-            if isinstance(found, phones.Rejection):
-                rejects.append((n, found.reason, text.strip()[:500], found.detail))
-                out.append("\\N")
-            else:
-                out.append(found)
-        return ("\n".join(out) + "\n").encode(), rejects, len(lines)
-
-    async def finish(self, conn: asyncpg.Connection, tally: Tally) -> dict[str, Any]:
-        valid = await conn.fetchval(_Q["count_valid"])
         if not valid and self.replace:
             raise UsageError(
                 "mode replace: the file has no usable phone number (empty, or the wrong "
                 f"column?); the {self.source} list was left as it was"
             )
-        await conn.execute(self._sql("create_part"))
-        await conn.execute(self._sql("fill_part"), self.offset)
-        await conn.execute(self._sql("index_part"))
-        in_file = await conn.fetchval(self._sql("count_part"))
-        if in_file != valid:
-            await self._repeats(conn, tally)
+        return valid
+
+    def _mixed(
+        self, block: bytes, row: int, tally: Tally, raw: bool
+    ) -> tuple[bytes, list[Reject], int]:
+        out: list[str] = []
+        rejects: list[Reject] = []
+        lines = block.decode("utf-8", "replace").split("\n")[:-1]
+        for n, text in enumerate(lines, start=row + 1):
+            if not text.strip():
+                if raw:
+                    out.append("\\N")  # a blank line: keeps the numbering, counts for nothing
+                continue
+            tally.rows += 1
+            found = _line(text, self.cc, self.region)
+            if isinstance(found, phones.Rejection):
+                rejects.append((n, found.reason, text.strip()[:500], found.detail))
+                if raw:
+                    out.append("\\N")
+            else:
+                out.append(found if raw else f"{self.cc}{found}")
+        return ("\n".join(out) + "\n").encode() if out else b"", rejects, len(lines)
+
+    async def finish(self, conn: asyncpg.Connection, tally: Tally) -> dict[str, Any]:
+        in_file = self.numbers
         kept = await conn.fetchval(self._sql("count_kept")) if self.old is not None else 0
         added, removed, numbers = in_file - kept, 0, in_file
         if self.replace:

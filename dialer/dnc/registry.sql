@@ -39,17 +39,15 @@ SET options = options || jsonb_build_object('kept', $2::bigint, 'added', $3::big
                                             'registry_numbers', $5::bigint)
 WHERE id = $1;
 
+-- Unique: a file that repeats a number fails here and is read again with row numbers.
 -- name: index_part
-CREATE INDEX ON {part} (number);
+CREATE UNIQUE INDEX ON {part} (number, generation);
 
 -- name: attach_part
 ALTER TABLE dnc_registry_numbers ATTACH PARTITION {part} FOR VALUES IN ({gen});
 
 -- name: count_part
 SELECT count(*) FROM {part};
-
--- name: count_valid
-SELECT count(*) FROM registry_raw WHERE number IS NOT NULL;
 
 -- Lines that repeat an earlier line's number: (row, first row, number).
 -- name: repeated_rows
