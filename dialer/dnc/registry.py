@@ -222,6 +222,7 @@ class RegistryLoad:
 
     async def finish(self, conn: asyncpg.Connection, tally: Tally) -> dict[str, Any]:
         in_file = self.numbers
+        await conn.execute(self._sql("analyze_part"))
         kept = await conn.fetchval(self._sql("count_kept")) if self.old is not None else 0
         added, removed, numbers = in_file - kept, 0, in_file
         if self.replace:

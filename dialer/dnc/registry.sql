@@ -43,6 +43,10 @@ WHERE id = $1;
 -- name: index_part
 CREATE UNIQUE INDEX ON {part} (number, generation);
 
+-- Statistics for the comparison with the old generation (a hash join, not index probes).
+-- name: analyze_part
+ANALYZE {part};
+
 -- name: attach_part
 ALTER TABLE dnc_registry_numbers ATTACH PARTITION {part} FOR VALUES IN ({gen});
 
