@@ -260,6 +260,14 @@ class RegistryLoad:
         await save_rejects(conn, self.import_id, rejects)
 
 
+async def registries_listing(conn: asyncpg.Connection, phone_e164: str) -> list[str]:
+    """The registries (loaded from their files) whose generation in force lists a number."""
+    if not phone_e164[1:].isdigit() or len(phone_e164) > 19:
+        return []
+    rows = await conn.fetch(_Q["registries_listing"], int(phone_e164[1:]))
+    return [r["source"] for r in rows]
+
+
 async def drop_unused(pool: asyncpg.Pool) -> int:
     """Detach (concurrently: lookups go on) and drop the partitions no registry uses."""
     dropped = 0

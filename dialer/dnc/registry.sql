@@ -107,3 +107,8 @@ JOIN pg_class p ON p.oid = i.inhparent
 WHERE p.relname = 'dnc_registry_numbers'
   AND c.relname ~ '^dnc_registry_numbers_[0-9]+$'
   AND substr(c.relname, 22)::bigint NOT IN (SELECT generation FROM dnc_registries);
+
+-- name: registries_listing
+SELECT g.source FROM dnc_registry_numbers r JOIN dnc_registries g ON g.generation = r.generation
+WHERE r.number = $1
+ORDER BY g.source;
