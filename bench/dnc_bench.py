@@ -125,17 +125,29 @@ async def _run(url: str, folder: Path, args: argparse.Namespace) -> dict[str, An
     changed = max(args.numbers // 20, 1)
     fresh = range(changed, args.numbers + changed)  # 5 % left, 5 % new
     await asyncio.to_thread(_write, folder / "us_dnc-1.txt", range(args.numbers))
-    await asyncio.to_thread(_write, folder / "us_dnc-2.txt", fresh)
+    if not args.load_only:
+        await asyncio.to_thread(_write, folder / "us_dnc-2.txt", fresh)
     pool = await db.create_pool(url, min_size=2, max_size=4)
     parse = ParsePool(args.workers)
     try:
         load = await _load(pool, parse, folder / "us_dnc-1.txt", "add")
-        done = asyncio.Event()
-        during = asyncio.create_task(_lookups(pool, range(args.numbers), 0, done))
-        refresh = await _load(pool, parse, folder / "us_dnc-2.txt", "replace")
-        done.set()
-        lookup_during = await during
+        refresh: dict[str, Any] = {}
+        lookup_during: dict[str, float] = {}
+        if not args.load_only:
+            done = asyncio.Event()
+            during = asyncio.create_task(_lookups(pool, range(args.numbers), 0, done))
+            refresh = await _load(pool, parse, folder / "us_dnc-2.txt", "replace")
+            done.set()
+            lookup_during = await during
+        else:
+            fresh = range(args.numbers)
         lookup = await _lookups(pool, fresh, args.lookups)
+        sizes = await pool.fetchrow(
+            "SELECT pg_table_size(c.oid) / 1e6 AS table_mb,"
+            " pg_indexes_size(c.oid) / 1e6 AS index_mb"
+            " FROM pg_class c JOIN dnc_registries g"
+            " ON c.relname = 'dnc_registry_numbers_' || g.generation WHERE g.source = 'us_dnc'"
+        )
         workers = [_peak_rss_mb(pid) for pid in parse.worker_pids()]
     finally:
         parse.close()
@@ -145,6 +157,7 @@ async def _run(url: str, folder: Path, args: argparse.Namespace) -> dict[str, An
         "refresh": refresh,
         "lookup_during_refresh": lookup_during,
         "lookup_after": lookup,
+        "generation_mb": {k: round(v, 1) for k, v in dict(sizes).items()},
         "worker_rss": workers,
     }
 
@@ -173,6 +186,7 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=default_workers())
     parser.add_argument("--lookups", type=int, default=2000)
+    parser.add_argument("--load-only", action="store_true", help="no refresh (largest sizes)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="dialer-dnc-bench-"))
