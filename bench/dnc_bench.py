@@ -40,11 +40,11 @@ from dialer.leads.submit import DncOptions, FileOptions, dnc_import
 from dialer.migrate import migrate
 
 CLOCK = SystemClock()
-_NPAS = ("212", "305", "415", "512", "602", "312", "206", "850", "915", "208", "646", "718")
+_NPAS = tuple(str(npa) for npa in range(201, 990, 7) if npa % 100 not in (11, 0))
 
 
 def number(i: int) -> str:
-    """The i-th registry number (ten digits), all distinct for i < 96 million."""
+    """The i-th registry number (ten digits), all distinct for i < 8 million per area code."""
     k = i // len(_NPAS)
     return f"{_NPAS[i % len(_NPAS)]}{2 + k // 1_000_000}{k % 1_000_000:06d}"
 
@@ -189,6 +189,8 @@ def main() -> None:
     parser.add_argument("--load-only", action="store_true", help="no refresh (largest sizes)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.numbers * 1.1 >= 8_000_000 * len(_NPAS):
+        parser.error(f"--numbers: at most {int(8_000_000 * len(_NPAS) / 1.1):,}")
     folder = Path(tempfile.mkdtemp(prefix="dialer-dnc-bench-"))
     try:
         result = asyncio.run(_scratch(args, folder))
