@@ -276,7 +276,9 @@ async def _parse_only(path: Path, pool: ParsePool) -> float:
     return rows / (time.perf_counter() - started)
 
 
-async def _import(url: str, path: Path, dnc: list[str], workers: int) -> dict[str, Any]:
+async def _import(
+    url: str, path: Path, dnc: list[str], workers: int, backend: str
+) -> dict[str, Any]:
     conn = await db.connect(url)
     await migrate(conn)
     campaign = await conn.fetchval(
@@ -306,7 +308,7 @@ async def _import(url: str, path: Path, dnc: list[str], workers: int) -> dict[st
     )
     await conn.close()
     pool = await db.create_pool(url, min_size=2, max_size=4)
-    parse_pool = ParsePool(workers)
+    parse_pool = ParsePool(workers, phone_backend=backend)
     progress: list[Progress] = []
     database = urlsplit(url).path.lstrip("/")
     try:
@@ -348,7 +350,9 @@ async def _scratch(args: argparse.Namespace, path: Path, dnc: list[str]) -> dict
     admin = await asyncpg.connect(base)
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        return await _import(_with_database(base, name), path, dnc, args.workers)
+        return await _import(
+            _with_database(base, name), path, dnc, args.workers, args.phone_backend
+        )
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -370,6 +374,9 @@ def main() -> None:
         default=200_000,
         help="numbers timed for the bare single-core parse rate",
     )
+    parser.add_argument(
+        "--phone-backend", default="auto", choices=("auto", "phonenumbers", "rphonenumbers")
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="dialer-import-bench-"))
@@ -389,8 +396,10 @@ def main() -> None:
         "rows": row["rows_read"],
         "file_mb": file_mb,
         "workers": args.workers,
+        "phone_backend": ParsePool(0, phone_backend=args.phone_backend).phone_backend,
         "cpus": os.cpu_count(),
         "load_average_1m": round(os.getloadavg()[0], 2),
+        "loadavg": Path("/proc/loadavg").read_text().strip(),
         "seconds": round(result["seconds"], 2),
         "rows_per_s": round(rate),
         "bare_parse_per_s_single_core": round(bare_rate),

@@ -227,6 +227,12 @@ class Settings:
     secret_key: Secret | None = _setting(
         None, _secret, "key for encrypting secrets at rest; unset = generated in the data dir"
     )
+    phone_backend: str = _setting(
+        "auto",
+        _choice(("auto", "phonenumbers", "rphonenumbers")),
+        "phone parser: auto (rphonenumbers from dialer[fast] when installed), phonenumbers, "
+        "rphonenumbers",
+    )
     max_upload_bytes: int = _setting(
         2 * 1024**3, _int(1024, 1024**4), "largest lead-list upload accepted over HTTP"
     )

@@ -23,6 +23,7 @@ from dialer.cli.imports import add_file_options, file_options, report, run_impor
 from dialer.clients import resolve_client
 from dialer.dnc import store
 from dialer.dnc.lookup import dnc_sources
+from dialer.dnc.registry import registries_listing
 from dialer.errors import UsageError
 from dialer.instants import parse_instant
 from dialer.leads import phones
@@ -109,12 +110,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     row, failure = run(run_import(args, create))
     if row["state"] != "completed":
         return report(args, row, failure)  # raises: the list was left as it was
-    removed = row["options"].get("removed", 0)
+    options = row["options"]
+    refresh = {k: options.get(k, 0) for k in ("kept", "added", "removed")}
     if args.json:
-        print_json({**summary(row), "mode": mode, "removed": removed})
+        print_json({**summary(row), "mode": mode, **refresh})
         return 0
     code = report(args, row, failure)
     if mode == "replace":
+        print(f"  kept      {refresh['kept']:>12,}  (on the list already and in the file)")
+        print(f"  added     {refresh['added']:>12,}")
+        removed = refresh["removed"]
         print(f"  removed   {removed:>12,}  (no longer in the file; leads they blocked stay dnc)")
     return code
 
@@ -191,10 +196,11 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    async def go() -> tuple[str, list[dict[str, Any]], list[str]]:
+    async def go() -> tuple[str, list[dict[str, Any]], list[str], list[str]]:
         async with connection(settings_from(args)) as conn:
             phone = _number(args.phone, await _campaign_region(conn, args), None)
             entries = await store.list_page(conn, None, phone=phone, limit=store.PAGE_MAX)
+            listed = await registries_listing(conn, phone)
             blocking: list[str] = []
             if args.campaign:
                 campaign = await campaigns.find(conn, args.campaign, None)
@@ -206,14 +212,26 @@ def cmd_check(args: argparse.Namespace) -> int:
                     now=datetime.now(UTC),
                 )
                 blocking = found.get(phone, [])
-            return phone, entries, blocking
+            return phone, entries, listed, blocking
 
-    phone, entries, blocking = run(go())
+    phone, entries, listed, blocking = run(go())
     rows = [store.present(e) for e in entries]
     if args.json:
-        print_json({"phone_e164": phone, "entries": rows, "blocks_campaign": bool(blocking)})
+        print_json(
+            {
+                "phone_e164": phone,
+                "entries": rows,
+                "registries": listed,
+                "blocks_campaign": bool(blocking),
+            }
+        )
     else:
         print_table(rows, COLUMNS)
+        if listed:
+            print(
+                f"{phone} is on the national registr{'y' if len(listed) == 1 else 'ies'} "
+                + ", ".join(listed)
+            )
         if args.campaign:
             print(f"{phone} is {'BLOCKED' if blocking else 'not blocked'} for {args.campaign}")
     return 0

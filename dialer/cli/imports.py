@@ -114,7 +114,7 @@ async def run_import(
     url = await db.database_url(settings, quiet=True)
     pool = await db.create_pool(url, min_size=1, max_size=3)
     await settle_dead_imports(pool, SystemClock())  # imports whose process was killed
-    parse_pool = ParsePool(args.workers)
+    parse_pool = ParsePool(args.workers, phone_backend=settings.phone_backend)
     line = ProgressLine(sys.stderr)
     importer = Importer(
         pool, parse_pool, SystemClock(), instance_id=settings.instance_id, on_progress=line.update

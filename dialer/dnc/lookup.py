@@ -1,7 +1,9 @@
 """Which DNC entries apply to a number for a campaign.
 
 An entry applies when it is global (no client, no campaign: e.g. a national registry),
-belongs to the campaign's client, or to the campaign itself, and has not expired.
+belongs to the campaign's client, or to the campaign itself, and has not expired. A national
+registry loaded from its full file (``dnc/registry.py``) applies everywhere, in the
+generation in force.
 """
 
 from __future__ import annotations
@@ -13,11 +15,17 @@ import asyncpg
 
 _SOURCES = """
 SELECT phone_e164, array_agg(DISTINCT source ORDER BY source) AS sources
-FROM dnc_entries
-WHERE phone_e164 = ANY($1::text[])
-  AND (client_id IS NULL OR client_id = $2)
-  AND (campaign_id IS NULL OR campaign_id = $3)
-  AND (expires_at IS NULL OR expires_at > $4)
+FROM (
+    SELECT phone_e164, source FROM dnc_entries
+    WHERE phone_e164 = ANY($1::text[])
+      AND (client_id IS NULL OR client_id = $2)
+      AND (campaign_id IS NULL OR campaign_id = $3)
+      AND (expires_at IS NULL OR expires_at > $4)
+    UNION ALL
+    SELECT '+' || r.number::text, g.source
+    FROM dnc_registry_numbers r JOIN dnc_registries g ON g.generation = r.generation
+    WHERE r.number = ANY($5::bigint[])
+) found
 GROUP BY phone_e164
 """
 
@@ -33,5 +41,6 @@ async def dnc_sources(
     """phone → sources of the DNC entries that block it (numbers not blocked are absent)."""
     if not phones:
         return {}
-    rows = await conn.fetch(_SOURCES, list(phones), client_id, campaign_id, now)
+    digits = [int(p[1:]) for p in phones if p[1:].isdigit() and len(p) <= 19]  # registries
+    rows = await conn.fetch(_SOURCES, list(phones), client_id, campaign_id, now, digits)
     return {r["phone_e164"]: list(r["sources"]) for r in rows}

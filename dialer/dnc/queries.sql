@@ -130,7 +130,9 @@ WITH gone AS (
 )
 SELECT count(*) FROM gone;
 
--- The removed count, kept with the import's record (in its options, beside the mode).
--- name: note_removed
-UPDATE imports SET options = options || jsonb_build_object('removed', $2::bigint)
+-- What a refresh did, kept with the import's record (in its options, beside the mode).
+-- name: note_refresh
+UPDATE imports
+SET options = options || jsonb_build_object('kept', $2::bigint, 'added', $3::bigint,
+                                            'removed', $4::bigint)
 WHERE id = $1;

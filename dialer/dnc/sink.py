@@ -6,9 +6,11 @@ blocks the leads it covers in the same transaction (status dnc, ``lead.dnc`` eve
 
 In ``replace`` mode (a registry re-downloaded in full every month) the sink also remembers
 every number of the file; when the import lands, still in its one transaction, the list's
-entries of the same source and scope that the file no longer holds are removed. A file with
-no usable number fails instead (it must not empty a registry). Leads that removed entries
-made ``dnc`` stay ``dnc``: nothing records whether a person marked them too.
+entries of the same source and scope that the file no longer holds are removed. A refresh
+reports ``kept`` (listed before and in the file: not a rejection), ``added`` and
+``removed``. A file with no usable number fails instead (it must not empty a registry).
+Leads that removed entries made ``dnc`` stay ``dnc``: nothing records whether a person
+marked them too.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class DncSink:
         self.expires_at = datetime.fromisoformat(expires) if expires else None
         self.now = now
         self.blocked = 0
+        self.kept = 0  # replace mode: numbers of the file the list held already
 
     async def begin(self, conn: asyncpg.Connection) -> None:
         await conn.execute(_Q["create_dnc_staging"])
@@ -73,7 +76,12 @@ class DncSink:
                 self.import_id,
             )
             tally.accepted += chunk.staged - len(leftovers)
-            rejects += [self._reject(r) for r in leftovers]
+            for r in leftovers:
+                reject = self._reject(r)
+                if self.replace and reject[1] == phones.ALREADY_LISTED:
+                    self.kept += 1  # a refresh keeps it: not an error
+                else:
+                    rejects.append(reject)
             rejects.sort()
             marked = await conn.fetch(
                 _Q["mark_staged_leads_dnc"], self.client_id, self.campaign_id, self.now
@@ -98,14 +106,21 @@ class DncSink:
         return (r["row_no"], phones.ALREADY_LISTED, r["raw_phone"], detail)
 
     async def finish(self, conn: asyncpg.Connection, tally: Tally) -> dict[str, Any]:
-        removed = await self._remove_unlisted(conn) if self.replace else 0
-        return {
+        summary: dict[str, Any] = {
             "list_id": None,
             "leads_blocked": self.blocked,
             "source": self.source,
             "mode": "replace" if self.replace else "add",
-            "removed": removed,
+            "removed": 0,
         }
+        if self.replace:
+            removed = await self._remove_unlisted(conn)
+            # What a refresh did to the list: kept, added, removed (kept is no rejection).
+            summary.update(kept=self.kept, added=tally.accepted, removed=removed)
+            await conn.execute(
+                _Q["note_refresh"], self.import_id, self.kept, tally.accepted, removed
+            )
+        return summary
 
     async def _remove_unlisted(self, conn: asyncpg.Connection) -> int:
         if not await conn.fetchval(_Q["any_seen_number"]):
@@ -116,5 +131,4 @@ class DncSink:
         removed: int = await conn.fetchval(
             _Q["remove_unlisted_entries"], self.client_id, self.campaign_id, self.source
         )
-        await conn.execute(_Q["note_removed"], self.import_id, removed)
         return removed

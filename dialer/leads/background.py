@@ -48,11 +48,12 @@ class ImportService:
         uploads: Path | None = None,
         workers: int | None = None,
         concurrency: int = 2,
+        phone_backend: str = "auto",
     ) -> None:
         self.pool = pool
         self.clock = clock
         self.uploads = uploads
-        self.parse_pool = ParsePool(workers)
+        self.parse_pool = ParsePool(workers, phone_backend=phone_backend)
         self.importer = Importer(pool, self.parse_pool, clock, instance_id=instance_id)
         self.concurrency = concurrency
         self._queue: asyncio.Queue[int] = asyncio.Queue()

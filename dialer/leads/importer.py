@@ -24,6 +24,7 @@ import asyncpg
 from dialer import metrics
 from dialer.campaigns import store as campaigns
 from dialer.clock import Clock
+from dialer.dnc import registry
 from dialer.dnc.sink import DncSink
 from dialer.errors import DialerError, UsageError
 from dialer.leads import imports
@@ -180,11 +181,17 @@ class Importer:
                 layout.transport,
                 options.get("default_region"),
             )
-            sink: Sink = LeadSink(job, now=now) if job["kind"] == LEADS else DncSink(job, now=now)
-            await sink.begin(conn)
             tally = Tally()
-            await self._load(conn, job, path, layout, spec, sink, tally, started)
-            extra = await sink.finish(conn, tally)
+            fast = job["kind"] == DNC and await asyncio.to_thread(registry.fits, job, path)
+            if fast:
+                extra = await self._load_registry(conn, job, path, layout, tally, started)
+            else:
+                sink: Sink = (
+                    LeadSink(job, now=now) if job["kind"] == LEADS else DncSink(job, now=now)
+                )
+                await sink.begin(conn)
+                await self._load(conn, job, path, layout, spec, sink, tally, started)
+                extra = await sink.finish(conn, tally)
             row = dict(
                 await conn.fetchrow(
                     _Q["complete_import"],
@@ -216,7 +223,44 @@ class Importer:
                     },
                 )
         tally.count_metrics()
+        if fast:
+            await registry.drop_unused(self.pool)  # the generation it replaced
         return row
+
+    async def _load_registry(
+        self,
+        conn: asyncpg.Connection,
+        job: dict[str, Any],
+        path: Path,
+        layout: Any,
+        tally: Tally,
+        started: float,
+    ) -> dict[str, Any]:
+        """A national registry's digit-only file: the fast path (``dnc/registry.py``)."""
+        load = registry.RegistryLoad(job, now=self.clock.now())
+        await load.begin(conn)
+        last_write = self.clock.monotonic()
+
+        async def progress() -> None:
+            nonlocal last_write
+            if self.on_progress is not None:
+                self.on_progress(
+                    Progress(
+                        job["id"],
+                        tally.bytes_read,
+                        layout.size,
+                        tally.rows,
+                        tally.accepted,
+                        tally.rejected_total,
+                        self.clock.monotonic() - started,
+                    )
+                )
+            if self.clock.monotonic() - last_write >= PROGRESS_EVERY_S:
+                await self._write_progress(job["id"], tally)
+                last_write = self.clock.monotonic()
+
+        await load.load(conn, path, tally, progress)
+        return await load.finish(conn, tally)
 
     async def _load(
         self,

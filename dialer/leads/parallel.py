@@ -18,6 +18,7 @@ import threading
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from dialer.leads import numbers
 from dialer.leads.rows import ChunkResult, RowSpec, process_chunk, warm_up
 
 
@@ -50,10 +51,10 @@ def _watch(parent: int, every_s: float) -> None:
     os._exit(0)  # the process that owned this pool is gone (killed): do not linger
 
 
-def start_worker(parent: int, every_s: float = 1.0) -> None:
-    """Worker start: warm the metadata; exit by itself if the owning process dies (a killed
-    ``dialer serve`` or CLI must not leave parse workers behind)."""
-    warm_up()
+def start_worker(parent: int, backend: str = "auto", every_s: float = 1.0) -> None:
+    """Worker start: choose the parser, warm the metadata; exit by itself if the owning
+    process dies (a killed ``dialer serve`` or CLI must not leave parse workers behind)."""
+    warm_up(backend)
     threading.Thread(target=_watch, args=(parent, every_s), daemon=True).start()
 
 
@@ -65,8 +66,10 @@ def _context() -> multiprocessing.context.BaseContext:
 class ParsePool:
     """Runs ``process_chunk`` on worker processes; created once, shared by every import."""
 
-    def __init__(self, workers: int | None = None) -> None:
+    def __init__(self, workers: int | None = None, *, phone_backend: str = "auto") -> None:
         self.workers = default_workers() if workers is None else max(workers, 0)
+        self.phone_backend = numbers.choose(phone_backend).name  # fails early if unusable
+        self._backend_setting = phone_backend
         self._executor: Executor | None = None
 
     @property
@@ -79,14 +82,17 @@ class ParsePool:
         if self._executor is None:
             if self.workers == 0:
                 self._executor = ThreadPoolExecutor(
-                    1, thread_name_prefix="dialer-parse", initializer=warm_up
+                    1,
+                    thread_name_prefix="dialer-parse",
+                    initializer=warm_up,
+                    initargs=(self._backend_setting,),
                 )
             else:
                 self._executor = ProcessPoolExecutor(
                     self.workers,
                     mp_context=_context(),
                     initializer=start_worker,
-                    initargs=(os.getpid(),),
+                    initargs=(os.getpid(), self._backend_setting),
                 )
         return self._executor
 

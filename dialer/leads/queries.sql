@@ -80,7 +80,7 @@ RETURNING id;
 -- staged rows that did not become a 'new' lead: the DNC ones, and the duplicates (no
 -- status: their number is in the campaign already, from this list or an earlier one).
 -- The DNC check is a correlated subquery on purpose: one index probe per row, never a scan
--- of a national registry.
+-- of a national registry (entries, and the registries' generations in force).
 -- name: insert_chunk_leads
 WITH inserted AS (
     INSERT INTO leads (campaign_id, list_id, list_row, phone_e164, alt_phones, region,
@@ -94,6 +94,10 @@ WITH inserted AS (
                       AND (d.client_id IS NULL OR d.client_id = $3)
                       AND (d.campaign_id IS NULL OR d.campaign_id = $1)
                       AND (d.expires_at IS NULL OR d.expires_at > $4))
+                  OR EXISTS (
+                    SELECT 1 FROM dnc_registry_numbers r
+                    JOIN dnc_registries g ON g.generation = r.generation
+                    WHERE r.number = substr(s.phone_e164, 2)::bigint)
                 THEN 'dnc' ELSE 'new' END,
            $4, $4, $4
     FROM import_staging s
@@ -149,6 +153,10 @@ SELECT $1, t.phone, t.alt::text[], t.region, t.subdivision, t.postal, t.zones::t
                   AND (d.client_id IS NULL OR d.client_id = $2)
                   AND (d.campaign_id IS NULL OR d.campaign_id = $1)
                   AND (d.expires_at IS NULL OR d.expires_at > $3))
+              OR EXISTS (
+                SELECT 1 FROM dnc_registry_numbers r
+                JOIN dnc_registries g ON g.generation = r.generation
+                WHERE r.number = substr(t.phone, 2)::bigint)
             THEN 'dnc' ELSE 'new' END,
        $3, $3, $3
 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],

@@ -294,9 +294,9 @@ def staging_columns(kind: str) -> tuple[str, ...]:
     return ("row_no", "raw_phone", "phone_e164")
 
 
-def warm_up() -> None:
-    """Worker start: load phonenumbers' metadata and the place tables once."""
-    phones.warm_up()
+def warm_up(backend: str | None = None) -> None:
+    """Worker start: choose the parser, load phonenumbers' metadata and the place tables."""
+    phones.warm_up(backend=backend)
     number = phones.normalise_number("+12125550142", None)
     if isinstance(number, phones.Number):
         resolve_place(number.parsed, state="NY", postal_code="10001")

@@ -87,6 +87,7 @@ async def imports_part(app: web.Application) -> AsyncIterator[None]:
         app[CLOCK],
         instance_id=settings.instance_id,
         uploads=(settings.data_dir / "uploads").resolve(),
+        phone_backend=settings.phone_backend,
     )
     await service.start()
     app[IMPORTS] = service

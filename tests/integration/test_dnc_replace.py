@@ -78,10 +78,9 @@ async def test_replace_drops_only_that_lists_numbers_missing_from_the_file(
 
     assert row["state"] == "completed", row["error"]
     assert row["options"]["mode"] == "replace" and row["options"]["removed"] == 2
-    assert (row["accepted"], row["rejected_by_reason"]) == (
-        1,
-        {"already_listed": 1, "invalid_number": 1},
-    )
+    # The number kept from the old file is no rejection: kept 1, added 1, removed 2.
+    assert (row["options"]["kept"], row["options"]["added"]) == (1, 1)
+    assert (row["accepted"], row["rejected_by_reason"]) == (1, {"invalid_number": 1})
     gone = {(LEFT, None, None, "bloctel"), (ALSO_LEFT, None, None, "bloctel")}
     assert await _listed(pool) == (before - gone) | {(NEW, None, None, "bloctel")}
     # A lead that a removed entry made dnc stays dnc (a person may have marked it too).
@@ -114,6 +113,7 @@ async def test_replace_of_a_client_list_reports_removed_in_the_event(
         client,
     )
     assert event["payload"]["mode"] == "replace" and event["payload"]["removed"] == 1
+    assert (event["payload"]["kept"], event["payload"]["added"]) == (1, 0)
 
 
 async def test_add_mode_keeps_numbers_missing_from_the_file(

@@ -185,6 +185,8 @@ def test_dnc_import_replace_mode(capsys: pytest.CaptureFixture[str], tmp_path: P
     )
     assert code == 0, err
     assert "removed" in out and " 1  (no longer in the file" in out
+    assert "kept" in out and " 1  (on the list already" in out
+    assert "already_listed" not in out
     code, out, _ = run(capsys, "dnc", "check", "+33612345672", "--json")
     assert json.loads(out)["entries"] == []
 
@@ -198,3 +200,17 @@ def test_dnc_import_replace_mode(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert code == 2 and "no usable phone number" in err
     code, out, _ = run(capsys, "dnc", "check", "+33612345671", "--json")
     assert len(json.loads(out)["entries"]) == 1
+
+
+def test_a_registry_file_loads_and_check_names_the_registry(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "us_dnc.txt"
+    path.write_text("".join(f"20255501{n}\n" for n in range(10, 40)))
+    code, out, err = run(capsys, "dnc", "import", str(path), "--source", "us_dnc", "--json")
+    assert code == 0, err
+    assert (json.loads(out)["added"], json.loads(out)["kept"]) == (30, 0)
+    code, out, _ = run(capsys, "dnc", "check", "+12025550111", "--json")
+    assert json.loads(out)["registries"] == ["us_dnc"]
+    code, out, _ = run(capsys, "dnc", "check", "+12025550111")
+    assert "on the national registry us_dnc" in out

@@ -207,3 +207,4 @@ async def test_upload_a_registry_file_in_replace_mode(console: Console) -> None:
     assert await _entries(console, "+14155550172") == []
     card = await browser.get(f"/ui/imports/{answer['id']}", headers={"HX-Request": "true"})
     assert "data-removed>1<" in card.text
+    assert "data-kept>1<" in card.text and "data-added>0<" in card.text
