@@ -16,7 +16,7 @@ from dialer.api import leads as leads_api
 from dialer.api import stats as stats_api
 from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.api.idempotency import idempotency_middleware
-from dialer.api.middleware import auth_middleware, errors_middleware
+from dialer.api.middleware import auth_middleware, errors_middleware, inputs_middleware
 from dialer.api.openapi import build_document
 from dialer.api.registry import Routes, install
 from dialer.clock import Clock, SystemClock
@@ -58,7 +58,7 @@ def create_app(
     if pool is None and database_url is None:
         raise ValueError("create_app needs a pool or a database_url")
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware, idempotency_middleware],
+        middlewares=[errors_middleware, inputs_middleware, auth_middleware, idempotency_middleware],
         client_max_size=1024**2 * 16,
     )
     app[SETTINGS] = settings

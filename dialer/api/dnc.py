@@ -16,6 +16,7 @@ from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.dnc import store
 from dialer.errors import ValidationError
+from dialer.inputs import INT64_MAX
 from dialer.instants import parse_instant
 from dialer.leads.submit import DncOptions, dnc_import
 
@@ -235,6 +236,9 @@ def _query_id(values: dict[str, Any], key: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except (TypeError, ValueError):
         raise ValidationError(f"{key} must be an integer", field=key) from None
+    if not 0 < value <= INT64_MAX:
+        raise ValidationError(f"{key} must be an id between 1 and {INT64_MAX}", field=key)
+    return value
