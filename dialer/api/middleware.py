@@ -13,7 +13,7 @@ from dialer import metrics
 from dialer.api.context import CLOCK, POOL, PRINCIPAL
 from dialer.api.jsonio import error_response
 from dialer.auth.tokens import authenticate
-from dialer.errors import Conflict, NotFound, UsageError
+from dialer.errors import Conflict, Forbidden, NotFound, UsageError
 from dialer.inputs import check_fields, path_id
 
 log = logging.getLogger("dialer.api")
@@ -42,6 +42,9 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except UsageError as exc:
         status = 400
         return error_response(400, exc.message, field=exc.field)
+    except Forbidden as exc:
+        status = 403
+        return error_response(403, str(exc))
     except NotFound as exc:
         status = 404
         return error_response(404, str(exc))
