@@ -18,6 +18,8 @@ SETTINGS = web.AppKey("settings", Settings)
 SERVICES = web.AppKey("services", dict[str, Any])
 
 PRINCIPAL = web.RequestKey("principal", Principal)
+# SHA-256 of a streamed body (an upload), set by whoever read it (Idempotency-Key compares it).
+BODY_DIGEST = web.RequestKey("body_digest", bytes)
 
 
 def principal(request: web.Request) -> Principal:
