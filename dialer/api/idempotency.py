@@ -91,8 +91,8 @@ async def fingerprint(request: web.Request) -> bytes:
         try:
             canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
             digest.update(b"json\n" + canonical.encode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            digest.update(b"raw\n" + raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            digest.update(b"raw\n" + raw)  # the handler answers it with a 400
     else:
         digest.update(f"stream\n{request.content_type}\n{request.content_length}".encode())
     return digest.digest()

@@ -83,7 +83,12 @@ async def inputs_middleware(request: web.Request, handler: Handler) -> web.Strea
         check_fields(request.query, what="query parameter ")
         for name, value in request.match_info.items():
             if value.isdigit():
-                path_id(value, name)
+                try:
+                    path_id(value, name)
+                except NotFound:
+                    if request.path.startswith("/api/"):
+                        raise
+                    raise web.HTTPNotFound() from None  # the console's plain 404
     return await handler(request)
 
 

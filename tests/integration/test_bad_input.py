@@ -162,3 +162,22 @@ async def test_a_stored_nan_never_makes_invalid_json(api: Api) -> None:
     assert resp.status == 200
     items = {c["id"]: c for c in _strict(await resp.text())["items"]}
     assert items[body["id"]]["dial_level"] is None
+
+
+async def test_deep_nesting_with_an_idempotency_key_is_400(api: Api) -> None:
+    resp = await api.client.post(
+        "/api/v1/campaigns",
+        data="[" * 100_000,
+        headers={
+            "Authorization": f"Bearer {api.tokens['admin']}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": "deep-1",
+        },
+    )
+    assert resp.status == 400
+    assert _strict(await resp.text())["field"] == "body"
+
+
+async def test_a_console_path_id_beyond_bigint_is_404(api: Api) -> None:
+    resp = await api.client.get("/ui/campaigns/99999999999999999999", allow_redirects=False)
+    assert resp.status == 404
