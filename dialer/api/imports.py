@@ -30,6 +30,7 @@ from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.errors import DialerError, NotFound, ValidationError
+from dialer.inputs import check_fields
 from dialer.leads import imports
 from dialer.leads.service import SERVICE_KEY, ImportService, uploads_dir
 from dialer.leads.submit import FileOptions, lead_import, split_columns
@@ -150,6 +151,7 @@ async def _read_body(
     digest = hashlib.sha256()
     if request.content_type.startswith("multipart/"):
         await _receive_form(request, upload, out, limit, digest)
+        check_fields(upload.fields)
         digest.update(json.dumps(sorted(upload.fields.items())).encode("utf-8"))
     else:
         read = functools.partial(request.content.read, _CHUNK)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -134,3 +135,15 @@ async def test_an_idempotent_repeat_with_another_file_of_the_same_length_is_refu
     status, fresh = await _upload(api, campaign, second, {"Idempotency-Key": "list-upload-2"})
     assert status == 202 and fresh["id"] != accepted["id"]
     await _idle(api)
+
+
+async def test_a_form_field_with_nul_is_400_naming_it(api: Api) -> None:
+    campaign = await make_campaign(api.pool)
+    form = aiohttp.FormData()
+    form.add_field("name", "list\x00name")
+    form.add_field("file", _csv(3), filename="leads.csv", content_type="text/csv")
+    status, body = await api.call(
+        "POST", f"/api/v1/campaigns/{campaign}/lists", as_="manager", data=form
+    )
+    assert status == 400 and body["field"] == "name", body
+    assert list(_uploads(api).glob("*")) == []
