@@ -36,21 +36,28 @@ class Buckets:
         """Take one unit for ``key``; 0 when it was there, else the seconds until one is."""
         if self.rate <= 0:
             return 0.0
-        units, at = self.levels.get(key, (self.burst, now))
+        found = self.levels.get(key)
+        if found is None and len(self.levels) >= MAX_KEYS:
+            self._make_room(now)
+        units, at = found or (self.burst, now)
         units = min(self.burst, units + max(0.0, now - at) * self.rate)
         if units < 1.0:
             self.levels[key] = (units, now)
             return (1.0 - units) / self.rate
         self.levels[key] = (units - 1.0, now)
-        if len(self.levels) > MAX_KEYS:
-            self._forget_full(now)
         return 0.0
 
-    def _forget_full(self, now: float) -> None:
-        """Drop buckets that have refilled (a new bucket starts full: nothing is lost)."""
-        full = [k for k, (u, at) in self.levels.items() if u + (now - at) * self.rate >= self.burst]
-        for key in full:
-            del self.levels[key]
+    def _make_room(self, now: float) -> None:
+        """Forget buckets that have refilled (a new bucket starts full: nothing is lost);
+        if that is not enough, the half least recently used (so this runs at most once per
+        ``MAX_KEYS / 2`` new keys)."""
+        rate, burst = self.rate, self.burst
+        self.levels = {
+            k: (u, at) for k, (u, at) in self.levels.items() if u + (now - at) * rate < burst
+        }
+        if len(self.levels) >= MAX_KEYS // 2:
+            by_age = sorted(self.levels.items(), key=lambda item: item[1][1])
+            self.levels = dict(by_age[len(by_age) - MAX_KEYS // 2 + 1 :])
 
 
 LIMITS = web.AppKey("rate_limits", dict[str, Buckets])

@@ -35,3 +35,14 @@ def test_granted_requests_never_exceed_burst_plus_refill(
         now += gap
         granted += b.take("k", now) == 0.0
     assert granted <= burst + rate * now + 1e-6
+
+
+def test_many_addresses_do_not_grow_the_table_without_bound() -> None:
+    from dialer.api import ratelimit
+
+    b = Buckets(rate=0.001, burst=2)
+    for i in range(3 * ratelimit.MAX_KEYS):
+        b.take(f"10.0.{i}", float(i) * 1e-6)
+        assert len(b.levels) <= ratelimit.MAX_KEYS
+    b.take("10.0.0.0", 1.0)  # a forgotten key starts full again
+    assert b.take("10.0.0.0", 1.0) == 0.0
