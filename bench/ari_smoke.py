@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dialer.config import Settings
 from dialer.errors import UsageError
-from dialer.telephony.base import (
+from dialer.gateway import (
     AgentLeg,
     Answered,
     CallEvent,
@@ -48,7 +48,7 @@ from dialer.telephony.base import (
     OriginateRequest,
 )
 from dialer.telephony.factory import make_gateway, start_gateway
-from dialer.telephony.timer import LoopTimer
+from dialer.timer import LoopTimer
 
 
 def _args() -> argparse.Namespace:

@@ -50,7 +50,7 @@ from dialer.campaigns import store as campaigns
 from dialer.clock import SystemClock
 from dialer.compliance import geodata
 from dialer.engine.runner import RunnerOptions
-from dialer.engine.service import sim_agents_hook
+from dialer.engine.simagents import sim_agents_hook
 from dialer.engine.supervisor import Engine
 from dialer.migrate import migrate
 from dialer.sim.model import CalleeModel

@@ -141,25 +141,11 @@ def fuzz(base_url: str, token: str, *, examples: int = 10, skip: tuple[str, ...]
 def fuzz_app(pool: Any, settings: Any, clock: Any) -> Any:
     """The application as ``dialer serve`` answers the API: the import service and the
     agent bus running (without them some routes answer 503 by design), rate limits off."""
-    from dialer.agents.bus import AgentBus
-    from dialer.app import create_app
-    from dialer.leads.service import import_context
-
-    bus = AgentBus(pool)
-
-    async def bus_context(app: Any) -> Any:
-        await bus.start()
-        yield
-        await bus.stop()
+    from dialer.runtime.app import create_app
+    from dialer.runtime.parts import agent_bus_part, imports_part
 
     settings = settings.with_overrides(api_rate_per_token=0, api_rate_per_address=0)
-    return create_app(
-        settings,
-        pool=pool,
-        clock=clock,
-        background=[import_context, bus_context],
-        services={"agent_bus": bus},
-    )
+    return create_app(settings, pool=pool, clock=clock, background=[imports_part, agent_bus_part])
 
 
 async def _serve(url: str, data_dir: Path) -> tuple[Any, Any, str, str]:

@@ -41,17 +41,19 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from aiohttp import web
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fakes: the receiver
+
 from dialer import db
 from dialer.auth.roles import SYSTEM
 from dialer.clock import SystemClock
 from dialer.migrate import migrate
+from dialer.outbox import enqueue
 from dialer.secrets import SecretBox
-from dialer.webhooks import store
-from dialer.webhooks.outbox import enqueue
-from dialer.webhooks.receiver import Receiver
+from dialer.webhooks import subscriptions
 from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.sender import new_session
 from dialer.webhooks.worker import DeliveryWorker
+from tests.fakes.receiver import Receiver
 
 CLOCK = SystemClock()
 
@@ -77,9 +79,9 @@ class Bench:
 
     async def subscribe(self, receiver: Receiver) -> int:
         async with self.pool.acquire() as conn:
-            for row in await store.list_subscriptions(conn, None, limit=500):
-                await store.delete_subscription(conn, row["id"], SYSTEM, now=CLOCK.now())
-            row, _ = await store.create_subscription(
+            for row in await subscriptions.list_subscriptions(conn, None, limit=500):
+                await subscriptions.delete_subscription(conn, row["id"], SYSTEM, now=CLOCK.now())
+            row, _ = await subscriptions.create_subscription(
                 conn,
                 {"url": receiver.url, "events": ["*"], "secret": receiver.secret},
                 SYSTEM,

@@ -74,7 +74,7 @@ WEBHOOK_OLDEST_PENDING = Gauge(
 
 # --- engine (campaign runners, agents, calls) --------------------------------------------
 # Label sets by campaign are removed when the campaign's runner stops (see
-# dialer.engine.stats.forget_campaign).
+# dialer.engine.series.forget_campaign).
 _CALL_SECONDS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 DIALS = Counter("dialer_dials_total", "Calls originated", ["campaign", "mode"])
 CALL_OUTCOMES = Counter(

@@ -9,18 +9,15 @@ campaign on a periodic tick, which also catches boundaries missed while no proce
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, timedelta
 from typing import Any
 
 import asyncpg
-from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from dialer import leases, metrics
-from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.campaigns import store
 from dialer.campaigns.timetable import desired_action
 from dialer.clock import Clock
@@ -184,15 +181,3 @@ class CampaignScheduler:
             log.info("campaign %s by schedule", step.target, extra={"campaign_id": campaign_id})
             return action
         return None
-
-
-async def scheduler_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: run the scheduler for the life of the application."""
-    settings = app[SETTINGS]
-    scheduler = CampaignScheduler(
-        app[POOL], app[CLOCK], instance_id=settings.instance_id, lease_ttl_s=settings.lease_ttl_s
-    )
-    scheduler.start()
-    app[SERVICES]["scheduler"] = scheduler
-    yield
-    await scheduler.stop()

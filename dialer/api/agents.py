@@ -10,23 +10,20 @@ or 404.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import web
 
 from dialer.agents import store
-from dialer.api.context import CLOCK, POOL, SERVICES, principal
-from dialer.api.jsonio import dumps, error_response, json_response, read_object
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
-from dialer.auth.roles import Permission, Principal
-from dialer.auth.tokens import token_active
+from dialer.auth.roles import Permission
 from dialer.errors import ValidationError
+from dialer.http import agentstream
+from dialer.http.agentstream import acting_on
+from dialer.http.jsonio import json_response, read_object
+from dialer.http.keys import CLOCK, POOL, principal
 
 log = logging.getLogger(__name__)
 routes = Routes("agents", "Agents, their state, and agent-desktop events")
@@ -41,27 +38,10 @@ REASON_BODY = {
     "type": "object",
     "properties": {"reason": {"type": "string", "description": "reason code (pause, logout)"}},
 }
-SELF_DENIED = "an agent token may only act as its own agent"
-# The event stream re-checks its token before every message and at least this often, and
-# closes with this code once the token is revoked (by any process).
-TOKEN_RECHECK_S = 30.0
-CLOSE_TOKEN_REVOKED = 4401
 
 
 def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
-
-
-async def _acting_on(request: web.Request) -> tuple[int, Principal]:
-    """The agent a desktop route acts on, after the own-agent / manager check."""
-    who, agent_id = principal(request), _id(request)
-    if who.agent_id is not None and who.agent_id != agent_id:
-        async with request.app[POOL].acquire() as conn:
-            await store.get(conn, agent_id, who.client_id)  # 404 if another client's
-        raise web.HTTPForbidden(reason=SELF_DENIED)
-    if who.agent_id is None and not who.can(Permission.AGENTS_WRITE):
-        raise web.HTTPForbidden(reason="only managers or the agent itself may do this")
-    return agent_id, who
 
 
 async def _reason(request: web.Request) -> str | None:
@@ -161,7 +141,7 @@ async def delete_agent(request: web.Request) -> web.Response:
 
 def _state_action(action: str, summary: str) -> None:
     async def handler(request: web.Request) -> web.Response:
-        agent_id, who = await _acting_on(request)
+        agent_id, who = await acting_on(request)
         reason = await _reason(request)
         async with request.app[POOL].acquire() as conn:
             row, _ = await store.act(
@@ -192,7 +172,7 @@ _state_action("logout", "Log out (during a call: after it ends)")
 
 def _preview_action(choice: str, summary: str) -> None:
     async def handler(request: web.Request) -> web.Response:
-        agent_id, who = await _acting_on(request)
+        agent_id, who = await acting_on(request)
         async with request.app[POOL].acquire() as conn:
             row = await store.preview_choice(conn, agent_id, choice, scope=who.client_id)
         return json_response(
@@ -221,103 +201,4 @@ _preview_action("skip", "Preview mode: pass on the lead on screen (offered again
     response={"type": "object", "description": "JSON messages: state, call, preview"},
 )
 async def agent_events(request: web.Request) -> web.StreamResponse:
-    return await stream_agent_events(request)
-
-
-StillValid = Callable[[], Awaitable[bool]]
-
-
-async def stream_agent_events(
-    request: web.Request, still_valid: StillValid | None = None
-) -> web.StreamResponse:
-    """The agent's event stream. ``still_valid`` is asked before every message and at
-    least every ``TOKEN_RECHECK_S``; False closes the stream (4401). Default: the
-    request's token is not revoked (the console passes its session check)."""
-    agent_id, who = await _acting_on(request)
-    pool = request.app[POOL]
-    if still_valid is None:
-
-        async def still_valid() -> bool:
-            return await token_active(pool, who.token_id)
-
-    bus = request.app[SERVICES].get("agent_bus")
-    if bus is None:
-        return error_response(503, "agent events need the dialing engine (dialer serve)")
-    async with request.app[POOL].acquire() as conn:
-        agent = await store.get(conn, agent_id, who.client_id)
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=1000)
-
-    def listen(message: dict[str, Any]) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            queue.put_nowait(message)
-
-    ws = web.WebSocketResponse(heartbeat=30)
-    await ws.prepare(request)
-    unsubscribe = bus.subscribe(listen, agent_id=agent_id)
-    reader = asyncio.create_task(_drain(ws))
-    close_code: int = WSCloseCode.OK
-    close_message = b""
-    try:
-        await ws.send_str(dumps(state_message(agent)))
-        while not reader.done():
-            getter = asyncio.ensure_future(queue.get())
-            done, _ = await asyncio.wait(
-                {getter, reader}, timeout=TOKEN_RECHECK_S, return_when=asyncio.FIRST_COMPLETED
-            )
-            if reader in done:
-                getter.cancel()
-                break
-            if not await still_valid():  # before anything is sent
-                getter.cancel()
-                close_code, close_message = CLOSE_TOKEN_REVOKED, b"signed out or token revoked"
-                log.info("agent events closed: access ended", extra={"agent_id": agent_id})
-                break
-            if getter not in done:  # quiet: the token was checked, wait again
-                getter.cancel()
-                continue
-            message = getter.result()
-            for out in await desk_messages(request, message):
-                await ws.send_str(dumps(out))
-            if message.get("deleted"):
-                break
-    finally:
-        unsubscribe()
-        reader.cancel()
-        await ws.close(code=close_code, message=close_message)
-    return ws
-
-
-async def _drain(ws: web.WebSocketResponse) -> None:
-    """Read (and ignore) what the desktop sends until it closes the socket."""
-    async for msg in ws:
-        if msg.type == WSMsgType.ERROR:
-            return
-
-
-def state_message(data: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "state",
-        "state": data.get("state"),
-        "reason": data.get("reason", data.get("state_reason")),
-        "pending": data.get("pending", data.get("pending_action")),
-        "call_id": data.get("attempt", data.get("attempt_id")),
-        "campaign_id": data.get("campaign", data.get("campaign_id")),
-    }
-
-
-async def desk_messages(request: web.Request, message: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the desktop receives for one bus message: the state, plus a screen pop."""
-    if message.get("event") != "state":
-        return []
-    out = [state_message(message)]
-    async with request.app[POOL].acquire() as conn:
-        if message["state"] == "on_call" and message.get("attempt"):
-            found = await store.screen_call(conn, message["attempt"])
-            if found is not None:
-                call_id = found.pop("call_id")
-                out.append({"type": "call", "call_id": call_id, "lead": found})
-        elif message["state"] == "on_call" and message.get("lead"):
-            lead = await store.screen_lead(conn, message["lead"])
-            if lead is not None:
-                out.append({"type": "preview", "lead": lead})
-    return out
+    return await agentstream.stream_agent_events(request)

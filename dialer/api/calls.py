@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, principal
-from dialer.api.jsonio import json_response, read_object
 from dialer.api.registry import Routes
 from dialer.auth.roles import Permission
 from dialer.engine.dispositions import record_disposition, schedule_callback
+from dialer.http.jsonio import json_response, read_object
+from dialer.http.keys import CLOCK, POOL, principal
 
 routes = Routes("calls", "Dispositions of calls and callbacks of leads")
 ID = r"{id:\d+}"

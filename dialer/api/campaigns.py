@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, principal
-from dialer.api.jsonio import json_response, read_object
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
-from dialer.campaigns import model, store
+from dialer.campaigns import control, model, store
+from dialer.http.jsonio import json_response, read_object
+from dialer.http.keys import CLOCK, ENGINE, POOL, principal
 
 routes = Routes("campaigns", "Calling campaigns and their lifecycle")
 
@@ -102,12 +102,13 @@ async def delete_campaign(request: web.Request) -> web.Response:
 def _action(action: str, summary: str) -> None:
     async def handler(request: web.Request) -> web.Response:
         async with request.app[POOL].acquire() as conn:
-            row, _ = await store.transition(
+            row, _ = await control.change_state(
                 conn,
                 _id(request),
                 action,
                 scope=principal(request).client_id,
                 now=request.app[CLOCK].now(),
+                engine=request.app.get(ENGINE),
             )
         return json_response(store.present(row))
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from dialer import clients
-from dialer.api.context import POOL, principal
-from dialer.api.jsonio import json_response, read_object
 from dialer.api.registry import Routes
 from dialer.auth.roles import Permission
+from dialer.http.jsonio import json_response, read_object
+from dialer.http.keys import POOL, principal
 
 routes = Routes("clients", "The BPO's customer companies; every campaign belongs to one")
 

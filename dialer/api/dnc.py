@@ -7,18 +7,17 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, principal
-from dialer.api.imports import IMPORT, Upload, accept_upload, file_options
-from dialer.api.jsonio import json_response, read_object
+from dialer.api.imports import IMPORT
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.dnc import store
 from dialer.errors import ValidationError
-from dialer.inputs import INT64_MAX
+from dialer.http import uploads
+from dialer.http.jsonio import json_response, read_object
+from dialer.http.keys import CLOCK, POOL, principal
 from dialer.instants import parse_instant
-from dialer.leads.submit import DncOptions, dnc_import
 
 routes = Routes("dnc", "Do-not-call lists: entries, removals, bulk and registry uploads")
 
@@ -178,7 +177,7 @@ async def delete_entries(request: web.Request) -> web.Response:
     return json_response({"deleted": deleted})
 
 
-@routes.post(
+routes.post(
     "/api/v1/dnc/lists",
     summary="Upload a DNC list or national registry file (CSV of numbers); 202 with the import",
     permission=Permission.DNC_WRITE,
@@ -203,42 +202,4 @@ async def delete_entries(request: web.Request) -> web.Response:
     ),
     status=202,
     response=IMPORT,
-)
-async def upload_dnc_list(request: web.Request) -> web.Response:
-    who = principal(request)
-
-    async def create(upload: Upload) -> dict[str, Any]:
-        values: dict[str, Any] = {**request.query, **upload.fields}
-        options = DncOptions(
-            list_source=store.check_source(values.get("source")),
-            reason=values.get("reason") or None,
-            expires_at=parse_instant(values.get("expires_at"), "expires_at"),
-            client_id=_query_id(values, "client_id"),
-            campaign_id=_query_id(values, "campaign_id"),
-            scope=values.get("scope") or None,
-            mode=values.get("mode") or "add",
-        )
-        async with request.app[POOL].acquire() as conn:
-            return await dnc_import(
-                conn,
-                upload.path,
-                file_options(request, upload),
-                options,
-                who,
-                now=request.app[CLOCK].now(),
-            )
-
-    return await accept_upload(request, create)
-
-
-def _query_id(values: dict[str, Any], key: str) -> int | None:
-    raw = values.get(key)
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{key} must be an integer", field=key) from None
-    if not 0 < value <= INT64_MAX:
-        raise ValidationError(f"{key} must be an id between 1 and {INT64_MAX}", field=key)
-    return value
+)(uploads.upload_dnc_list)

@@ -9,9 +9,9 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dialer import metrics
-from dialer.api.context import POOL
-from dialer.api.jsonio import json_response
 from dialer.api.registry import Routes
+from dialer.http.jsonio import json_response
+from dialer.http.keys import POOL
 from dialer.migrate import MigrationError, pending
 
 routes = Routes("service", "Health, readiness, metrics and this document")

@@ -30,11 +30,11 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from dialer.api.context import BODY_DIGEST, CLOCK, POOL, PRINCIPAL, SETTINGS
-from dialer.api.imports import body_digest
-from dialer.api.jsonio import error_response
 from dialer.db import DB_ERRORS
 from dialer.errors import DialerError
+from dialer.http.jsonio import error_response
+from dialer.http.keys import BODY_DIGEST, CLOCK, POOL, PRINCIPAL, SETTINGS
+from dialer.http.uploads import body_digest
 from dialer.secrets import SecretBox, secret_box
 
 log = logging.getLogger(__name__)

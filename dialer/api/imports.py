@@ -10,30 +10,16 @@ options come as query parameters or form fields.
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import hashlib
-import json
-import os
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any, Protocol
+from aiohttp import web
 
-from aiohttp import BodyPartReader, web
-
-from dialer.api.context import BODY_DIGEST, CLOCK, POOL, SERVICES, SETTINGS, principal
-from dialer.api.jsonio import error_response, json_response
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
-from dialer.errors import DialerError, NotFound, ValidationError
-from dialer.inputs import check_fields
+from dialer.http import uploads
+from dialer.http.jsonio import json_response
+from dialer.http.keys import POOL, principal
 from dialer.leads import imports
-from dialer.leads.service import SERVICE_KEY, ImportService, uploads_dir
-from dialer.leads.submit import FileOptions, lead_import, split_columns
 
 routes = Routes("imports", "Lead-list uploads, their progress and their error reports")
 
@@ -56,209 +42,9 @@ FILE_PARAMS = (
     Param("alt_phone_columns", "alternate phone columns, comma-separated"),
     Param("file_name", "the file's name, when the body is the bare CSV"),
 )
-_CHUNK = 256 * 1024
-# A compressed body may decompress to at most this many times its length (gzip's own
-# ceiling is about 1,000; CSV text compresses 3-10 times).
-MAX_INFLATION = 50
-_FIELD_MAX = 4096
 
 
-class Sink(Protocol):
-    def write(self, data: bytes, /) -> int: ...
-
-
-class UploadTooLarge(DialerError):
-    """The upload is larger than ``DIALER_MAX_UPLOAD_BYTES``."""
-
-
-@dataclass
-class Upload:
-    """A request body saved to disk, with the form fields that came with it."""
-
-    path: Path
-    fields: dict[str, str] = field(default_factory=dict)
-    file_name: str | None = None
-    size: int = 0
-
-
-async def _copy(
-    read: Callable[[], Awaitable[bytes]],
-    out: Sink,
-    limit: tuple[int, str],
-    digest: Any = None,
-) -> int:
-    """Copy what ``read`` returns (decompressed bytes, for a compressed body) to ``out``;
-    ``UploadTooLarge`` before a byte past ``limit`` is written."""
-    size = 0
-    most, reason = limit
-    while chunk := await read():
-        size += len(chunk)
-        if size > most:
-            raise UploadTooLarge(f"upload larger than {most} bytes ({reason})")
-        if digest is not None:
-            digest.update(chunk)
-        await asyncio.to_thread(out.write, chunk)
-    return size
-
-
-def body_limit(request: web.Request) -> tuple[int, str]:
-    """The most bytes the body may hold, decompressed, and what sets that limit. A body
-    sent with ``Content-Encoding`` may inflate at most ``MAX_INFLATION`` times its declared
-    length (and must declare it), so a small compressed request cannot fill the disk."""
-    limit = request.app[SETTINGS].max_upload_bytes
-    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
-    if encoding in ("", "identity"):
-        return limit, "DIALER_MAX_UPLOAD_BYTES"
-    if request.content_length is None:
-        raise ValidationError(
-            "a compressed upload needs a Content-Length (or send it uncompressed)",
-            field="Content-Encoding",
-        )
-    inflated = request.content_length * MAX_INFLATION
-    if inflated < limit:
-        return inflated, f"{MAX_INFLATION} times the compressed length"
-    return limit, "DIALER_MAX_UPLOAD_BYTES"
-
-
-async def receive(request: web.Request) -> Upload:
-    """Stream the body (bare CSV or a multipart form's file part) to a new upload file."""
-    limit = body_limit(request)
-    if request.content_length is not None and request.content_length > limit[0]:
-        raise UploadTooLarge(f"upload larger than {limit[0]} bytes ({limit[1]})")
-    if request.content_type == "application/x-www-form-urlencoded":
-        raise ValidationError(
-            "send the CSV as the request body or as the `file` part of a multipart form",
-            field="file",
-        )
-    folder = await asyncio.to_thread(uploads_dir, request.app[SETTINGS].data_dir)
-    upload = Upload(folder / f"{uuid.uuid4().hex}.csv")
-    out = await asyncio.to_thread(_private_file, upload.path)
-    try:
-        request[BODY_DIGEST] = await _read_body(request, upload, out, limit)
-    except BaseException:
-        out.close()
-        upload.path.unlink(missing_ok=True)
-        raise
-    await asyncio.to_thread(out.close)
-    return upload
-
-
-async def _read_body(
-    request: web.Request, upload: Upload, out: Sink, limit: tuple[int, str]
-) -> bytes:
-    """Copy the file to ``out``; the SHA-256 of what was received (the file, and the form's
-    fields for a multipart body)."""
-    digest = hashlib.sha256()
-    if request.content_type.startswith("multipart/"):
-        await _receive_form(request, upload, out, limit, digest)
-        check_fields(upload.fields)
-        digest.update(json.dumps(sorted(upload.fields.items())).encode("utf-8"))
-    else:
-        read = functools.partial(request.content.read, _CHUNK)
-        upload.size = await _copy(read, out, limit, digest)
-    return digest.digest()
-
-
-class _Discard:
-    def write(self, data: bytes) -> int:
-        return len(data)
-
-
-async def body_digest(request: web.Request) -> bytes:
-    """The digest ``receive`` would record for this request's body, reading it to the end
-    without storing it (an ``Idempotency-Key`` repeat is compared with it)."""
-    return await _read_body(request, Upload(Path()), _Discard(), body_limit(request))
-
-
-def _private_file(path: Path) -> IO[bytes]:
-    """A new file only the service's user may read (a queued list holds phone numbers)."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
-
-
-async def _receive_form(
-    request: web.Request, upload: Upload, out: Sink, limit: tuple[int, str], digest: Any
-) -> None:
-    try:
-        reader = await request.multipart()
-        seen_file = False
-        while (part := await reader.next()) is not None:
-            if not isinstance(part, BodyPartReader):
-                continue
-            if part.filename is not None or part.name == "file":
-                if seen_file:
-                    raise ValidationError("send one file per upload", field="file")
-                seen_file = True
-                upload.file_name = part.filename
-                read = functools.partial(part.read_chunk, _CHUNK)
-                upload.size = await _copy(read, out, limit, digest)
-            elif part.name:
-                upload.fields[part.name] = await _field(part)
-    except ValueError as exc:  # not a well-formed multipart body
-        raise ValidationError(f"the multipart form cannot be read: {exc}", field="file") from None
-    if not seen_file:
-        raise ValidationError("the form has no file part (name it `file`)", field="file")
-
-
-async def _field(part: BodyPartReader) -> str:
-    """A small form field (options); never buffers more than a few KB of it."""
-    value = b""
-    while chunk := await part.read_chunk(_FIELD_MAX):
-        value += chunk
-        if len(value) > _FIELD_MAX:
-            raise ValidationError(f"form field {part.name} is too long", field=part.name)
-    return value.decode("utf-8", "replace")
-
-
-def file_options(request: web.Request, upload: Upload) -> FileOptions:
-    """Options from the query string, overridden by form fields."""
-    values: dict[str, Any] = dict(request.query)
-    values.update(upload.fields)
-    return FileOptions(
-        name=values.get("name") or None,
-        file_name=upload.file_name or values.get("file_name") or None,
-        default_region=values.get("default_region") or None,
-        phone_column=values.get("phone_column") or None,
-        alt_phone_columns=split_columns(values.get("alt_phone_columns")),
-        source="upload",
-    )
-
-
-def import_service(request: web.Request) -> ImportService:
-    service = request.app[SERVICES].get(SERVICE_KEY)
-    if not isinstance(service, ImportService):
-        raise ServiceMissing
-    return service
-
-
-class ServiceMissing(DialerError):
-    """This process does not run imports (not started by ``dialer serve``)."""
-
-
-async def accept_upload(
-    request: web.Request,
-    create: Callable[[Upload], Awaitable[dict[str, Any]]],
-) -> web.Response:
-    """Receive, check, record and queue an upload; 202 with the import, or a JSON error."""
-    try:
-        service = import_service(request)
-        upload = await receive(request)
-    except UploadTooLarge as exc:
-        response = error_response(413, str(exc), field="file")
-        response.force_close()  # the rest of the body is not read: end the connection
-        return response
-    except ServiceMissing:
-        return error_response(503, "list imports do not run in this process")
-    try:
-        row = await create(upload)
-    except BaseException:
-        upload.path.unlink(missing_ok=True)
-        raise
-    service.submit(row["id"])
-    headers = {"Location": f"/api/v1/imports/{row['id']}"}
-    return json_response(imports.present(row), status=202, headers=headers)
-
-
-@routes.post(
+routes.post(
     f"/api/v1/campaigns/{ID}/lists",
     summary="Upload a lead list (CSV, streamed); 202 with the import to watch",
     permission=Permission.LEADS_WRITE,
@@ -267,32 +53,7 @@ async def accept_upload(
     query=FILE_PARAMS,
     status=202,
     response=IMPORT,
-)
-async def upload_list(request: web.Request) -> web.Response:
-    campaign_id = int(request.match_info["id"])
-    who = principal(request)
-
-    async def create(upload: Upload) -> dict[str, Any]:
-        async with request.app[POOL].acquire() as conn:
-            return await lead_import(
-                conn,
-                upload.path,
-                campaign_id,
-                file_options(request, upload),
-                who,
-                now=request.app[CLOCK].now(),
-            )
-
-    return await accept_upload(request, create)
-
-
-async def visible_import(request: web.Request, import_id: int) -> dict[str, Any]:
-    who = principal(request)
-    async with request.app[POOL].acquire() as conn:
-        row = await imports.get(conn, import_id, who.client_id)
-    if row["kind"] == "dnc" and not who.can(Permission.DNC_READ):
-        raise NotFound(f"import {import_id} does not exist")
-    return row
+)(uploads.upload_list)
 
 
 @routes.get(
@@ -302,7 +63,7 @@ async def visible_import(request: web.Request, import_id: int) -> dict[str, Any]
     response=IMPORT,
 )
 async def get_import(request: web.Request) -> web.Response:
-    row = await visible_import(request, int(request.match_info["id"]))
+    row = await uploads.visible_import(request, int(request.match_info["id"]))
     return json_response(imports.present(row))
 
 
@@ -332,25 +93,10 @@ async def list_imports(request: web.Request) -> web.Response:
     return page_response(rows, page, imports.present)
 
 
-@routes.get(
+routes.get(
     f"/api/v1/imports/{ID}/errors.csv",
     summary="The rejected rows of an import as CSV: row, reason, value, detail",
     permission=Permission.LEADS_READ,
     response={"type": "string"},
     response_content_type="text/csv",
-)
-async def import_errors(request: web.Request) -> web.StreamResponse:
-    import_id = int(request.match_info["id"])
-    await visible_import(request, import_id)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f'attachment; filename="import-{import_id}-errors.csv"',
-        }
-    )
-    await response.prepare(request)
-    async with request.app[POOL].acquire() as conn:
-        async for piece in imports.report_csv(conn, import_id):
-            await response.write(piece)
-    await response.write_eof()
-    return response
+)(uploads.import_errors)

@@ -7,14 +7,14 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, principal
-from dialer.api.jsonio import error_response, json_response, read_json, read_object
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.campaigns import store as campaigns
 from dialer.errors import ValidationError
+from dialer.http.jsonio import error_response, json_response, read_json, read_object
+from dialer.http.keys import CLOCK, POOL, principal
 from dialer.leads import phones, push, store
 
 routes = Routes("leads", "Leads of a campaign: list, read, hold, change, push from a CRM")

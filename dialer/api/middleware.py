@@ -10,10 +10,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from dialer import metrics
-from dialer.api.context import CLOCK, POOL, PRINCIPAL
-from dialer.api.jsonio import error_response
 from dialer.auth.tokens import authenticate
 from dialer.errors import Conflict, Forbidden, NotFound, UsageError
+from dialer.http.jsonio import error_response
+from dialer.http.keys import CLOCK, POOL, PRINCIPAL
 from dialer.inputs import check_fields, path_id
 
 log = logging.getLogger("dialer.api")

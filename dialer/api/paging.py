@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.api.jsonio import json_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param
+from dialer.http.jsonio import json_response
 
 DEFAULT_LIMIT = 100
 PAGE_PARAMS: tuple[Param, ...] = (

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from dialer.api.context import CLOCK, PRINCIPAL, SETTINGS
-from dialer.api.jsonio import error_response
+from dialer.http.jsonio import error_response
+from dialer.http.keys import CLOCK, PRINCIPAL, SETTINGS
 
 PREFIX = "/api/v1/"
 MAX_KEYS = 10_000  # past this many buckets, full ones are forgotten

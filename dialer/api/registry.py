@@ -12,9 +12,9 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.api.context import principal
-from dialer.api.jsonio import error_response
 from dialer.auth.roles import Permission
+from dialer.http.jsonio import error_response
+from dialer.http.keys import principal
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

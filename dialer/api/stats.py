@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, principal
-from dialer.api.jsonio import json_response
 from dialer.api.params import query_instant
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.campaigns import store as campaigns
 from dialer.errors import ValidationError
+from dialer.http.jsonio import json_response
+from dialer.http.keys import CLOCK, POOL, principal
 from dialer.stats import campaign_stats, penetration
 from dialer.stats.export import attempt_chunks
 

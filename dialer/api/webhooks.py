@@ -7,18 +7,17 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS, principal
-from dialer.api.jsonio import json_response, read_object
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.errors import Conflict
+from dialer.http.jsonio import json_response, read_object
+from dialer.http.keys import CLOCK, POOL, SETTINGS, WEBHOOK_WORKER, principal
+from dialer.outbox import EVENT_TYPES, WILDCARD
 from dialer.secrets import SecretBox, SecretError, secret_box
-from dialer.webhooks import store
+from dialer.webhooks import deliveries, presenters, subscriptions, validation
 from dialer.webhooks.destinations import BlockedNetworks, internal_destination
-from dialer.webhooks.outbox import EVENT_TYPES, WILDCARD
 from dialer.webhooks.sender import new_session, send_test
-from dialer.webhooks.worker import WORKER
 
 routes = Routes("webhooks", "Signed event deliveries to the CRM, with retries and replay")
 
@@ -55,7 +54,7 @@ def _blocked(request: web.Request) -> BlockedNetworks:
 
 
 def _wake_worker(request: web.Request) -> None:
-    worker = request.app[SERVICES].get(WORKER)
+    worker = request.app.get(WEBHOOK_WORKER)
     if worker is not None:
         worker.wake()
 
@@ -93,7 +92,7 @@ def _wake_worker(request: web.Request) -> None:
 async def create_webhook(request: web.Request) -> web.Response:
     body = await read_object(request)
     async with request.app[POOL].acquire() as conn:
-        row, secret = await store.create_subscription(
+        row, secret = await subscriptions.create_subscription(
             conn,
             body,
             principal(request),
@@ -101,7 +100,7 @@ async def create_webhook(request: web.Request) -> web.Response:
             now=request.app[CLOCK].now(),
             blocked=_blocked(request),
         )
-    return json_response({**store.present_subscription(row), "secret": secret}, status=201)
+    return json_response({**presenters.present_subscription(row), "secret": secret}, status=201)
 
 
 @routes.get(
@@ -112,12 +111,12 @@ async def create_webhook(request: web.Request) -> web.Response:
     response=page_schema(SUBSCRIPTION),
 )
 async def list_webhooks(request: web.Request) -> web.Response:
-    page = page_of(request, max_limit=store.PAGE_MAX)
+    page = page_of(request, max_limit=subscriptions.PAGE_MAX)
     async with request.app[POOL].acquire() as conn:
-        rows = await store.list_subscriptions(
+        rows = await subscriptions.list_subscriptions(
             conn, principal(request).client_id, after=page.after, limit=page.limit
         )
-    return page_response(rows, page, store.present_subscription)
+    return page_response(rows, page, presenters.present_subscription)
 
 
 @routes.get(
@@ -128,8 +127,8 @@ async def list_webhooks(request: web.Request) -> web.Response:
 )
 async def get_webhook(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await store.get_subscription(conn, _id(request), principal(request).client_id)
-    return json_response(store.present_subscription(row))
+        row = await subscriptions.get_subscription(conn, _id(request), principal(request).client_id)
+    return json_response(presenters.present_subscription(row))
 
 
 @routes.patch(
@@ -153,7 +152,7 @@ async def get_webhook(request: web.Request) -> web.Response:
 async def update_webhook(request: web.Request) -> web.Response:
     body = await read_object(request)
     async with request.app[POOL].acquire() as conn:
-        row = await store.update_subscription(
+        row = await subscriptions.update_subscription(
             conn,
             _id(request),
             body,
@@ -163,7 +162,7 @@ async def update_webhook(request: web.Request) -> web.Response:
         )
     if row["active"]:
         _wake_worker(request)  # a resumed subscription's held deliveries go out now
-    return json_response(store.present_subscription(row))
+    return json_response(presenters.present_subscription(row))
 
 
 @routes.post(
@@ -180,9 +179,9 @@ async def update_webhook(request: web.Request) -> web.Response:
             "grace_hours": {
                 "type": "number",
                 "minimum": 0,
-                "maximum": store.GRACE_MAX_H,
+                "maximum": validation.GRACE_MAX_H,
                 "description": "how long deliveries also carry a signature under the old "
-                f"secret (default {store.GRACE_DEFAULT_H}; 0: stop using it at once)",
+                f"secret (default {validation.GRACE_DEFAULT_H}; 0: stop using it at once)",
             },
         },
     },
@@ -194,7 +193,7 @@ async def update_webhook(request: web.Request) -> web.Response:
 async def rotate_webhook_secret(request: web.Request) -> web.Response:
     body = await read_object(request) if (await request.read()).strip() else {}
     async with request.app[POOL].acquire() as conn:
-        row, secret = await store.rotate_secret(
+        row, secret = await subscriptions.rotate_secret(
             conn,
             _id(request),
             body,
@@ -202,7 +201,7 @@ async def rotate_webhook_secret(request: web.Request) -> web.Response:
             _box(request),
             now=request.app[CLOCK].now(),
         )
-    return json_response({**store.present_subscription(row), "secret": secret})
+    return json_response({**presenters.present_subscription(row), "secret": secret})
 
 
 @routes.delete(
@@ -213,7 +212,7 @@ async def rotate_webhook_secret(request: web.Request) -> web.Response:
 )
 async def delete_webhook(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        await store.delete_subscription(
+        await subscriptions.delete_subscription(
             conn, _id(request), principal(request), now=request.app[CLOCK].now()
         )
     return web.Response(status=204)
@@ -239,15 +238,15 @@ async def delete_webhook(request: web.Request) -> web.Response:
 )
 async def test_webhook(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await store.get_subscription(conn, _id(request), principal(request).client_id)
+        row = await subscriptions.get_subscription(conn, _id(request), principal(request).client_id)
     now = request.app[CLOCK].now()
-    previous = store.previous_ciphertext(row, now)
+    previous = subscriptions.previous_ciphertext(row, now)
     try:
         secret = _box(request).decrypt(row["secret_ciphertext"])
         previous_secret = None if previous is None else _box(request).decrypt(previous)
     except SecretError as exc:
         raise Conflict(str(exc), field="secret") from None
-    worker = request.app[SERVICES].get(WORKER)
+    worker = request.app.get(WEBHOOK_WORKER)
     session = worker.session if worker is not None else new_session(blocked=_blocked(request))
     try:
         result = await send_test(
@@ -289,16 +288,16 @@ UNREPORTED = {
         Param(
             "state",
             "only deliveries in this state",
-            {"enum": list(store.DELIVERY_STATES)},
+            {"enum": list(deliveries.DELIVERY_STATES)},
         ),
         *PAGE_PARAMS,
     ),
     response=page_schema(DELIVERY),
 )
 async def list_webhook_deliveries(request: web.Request) -> web.Response:
-    page = page_of(request, max_limit=store.PAGE_MAX)
+    page = page_of(request, max_limit=subscriptions.PAGE_MAX)
     async with request.app[POOL].acquire() as conn:
-        rows = await store.list_deliveries(
+        rows = await deliveries.list_deliveries(
             conn,
             _id(request),
             principal(request).client_id,
@@ -306,7 +305,7 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
             after=page.after,
             limit=page.limit,
         )
-    return page_response(rows, page, store.present_delivery)
+    return page_response(rows, page, presenters.present_delivery)
 
 
 @routes.get(
@@ -317,8 +316,8 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
 )
 async def get_webhook_delivery(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await store.get_delivery(conn, _id(request), principal(request).client_id)
-    return json_response(store.present_delivery(row))
+        row = await deliveries.get_delivery(conn, _id(request), principal(request).client_id)
+    return json_response(presenters.present_delivery(row))
 
 
 @routes.post(
@@ -329,8 +328,8 @@ async def get_webhook_delivery(request: web.Request) -> web.Response:
 )
 async def replay_webhook_delivery(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await store.replay_delivery(
+        row = await deliveries.replay_delivery(
             conn, _id(request), principal(request), now=request.app[CLOCK].now()
         )
     _wake_worker(request)
-    return json_response(store.present_delivery(row))
+    return json_response(presenters.present_delivery(row))

@@ -17,8 +17,8 @@ from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import model, states
 from dialer.clients import DEFAULT_CLIENT_ID
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.outbox import enqueue
 from dialer.sql import queries
-from dialer.webhooks.outbox import enqueue
 
 _Q = queries("dialer.campaigns")
 PAGE_MAX = 500

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from dialer.auth.roles import SYSTEM
-from dialer.campaigns import model, store
+from dialer.campaigns import control, model, store
 from dialer.cli.common import connection, print_json, print_table, run, settings_from
 from dialer.clients import resolve_client
 from dialer.errors import UsageError
@@ -126,7 +126,7 @@ def cmd_action(args: argparse.Namespace) -> int:
     async def go() -> dict[str, Any]:
         async with connection(settings_from(args)) as conn:
             found = await store.find(conn, args.campaign, None)
-            row, _ = await store.transition(
+            row, _ = await control.change_state(
                 conn, found["id"], args.action, scope=None, now=datetime.now(UTC)
             )
             return row

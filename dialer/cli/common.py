@@ -12,10 +12,9 @@ from typing import Any, TypeVar
 import asyncpg
 
 from dialer import db
-from dialer.api.jsonio import dumps
 from dialer.config import Settings, load_settings
-from dialer.errors import UsageError
-from dialer.migrate import migrate, pending
+from dialer.http.jsonio import dumps
+from dialer.runtime import prepare_database
 
 T = TypeVar("T")
 
@@ -31,14 +30,10 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 @contextlib.asynccontextmanager
 async def connection(settings: Settings) -> AsyncIterator[asyncpg.Connection]:
-    """One connection to the (embedded by default) database, migrated when allowed."""
-    url = await db.database_url(settings, quiet=True)
-    conn = await db.connect(url)
+    """One connection to the (embedded by default) database, prepared as ``serve`` prepares
+    it (migrated when allowed, else refused while migrations are pending)."""
+    conn = await db.connect(await prepare_database(settings, quiet=True))
     try:
-        if settings.auto_migrate:
-            await migrate(conn)
-        elif await pending(conn):
-            raise UsageError("the database needs migrations: run `dialer migrate`")
         yield conn
     finally:
         await conn.close()

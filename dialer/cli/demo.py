@@ -18,18 +18,19 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from aiohttp import web
+
 from dialer import db
-from dialer.api.context import SERVICES
 from dialer.auth.tokens import create_token
 from dialer.campaigns import store as campaigns
 from dialer.cli.common import print_json, settings_from
 from dialer.config import Settings
 from dialer.engine.demo import create_demo_campaign, summary
 from dialer.engine.runner import CampaignRunner
-from dialer.engine.service import ENGINE
 from dialer.errors import UsageError
+from dialer.http.keys import ENGINE
 from dialer.logs import configure_logging
-from dialer.service import build_app, prepare_database, run_app, stop_on_signals
+from dialer.runtime import build_app, prepare_database, run_app, stop_on_signals
 
 _LEFT_RUNNING = "SELECT id FROM campaigns WHERE state = 'running' AND name LIKE 'demo %'"
 
@@ -145,7 +146,11 @@ async def _demo(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
 
 
 async def _watch(
-    app: Any, campaign_id: int, stop: asyncio.Event, duration: float | None, started: float
+    app: web.Application,
+    campaign_id: int,
+    stop: asyncio.Event,
+    duration: float | None,
+    started: float,
 ) -> CampaignRunner | None:
     """Print progress every second until ``stop`` or the duration; returns the runner."""
     runner: CampaignRunner | None = None
@@ -153,7 +158,7 @@ async def _watch(
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
         elapsed = time.monotonic() - started
-        engine = app[SERVICES].get(ENGINE)
+        engine = app.get(ENGINE)
         if engine is not None:
             runner = engine.runners.get(campaign_id, runner)
         if runner is not None:

@@ -26,9 +26,9 @@ from dialer.cli.common import connection, print_json, run, settings_from
 from dialer.clock import SystemClock
 from dialer.errors import DialerError, UsageError
 from dialer.leads import imports
+from dialer.leads.background import settle_dead_imports
 from dialer.leads.importer import Importer, Progress
 from dialer.leads.parallel import ParsePool
-from dialer.leads.service import settle_dead_imports
 from dialer.leads.submit import FileOptions, lead_import, split_columns
 
 

@@ -1,7 +1,9 @@
 """``dialer check`` and ``dialer rules list|show``: ask the calling rules from the command line.
 
 ``check`` decides for one number at one instant (default: now) without a database, so
-contact caps are not counted. ``rules`` shows what the loaded rule packs say. The CLI is a
+contact caps are not counted; ``check --lead ID`` decides for a stored lead with its
+campaign's purpose, schedule and waivers, its DNC entries and its contact history (caps and
+cool-downs, each with when it lapses). ``rules`` shows what the loaded rule packs say. The CLI is a
 composition root: it is the one place that reads the real clock for the compliance engine.
 """
 
@@ -12,18 +14,25 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from dialer.cli.common import connection, run, settings_from
 from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
+from dialer.compliance.check import parse_instant
 from dialer.compliance.rulebook import Pack
+from dialer.engine.gate import check_lead
 from dialer.errors import UsageError, ValidationError
 
 
 def register(subparsers: Any) -> None:
     """Add ``check`` and ``rules`` (``list``, ``show``) to the ``dialer`` command."""
     check = subparsers.add_parser(
-        "check", help="may this number be called now (or at --at)? prints the decision"
+        "check",
+        help="may this number (or lead) be called now (or at --at)? prints the decision",
     )
-    check.add_argument("--phone", required=True, help="phone number, E.164 or national")
-    check.add_argument("--purpose", required=True, help=f"one of {', '.join(PURPOSES)}")
+    check.add_argument("--phone", help="phone number, E.164 or national")
+    check.add_argument("--purpose", help=f"one of {', '.join(PURPOSES)}")
+    check.add_argument(
+        "--lead", type=int, help="a stored lead's id: its campaign, DNC entries and attempts"
+    )
     check.add_argument("--at", help="ISO 8601 instant with offset (default: now)")
     check.add_argument("--region", help="default region for national numbers (e.g. US)")
     check.add_argument("--postal", help="callee's postal code (narrows time zones)")
@@ -51,7 +60,37 @@ def _rules_help(parser: argparse.ArgumentParser) -> Any:
     return handler
 
 
+def _check_lead(args: argparse.Namespace) -> tuple[str, Decision]:
+    names = ("phone", "purpose", "region", "postal", "state")
+    extra = [f"--{n}" for n in names if getattr(args, n)]
+    if extra:
+        raise UsageError(
+            f"--lead takes the number, place and purpose from the lead; drop {', '.join(extra)}",
+            field="lead",
+        )
+    try:
+        at = parse_instant(args.at, now=datetime.now(UTC))
+    except ValidationError as exc:
+        raise UsageError(f"{exc.field}: {exc.message}", field=exc.field) from None
+
+    async def go() -> tuple[str, Decision]:
+        async with connection(settings_from(args)) as conn:
+            lead, campaign, decision = await check_lead(conn, args.lead, at=at)
+        return f"lead {lead.id} {lead.phone_e164} (campaign {campaign.id})", decision
+
+    return run(go())
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.lead is not None:
+        label, decision = _check_lead(args)
+        if args.json:
+            print(json.dumps(decision.to_dict() | {"lead_id": args.lead}, ensure_ascii=False))
+        else:
+            print(_human_decision(label, decision))
+        return 0
+    if not args.phone or not args.purpose:
+        raise UsageError("give --phone and --purpose, or --lead ID", field="phone")
     try:
         decision = check_number(
             args.phone,
@@ -79,7 +118,9 @@ def _human_decision(phone: str, decision: Decision) -> str:
     lines = [
         f"{verdict}  {phone} ({place})  {decision.purpose}  at {_iso(decision.at_utc)}",
     ]
-    lines += [f"  - {reason}" for reason in decision.reasons]
+    for reason in decision.reasons:
+        lapses = f" (lapses {_iso(reason.until)})" if reason.until else ""
+        lines.append(f"  - {reason}{lapses}")
     for zone, local in decision.local_times.items():
         lines.append(f"  local: {zone} {local}")
     if not decision.allowed:

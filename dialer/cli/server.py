@@ -8,7 +8,7 @@ from dialer import db
 from dialer.cli.common import print_json, run, settings_from
 from dialer.logs import configure_logging
 from dialer.migrate import migrate
-from dialer.service import serve
+from dialer.runtime import serve
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,7 +7,7 @@ the rules of the callee's place and, if not, when it may. Rule packs live in ``p
 
 from dialer.compliance.check import check_number
 from dialer.compliance.decide import MAX_LOOKBACK, SEARCH_HORIZON, decide
-from dialer.compliance.model import ContactRecord, Decision, LeadInfo, Reason
+from dialer.compliance.model import CallPreference, ContactRecord, Decision, LeadInfo, Reason
 from dialer.compliance.place import Place, resolve_place
 from dialer.compliance.rulebook import Pack, RuleBook, load_rulebook, parse_pack
 from dialer.compliance.rules import OUTCOMES, PURPOSES, PackError
@@ -18,6 +18,7 @@ __all__ = [
     "OUTCOMES",
     "PURPOSES",
     "SEARCH_HORIZON",
+    "CallPreference",
     "ContactRecord",
     "Decision",
     "LeadInfo",

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.compliance import geodata
 from dialer.compliance.caps import history_blocks
-from dialer.compliance.model import ContactRecord, Decision, LeadInfo, Reason
+from dialer.compliance.model import CallPreference, ContactRecord, Decision, LeadInfo, Reason
 from dialer.compliance.place import UNKNOWN_ZONE, nanp_subdivisions, resolve_place
 from dialer.compliance.policy import Policy
-from dialer.compliance.rulebook import MAX_LOOKBACK, RuleBook, load_rulebook
+from dialer.compliance.rulebook import MAX_LOOKBACK, NO_PREFERENCE, RuleBook, load_rulebook
 from dialer.compliance.rules import PURPOSES
 from dialer.compliance.windows import WeeklyWindows
 
@@ -111,6 +111,25 @@ def _dnc_reasons(lead: LeadInfo, policy: Policy, waived: frozenset[str]) -> list
     return reasons
 
 
+def _preference_reasons(
+    policy: Policy, preference: CallPreference | None, category: str | None
+) -> list[Reason]:
+    """A registered preference that does not accept this call's category blocks it for good
+    (until the registration changes): like a DNC entry, no later time helps."""
+    if preference is None or not policy.preferences:
+        return []
+    if category is not None and category in preference.categories:
+        return []
+    if not preference.categories:
+        text = "the number is registered as fully blocked"
+    elif category is None:
+        text = "the number has a registered preference and the call has no category"
+    else:
+        accepted = ", ".join(sorted(preference.categories))
+        text = f"the number's registered categories ({accepted}) do not include {category!r}"
+    return [Reason(rule.id, text, rule.source) for rule in policy.preferences]
+
+
 def _blocked(
     lead: LeadInfo,
     policy: Policy,
@@ -120,15 +139,17 @@ def _blocked(
     history: Sequence[ContactRecord],
     agent_guaranteed: bool,
     waived: frozenset[str],
+    never: list[Reason],
 ) -> tuple[list[Reason], datetime | None]:
-    """Reasons for a blocked call and the earliest instant all rules allow (or None)."""
+    """Reasons for a blocked call and the earliest instant all rules allow (or None).
+    ``never``: reasons no later time lifts (a registered preference refusing the call)."""
     time_reasons = policy.time_reasons(zones, locals_, at)
     reasons = [Reason(rule.id, message, rule.source) for rule, message in time_reasons]
     blocks = history_blocks(
         policy.caps, policy.cooldowns, history, at, agent_guaranteed=agent_guaranteed
     )
-    reasons += [Reason(b.rule.id, b.message, b.rule.source) for b in blocks]
-    dnc = _dnc_reasons(lead, policy, waived)
+    reasons += [Reason(b.rule.id, b.message, b.rule.source, b.release) for b in blocks]
+    dnc = _dnc_reasons(lead, policy, waived) + never
     reasons += dnc
     if dnc:
         return reasons, None
@@ -150,6 +171,8 @@ def decide(
     waived_rules: frozenset[str] = frozenset(),
     rulebook: RuleBook | None = None,
     agent_guaranteed: bool = False,
+    preference: CallPreference | None = None,
+    category: str | None = None,
 ) -> Decision:
     """Decide whether ``lead`` may be called for ``purpose`` at ``at_utc`` (aware).
 
@@ -157,7 +180,10 @@ def decide(
     ``MAX_LOOKBACK`` deep. ``schedule``: the campaign's own calling hours (can only make
     rules stricter). ``waived_rules``: rule ids an admin waived (audited by the caller).
     ``agent_guaranteed``: this call will have a live agent on the line when answered
-    (lifts Ofcom's 72-hour pause after an abandoned call).
+    (lifts Ofcom's 72-hour pause after an abandoned call). ``preference``: the number's
+    registered preference where a registry carries one (India's NCPR), applied by the packs'
+    ``preference`` rules in place of their default hours; ``category``: this call's
+    commercial category, checked against the preference's categories.
     """
     if purpose not in PURPOSES:
         raise ValueError(f"unknown purpose {purpose!r} (use one of {', '.join(PURPOSES)})")
@@ -168,11 +194,13 @@ def decide(
         waived_rules = frozenset(waived_rules)
     book = rulebook or load_rulebook()
     subdivisions, names, zones = _place(lead)
-    key = (lead.region, subdivisions, purpose, schedule, waived_rules, lead.consent)
+    bands = NO_PREFERENCE if preference is None else (True, preference.windows)
+    key = (lead.region, subdivisions, purpose, schedule, waived_rules, lead.consent, bands)
     policy = book.cached_policy(key)
+    never = [] if preference is None else _preference_reasons(policy, preference, category)
     locals_ = [at.astimezone(tz) for tz in zones]
     local_times = {name: local.isoformat() for name, local in zip(names, locals_, strict=True)}
-    allowed = bool(zones) and policy.time_allowed(locals_, at)
+    allowed = bool(zones) and not never and policy.time_allowed(locals_, at)
     if allowed and (history or lead.dnc or lead.dnc_sources):
         allowed = not history_blocks(
             policy.caps, policy.cooldowns, history, at, agent_guaranteed=agent_guaranteed
@@ -185,7 +213,7 @@ def decide(
         next_at = None
     else:
         reasons, next_at = _blocked(
-            lead, policy, zones, locals_, at, history, agent_guaranteed, waived_rules
+            lead, policy, zones, locals_, at, history, agent_guaranteed, waived_rules, never
         )
     return Decision(
         allowed=allowed,

@@ -15,6 +15,7 @@ from typing import Any
 import phonenumbers
 
 from dialer.compliance.place import parse_number, resolve_place
+from dialer.compliance.windows import DAY_KEYS, WeeklyWindows
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,33 @@ class LeadInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class CallPreference:
+    """A number's registered calling preference, where a registry carries one (India's NCPR
+    under TCCCPR 2018: the commercial categories the subscriber accepts, and the time bands
+    and days they accept them in). A ``preference`` rule applies it instead of the pack's
+    default hours; no preference known means the default hours apply.
+
+    ``categories``: accepted categories (empty: fully blocked). ``windows``: accepted local
+    time bands per weekday (None: any time).
+    """
+
+    categories: frozenset[str] = frozenset()
+    windows: WeeklyWindows | None = None
+
+    @classmethod
+    def from_bands(
+        cls,
+        categories: tuple[str, ...] | frozenset[str],
+        bands: tuple[tuple[str, str], ...] | list[tuple[str, str]],
+        days: tuple[str, ...] | list[str] = DAY_KEYS,
+    ) -> CallPreference:
+        """From registry fields: ``bands`` as ``("10:00", "12:00")`` pairs on ``days``."""
+        intervals = [list(b) for b in bands]
+        windows = WeeklyWindows.from_json({d: intervals for d in days})
+        return cls(frozenset(categories), windows)
+
+
+@dataclass(frozen=True, slots=True)
 class ContactRecord:
     """One earlier attempt to the same number from the same client.
 
@@ -79,17 +107,24 @@ class ContactRecord:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    """One rule that blocked the call: its id, what it saw, and where the rule comes from."""
+    """One rule that blocked the call: its id, what it saw, and where the rule comes from;
+    ``until``: when a contact cap or cool-down stops blocking (it lapses)."""
 
     rule_id: str
     message: str
     source: str
+    until: datetime | None = None
 
     def __str__(self) -> str:
         return f"{self.rule_id}: {self.message}"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"rule_id": self.rule_id, "message": self.message, "source": self.source}
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "rule_id": self.rule_id,
+            "message": self.message,
+            "source": self.source,
+            "until": iso_utc(self.until) if self.until else None,
+        }
 
 
 def iso_utc(moment: datetime) -> str:

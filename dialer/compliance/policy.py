@@ -20,7 +20,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dialer.compliance.holiday_calendar import HolidayCalendar
-from dialer.compliance.rules import CapRule, CooldownRule, DncPolicy, Rule, TimeRule
+from dialer.compliance.rules import (
+    CapRule,
+    CooldownRule,
+    DncPolicy,
+    PreferenceRule,
+    Rule,
+    TimeRule,
+)
 from dialer.compliance.windows import DAY_KEYS, WeeklyWindows
 
 CAMPAIGN_RULE_ID = "campaign.schedule"
@@ -190,6 +197,7 @@ class Policy:
     waived: tuple[str, ...]
     callee_layer: Layer
     fixed_layers: tuple[Layer, ...]
+    preferences: tuple[PreferenceRule, ...] = ()
     _gaps: dict[tuple[str, ...], tuple[datetime, datetime]] = field(default_factory=dict)
 
     def time_allowed(self, locals_: Sequence[datetime], at: datetime) -> bool:
@@ -291,12 +299,19 @@ def compile_policy(
     schedule: WeeklyWindows | None,
     waived_rules: frozenset[str],
     consent: bool,
+    preference: tuple[bool, WeeklyWindows | None] = (False, None),
 ) -> Policy:
-    """Fold the applicable packs' rules (+ campaign schedule) for one purpose and region."""
+    """Fold the applicable packs' rules (+ campaign schedule) for one purpose and region.
+
+    ``preference``: (is a registered preference known for the number, its time bands).
+    When known, rules marked ``unless_preference`` (the default hours) give way to the
+    ``preference`` rules, which apply the registered bands."""
     time_rules: list[tuple[TimeRule, HolidayCalendar | None]] = []
     caps: list[CapRule] = []
     cooldowns: list[CooldownRule] = []
+    preferences: list[PreferenceRule] = []
     waived: list[str] = []
+    known, bands = preference
     rules: list[Rule] = [r for _pid, pack_rules, _dnc in packs for r in pack_rules]
     if schedule is not None:
         rules.append(_campaign_rule(schedule, purpose))
@@ -306,7 +321,14 @@ def compile_policy(
         if rule.id in waived_rules:
             waived.append(rule.id)
             continue
-        if isinstance(rule, TimeRule):
+        if rule.unless_preference and known:
+            continue
+        if isinstance(rule, PreferenceRule):
+            if known:
+                preferences.append(rule)
+                if bands is not None:
+                    time_rules.append((_preference_rule(rule, bands), None))
+        elif isinstance(rule, TimeRule):
             time_rules.append((rule, rule.calendar_for(region)))
         elif isinstance(rule, CapRule):
             caps.append(rule)
@@ -328,6 +350,19 @@ def compile_policy(
         waived=tuple(waived),
         callee_layer=_layer(None, by_clock[None]),
         fixed_layers=fixed,
+        preferences=tuple(preferences),
+    )
+
+
+def _preference_rule(rule: PreferenceRule, bands: WeeklyWindows) -> TimeRule:
+    return TimeRule(
+        id=rule.id,
+        kind="window",
+        title=rule.title,
+        purposes=rule.purposes,
+        source=rule.source,
+        confidence=rule.confidence,
+        allowed=bands,
     )
 
 

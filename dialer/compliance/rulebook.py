@@ -37,8 +37,16 @@ MAX_LOOKBACK = timedelta(days=31)
 
 DEFAULT_COUNTRY = "*"
 PolicyKey = tuple[
-    str | None, tuple[str, ...], str, WeeklyWindows | None, frozenset[str], bool
-]  # region, subdivisions, purpose, campaign schedule, waived rule ids, consent
+    str | None,
+    tuple[str, ...],
+    str,
+    WeeklyWindows | None,
+    frozenset[str],
+    bool,
+    tuple[bool, WeeklyWindows | None],
+]  # region, subdivisions, purpose, campaign schedule, waived rule ids, consent,
+# (registered preference known, its bands)
+NO_PREFERENCE: tuple[bool, WeeklyWindows | None] = (False, None)
 _POLICY_CACHE_LIMIT = 50_000
 
 
@@ -93,6 +101,7 @@ def _describe_rule(rule: Rule) -> dict[str, Any]:
         "summary": rule.describe(),
         "confidence": rule.confidence,
         "exempt_with_consent": rule.exempt_with_consent,
+        "unless_preference": rule.unless_preference,
         "source": rule.source,
     }
     if isinstance(rule, TimeRule) and rule.kind in ("window", "blackout", "closed_days"):
@@ -270,15 +279,18 @@ class RuleBook:
         schedule: WeeklyWindows | None = None,
         waived_rules: frozenset[str] = frozenset(),
         consent: bool = False,
+        preference: tuple[bool, WeeklyWindows | None] = NO_PREFERENCE,
     ) -> Policy:
-        """The compiled policy for one (place, purpose, campaign schedule, waivers, consent)."""
-        return self.cached_policy((region, subdivisions, purpose, schedule, waived_rules, consent))
+        """The compiled policy for one (place, purpose, campaign schedule, waivers, consent,
+        registered preference)."""
+        key = (region, subdivisions, purpose, schedule, waived_rules, consent, preference)
+        return self.cached_policy(key)
 
     def cached_policy(self, key: PolicyKey) -> Policy:
         """``policy`` by its key tuple (the hot path of ``decide``), compiled on first use."""
         policy = self._policies.get(key)
         if policy is None:
-            region, subdivisions, purpose, schedule, waived_rules, consent = key
+            region, subdivisions, purpose, schedule, waived_rules, consent, preference = key
             if len(self._policies) >= _POLICY_CACHE_LIMIT:
                 self._policies.clear()
             packs = self.packs_for(region, subdivisions, purpose)
@@ -289,6 +301,7 @@ class RuleBook:
                 schedule=schedule,
                 waived_rules=waived_rules,
                 consent=consent,
+                preference=preference,
             )
             self._policies[key] = policy
         return policy

@@ -10,6 +10,9 @@ source was checked. Kinds:
 * ``holidays``    no calls on the holidays of a calendar (``holidays`` package + extra dates)
 * ``cap``         at most ``max_calls`` attempts within ``per`` (history-based)
 * ``cooldown``    no call within ``duration`` after a conversation / an abandoned call
+* ``preference``  the number's registered preference (categories, time bands and days),
+                  when one is known; a time rule with ``unless_preference = true`` is the
+                  default that the registered bands replace
 
 The first four are *time rules*: each reduces to "allowed weekly intervals minus holiday
 dates" on a clock (the callee's zones unless ``clock`` names a fixed IANA zone).
@@ -25,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.compliance.holiday_calendar import HolidayCalendar
+from dialer.compliance.holiday_days import HolidayDay, parse_day
 from dialer.compliance.windows import DAY_KEYS, WeeklyWindows
 
 PURPOSES: tuple[str, ...] = ("telemarketing", "survey", "debt_collection", "informational")
@@ -33,7 +37,7 @@ OUTCOMES: tuple[str, ...] = (
 )  # fmt: skip
 CONFIDENCE: tuple[str, ...] = ("verified", "secondary", "unverified", "default")
 TIME_KINDS = ("window", "closed_days", "blackout", "holidays")
-KINDS = (*TIME_KINDS, "cap", "cooldown")
+KINDS = (*TIME_KINDS, "cap", "cooldown", "preference")
 SCOPES = ("same_campaign", "all")
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
@@ -86,10 +90,19 @@ class Rule:
     source: str
     confidence: str
     exempt_with_consent: bool = False
+    unless_preference: bool = False
 
     def describe(self) -> str:
         """One line saying what the rule does (``dialer rules show``)."""
         return self.title
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreferenceRule(Rule):
+    """A number's registered categories / time bands / days, applied when they are known."""
+
+    def describe(self) -> str:
+        return "the number's registered preference: categories, time bands and days"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,10 +246,25 @@ def _calendar(f: _Fields, key: str, text: str) -> HolidayCalendar:
     return calendar
 
 
+def _days(f: _Fields) -> tuple[HolidayDay, ...]:
+    found = []
+    for i, raw in enumerate(f.get("days", list, [])):
+        try:
+            found.append(parse_day(raw))
+        except ValueError as exc:
+            raise f.error(f"days[{i}]", str(exc)) from None
+    return tuple(found)
+
+
 def _holidays(f: _Fields) -> tuple[HolidayCalendar, tuple[tuple[str, HolidayCalendar], ...]]:
     names = f.str_list("names") or ()
     extra = f.str_list("extra_dates") or ()
-    calendar = HolidayCalendar(f.get("country", str), f.get("subdivision", str, None), names, extra)
+    days = _days(f)
+    country = f.get("country", str, None)
+    if country is None and not days and not extra:
+        raise PackError(f"{f.where}: a holidays rule needs 'country', 'days' or 'extra_dates'")
+    subdivision = f.get("subdivision", str, None)
+    calendar = HolidayCalendar(country, subdivision, names, extra, days)
     try:
         HolidayCalendar(calendar.country).validate()
     except ValueError as exc:
@@ -250,7 +278,9 @@ def _holidays(f: _Fields) -> tuple[HolidayCalendar, tuple[tuple[str, HolidayCale
         if not isinstance(text, str):
             raise f.error(f"by_region.{region}", f"expected 'CC' or 'CC-SUB', got {text!r}")
         base = _calendar(f, f"by_region.{region}", text)
-        by_region.append((region, HolidayCalendar(base.country, base.subdivision, names, extra)))
+        by_region.append(
+            (region, HolidayCalendar(base.country, base.subdivision, names, extra, days))
+        )
     return calendar, tuple(by_region)
 
 
@@ -335,8 +365,15 @@ def parse_rule(
         "source": source.strip(),
         "confidence": f.choice("confidence", CONFIDENCE),
         "exempt_with_consent": f.get("exempt_with_consent", bool, False),
+        "unless_preference": f.get("unless_preference", bool, False),
     }
     f.get("note", str, None)
-    rule: Rule = _time_rule(f, common) if kind in TIME_KINDS else _history_rule(f, common)
+    rule: Rule
+    if kind == "preference":
+        rule = PreferenceRule(**common)
+    elif kind in TIME_KINDS:
+        rule = _time_rule(f, common)
+    else:
+        rule = _history_rule(f, common)
     f.finish()
     return rule

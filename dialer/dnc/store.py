@@ -20,8 +20,8 @@ from dialer.auth.roles import Principal
 from dialer.campaigns import store as campaigns
 from dialer.errors import NotFound, ValidationError
 from dialer.leads import phones
+from dialer.outbox import enqueue
 from dialer.sql import queries
-from dialer.webhooks.outbox import enqueue
 
 _Q = queries("dialer.dnc")
 PAGE_MAX = 500

@@ -29,7 +29,7 @@ class WindowCount:
 
 
 @dataclass
-class AbandonBudget:
+class AbandonTally:
     """Committed counts per window, plus live (not yet written) answers and abandons."""
 
     max_rate: float

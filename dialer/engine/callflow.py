@@ -20,13 +20,20 @@ from dialer import metrics
 from dialer.clock import Clock
 from dialer.engine import calls as fsm
 from dialer.engine.agentview import AgentView
-from dialer.engine.budget import AbandonBudget
+from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
+from dialer.gateway import (
+    AgentLeg,
+    CallEvent,
+    CallGone,
+    Gateway,
+    GatewayError,
+)
 from dialer.pacing.base import (
     Abandoned,
     AnsweredHuman,
@@ -35,14 +42,7 @@ from dialer.pacing.base import (
     Connected,
     Unanswered,
 )
-from dialer.telephony.base import (
-    AgentLeg,
-    CallEvent,
-    CallGone,
-    Gateway,
-    GatewayError,
-)
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class CallFlow:
         timer: Timer,
         clock: Clock,
         agents_view: AgentView,
-        budget: AbandonBudget,
+        budget: AbandonTally,
         pacing: PaceControl,
         campaign: Callable[[], CampaignConfig],
         spawn: Callable[[Coroutine[Any, Any, Any]], asyncio.Task[Any]],

@@ -27,8 +27,8 @@ import asyncpg
 from dialer.agents import store as agents
 from dialer.engine.model import CampaignConfig
 from dialer.engine.retry import LeadPlan, after_call
+from dialer.outbox import OutboxEvent, enqueue, enqueue_many
 from dialer.sql import queries
-from dialer.webhooks.outbox import OutboxEvent, enqueue, enqueue_many
 
 _Q = queries("dialer.engine")
 # A connected call's lead stays claimed this long after the call, awaiting the disposition.

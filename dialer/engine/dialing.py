@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
@@ -27,7 +26,6 @@ import asyncpg
 from dialer import metrics
 from dialer.agents import store as agents
 from dialer.clock import Clock
-from dialer.compliance import Decision
 from dialer.engine import closing, gate, records
 from dialer.engine.callflow import CallFlow
 from dialer.engine.health import GatewayHealth
@@ -36,12 +34,12 @@ from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, Lead
 from dialer.engine.pacers import PaceControl
 from dialer.engine.records import Dial
-from dialer.engine.retry import NO_DECISION_RECHECK
+from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import Seats
+from dialer.gateway import Gateway, GatewayError, GatewayUnavailable, OriginateRequest
 from dialer.pacing.base import Dialed
 from dialer.sql import queries
-from dialer.telephony.base import Gateway, GatewayError, GatewayUnavailable, OriginateRequest
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
@@ -80,10 +78,12 @@ class Dialing:
         owner: str,
         runner_id: str,
         seats: Seats,
+        rules: RulesScreen,
         health: GatewayHealth | None = None,
     ) -> None:
         self.pool = pool
-        self.health = health if health is not None else GatewayHealth()
+        self.rules = rules
+        self.health = health if health is not None else GatewayHealth(monotonic=clock.monotonic)
         self.refused = 0  # dials the gateway refused (outages)
         self.seats = seats
         self.gateway = gateway
@@ -103,42 +103,19 @@ class Dialing:
         self._settled = asyncio.Event()
         self._settled.set()
         self.dials = 0
-        self.blocked = 0
         self._recent: list[float] = []
         self.latencies: deque[float] = deque(maxlen=100_000)  # event → originate, seconds
 
+    @property
+    def blocked(self) -> int:
+        """Leads the calling rules deferred (see ``RulesScreen``)."""
+        return self.rules.blocked
+
     def rate(self) -> float:
         """Dials per wall second over the last few seconds (sizes the hopper)."""
-        cutoff = time.monotonic() - 5.0
+        cutoff = self.clock.monotonic() - 5.0
         self._recent = [x for x in self._recent if x >= cutoff]
         return len(self._recent) / 5.0
-
-    # -- the rules gate -------------------------------------------------------------------
-    async def screen(self, leads: list[Lead], *, guaranteed: bool = False) -> list[Lead]:
-        """Leads the rules allow now; the others are rescheduled (and their claims freed)."""
-        decided = await gate.check(
-            self.pool,
-            self.campaign(),
-            leads,
-            now=self.clock.now(),
-            agent_guaranteed=guaranteed,
-            history=False,
-        )
-        await self._defer([(lead, d) for lead, d in decided if not d.allowed])
-        return [lead for lead, d in decided if d.allowed]
-
-    async def _defer(self, blocked: list[tuple[Lead, Decision]]) -> None:
-        if not blocked:
-            return
-        async with self.pool.acquire() as conn:
-            self.blocked += await records.defer_blocked(
-                conn,
-                self.campaign(),
-                blocked,
-                runner=self.runner_id,
-                now=self.clock.now(),
-                recheck=NO_DECISION_RECHECK,
-            )
 
     # -- paced calls ----------------------------------------------------------------------
     async def launch(self, n: int, mode: str, started: Trigger | None) -> int:
@@ -192,7 +169,7 @@ class Dialing:
                 decided = await gate.check(conn, campaign, leads, now=self.clock.now())
                 blocked = [(lead, d) for lead, d in decided if not d.allowed]
                 if blocked:
-                    self.spawn(self._defer(blocked))
+                    self.spawn(self.rules.defer(blocked))
                 dials = [Dial(lead, d, uuid.uuid4().hex, mode) for lead, d in decided if d.allowed]
             got = await records.start_attempts(
                 conn,
@@ -257,10 +234,10 @@ class Dialing:
         if dial.agent_id is None:
             metrics.PACER_LAUNCHED.labels(cid).inc()
         self.dials += 1
-        self._recent.append(time.monotonic())
+        self._recent.append(self.clock.monotonic())
         if started is not None and not started.timed:
             started.timed = True
-            latency = time.perf_counter() - started.t0
+            latency = self.clock.monotonic() - started.t0
             metrics.EVENT_TO_DIAL.observe(latency)
             self.latencies.append(latency)
 
@@ -307,7 +284,7 @@ class Dialing:
             self.pool, self.campaign(), [lead], now=self.clock.now(), agent_guaranteed=True
         )
         if not decision.allowed:
-            await self._defer([(lead, decision)])
+            await self.rules.defer([(lead, decision)])
             await self.release_agent(agent_id)
             return 0
         dial = Dial(lead, decision, uuid.uuid4().hex, self.campaign().dial_mode, agent_id)

@@ -15,6 +15,7 @@ wall-clock time (no offset) read in the lead's own time zone.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,10 +25,10 @@ from dialer.agents import store as agents
 from dialer.auth.roles import Principal
 from dialer.engine.closing import apply_plan, plan_events
 from dialer.engine.model import CampaignConfig
-from dialer.engine.retry import after_disposition, local_to_utc
+from dialer.engine.retry import LeadPlan, after_disposition, local_to_utc
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.outbox import OutboxEvent, enqueue, enqueue_many
 from dialer.sql import queries
-from dialer.webhooks.outbox import OutboxEvent, enqueue, enqueue_many
 
 _Q = queries("dialer.engine")
 DISPOSITION_FIELDS = {"disposition", "callback_at", "callback_owner", "dnc", "notes"}
@@ -76,6 +77,47 @@ def _text(body: dict[str, Any], key: str, limit: int, *, required: bool = False)
     return value.strip()
 
 
+@dataclass(frozen=True)
+class DispositionInput:
+    """A disposition request, checked: what the agent decided about the call."""
+
+    disposition: str
+    notes: str | None
+    dnc: bool  # the callee asked not to be called again
+    callback_owner: str  # agent (the same agent calls back) or anyone
+    callback_at: Any  # raw: read in the lead's time zone once the lead is known
+
+
+def parse_disposition(body: dict[str, Any]) -> DispositionInput:
+    """Check a disposition body (pure); raises ``ValidationError`` naming the field."""
+    _unknown(body, DISPOSITION_FIELDS)
+    disposition = _text(body, "disposition", 100, required=True)
+    assert disposition is not None
+    dnc = body.get("dnc", False)
+    if not isinstance(dnc, bool):
+        raise ValidationError("dnc must be true or false", field="dnc")
+    owner = body.get("callback_owner", "agent")
+    if owner not in ("agent", "anyone"):
+        raise ValidationError("callback_owner must be agent or anyone", field="callback_owner")
+    return DispositionInput(
+        disposition, _text(body, "notes", 4000), dnc, owner, body.get("callback_at")
+    )
+
+
+def _check_dispositionable(att: asyncpg.Record | None, attempt_id: int, who: Principal) -> None:
+    """The caller may disposition this call now: theirs (or visible), connected, ended, once."""
+    if att is None or not who.sees_client(att["client_id"]):
+        raise NotFound(f"call {attempt_id} does not exist")
+    if who.agent_id is not None and att["agent_id"] != who.agent_id:
+        raise NotFound(f"call {attempt_id} does not exist")
+    if att["connected_at"] is None:
+        raise Conflict("only calls connected to an agent take a disposition", field="call")
+    if att["ended_at"] is None:
+        raise Conflict("the call is still in progress: hang up first", field="call")
+    if att["disposition"] is not None:
+        raise Conflict(f"call {attempt_id} already has a disposition", field="disposition")
+
+
 async def record_disposition(
     conn: asyncpg.Connection,
     attempt_id: int,
@@ -85,90 +127,86 @@ async def record_disposition(
     now: datetime,
 ) -> dict[str, Any]:
     """Disposition a connected call (see the module docstring); returns the attempt."""
-    _unknown(body, DISPOSITION_FIELDS)
-    disposition = _text(body, "disposition", 100, required=True)
-    assert disposition is not None
-    notes = _text(body, "notes", 4000)
-    dnc = body.get("dnc", False)
-    if not isinstance(dnc, bool):
-        raise ValidationError("dnc must be true or false", field="dnc")
-    owner = body.get("callback_owner", "agent")
-    if owner not in ("agent", "anyone"):
-        raise ValidationError("callback_owner must be agent or anyone", field="callback_owner")
+    entry = parse_disposition(body)
     async with conn.transaction():
         att = await conn.fetchrow(_Q["attempt_for_disposition"], attempt_id)
-        if att is None or not who.sees_client(att["client_id"]):
-            raise NotFound(f"call {attempt_id} does not exist")
-        if who.agent_id is not None and att["agent_id"] != who.agent_id:
-            raise NotFound(f"call {attempt_id} does not exist")
-        if att["connected_at"] is None:
-            raise Conflict("only calls connected to an agent take a disposition", field="call")
-        if att["ended_at"] is None:
-            raise Conflict("the call is still in progress: hang up first", field="call")
-        if att["disposition"] is not None:
-            raise Conflict(f"call {attempt_id} already has a disposition", field="disposition")
+        _check_dispositionable(att, attempt_id, who)
+        assert att is not None
         callback_at = None
-        if body.get("callback_at") is not None:
-            callback_at = parse_when(
-                body["callback_at"],
-                tuple(att["lead_time_zones"] or ()),
-                field="callback_at",
-                now=now,
-            )
+        if entry.callback_at is not None:
+            zones = tuple(att["lead_time_zones"] or ())
+            callback_at = parse_when(entry.callback_at, zones, field="callback_at", now=now)
         campaign = CampaignConfig.from_row(att["campaign"])
         plan = after_disposition(
-            disposition,
-            dnc=dnc,
+            entry.disposition,
+            dnc=entry.dnc,
             callback_at=callback_at,
-            callback_agent_id=att["agent_id"] if owner == "agent" else None,
+            callback_agent_id=att["agent_id"] if entry.callback_owner == "agent" else None,
             attempts_count=att["lead_attempts"],
             max_attempts=campaign.max_attempts,
             policy=campaign.retry_policy,
             now=now,
         )
-        row = await conn.fetchrow(_Q["set_disposition"], attempt_id, disposition, notes, now)
-        lead_id = att["lead_id"]
-        extra = {"attempt_id": attempt_id, "disposition": disposition}
-        if dnc:
-            await conn.execute(
-                _Q["add_dnc"], att["phone_e164"], campaign.client_id, "asked during a call", now
-            )
-        applied = att["untouched"] or dnc
-        events = []
-        if applied:
-            await apply_plan(
-                conn,
-                campaign,
-                lead_id,
-                plan,
-                outcome="completed",
-                disposition=disposition,
-                now=now,
-                events=False,
-            )
-            events = plan_events(campaign, lead_id, plan, now=now, extra=extra)
-        else:
-            await conn.execute(_Q["note_outcome"], lead_id, "completed", disposition)
-        data = {
-            **extra,
-            "lead_id": lead_id,
-            "campaign_id": campaign.id,
-            "agent_id": att["agent_id"],
-            "notes": notes,
-            "dnc": dnc,
-            "callback_at": callback_at,
-            "lead_status": plan.status if applied else att["lead_status"],
-        }
-        events.append(
-            OutboxEvent("lead.disposition", campaign.client_id, data, now, campaign.id, lead_id)
+        row = await conn.fetchrow(
+            _Q["set_disposition"], attempt_id, entry.disposition, entry.notes, now
         )
-        await enqueue_many(conn, events)  # the plan's lead events, then lead.disposition
+        await _settle_lead(conn, att, campaign, plan, entry, callback_at, now=now)
         if att["agent_id"] is not None:
             with contextlib.suppress(Conflict):  # the agent is no longer wrapping it up
                 await agents.act(
                     conn, att["agent_id"], "finish", scope=None, now=now, expect_attempt=attempt_id
                 )
     return dict(row)
+
+
+async def _settle_lead(
+    conn: asyncpg.Connection,
+    att: asyncpg.Record,
+    campaign: CampaignConfig,
+    plan: LeadPlan,
+    entry: DispositionInput,
+    callback_at: datetime | None,
+    *,
+    now: datetime,
+) -> None:
+    """The lead after a disposition: DNC when asked, the retry plan (unless the lead was
+    changed meanwhile), and its events in the outbox (the plan's, then lead.disposition)."""
+    lead_id = att["lead_id"]
+    extra = {"attempt_id": att["id"], "disposition": entry.disposition}
+    if entry.dnc:
+        await conn.execute(
+            _Q["add_dnc"], att["phone_e164"], campaign.client_id, "asked during a call", now
+        )
+    applied = att["untouched"] or entry.dnc
+    events = []
+    if applied:
+        await apply_plan(
+            conn,
+            campaign,
+            lead_id,
+            plan,
+            outcome="completed",
+            disposition=entry.disposition,
+            now=now,
+            events=False,
+        )
+        events = plan_events(campaign, lead_id, plan, now=now, extra=extra)
+    else:
+        await conn.execute(_Q["note_outcome"], lead_id, "completed", entry.disposition)
+    data = {
+        **extra,
+        "lead_id": lead_id,
+        "campaign_id": campaign.id,
+        "agent_id": att["agent_id"],
+        "notes": entry.notes,
+        "dnc": entry.dnc,
+        "callback_at": callback_at,
+        "lead_status": plan.status if applied else att["lead_status"],
+    }
+    events.append(
+        OutboxEvent("lead.disposition", campaign.client_id, data, now, campaign.id, lead_id)
+    )
+    await enqueue_many(conn, events)
 
 
 async def schedule_callback(

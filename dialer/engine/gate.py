@@ -6,6 +6,10 @@ attempts to those numbers from every campaign of the client within the rules' lo
 (caps, cool-downs, Ofcom's 72 hours after an abandoned call), then asks ``decide`` about
 each lead at this instant. Two reads per batch, however many leads (one for the hopper's
 screen, which skips the history).
+
+``check_lead`` asks the same question for one lead by id at any instant, through the same
+reads, for ``dialer check --lead``, the API's ``lead_id`` and the console: the decision then
+includes the lead's contact caps and cool-downs, and says when each lapses.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from dialer import metrics
 from dialer.compliance import MAX_LOOKBACK, ContactRecord, Decision, decide
 from dialer.dnc.lookup import dnc_sources
 from dialer.engine.model import CampaignConfig, Lead
+from dialer.errors import NotFound
+from dialer.leads import store as lead_store
 from dialer.sql import queries
 
 _Q = queries("dialer.engine")
@@ -33,12 +39,15 @@ async def _history(
     campaign: CampaignConfig,
     phones: list[str],
     now: datetime,
+    upto: datetime | None = None,
 ) -> dict[str, list[ContactRecord]]:
     rows = await db.fetch(
         _Q["history"], phones, campaign.id, campaign.client_id, now - MAX_LOOKBACK
     )
     found: dict[str, list[ContactRecord]] = defaultdict(list)
     for r in rows:
+        if upto is not None and r["started_at"] > upto:
+            continue
         found[r["phone_e164"]].append(
             ContactRecord(
                 at_utc=r["started_at"],
@@ -69,11 +78,14 @@ async def check(
     now: datetime,
     agent_guaranteed: bool = False,
     history: bool = True,
+    count: bool = True,
+    upto: datetime | None = None,
 ) -> list[tuple[Lead, Decision]]:
     """Each lead with the decision for a dial at ``now`` (in the order given); ``db`` is
     the pool or a connection the caller holds. ``history=False`` skips the attempt history
     (caps and cool-downs): for the hopper's screen, whose survivors are checked in full
-    right before their dial anyway."""
+    right before their dial anyway. ``count=False``: a look, not a dial decision (not
+    counted in the decisions metric); ``upto``: count no attempt started after it."""
     if not leads:
         return []
     phones = sorted({lead.phone_e164 for lead in leads})
@@ -84,10 +96,10 @@ async def check(
     if not history:
         dnc = await dnc_read(db)
     elif isinstance(db, asyncpg.Pool):  # two connections: both reads at once
-        dnc, found = await asyncio.gather(dnc_read(db), _history(db, campaign, phones, now))
+        dnc, found = await asyncio.gather(dnc_read(db), _history(db, campaign, phones, now, upto))
     else:  # one connection (the dialing path's): one after the other
         dnc = await dnc_read(db)
-        found = await _history(db, campaign, phones, now)
+        found = await _history(db, campaign, phones, now, upto)
     results = []
     for n, lead in enumerate(leads, 1):
         if n % YIELD_EVERY == 0:
@@ -101,6 +113,31 @@ async def check(
             waived_rules=campaign.waived_rules,
             agent_guaranteed=agent_guaranteed,
         )
-        _count(decision)
+        if count:
+            _count(decision)
         results.append((lead, decision))
     return results
+
+
+async def check_lead(
+    db: asyncpg.Pool | asyncpg.Connection,
+    lead_id: int,
+    *,
+    at: datetime,
+    scope: int | None = None,
+) -> tuple[Lead, CampaignConfig, Decision]:
+    """The decision the engine would make for lead ``lead_id`` at ``at``: its campaign's
+    purpose, schedule and waivers, the DNC entries and the attempts to its number (caps and
+    cool-downs, each saying when it lapses). ``scope``: the caller's client (None: any);
+    ``NotFound`` for a lead outside it. Attempts after ``at`` are not counted."""
+    if isinstance(db, asyncpg.Pool):
+        async with db.acquire() as conn:
+            return await check_lead(conn, lead_id, at=at, scope=scope)
+    row = await lead_store.get(db, lead_id, scope)
+    campaign_row = await db.fetchrow(_Q["campaign"], row["campaign_id"])
+    if campaign_row is None:
+        raise NotFound(f"lead {lead_id} does not exist")
+    campaign = CampaignConfig.from_row(campaign_row)
+    lead = Lead.from_row(row, 0.0)
+    [(_, decision)] = await check(db, campaign, [lead], now=at, count=False, upto=at)
+    return lead, campaign, decision

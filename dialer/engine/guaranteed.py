@@ -19,7 +19,7 @@ from dialer.engine.dialing import Dialing, Trigger
 from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
 from dialer.engine.model import Lead
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 
 class GuaranteedCalls:

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import logging
 import random
-import time
 from collections.abc import Callable
 
 from dialer import metrics
-from dialer.telephony.backoff import Backoff
+from dialer.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ class GatewayHealth:
         base_s: float = 1.0,
         cap_s: float = 30.0,
         rng: random.Random | None = None,
-        monotonic: Callable[[], float] = time.monotonic,
+        monotonic: Callable[[], float],
         name: str = "gateway",
     ) -> None:
         self.backoff = Backoff(base_s=base_s, cap_s=cap_s, jitter=0.5, rng=rng or random.Random())

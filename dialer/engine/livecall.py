@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from dialer.engine.model import Lead
-from dialer.telephony.base import (
+from dialer.gateway import (
     Answered,
     Busy,
     CallEvent,
@@ -17,7 +17,7 @@ from dialer.telephony.base import (
     NoAnswer,
     Ringing,
 )
-from dialer.telephony.timer import TimerHandle
+from dialer.timer import TimerHandle
 
 
 @dataclass(eq=False)

@@ -118,3 +118,20 @@ class Lead:
             dnc=bool(dnc_sources),
             dnc_sources=dnc_sources,
         )
+
+
+@dataclass(frozen=True)
+class RunnerOptions:
+    """Timings of a runner (wall seconds)."""
+
+    lease_ttl_s: float = 15.0
+    tick_s: float = 0.25
+    claim_ttl_s: float = 60.0
+    config_every_s: float = 2.0
+    budget_every_s: float = 60.0
+    agents_every_s: float = 10.0
+    complete_every_s: float = 30.0
+    shutdown_timeout_s: float = 10.0
+    hopper_min: int = 20
+    max_batch: int = 50  # calls per launch batch (one statement)
+    parallel_batches: int = 4  # batches being placed at once (each holds a connection)

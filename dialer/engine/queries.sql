@@ -87,7 +87,7 @@ WHERE c.client_id = $3
 -- until its outcome is applied (claimed_until 'infinity') and is pushed out to the
 -- 'unknown' retry time at once ($10), so a crash mid-call never leaves it dialable. A
 -- reserved agent is linked to the attempt; attempt.started goes to the outbox
--- (webhooks.outbox's table, in the order of the dials).
+-- (dialer.outbox's table, in the order of the dials).
 WITH fence AS (
     SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND expires_at > $3
 ), d AS (

@@ -24,8 +24,8 @@ import asyncpg
 
 from dialer.compliance import Decision
 from dialer.engine.model import CampaignConfig, Lead
+from dialer.outbox import enqueue, payload_json
 from dialer.sql import queries
-from dialer.webhooks.outbox import enqueue, payload_json
 
 _Q = queries("dialer.engine")
 

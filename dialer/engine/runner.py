@@ -24,9 +24,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-import time
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -36,9 +34,9 @@ from dialer.agents.bus import AgentBus
 from dialer.agents.states import LOGGED_IN
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
-from dialer.engine import closing, stats, upkeep
+from dialer.engine import closing, series, upkeep
 from dialer.engine.agentview import AgentView, Change
-from dialer.engine.budget import AbandonBudget
+from dialer.engine.budget import AbandonTally
 from dialer.engine.callflow import CallFlow
 from dialer.engine.dialing import Dialing, Trigger
 from dialer.engine.guaranteed import GuaranteedCalls
@@ -46,35 +44,19 @@ from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
 from dialer.engine.launcher import Launcher
 from dialer.engine.livecall import LiveCall
-from dialer.engine.model import CampaignConfig
+from dialer.engine.model import CampaignConfig, RunnerOptions
 from dialer.engine.pacers import PaceControl
 from dialer.engine.recorder import Recorder
+from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import DbSeats
+from dialer.gateway import Gateway
 from dialer.pacing.base import PacingState, WrapEnded
 from dialer.sql import queries
-from dialer.telephony.base import Gateway
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
 _SEQ = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class RunnerOptions:
-    """Timings of a runner (wall seconds)."""
-
-    lease_ttl_s: float = 15.0
-    tick_s: float = 0.25
-    claim_ttl_s: float = 60.0
-    config_every_s: float = 2.0
-    budget_every_s: float = 60.0
-    agents_every_s: float = 10.0
-    complete_every_s: float = 30.0
-    shutdown_timeout_s: float = 10.0
-    hopper_min: int = 20
-    max_batch: int = 50  # calls per launch batch (one statement)
-    parallel_batches: int = 4  # batches being placed at once (each holds a connection)
 
 
 class CampaignRunner:
@@ -95,15 +77,16 @@ class CampaignRunner:
     ) -> None:
         self.pool, self.gateway, self.timer, self.clock, self.bus = pool, gateway, timer, clock, bus
         self.options = options or RunnerOptions()
-        self.health = health or GatewayHealth(name=gateway.name)
+        self.health = health or GatewayHealth(name=gateway.name, monotonic=clock.monotonic)
         self.config = campaign
         self.instance_id = instance_id
         self.runner_id = f"{instance_id}#{next(_SEQ)}"
         self.lease = f"campaign:{campaign.id}"
         self.tasks: set[asyncio.Task[Any]] = set()
         self.view = AgentView(campaign.id)
-        self.budget = AbandonBudget(campaign.max_abandon_rate)
+        self.budget = AbandonTally(campaign.max_abandon_rate)
         self.pacing = PaceControl(campaign)
+        self.rules = RulesScreen(pool, clock, self.campaign, runner_id=self.runner_id)
         self.hopper = Hopper(
             pool,
             campaign.id,
@@ -111,8 +94,26 @@ class CampaignRunner:
             clock,
             claim_ttl_s=self.options.claim_ttl_s,
             min_size=self.options.hopper_min,
+            screen=self.rules.screen,
         )
-        seats = DbSeats(pool, clock, campaign.id)
+        self._build_calls(DbSeats(pool, clock, campaign.id))
+        self.mode = campaign.dial_mode
+        self.stopping = False
+        self.lost = False
+        self.recovered: dict[str, int] = {}
+        self._kicked = asyncio.Event()
+        self._kick_t: float | None = None
+        self._idle = asyncio.Event()
+        self._loops: list[asyncio.Task[None]] = []
+        self._unsubscribe: Any = None
+        self._stopped = asyncio.Event()
+        self.renewed = self.started_at = clock.monotonic()
+        self.recorder = Recorder(pool, self.campaign)
+
+    def _build_calls(self, seats: DbSeats) -> None:
+        """The parts that place and follow calls, sharing the hopper, seats and health."""
+        pool, gateway, timer, clock = self.pool, self.gateway, self.timer, self.clock
+        campaign = self.config
         self.flow = CallFlow(
             gateway=gateway,
             timer=timer,
@@ -137,12 +138,12 @@ class CampaignRunner:
             campaign=self.campaign,
             spawn=self.spawn,
             lease=self.lease,
-            owner=instance_id,
+            owner=self.instance_id,
             runner_id=self.runner_id,
             seats=seats,
+            rules=self.rules,
             health=self.health,
         )
-        self.hopper.screen = self.dialing.screen
         self.guaranteed = GuaranteedCalls(
             campaign_id=campaign.id,
             view=self.view,
@@ -162,19 +163,6 @@ class CampaignRunner:
             max_batch=self.options.max_batch,
             campaign_id=campaign.id,
         )
-        self.mode = campaign.dial_mode
-        self.stopping = False
-        self.lost = False
-        self.recovered: dict[str, int] = {}
-        self._kicked = asyncio.Event()
-        self._kick_t: float | None = None
-        self._idle = asyncio.Event()
-        self._loops: list[asyncio.Task[None]] = []
-        self._unsubscribe: Any = None
-        self._stopped = asyncio.Event()
-        self.renewed = time.monotonic()
-        self.started_at = time.monotonic()
-        self.recorder = Recorder(pool, self.campaign)
 
     def campaign(self) -> CampaignConfig:
         return self.config
@@ -203,7 +191,7 @@ class CampaignRunner:
         """Ask the pacing loop to look again; ``trigger``: an agent freed or a call ended
         (the event-to-dial latency is measured from the first such event)."""
         if trigger and self._kick_t is None:
-            self._kick_t = time.perf_counter()
+            self._kick_t = self.clock.monotonic()
         self._kicked.set()
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -222,7 +210,7 @@ class CampaignRunner:
         if self.bus is not None:
             self._unsubscribe = self.bus.subscribe(self._on_bus, on_resync=self._resync)
         cid = str(self.campaign_id)
-        stats.start_campaign(self.config)
+        series.start_campaign(self.config)
         self.recorder.start()
         self._loops = [
             asyncio.create_task(self._pace_loop(), name=f"pace-{cid}"),
@@ -264,16 +252,17 @@ class CampaignRunner:
         if not self.lost:
             with contextlib.suppress(Exception):
                 await leases.release(self.pool, self.lease, self.instance_id)
-        stats.forget_campaign(self.campaign_id)
+        series.forget_campaign(self.campaign_id)
         self._stopped.set()
         log.info("runner stopped", extra={"campaign_id": self.campaign_id, "lost": self.lost})
 
     async def _drain(self) -> None:
         """Wait for the runner's own tasks (call records above all) to finish."""
-        deadline = time.monotonic() + self.options.shutdown_timeout_s
         me = asyncio.current_task()
-        while (others := [t for t in self.tasks if t is not me]) and time.monotonic() < deadline:
-            await asyncio.wait(others, timeout=deadline - time.monotonic())
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.options.shutdown_timeout_s):
+                while others := [t for t in self.tasks if t is not me]:
+                    await asyncio.wait(others)
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
@@ -358,7 +347,7 @@ class CampaignRunner:
         event = message.get("event")
         if event == "dial" and agent_id in self.dialing.offers:
             lead = self.dialing.offers.pop(agent_id)
-            self.spawn(self.dialing.dial_reserved(agent_id, lead, Trigger(time.perf_counter())))
+            self.spawn(self.dialing.dial_reserved(agent_id, lead, Trigger(self.clock.monotonic())))
             return
         if event == "skip" and agent_id in self.dialing.offers:
             self.spawn(self.dialing.skip(agent_id))

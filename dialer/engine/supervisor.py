@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -33,12 +32,13 @@ from dialer.engine import closing
 from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import CampaignRunner, RunnerOptions
+from dialer.gateway import Gateway
 from dialer.sql import queries
-from dialer.telephony.base import Gateway
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
+POLL_S = 5.0  # how often an engine looks for campaigns it should run
 
 # Started beside a runner; returns the coroutine function that stops what it started.
 RunnerHook = Callable[[CampaignRunner], Awaitable[Callable[[], Awaitable[None]]]]
@@ -57,13 +57,15 @@ class Engine:
         instance_id: str,
         bus: AgentBus | None = None,
         options: RunnerOptions | None = None,
-        poll_s: float = 5.0,
+        poll_s: float = POLL_S,
         hooks: tuple[RunnerHook, ...] = (),
         health: GatewayHealth | None = None,
     ) -> None:
         self.pool = pool
         # One gateway per process, so one view of its health shared by every runner.
-        self.health = health or GatewayHealth(name=getattr(gateway, "name", "gateway"))
+        self.health = health or GatewayHealth(
+            name=getattr(gateway, "name", "gateway"), monotonic=clock.monotonic
+        )
         self.gateway = gateway
         self.timer = timer
         self.clock = clock
@@ -163,8 +165,9 @@ class Engine:
 
     def _overdue(self, campaign_id: int) -> bool:
         """A free campaign no other engine took within two polls: take it anyway."""
-        first = self._free_since.setdefault(campaign_id, time.monotonic())
-        return time.monotonic() - first >= 2 * self.poll_s
+        now = self.clock.monotonic()
+        first = self._free_since.setdefault(campaign_id, now)
+        return now - first >= 2 * self.poll_s
 
     async def _take(self, campaign_id: int) -> bool:
         return await leases.acquire(

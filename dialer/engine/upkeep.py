@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from dialer import leases, metrics
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
 from dialer.db import DB_ERRORS
-from dialer.engine import stats
+from dialer.engine import series
 from dialer.engine.budget import WINDOWS
 from dialer.engine.model import CampaignConfig
 from dialer.errors import DialerError
@@ -44,7 +43,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
         "agents": (o.agents_every_s, reload_agents),
         "complete": (o.complete_every_s, complete_if_done),
     }
-    due = dict.fromkeys(jobs, time.monotonic())
+    due = dict.fromkeys(jobs, runner.clock.monotonic())
     while not runner.stopping:
         await asyncio.sleep(o.tick_s)
         if runner.stopping:
@@ -52,7 +51,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
         try:
             if not await renew(runner):
                 return
-            now = time.monotonic()
+            now = runner.clock.monotonic()
             for key, (every, job) in jobs.items():
                 if now >= due[key]:
                     due[key] = now + every
@@ -67,7 +66,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
 async def renew(runner: CampaignRunner) -> bool:
     """Renew the lease every third of its life; stop the runner at once if it is lost."""
     ttl = runner.options.lease_ttl_s
-    now = time.monotonic()
+    now = runner.clock.monotonic()
     if now - runner.renewed < ttl / 3:
         return True
     try:
@@ -96,7 +95,7 @@ async def reload_config(runner: CampaignRunner) -> None:
         runner.config = replace(runner.config, state="deleted")
         return
     old, runner.config = runner.config, CampaignConfig.from_row(row)
-    stats.campaign_changed(old, runner.config)
+    series.campaign_changed(old, runner.config)
     runner.pacing.update(runner.config)
     runner.budget.max_rate = runner.config.max_abandon_rate
 

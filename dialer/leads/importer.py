@@ -34,8 +34,8 @@ from dialer.leads.parallel import ParsePool
 from dialer.leads.pipeline import parsed_chunks
 from dialer.leads.rows import DNC, LEADS, RowSpec
 from dialer.leads.sink import LeadSink
+from dialer.outbox import enqueue
 from dialer.sql import queries
-from dialer.webhooks.outbox import enqueue
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.leads")

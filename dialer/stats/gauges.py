@@ -14,14 +14,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import datetime
 
 import asyncpg
-from aiohttp import web
 
 from dialer import metrics
-from dialer.api.context import CLOCK, POOL
+from dialer.clock import Clock
 from dialer.db import DB_ERRORS
 from dialer.leads.store import STATUSES
 from dialer.sql import queries
@@ -79,31 +77,39 @@ class CampaignGauges:
         self._exported = {}
 
 
-async def campaign_gauges_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: refresh the campaign gauges before serving, then every ``REFRESH_S``."""
-    gauges = CampaignGauges()
-    stop = asyncio.Event()
+class GaugeRefresher:
+    """Keeps the campaign gauges current: refreshed at start, then every ``REFRESH_S``;
+    ``stop`` removes the series this process exported."""
 
-    async def refresh() -> None:
+    def __init__(self, pool: asyncpg.Pool, clock: Clock, *, every_s: float = REFRESH_S) -> None:
+        self.pool = pool
+        self.clock = clock
+        self.every_s = every_s
+        self.gauges = CampaignGauges()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> None:
         try:
-            await gauges.refresh(app[POOL], app[CLOCK].now())
+            await self.gauges.refresh(self.pool, self.clock.now())
         except DB_ERRORS as exc:
             log.warning("campaign gauges not refreshed: %s", exc)
         except Exception:
             log.exception("campaign gauges not refreshed")
 
-    async def loop() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), REFRESH_S)
-            if not stop.is_set():
-                await refresh()
+    async def start(self) -> None:
+        await self.refresh()
+        self._task = asyncio.create_task(self._loop(), name="campaign-gauges")
 
-    await refresh()
-    task = asyncio.create_task(loop(), name="campaign-gauges")
-    try:
-        yield
-    finally:
-        stop.set()
-        await task
-        gauges.clear()
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.every_s)
+            if not self._stop.is_set():
+                await self.refresh()
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+        self.gauges.clear()

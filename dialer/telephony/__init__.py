@@ -8,7 +8,7 @@ gateway adapter").
 from __future__ import annotations
 
 from dialer.config import Settings
-from dialer.telephony.base import (
+from dialer.gateway import (
     AgentLeg,
     Answered,
     Busy,
@@ -25,7 +25,7 @@ from dialer.telephony.base import (
     Ringing,
 )
 from dialer.telephony.sim import SimGatewayParams, SimulatedGateway
-from dialer.telephony.timer import LoopTimer, Timer, VirtualTimer
+from dialer.timer import LoopTimer, Timer, VirtualTimer
 
 __all__ = [
     "AgentLeg",

@@ -29,10 +29,8 @@ import math
 import random
 from typing import Any
 
-from dialer.telephony.ari_link import AriLink, Message, seg
-from dialer.telephony.ari_reconcile import reconcile
-from dialer.telephony.backoff import Backoff
-from dialer.telephony.base import (
+from dialer.backoff import Backoff
+from dialer.gateway import (
     AgentLeg,
     AnswerKind,
     CallGone,
@@ -41,12 +39,14 @@ from dialer.telephony.base import (
     GatewayUnavailable,
     OriginateRequest,
 )
-from dialer.telephony.callbook import CallBook, SwitchCall
+from dialer.telephony.ari_link import AriLink, Message, seg
+from dialer.telephony.ari_reconcile import reconcile
+from dialer.telephony.callbook import SwitchCall
 from dialer.telephony.causes import cause_label
 from dialer.telephony.dialstrings import ari_media
+from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import AriConfig
-from dialer.telephony.tasks import Spawner
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger("dialer.telephony.ari")
 
@@ -75,18 +75,15 @@ def _message(data: Any) -> str:
     return str(data.get("message", "")) if isinstance(data, dict) else ""
 
 
-class AriGateway:
+class AriGateway(SwitchGateway):
     """Asterisk through ARI (see the module docstring)."""
 
     name = "ari"
 
     def __init__(self, config: AriConfig, timer: Timer, *, rng: random.Random | None = None):
+        super().__init__(timer, log)
         self.config = config
-        self.timer = timer
-        self.book = CallBook(timer)
-        self.legs: dict[str, SwitchCall] = {}  # agent channel id → its call
         self._playbacks: dict[str, SwitchCall] = {}
-        self.tasks = Spawner(log)
         self._seq = 0
         self._warned = False
         backoff = Backoff(config.backoff_base_s, config.backoff_cap_s, rng=rng or random.Random())
@@ -109,20 +106,10 @@ class AriGateway:
             "ApplicationReplaced": self._replaced,
         }
 
-    @property
-    def calls_up(self) -> int:
-        return len(self.book)
-
     # -- protocol -------------------------------------------------------------------------
     async def start(self) -> None:
         """Connect and reconcile (idempotent); ``GatewayError`` if Asterisk stays away."""
-        self.link.start()
-        try:
-            await asyncio.wait_for(self.link.ready.wait(), self.config.connect_timeout_s)
-        except TimeoutError:
-            raise GatewayUnavailable(
-                f"Asterisk ARI at {self.config.url} is not reachable"
-            ) from None
+        await self.connect(self.config.connect_timeout_s, f"Asterisk ARI at {self.config.url}")
 
     async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
         if not self.link.ready.is_set():
@@ -174,16 +161,10 @@ class AriGateway:
             await asyncio.wait_for(asyncio.shield(wait), timeout + 5.0)
             await self._join(call, leg)
         except BaseException as exc:
-            if not wait.done():
-                wait.cancel()
-            call.agent_wait = None
-            self.legs.pop(leg, None)
-            self.tasks.spawn(self.delete_channel(leg))
-            if call.ended:
-                raise CallGone(f"call {call_id} has ended") from None
-            if isinstance(exc, TimeoutError):
-                raise GatewayError(f"agent {agent.agent_id} did not answer") from None
-            raise
+            failure = self.bridge_failed(call, leg, agent, exc)
+            if failure is exc:
+                raise
+            raise failure from None
 
     async def play(self, call_id: str, message: str) -> bool:
         call = self.book.answered(call_id)
@@ -212,17 +193,6 @@ class AriGateway:
         elif status >= 400:
             raise GatewayError(f"Asterisk did not hang up {call_id} (HTTP {status})")
 
-    async def close(self) -> None:
-        calls = list(self.book.calls.values())
-        if self.link.ready.is_set() and calls:
-            ids = [c.call_id for c in calls] + [c.agent_leg for c in calls if c.agent_leg]
-            await asyncio.gather(*(self.delete_channel(i) for i in ids), return_exceptions=True)
-        for call in calls:
-            call.hangup_requested = True
-            self.book.shut(call)
-        await self.tasks.close()
-        await self.link.close()
-
     # -- events ---------------------------------------------------------------------------
     def handle(self, message: Message) -> None:
         """One message from the events WebSocket."""
@@ -241,7 +211,7 @@ class AriGateway:
         call = self.book.get(cid)
         if call is None:
             log.info("hanging up a channel this process does not know", extra={"channel": cid})
-            self.tasks.spawn(self.delete_channel(cid))
+            self.tasks.spawn(self.kill_channel(cid))
             return
         self.stage(call, str(args[0]))
 
@@ -324,7 +294,7 @@ class AriGateway:
         for playback in [p for p, c in self._playbacks.items() if c is call]:
             del self._playbacks[playback]
         if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
-            self.tasks.spawn(self.delete_channel(call.agent_leg))
+            self.tasks.spawn(self.kill_channel(call.agent_leg))
         if call.bridge_id:
             self.tasks.spawn(self.request("DELETE", f"/bridges/{seg(call.bridge_id)}"))
 
@@ -334,7 +304,7 @@ class AriGateway:
             return
         if call.bridged:
             call.agent_left = True
-            self.tasks.spawn(self.delete_channel(call.call_id))
+            self.tasks.spawn(self.kill_channel(call.call_id))
         elif call.agent_wait is not None and not call.agent_wait.done():
             reason = cause_label(code)
             call.agent_wait.set_exception(
@@ -383,7 +353,7 @@ class AriGateway:
             raise GatewayError(f"could not bridge the agent: {_message(data)}")
         call.bridged = True
 
-    async def delete_channel(self, channel_id: str) -> None:
+    async def kill_channel(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{seg(channel_id)}", {"reason": "normal"})
 
     # -- reconcile ------------------------------------------------------------------------

@@ -19,9 +19,9 @@ from urllib.parse import quote
 
 import aiohttp
 
+from dialer.backoff import Backoff, StateLog
 from dialer.config import Secret
-from dialer.telephony.backoff import Backoff, StateLog
-from dialer.telephony.base import GatewayError, GatewayUnavailable
+from dialer.gateway import GatewayError, GatewayUnavailable
 
 log = logging.getLogger("dialer.telephony.ari")
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from dialer.gateway import GatewayError
 from dialer.telephony.ari_link import Message, seg
-from dialer.telephony.base import GatewayError
 from dialer.telephony.callbook import SwitchCall
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ async def reconcile(gateway: AriGateway) -> None:
         if call.agent_leg in gateway.legs and call.agent_leg not in present:
             gateway.agent_gone(call.agent_leg, 0)
         if call.hangup_requested:
-            gateway.tasks.spawn(gateway.delete_channel(call.call_id))
+            gateway.tasks.spawn(gateway.kill_channel(call.call_id))
         else:
             _catch_up(gateway, call, channel)
     known = set(gateway.book.calls) | set(gateway.legs)
@@ -53,7 +53,7 @@ async def reconcile(gateway: AriGateway) -> None:
     for channel in strays:
         if await _is_ours(gateway, channel):
             log.info("hanging up a stray channel", extra={"channel": channel["id"]})
-            await gateway.delete_channel(channel["id"])
+            await gateway.kill_channel(channel["id"])
     await _sweep_bridges(gateway)
 
 

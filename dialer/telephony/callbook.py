@@ -2,7 +2,7 @@
 
 ARI and ESL report a call in many small pieces (state changes, dialplan steps, variables,
 hangups of two legs, reconnections). Whatever order they arrive in, the engine must hear
-the per-call contract of ``dialer.telephony.base``: at most one ``Ringing`` before the
+the per-call contract of ``dialer.gateway``: at most one ``Ringing`` before the
 answer, at most one ``Answered``, exactly one final event and nothing after it. Both
 adapters record what they learn on a ``SwitchCall`` and let ``CallBook`` decide what, if
 anything, the engine hears.
@@ -14,7 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from dialer.telephony.base import (
+from dialer.gateway import (
     Answered,
     AnswerKind,
     CallEvent,
@@ -29,7 +29,7 @@ from dialer.telephony.base import (
     Ringing,
 )
 from dialer.telephony.causes import cause_label, hangup_party, unanswered_event
-from dialer.telephony.timer import Timer, TimerHandle
+from dialer.timer import Timer, TimerHandle
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ one is attributed to the callee or to the network.
 
 from __future__ import annotations
 
-from dialer.telephony.base import Busy, Failed, HangupBy, NoAnswer
+from dialer.gateway import Busy, Failed, HangupBy, NoAnswer
 
 # Q.850 cause values (1-127) and FreeSWITCH's own (>= 487), named as FreeSWITCH names them.
 CAUSE_NAMES: dict[int, str] = {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialer.config import Settings
-from dialer.telephony.base import AgentLeg
+from dialer.gateway import AgentLeg
 
 
 @dataclass(frozen=True, slots=True)

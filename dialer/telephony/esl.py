@@ -30,24 +30,23 @@ import random
 import uuid
 from typing import Any
 
-from dialer.telephony.backoff import Backoff
-from dialer.telephony.base import (
+from dialer.backoff import Backoff
+from dialer.gateway import (
     AgentLeg,
     AnswerKind,
-    CallGone,
     EventSink,
     GatewayError,
     GatewayUnavailable,
 )
-from dialer.telephony.base import OriginateRequest as Request
-from dialer.telephony.callbook import CallBook, SwitchCall
+from dialer.gateway import OriginateRequest as Request
+from dialer.telephony.callbook import SwitchCall
 from dialer.telephony.causes import cause_code
 from dialer.telephony.dialstrings import esl_media
 from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_link import EslLink, Headers
+from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import EslConfig
-from dialer.telephony.tasks import Spawner
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 log = logging.getLogger("dialer.telephony.esl")
 
@@ -70,18 +69,15 @@ def agent_uuid(call_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialer-agent:{call_id}"))
 
 
-class EslGateway:
+class EslGateway(SwitchGateway):
     """FreeSWITCH through its event socket (see the module docstring)."""
 
     name = "esl"
 
     def __init__(self, config: EslConfig, timer: Timer, *, rng: random.Random | None = None):
+        super().__init__(timer, log)
         self.config = config
-        self.timer = timer
-        self.book = CallBook(timer)
-        self._legs: dict[str, SwitchCall] = {}  # agent channel UUID → its call
         self._jobs: dict[str, str] = {}  # Job-UUID → channel UUID
-        self.tasks = Spawner(log)
         backoff = Backoff(config.backoff_base_s, config.backoff_cap_s, rng=rng or random.Random())
         self.link = EslLink(
             host=config.host,
@@ -106,21 +102,11 @@ class EslGateway:
             "avmd::beep": self._beep,
         }
 
-    @property
-    def calls_up(self) -> int:
-        return len(self.book)
-
     # -- protocol -------------------------------------------------------------------------
     async def start(self) -> None:
         """Connect and reconcile (idempotent); ``GatewayError`` if FreeSWITCH stays away."""
-        self.link.start()
-        try:
-            await asyncio.wait_for(self.link.ready.wait(), self.config.connect_timeout_s)
-        except TimeoutError:
-            where = f"{self.config.host}:{self.config.port}"
-            raise GatewayUnavailable(
-                f"FreeSWITCH event socket at {where} is not reachable"
-            ) from None
+        where = f"FreeSWITCH event socket at {self.config.host}:{self.config.port}"
+        await self.connect(self.config.connect_timeout_s, where)
 
     async def originate(self, request: Request, on_event: EventSink) -> None:
         if len(request.call_id) > MAX_UUID:
@@ -145,7 +131,7 @@ class EslGateway:
         if call.bridged or call.agent_wait is not None:
             raise GatewayError(f"call {call_id} is already bridged or being bridged")
         leg = call.agent_leg = agent_uuid(call_id)
-        self._legs[leg] = call
+        self.legs[leg] = call
         wait = call.agent_wait = asyncio.get_running_loop().create_future()
         timeout = self.config.agent_answer_timeout_s
         variables = {
@@ -165,16 +151,10 @@ class EslGateway:
                 raise GatewayError(f"could not bridge the agent: {reply.strip()}")
             call.bridged = True
         except BaseException as exc:
-            if not wait.done():
-                wait.cancel()
-            call.agent_wait = None
-            self._legs.pop(leg, None)
-            self.tasks.spawn(self._kill(leg))
-            if call.ended:
-                raise CallGone(f"call {call_id} has ended") from None
-            if isinstance(exc, TimeoutError):
-                raise GatewayError(f"agent {agent.agent_id} did not answer") from None
-            raise
+            failure = self.bridge_failed(call, leg, agent, exc)
+            if failure is exc:
+                raise
+            raise failure from None
 
     async def play(self, call_id: str, message: str) -> bool:
         call = self.book.answered(call_id)
@@ -199,17 +179,6 @@ class EslGateway:
             self._callee_gone(call, 16)
         # no channel yet (the originate job is starting): its first event kills it
 
-    async def close(self) -> None:
-        calls = list(self.book.calls.values())
-        if self.link.ready.is_set() and calls:
-            ids = [c.call_id for c in calls] + [c.agent_leg for c in calls if c.agent_leg]
-            await asyncio.gather(*(self._kill(i) for i in ids), return_exceptions=True)
-        for call in calls:
-            call.hangup_requested = True
-            self.book.shut(call)
-        await self.tasks.close()
-        await self.link.close()
-
     # -- events ---------------------------------------------------------------------------
     def handle(self, headers: Headers, body: str) -> None:
         """One event from the socket."""
@@ -225,7 +194,7 @@ class EslGateway:
         if call is not None:
             call.stage = call.stage or "channel"
             if call.hangup_requested and not call.ended:
-                self.tasks.spawn(self._kill(call.call_id))
+                self.tasks.spawn(self.kill_channel(call.call_id))
         return call
 
     def _created(self, headers: Headers, body: str) -> None:
@@ -237,7 +206,7 @@ class EslGateway:
             self.book.ring(call)
 
     def _answer(self, headers: Headers, body: str) -> None:
-        leg_call = self._legs.get(headers.get("Unique-ID", ""))
+        leg_call = self.legs.get(headers.get("Unique-ID", ""))
         if leg_call is not None:
             if leg_call.agent_wait is not None and not leg_call.agent_wait.done():
                 leg_call.agent_wait.set_result(None)
@@ -288,7 +257,7 @@ class EslGateway:
         code = cause_code(headers.get("Hangup-Cause")) or cause_code(
             headers.get("variable_hangup_cause_q850")
         )
-        if uid in self._legs:
+        if uid in self.legs:
             self._agent_gone(uid, code)
             return
         call = self.book.get(uid)
@@ -300,7 +269,7 @@ class EslGateway:
         if channel is None or not body.startswith("-ERR"):
             return
         code = cause_code(body[4:].strip().split()[0] if body[4:].strip() else "")
-        if channel in self._legs:
+        if channel in self.legs:
             self._agent_gone(channel, code)
         elif (call := self.book.get(channel)) is not None:
             self._callee_gone(call, code)
@@ -308,16 +277,16 @@ class EslGateway:
     # -- endings --------------------------------------------------------------------------
     def _callee_gone(self, call: SwitchCall, code: int) -> None:
         self.book.end(call, code)
-        if call.agent_leg and self._legs.pop(call.agent_leg, None) is not None:
-            self.tasks.spawn(self._kill(call.agent_leg))
+        if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
+            self.tasks.spawn(self.kill_channel(call.agent_leg))
 
     def _agent_gone(self, leg: str, code: int) -> None:
-        call = self._legs.pop(leg)
+        call = self.legs.pop(leg)
         if call.ended:
             return
         if call.bridged:
             call.agent_left = True
-            self.tasks.spawn(self._kill(call.call_id))
+            self.tasks.spawn(self.kill_channel(call.call_id))
         elif call.agent_wait is not None and not call.agent_wait.done():
             call.agent_wait.set_exception(GatewayError("the agent's phone did not answer"))
 
@@ -336,18 +305,18 @@ class EslGateway:
                 self.book.lose(call)
                 self._callee_gone(call, 0)
                 continue
-            if call.agent_leg in self._legs and call.agent_leg not in present:
+            if call.agent_leg in self.legs and call.agent_leg not in present:
                 self._agent_gone(call.agent_leg, 0)
             if call.hangup_requested:
-                self.tasks.spawn(self._kill(call.call_id))
+                self.tasks.spawn(self.kill_channel(call.call_id))
             else:
                 await self._catch_up(call, row)
-        known = set(self.book.calls) | set(self._legs)
+        known = set(self.book.calls) | set(self.legs)
         for uid in [u for u in present if u not in known]:
             owner = await self.link.api(f"uuid_getvar {uid} dialer_app")
             if owner.strip() == self.config.app:
                 log.info("hanging up a stray channel", extra={"channel": uid})
-                await self._kill(uid)
+                await self.kill_channel(uid)
 
     async def _catch_up(self, call: SwitchCall, row: dict[str, Any]) -> None:
         callstate = row.get("callstate", "")
@@ -380,5 +349,5 @@ class EslGateway:
                 self.book.discard(call)
             raise GatewayError(f"FreeSWITCH refused the call: {reply}")
 
-    async def _kill(self, channel: str) -> None:
+    async def kill_channel(self, channel: str) -> None:
         await self.link.api(f"uuid_kill {channel} NORMAL_CLEARING")

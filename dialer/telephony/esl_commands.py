@@ -7,7 +7,7 @@ a value with spaces is single-quoted.
 
 from __future__ import annotations
 
-from dialer.telephony.base import OriginateRequest
+from dialer.gateway import OriginateRequest
 
 _DROP = set("{}[]'\"\r\n")
 

@@ -21,9 +21,9 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
+from dialer.backoff import Backoff, StateLog
 from dialer.config import Secret
-from dialer.telephony.backoff import Backoff, StateLog
-from dialer.telephony.base import GatewayError, GatewayUnavailable
+from dialer.gateway import GatewayError, GatewayUnavailable
 
 log = logging.getLogger("dialer.telephony.esl")
 

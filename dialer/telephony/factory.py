@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dialer.config import Settings
 from dialer.errors import ConfigError
+from dialer.gateway import Gateway
 from dialer.telephony.ari import AriGateway
-from dialer.telephony.base import Gateway
 from dialer.telephony.esl import EslGateway
 from dialer.telephony.sim import SimulatedGateway
 from dialer.telephony.switch_config import AriConfig, EslConfig
-from dialer.telephony.timer import Timer
+from dialer.timer import Timer
 
 
 def make_gateway(settings: Settings, timer: Timer) -> Gateway:

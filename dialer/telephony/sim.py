@@ -16,8 +16,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dialer.sim.model import CalleeModel, CallOutcome, CallScript
-from dialer.telephony.base import (
+from dialer.gateway import (
     AgentLeg,
     Answered,
     AnswerKind,
@@ -34,7 +33,8 @@ from dialer.telephony.base import (
     OriginateRequest,
     Ringing,
 )
-from dialer.telephony.timer import Timer, TimerHandle
+from dialer.sim.model import CalleeModel, CallOutcome, CallScript
+from dialer.timer import Timer, TimerHandle
 
 
 @dataclass(frozen=True, slots=True)

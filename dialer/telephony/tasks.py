@@ -13,7 +13,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from dialer.telephony.base import GatewayError
+from dialer.gateway import GatewayError
 
 
 class Spawner:

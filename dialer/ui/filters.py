@@ -93,6 +93,6 @@ def register(env: jinja2.Environment) -> None:
 
 
 def _api_dumps(data: Any, **_: Any) -> str:
-    from dialer.api.jsonio import dumps
+    from dialer.http.jsonio import dumps
 
     return dumps(data)

@@ -13,8 +13,8 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from dialer.api.context import CLOCK, POOL, SETTINGS
 from dialer.errors import Conflict, Forbidden, NotFound, UsageError
+from dialer.http.keys import CLOCK, POOL, SETTINGS
 from dialer.secrets import master_key
 from dialer.ui import sessions
 from dialer.ui.context import CONSOLE, PREFIX, SESSION, SESSION_ENDED, STATIC_PREFIX

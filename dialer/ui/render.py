@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from dialer.api.context import POOL
 from dialer.auth.roles import Permission, Principal
+from dialer.http.keys import POOL
 from dialer.ui import sessions
 from dialer.ui.context import CONSOLE, STATIC_PREFIX, current_session
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from dialer.api.context import PRINCIPAL
 from dialer.auth.roles import Permission
+from dialer.http.keys import PRINCIPAL
 from dialer.ui import csrf
 from dialer.ui.context import SESSION_ENDED, current_session
 from dialer.ui.render import error_page, is_htmx, redirect, sign_in_url

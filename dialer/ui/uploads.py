@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from dialer.api.jsonio import error_response
 from dialer.errors import Conflict, NotFound, UsageError
+from dialer.http.jsonio import error_response
 
 UploadHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

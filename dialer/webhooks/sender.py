@@ -18,6 +18,7 @@ from uuid import uuid4
 import aiohttp
 
 from dialer import __version__
+from dialer.outbox import TEST_EVENT_TYPE, encode, envelope
 from dialer.webhooks import signing
 from dialer.webhooks.destinations import (
     DEFAULT,
@@ -25,7 +26,6 @@ from dialer.webhooks.destinations import (
     BlockedNetworks,
     GuardedResolver,
 )
-from dialer.webhooks.outbox import TEST_EVENT_TYPE, encode, envelope
 from dialer.webhooks.retry import Outcome, describe
 
 USER_AGENT = f"dialer-webhooks/{__version__}"

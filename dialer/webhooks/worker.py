@@ -27,18 +27,16 @@ from typing import Any
 
 import aiohttp
 import asyncpg
-from aiohttp import web
 
 from dialer import metrics
-from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
-from dialer.secrets import SecretBox, SecretError, secret_box
+from dialer.outbox import OPT_IN_TYPES, encode, envelope
+from dialer.secrets import SecretBox, SecretError
 from dialer.sql import queries
 from dialer.webhooks.destinations import DEFAULT, BlockedNetworks
-from dialer.webhooks.outbox import OPT_IN_TYPES, encode, envelope
 from dialer.webhooks.retry import Decision, Outcome, RetryPolicy, decide
-from dialer.webhooks.sender import headers_for, new_session, post
+from dialer.webhooks.sender import headers_for, post
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.webhooks")
@@ -367,28 +365,3 @@ class DeliveryWorker:
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
-
-
-WORKER = "webhooks"
-
-
-async def webhooks_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: deliver webhooks for the life of the application."""
-    settings = app[SETTINGS]
-    blocked = BlockedNetworks(settings.webhook_blocked_networks)
-    session = new_session(blocked=blocked, limit=64)
-    worker = DeliveryWorker(
-        app[POOL],
-        app[CLOCK],
-        secret_box(settings),
-        session=session,
-        instance_id=settings.instance_id,
-        blocked=blocked,
-    )
-    worker.start()
-    app[SERVICES][WORKER] = worker
-    try:
-        yield
-    finally:
-        await worker.stop(timeout_s=settings.shutdown_timeout_s)
-        await session.close()

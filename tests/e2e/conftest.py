@@ -30,10 +30,10 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
-from dialer.app import create_app
 from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
+from dialer.runtime import create_app
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 LAPTOP = (1366, 860)

@@ -30,7 +30,6 @@ from selenium.webdriver.support.ui import Select
 
 from dialer import db
 from dialer.agents import store as agents
-from dialer.app import create_app
 from dialer.auth.roles import SYSTEM
 from dialer.auth.tokens import create_token
 from dialer.clock import SystemClock
@@ -38,8 +37,8 @@ from dialer.compliance import check_number
 from dialer.config import Settings
 from dialer.engine.demo import generate_leads
 from dialer.engine.runner import RunnerOptions
-from dialer.engine.service import engine_context
-from dialer.leads.service import import_context
+from dialer.runtime import EngineParts, create_app, engine_part
+from dialer.runtime.parts import imports_part
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
 from tests.e2e.conftest import TABLET, Page
@@ -74,14 +73,14 @@ async def service(
         data_dir=tmp_path_factory.mktemp("e2e-service"), sim_agents=2, sim_speed=SPEED,
         instance_id="e2e", shutdown_timeout_s=3.0,
     )  # fmt: skip
-    services = {
-        "timer": timer,
-        "gateway": SimulatedGateway(timer, SimGatewayParams(callee=CALLEES), seed=11),
-        "runner_options": RunnerOptions(lease_ttl_s=5, tick_s=0.1, shutdown_timeout_s=3),
-    }
+    engine = EngineParts(
+        timer=timer,
+        gateway=SimulatedGateway(timer, SimGatewayParams(callee=CALLEES), seed=11),
+        options=RunnerOptions(lease_ttl_s=5, tick_s=0.1, shutdown_timeout_s=3),
+    )
     app = create_app(
-        settings, pool=pool, clock=SystemClock(), services=services,
-        background=[engine_context, import_context],
+        settings, pool=pool, clock=SystemClock(),
+        background=[engine_part(engine), imports_part],
     )  # fmt: skip
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=3)
     await runner.setup()

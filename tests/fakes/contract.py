@@ -1,6 +1,6 @@
 """The gateway contract as reusable checks, runnable against any ``Gateway``.
 
-``check_contract`` verifies one call's event sequence (``dialer.telephony.base``): at most
+``check_contract`` verifies one call's event sequence (``dialer.gateway``): at most
 one ``Ringing`` and only before an answer, at most one ``Answered``, exactly one final
 event and nothing after it, ``Hangup`` as the end of every answered call. ``CONTRACT`` is
 a list of behaviours every gateway owes the engine, each an ``async (Harness) -> None``.
@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from dialer.telephony.base import (
+from dialer.gateway import (
     FINAL_EVENTS,
     AgentLeg,
     Answered,
@@ -32,7 +32,7 @@ from dialer.telephony.base import (
     Hangup,
     OriginateRequest,
 )
-from dialer.telephony.timer import VirtualTimer
+from dialer.timer import VirtualTimer
 
 T = TypeVar("T")
 _ids = itertools.count(1)

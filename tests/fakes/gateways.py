@@ -15,7 +15,7 @@ from dialer.config import Secret
 from dialer.telephony.ari import AriGateway
 from dialer.telephony.esl import EslGateway
 from dialer.telephony.switch_config import AriConfig, EslConfig
-from dialer.telephony.timer import LoopTimer
+from dialer.timer import LoopTimer
 from tests.fakes.ari_server import FakeAsterisk
 from tests.fakes.esl_server import FakeFreeSwitch
 from tests.fakes.scenarios import SCENARIOS, number

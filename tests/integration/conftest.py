@@ -10,10 +10,10 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.app import create_app
 from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
+from dialer.runtime import create_app
 
 
 @dataclass

@@ -14,13 +14,12 @@ import asyncpg
 
 from dialer.agents import store as agents
 from dialer.agents.bus import AgentBus
-from dialer.agents.simulated import SimAgentParams, SimulatedAgents
 from dialer.auth.roles import SYSTEM
 from dialer.campaigns import store as campaigns
 from dialer.clock import Clock, SystemClock
 from dialer.engine.demo import insert_leads
 from dialer.engine.runner import RunnerOptions
-from dialer.engine.service import sim_agents_hook
+from dialer.engine.simagents import SimAgentParams, SimulatedAgents, sim_agents_hook
 from dialer.engine.supervisor import Engine
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway

@@ -9,18 +9,17 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp import WSMsgType, web
+from aiohttp import WSMsgType
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.agents.bus import AgentBus
-from dialer.api import agents as agents_api
-from dialer.api.agents import CLOSE_TOKEN_REVOKED
-from dialer.api.context import POOL, SERVICES
-from dialer.app import create_app
 from dialer.auth.tokens import revoke_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.engine import records
+from dialer.http import agentstream
+from dialer.http.agentstream import CLOSE_TOKEN_REVOKED
+from dialer.runtime import create_app
+from dialer.runtime.parts import agent_bus_part
 from tests.integration.conftest import Api
 from tests.integration.engine_support import add_leads, make_campaign, start
 
@@ -178,18 +177,10 @@ async def test_openapi_lists_the_agent_and_call_routes(api: Api) -> None:
 # -- the WebSocket ---------------------------------------------------------------------------
 
 
-async def _bus_context(app: web.Application) -> AsyncIterator[None]:
-    bus = AgentBus(app[POOL])
-    await bus.start()
-    app[SERVICES]["agent_bus"] = bus
-    yield
-    await bus.stop()
-
-
 @pytest.fixture
 async def ws_client(pool: asyncpg.Pool) -> AsyncIterator[tuple[TestClient, FakeClock]]:
     clock = FakeClock()
-    app = create_app(Settings(), pool=pool, clock=clock, background=[_bus_context])
+    app = create_app(Settings(), pool=pool, clock=clock, background=[agent_bus_part])
     client = TestClient(TestServer(app))
     await client.start_server()
     yield client, clock
@@ -292,7 +283,7 @@ async def test_a_revoked_token_hears_nothing_more(
 async def test_a_quiet_stream_closes_too_once_its_token_is_revoked(
     api: Api, ws_client: tuple[TestClient, FakeClock], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(agents_api, "TOKEN_RECHECK_S", 0.05)
+    monkeypatch.setattr(agentstream, "TOKEN_RECHECK_S", 0.05)
     client, clock = ws_client
     agent = await _agent(api, [], "Ned")
     token = await api.token("agent", agent_id=agent["id"], name="ned-desk")

@@ -10,12 +10,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.api.context import SERVICES
-from dialer.app import create_app
 from dialer.clock import FakeClock
 from dialer.config import Settings
-from dialer.leads.service import SERVICE_KEY, import_context
+from dialer.http.keys import IMPORTS
 from dialer.leads.submit import DncOptions
+from dialer.runtime import create_app
+from dialer.runtime.parts import imports_part
 from tests.integration.conftest import Api
 from tests.integration.test_import_support import import_dnc, make_campaign, make_client, write
 
@@ -90,7 +90,7 @@ async def test_a_client_list_with_a_header_and_other_columns(
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[import_context])
+    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
     client = TestClient(TestServer(app))
     await client.start_server()
     helper = Api(client, pool, clock)
@@ -116,7 +116,7 @@ async def test_uploading_a_dnc_list_over_http(api: Api) -> None:
     )
     assert status == 202, accepted
     assert accepted["kind"] == "dnc" and accepted["client_id"] is None
-    await api.client.app[SERVICES][SERVICE_KEY].wait_idle(timeout=60)  # type: ignore[index]
+    await api.client.app[IMPORTS].wait_idle(timeout=60)  # type: ignore[index]
     status, done = await api.call("GET", f"/api/v1/imports/{accepted['id']}", as_="admin")
     assert done["state"] == "completed" and (done["accepted"], done["rejected"]) == (2, 1)
     phones = await api.pool.fetch("SELECT phone_e164 FROM dnc_entries WHERE source = 'us_dnc'")

@@ -11,14 +11,14 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.api.context import SERVICES
-from dialer.app import create_app
 from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.errors import ValidationError
-from dialer.leads.service import SERVICE_KEY, import_context
+from dialer.http.keys import IMPORTS
 from dialer.leads.submit import DncOptions, FileOptions, dnc_import
+from dialer.runtime import create_app
+from dialer.runtime.parts import imports_part
 from tests.integration.conftest import Api
 from tests.integration.test_import_support import import_dnc, make_campaign, make_client, write
 
@@ -178,7 +178,7 @@ async def test_replace_is_refused_for_lists_people_asked_for(
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
     clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[import_context])
+    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
     client = TestClient(TestServer(app))
     await client.start_server()
     helper = Api(client, pool, clock)
@@ -204,7 +204,7 @@ async def test_replace_over_http(api: Api) -> None:
         "POST", "/api/v1/dnc/lists?source=us_dnc&mode=replace", data=b"212,5550142\n"
     )
     assert status == 202, accepted
-    await api.client.app[SERVICES][SERVICE_KEY].wait_idle(timeout=60)  # type: ignore[index]
+    await api.client.app[IMPORTS].wait_idle(timeout=60)  # type: ignore[index]
     status, done = await api.call("GET", f"/api/v1/imports/{accepted['id']}")
     assert done["state"] == "completed", done["error"]
     assert done["options"]["removed"] == 1

@@ -423,14 +423,15 @@ async def test_a_campaign_whose_leads_ran_out_is_completed(epool: asyncpg.Pool) 
     clock = FakeClock(NOON_SF)
     cid, _, _ = await _setup(epool, clock, us_numbers(4), max_attempts=1)
     options = RunnerOptions(lease_ttl_s=5, tick_s=0.05, complete_every_s=0.2)
-    async with running_engine(epool, clock=clock, sim_agents=2, options=options):
-        row = await wait_for(
-            lambda: epool.fetchrow(
-                "SELECT state, state_reason FROM campaigns WHERE id = $1 AND state = 'completed'",
-                cid,
-            ),
-            timeout=60,
+
+    async def completed() -> Any:
+        clock.advance(0.1)  # the runner's upkeep runs on the injected clock
+        return await epool.fetchrow(
+            "SELECT state, state_reason FROM campaigns WHERE id = $1 AND state = 'completed'", cid
         )
+
+    async with running_engine(epool, clock=clock, sim_agents=2, options=options):
+        row = await wait_for(completed, timeout=60)
     assert row["state_reason"] == "exhausted"
     statuses = await epool.fetch("SELECT DISTINCT status FROM leads WHERE campaign_id = $1", cid)
     assert {r["status"] for r in statuses} <= {"completed", "exhausted", "dnc", "callback"}

@@ -28,9 +28,9 @@ from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.supervisor import Engine
+from dialer.gateway import EventSink, Gateway, GatewayError, OriginateRequest
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
-from dialer.telephony.base import EventSink, Gateway, GatewayError, OriginateRequest
 from tests.integration.engine_support import (
     add_leads,
     make_campaign,
@@ -107,7 +107,9 @@ async def test_an_outage_burns_no_lead_backs_off_and_recovers(
     timer = LoopTimer(50.0)
     gateway = SimulatedGateway(timer, SimGatewayParams(callee=ALL_HUMANS), seed=1)
     gateway.set_outage("connection refused (switch down)")
-    health = GatewayHealth(base_s=0.2, cap_s=1.0, rng=random.Random(1), name="sim")
+    health = GatewayHealth(
+        base_s=0.2, cap_s=1.0, rng=random.Random(1), name="sim", monotonic=time.monotonic
+    )
     errors_before = sample("dialer_gateway_errors_total", campaign=str(cid))
     with caplog.at_level(logging.INFO, logger="dialer.engine.health"):
         async with engine_on(epool, gateway, timer, health) as engine:
@@ -199,7 +201,7 @@ async def test_a_guaranteed_call_refused_frees_its_agent_and_keeps_the_callback(
     timer = LoopTimer(50.0)
     gateway = SimulatedGateway(timer, SimGatewayParams(callee=ALL_HUMANS), seed=1)
     gateway.set_outage("not connected to Asterisk (reconnecting)")
-    health = GatewayHealth(base_s=5.0, cap_s=5.0, rng=random.Random(1))
+    health = GatewayHealth(base_s=5.0, cap_s=5.0, rng=random.Random(1), monotonic=time.monotonic)
     async with engine_on(epool, gateway, timer, health):
         await wait_for(
             lambda: epool.fetchval(
@@ -226,7 +228,9 @@ async def test_the_ari_adapter_with_asterisk_stopped(epool: asyncpg.Pool) -> Non
     cid, _ = await agentless(epool, 50)
     fake = FakeAsterisk(time_scale=0.01)
     await fake.start()
-    health = GatewayHealth(base_s=0.2, cap_s=0.5, rng=random.Random(1), name="ari")
+    health = GatewayHealth(
+        base_s=0.2, cap_s=0.5, rng=random.Random(1), name="ari", monotonic=time.monotonic
+    )
     try:
         async with ari_gateway(fake) as gateway:
             await fake.stop()  # Asterisk goes down
@@ -280,7 +284,9 @@ async def test_one_refused_number_is_that_calls_failure_not_an_outage(
     bad = us_numbers(20)[3]
     timer = LoopTimer(50.0)
     gateway = RefusesOneNumber(bad, timer, SimGatewayParams(callee=ALL_HUMANS), seed=1)
-    health = GatewayHealth(base_s=5.0, cap_s=5.0, rng=random.Random(1), name="sim")
+    health = GatewayHealth(
+        base_s=5.0, cap_s=5.0, rng=random.Random(1), name="sim", monotonic=time.monotonic
+    )
     async with engine_on(epool, gateway, timer, health):
         row = await wait_for(
             lambda: epool.fetchrow(

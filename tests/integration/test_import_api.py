@@ -14,11 +14,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.api.context import SERVICES, SETTINGS
-from dialer.app import create_app
 from dialer.clock import FakeClock
 from dialer.config import Settings
-from dialer.leads.service import SERVICE_KEY, ImportService, import_context
+from dialer.http.keys import IMPORTS, SETTINGS
+from dialer.leads.background import ImportService
+from dialer.runtime import create_app
+from dialer.runtime.parts import imports_part
 from tests.integration.conftest import Api
 from tests.integration.test_import_support import make_campaign, make_client
 
@@ -29,7 +30,7 @@ LIMIT = 8 * 1024 * 1024
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), max_upload_bytes=LIMIT)
     clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[import_context])
+    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
     client = TestClient(TestServer(app))
     await client.start_server()
     helper = Api(client, pool, clock)
@@ -43,7 +44,7 @@ async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> A
 
 
 def _service(api: Api) -> ImportService:
-    service = api.client.app[SERVICES][SERVICE_KEY]  # type: ignore[index]
+    service = api.client.app[IMPORTS]  # type: ignore[index]
     assert isinstance(service, ImportService)
     return service
 

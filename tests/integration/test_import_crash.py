@@ -12,7 +12,7 @@ import asyncpg
 
 from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
-from dialer.leads.service import INTERRUPTED, ImportService
+from dialer.leads.background import INTERRUPTED, ImportService
 from dialer.leads.submit import FileOptions, lead_import
 from tests.integration.test_import_support import make_campaign, write
 

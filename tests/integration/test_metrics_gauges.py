@@ -13,10 +13,11 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 from dialer import db
-from dialer.app import create_app
 from dialer.clock import FakeClock
 from dialer.config import Settings
-from dialer.stats.gauges import CampaignGauges, campaign_gauges_context
+from dialer.runtime import create_app
+from dialer.runtime.parts import gauges_part
+from dialer.stats.gauges import CampaignGauges
 from tests.integration.test_stats_support import H, Seeded, make_campaign, seed
 
 
@@ -81,7 +82,7 @@ async def test_the_service_refreshes_them_and_serves_them_on_metrics(
     seeded: tuple[asyncpg.Pool, Seeded, FakeClock],
 ) -> None:
     pool, data, clock = seeded
-    app = create_app(Settings(), pool=pool, clock=clock, background=[campaign_gauges_context])
+    app = create_app(Settings(), pool=pool, clock=clock, background=[gauges_part])
     client = TestClient(TestServer(app))
     await client.start_server()  # runs the cleanup context: the first refresh happens now
     try:

@@ -8,9 +8,9 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.app import create_app
 from dialer.clock import FakeClock
 from dialer.config import Settings
+from dialer.runtime.app import create_app
 from tests.integration.conftest import Api
 
 

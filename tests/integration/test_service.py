@@ -13,8 +13,8 @@ import aiohttp
 from aiohttp.test_utils import TestClient, TestServer
 
 from dialer import db
-from dialer.app import create_app
 from dialer.config import Settings
+from dialer.runtime import create_app
 
 
 async def _readyz(url: str) -> tuple[int, dict]:

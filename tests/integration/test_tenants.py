@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from dialer.webhooks.receiver import Receiver
+from tests.fakes.receiver import Receiver
 from tests.integration.conftest import Api
 
 

@@ -12,25 +12,15 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 
 from dialer.agents import store as agents
-from dialer.agents.bus import AgentBus
-from dialer.api.agents import CLOSE_TOKEN_REVOKED
-from dialer.api.context import POOL, SERVICES
 from dialer.auth.tokens import create_token
 from dialer.engine import records
+from dialer.http.agentstream import CLOSE_TOKEN_REVOKED
+from dialer.runtime.parts import agent_bus_part
 from tests.integration.engine_support import add_agent, add_leads, make_campaign, start
 from tests.integration.test_ui_pages import _error_for
 from tests.integration.test_ui_sessions import Browser, Console, open_console
-
-
-async def _bus_context(app: web.Application) -> AsyncIterator[None]:
-    bus = AgentBus(app[POOL])
-    await bus.start()
-    app[SERVICES]["agent_bus"] = bus
-    yield
-    await bus.stop()
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +28,7 @@ async def console(
     pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Console]:
     folder = tmp_path_factory.mktemp("ui-desk")
-    async with open_console(pool, folder, background=[_bus_context]) as helper:
+    async with open_console(pool, folder, background=[agent_bus_part]) as helper:
         yield helper
 
 

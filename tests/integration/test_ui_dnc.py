@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from dialer.api.context import SERVICES
-from dialer.leads.service import SERVICE_KEY, ImportService, import_context
+from dialer.http.keys import IMPORTS
+from dialer.leads.background import ImportService
+from dialer.runtime.parts import imports_part
 from tests.integration.test_ui_lists import _upload
 from tests.integration.test_ui_pages import _error_for
 from tests.integration.test_ui_sessions import Console, open_console
@@ -20,7 +21,7 @@ async def console(
     pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Console]:
     folder = tmp_path_factory.mktemp("ui-dnc")
-    async with open_console(pool, folder, background=[import_context]) as helper:
+    async with open_console(pool, folder, background=[imports_part]) as helper:
         yield helper
 
 
@@ -138,7 +139,7 @@ async def test_upload_a_dnc_file(console: Console) -> None:
     )  # fmt: skip
     assert status == 202, answer
     assert answer["kind"] == "dnc" and answer["campaign_id"] == cid
-    service = console.server.app[SERVICES][SERVICE_KEY]  # type: ignore[index]
+    service = console.server.app[IMPORTS]  # type: ignore[index]
     assert isinstance(service, ImportService)
     await service.wait_idle(timeout=60)
     (entry,) = await _entries(console, "+14155550161")
@@ -170,7 +171,7 @@ async def test_upload_a_registry_file_in_replace_mode(console: Console) -> None:
         applies_to="client:1", source="us_dnc", mode="replace",
     )  # fmt: skip
     assert status == 202, answer
-    service = console.server.app[SERVICES][SERVICE_KEY]  # type: ignore[index]
+    service = console.server.app[IMPORTS]  # type: ignore[index]
     await service.wait_idle(timeout=60)
     assert await _entries(console, "+14155550172") == []
     card = await browser.get(f"/ui/imports/{answer['id']}", headers={"HX-Request": "true"})

@@ -12,8 +12,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from dialer.api.context import SERVICES
-from dialer.leads.service import SERVICE_KEY, ImportService, import_context
+from dialer.http.keys import IMPORTS
+from dialer.leads.background import ImportService
+from dialer.runtime.parts import imports_part
 from tests.integration.test_ui_sessions import Browser, Console, open_console
 
 GOOD = ["+14155550101", "+14155550102", "+442079460123", "+14155550103"]
@@ -31,12 +32,12 @@ async def console(
     pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Console]:
     folder = tmp_path_factory.mktemp("ui-lists")
-    async with open_console(pool, folder, background=[import_context]) as helper:
+    async with open_console(pool, folder, background=[imports_part]) as helper:
         yield helper
 
 
 async def _idle(console: Console) -> None:
-    service = console.server.app[SERVICES][SERVICE_KEY]  # type: ignore[index]
+    service = console.server.app[IMPORTS]  # type: ignore[index]
     assert isinstance(service, ImportService)
     await service.wait_idle(timeout=60)
 

@@ -19,10 +19,10 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 
-from dialer.app import CleanupContext, create_app
 from dialer.auth.tokens import create_token, revoke_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
+from dialer.runtime import CleanupContext, create_app
 from dialer.ui.cookies import SESSION_COOKIE
 from dialer.ui.sessions import IDLE_TIMEOUT, MAX_AGE
 
@@ -139,15 +139,11 @@ async def open_console(
     data_dir: Path,
     *,
     background: Iterable[CleanupContext] = (),
-    services: dict[str, Any] | None = None,
 ) -> AsyncIterator[Console]:
     """The console over ``pool`` on a real port, with a manager/admin/viewer/crm token
     (and, when given, background parts such as the import service)."""
     clock = FakeClock()
-    app = create_app(
-        Settings(data_dir=data_dir), pool=pool, clock=clock, background=background,
-        services=services,
-    )  # fmt: skip
+    app = create_app(Settings(data_dir=data_dir), pool=pool, clock=clock, background=background)
     server = TestServer(app)
     await server.start_server()
     helper = Console(server, pool, clock)

@@ -15,11 +15,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.api.context import SERVICES, SETTINGS
-from dialer.app import create_app
 from dialer.clock import FakeClock
 from dialer.config import Settings
-from dialer.leads.service import SERVICE_KEY, ImportService, import_context
+from dialer.http.keys import IMPORTS, SETTINGS
+from dialer.leads.background import ImportService
+from dialer.runtime.app import create_app
+from dialer.runtime.parts import imports_part
 from tests.integration.conftest import Api
 from tests.integration.test_import_support import make_campaign
 
@@ -30,7 +31,7 @@ LIMIT = 64 * 1024 * 1024
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), max_upload_bytes=LIMIT)
     clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[import_context])
+    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
     client = TestClient(TestServer(app))
     await client.start_server()
     helper = Api(client, pool, clock)
@@ -56,7 +57,7 @@ async def _upload(
 
 
 async def _idle(api: Api) -> None:
-    service = api.client.app[SERVICES][SERVICE_KEY]  # type: ignore[index]
+    service = api.client.app[IMPORTS]  # type: ignore[index]
     assert isinstance(service, ImportService)
     await service.wait_idle(timeout=120)
 
@@ -90,7 +91,7 @@ async def test_a_compressed_list_of_ordinary_ratio_is_imported(api: Api) -> None
 
 async def test_queued_uploads_are_private(api: Api, pool: asyncpg.Pool) -> None:
     campaign = await make_campaign(api.pool)
-    service = api.client.app[SERVICES][SERVICE_KEY]  # type: ignore[index]
+    service = api.client.app[IMPORTS]  # type: ignore[index]
     await service.wait_idle(timeout=120)
     status, body = await _upload(api, campaign, _csv(5))
     assert status == 202, body

@@ -22,18 +22,19 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 
-from dialer.app import create_app
 from dialer.campaigns import store as campaigns
 from dialer.clock import FakeClock
 from dialer.config import Secret, Settings, parse_networks
+from dialer.outbox import EVENT_TYPES, enqueue, subscribes_to
+from dialer.runtime import create_app
+from dialer.runtime.parts import webhooks_part
 from dialer.secrets import SecretBox, secret_box
 from dialer.webhooks import signing
 from dialer.webhooks.destinations import BlockedNetworks
-from dialer.webhooks.outbox import EVENT_TYPES, enqueue, subscribes_to
-from dialer.webhooks.receiver import Receiver
 from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.sender import new_session
-from dialer.webhooks.worker import DeliveryWorker, webhooks_context
+from dialer.webhooks.worker import DeliveryWorker
+from tests.fakes.receiver import Receiver
 from tests.integration.conftest import Api
 
 SETTINGS = Settings(secret_key=Secret("delivery-tests-master-key-0123"))
@@ -631,7 +632,7 @@ async def test_the_default_policy_delivers_to_local_receivers(api: Api) -> None:
 
 async def test_the_setting_reaches_subscriptions_test_sends_and_the_worker(api: Api) -> None:
     settings = SETTINGS.with_overrides(webhook_blocked_networks=LOOPBACK)
-    app = create_app(settings, pool=api.pool, clock=api.clock, background=[webhooks_context])
+    app = create_app(settings, pool=api.pool, clock=api.clock, background=[webhooks_part])
     strict = Api(TestClient(TestServer(app)), api.pool, api.clock, dict(api.tokens))
     await strict.client.start_server()
     receiver = await _receiver(api)

@@ -12,11 +12,11 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.app import create_app
 from dialer.clock import FakeClock
 from dialer.config import Secret, Settings
+from dialer.runtime import create_app
 from dialer.webhooks import signing
-from dialer.webhooks.receiver import Receiver
+from tests.fakes.receiver import Receiver
 from tests.integration.conftest import Api
 
 SETTINGS = Settings(secret_key=Secret("api-tests-master-key-0123456789"))

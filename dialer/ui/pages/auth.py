@@ -6,8 +6,8 @@ import logging
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL
 from dialer.auth.tokens import authenticate
+from dialer.http.keys import CLOCK, POOL
 from dialer.inputs import check_fields
 from dialer.ui import csrf, sessions
 from dialer.ui.context import current_session, session

@@ -17,12 +17,12 @@ from zoneinfo import available_timezones
 import asyncpg
 from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, SERVICES
 from dialer.auth.roles import Permission, Principal
-from dialer.campaigns import model, store
+from dialer.campaigns import control, model, store
 from dialer.campaigns.states import ACTIONS
 from dialer.clients import DEFAULT_CLIENT_ID, list_clients
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.http.keys import CLOCK, ENGINE, POOL
 from dialer.inputs import check_fields
 from dialer.stats.summary import CampaignSummary, campaign_summaries, day_start
 from dialer.ui.campaign_form import DAY_NAMES, CampaignForm, body_from_form, values_from_campaign
@@ -250,8 +250,13 @@ async def campaign_action(request: web.Request) -> web.Response:
     kind: FlashKind
     async with request.app[POOL].acquire() as conn:
         try:
-            row, step = await store.transition(
-                conn, _id(request), action, scope=who.client_id, now=request.app[CLOCK].now()
+            row, step = await control.change_state(
+                conn,
+                _id(request),
+                action,
+                scope=who.client_id,
+                now=request.app[CLOCK].now(),
+                engine=request.app.get(ENGINE),
             )
         except Conflict as exc:
             row = await store.get(conn, _id(request), who.client_id)
@@ -259,19 +264,10 @@ async def campaign_action(request: web.Request) -> web.Response:
         else:
             already = "" if step.changes else " already"
             kind, text = "success", f"“{row['name']}”{already} {DONE[action]}."
-            _wake_engine(request)
     if is_htmx(request):
         return await _row_response(request, row, kind, text)
     await flash(request, kind, text)
     return see_other(await _back_to(request))
-
-
-def _wake_engine(request: web.Request) -> None:
-    """Let this process's engine (if it runs one) act on the change now, not at its next
-    poll: a started campaign dials at once, a paused one stops placing calls."""
-    engine = request.app[SERVICES].get("engine")
-    if engine is not None:
-        engine.poke()
 
 
 async def _back_to(request: web.Request) -> str:

@@ -18,11 +18,11 @@ import asyncpg
 from aiohttp import web
 
 from dialer.agents import store as agents
-from dialer.api import agents as agents_api
-from dialer.api.context import CLOCK, POOL
 from dialer.auth.roles import Permission, Principal
 from dialer.engine.dispositions import record_disposition
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.http import agentstream
+from dialer.http.keys import CLOCK, POOL
 from dialer.inputs import check_fields
 from dialer.ui import sessions
 from dialer.ui.context import session
@@ -86,7 +86,7 @@ async def initial_messages(request: web.Request, agent: dict[str, Any]) -> list[
     """What a desktop that connects now must know: the agent's state and, during a call or
     its wrap-up, the call's screen pop (or the lead being previewed), shaped exactly as the
     events WebSocket shapes them."""
-    out = [agents_api.state_message(agent)]
+    out = [agentstream.state_message(agent)]
     if agent["state"] in ("on_call", "wrap_up") and (
         agent["attempt_id"] or agent["preview_lead_id"]
     ):
@@ -96,7 +96,9 @@ async def initial_messages(request: web.Request, agent: dict[str, Any]) -> list[
             "attempt": agent["attempt_id"],
             "lead": agent["preview_lead_id"],
         }
-        out += [m for m in await agents_api.desk_messages(request, as_call) if m["type"] != "state"]
+        out += [
+            m for m in await agentstream.desk_messages(request, as_call) if m["type"] != "state"
+        ]
     return out
 
 
@@ -309,4 +311,4 @@ async def agent_events(request: web.Request) -> web.StreamResponse:
     async def still_valid() -> bool:  # signing out ends the screen pops too
         return await sessions.alive(request.app[POOL], current, now=clock.now())
 
-    return await agents_api.stream_agent_events(request, still_valid)
+    return await agentstream.stream_agent_events(request, still_valid)

@@ -15,14 +15,14 @@ from urllib.parse import urlencode
 import asyncpg
 from aiohttp import web
 
-from dialer.api import dnc as dnc_api
-from dialer.api.context import CLOCK, POOL
-from dialer.api.jsonio import error_response
 from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import store as campaigns
 from dialer.clients import list_clients
 from dialer.dnc import store
 from dialer.errors import NotFound, ValidationError
+from dialer.http import uploads
+from dialer.http.jsonio import error_response
+from dialer.http.keys import CLOCK, POOL
 from dialer.inputs import check_fields
 from dialer.instants import parse_instant
 from dialer.ui.context import session
@@ -232,4 +232,4 @@ async def upload_dnc(request: web.Request) -> web.StreamResponse:
         if value is not None:
             params[key] = str(value)
     api_request = request.clone(rel_url=request.rel_url.with_query(params))
-    return await api_upload(api_request, dnc_api.upload_dnc_list)
+    return await api_upload(api_request, uploads.upload_dnc_list)

@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from dialer.api import imports as imports_api
-from dialer.api.context import CLOCK, POOL
 from dialer.auth.roles import Permission
 from dialer.campaigns import store
+from dialer.http import uploads
+from dialer.http.keys import CLOCK, POOL
 from dialer.leads import imports, phones
 from dialer.sql import queries
 from dialer.stats import penetration
@@ -86,13 +86,13 @@ async def lists_page(request: web.Request) -> web.Response:
 @routes.post(f"/ui/campaigns/{ID}/lists", permission=Permission.LEADS_WRITE, header_csrf=True)
 async def upload_list(request: web.Request) -> web.StreamResponse:
     """The CSV streamed by the page: ``POST /api/v1/campaigns/{id}/lists`` as this session."""
-    return await api_upload(request, imports_api.upload_list)
+    return await api_upload(request, uploads.upload_list)
 
 
 @routes.get(r"/ui/imports/{id:\d+}", permission=Permission.LEADS_READ)
 async def import_card(request: web.Request) -> web.Response:
     """One import: the card the pages poll while it runs (htmx), or a page of its own."""
-    row = await imports_api.visible_import(request, int(request.match_info["id"]))
+    row = await uploads.visible_import(request, int(request.match_info["id"]))
     context = {"i": import_view(row), "poll_s": POLL_S}
     if is_htmx(request):
         return render_partial(request, "imports/_card.html", context)
@@ -106,4 +106,4 @@ async def import_card(request: web.Request) -> web.Response:
 @routes.get(r"/ui/imports/{id:\d+}/errors.csv", permission=Permission.LEADS_READ)
 async def import_errors(request: web.Request) -> web.StreamResponse:
     """The rejected rows as CSV: ``GET /api/v1/imports/{id}/errors.csv`` as this session."""
-    return await imports_api.import_errors(request)
+    return await uploads.import_errors(request)

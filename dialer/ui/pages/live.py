@@ -17,9 +17,9 @@ from aiohttp import web
 
 from dialer.agents import store as agents
 from dialer.agents.states import STATES as AGENT_STATES
-from dialer.api.context import CLOCK, POOL
 from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import store
+from dialer.http.keys import CLOCK, POOL
 from dialer.stats import campaign_stats
 from dialer.stats.summary import day_start
 from dialer.stats.timeline import recent_attempts, timeline

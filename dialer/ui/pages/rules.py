@@ -1,5 +1,6 @@
-"""Calling rules: check one number (the same ``check_number`` the CLI and API use) and
-read the loaded rule packs with their sources."""
+"""Calling rules: check one number (the same ``check_number`` the CLI and API use) or one
+stored lead with its contact history (the same ``check_lead``), and read the loaded rule
+packs with their sources."""
 
 from __future__ import annotations
 
@@ -10,17 +11,20 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dialer.api.context import CLOCK
-from dialer.auth.roles import Permission
+from dialer.auth.roles import Permission, Principal
 from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
+from dialer.compliance.check import parse_instant
 from dialer.compliance.decide import SEARCH_HORIZON
-from dialer.errors import ValidationError
+from dialer.engine.gate import check_lead
+from dialer.errors import NotFound, ValidationError
+from dialer.http.keys import CLOCK, POOL
+from dialer.ui.context import session
 from dialer.ui.filters import humanise
 from dialer.ui.render import is_htmx, render, render_partial
 from dialer.ui.routing import UiRoutes
 
 routes = UiRoutes()
-INPUTS = ("phone", "purpose", "at", "region", "postal_code", "state")
+INPUTS = ("lead", "phone", "purpose", "at", "region", "postal_code", "state")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,28 @@ def _zone_times(decision: Decision) -> list[ZoneTime]:
             )
         )
     return out
+
+
+async def _check_lead(
+    request: web.Request, values: dict[str, str], who: Principal, now: datetime
+) -> tuple[Decision | None, dict[str, str]]:
+    """A stored lead's decision, with its contact history; errors on the lead input."""
+    if not who.can(Permission.LEADS_READ):
+        return None, {"lead": "Checking a stored lead needs permission to read leads"}
+    if not values["lead"].isdigit():
+        return None, {"lead": "Enter a lead's number (its id), e.g. 42"}
+    try:
+        at = parse_instant(values["at"] or None, now=now)
+    except ValidationError as exc:
+        return None, {"at": exc.message[:1].upper() + exc.message[1:]}
+    try:
+        lead, _campaign, decision = await check_lead(
+            request.app[POOL], int(values["lead"]), at=at, scope=who.client_id
+        )
+    except NotFound:
+        return None, {"lead": f"No lead {values['lead']} (or not one of your client's)"}
+    values["phone"], values["purpose"] = lead.phone_e164, decision.purpose
+    return decision, {}
 
 
 def _check(values: dict[str, str], now: datetime) -> tuple[Decision | None, dict[str, str]]:
@@ -70,7 +96,11 @@ def _check(values: dict[str, str], now: datetime) -> tuple[Decision | None, dict
 async def rules_page(request: web.Request) -> web.Response:
     values = {name: request.query.get(name, "").strip() for name in INPUTS}
     values["purpose"] = values["purpose"] or "telemarketing"
-    decision, errors = _check(values, request.app[CLOCK].now())
+    now = request.app[CLOCK].now()
+    if values["lead"]:
+        decision, errors = await _check_lead(request, values, session(request).principal, now)
+    else:
+        decision, errors = _check(values, now)
     context: dict[str, Any] = {
         "title": "Calling rules",
         "section": "rules",

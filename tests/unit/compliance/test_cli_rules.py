@@ -87,7 +87,9 @@ def test_check_defaults_to_now(capsys: pytest.CaptureFixture[str]) -> None:
             ["--phone", "+13055550123", "--postal", "ABC", "--purpose", "survey"],
             "postal_code: bad US ZIP",
         ),
-        (["--purpose", "survey"], "the following arguments are required: --phone"),
+        (["--purpose", "survey"], "give --phone and --purpose, or --lead ID"),
+        (["--lead", "7", "--purpose", "survey"], "--lead takes the number"),
+        (["--lead", "seven"], "--lead: invalid int value"),
     ],
 )
 def test_check_unusable_input_exits_2_with_one_line(

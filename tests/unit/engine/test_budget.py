@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dialer.engine.budget import AbandonBudget
+from dialer.engine.budget import AbandonTally
 
 
 def test_a_fresh_campaign_is_not_at_its_limit() -> None:
-    budget = AbandonBudget(0.03)
+    budget = AbandonTally(0.03)
     assert not budget.at_limit()
     assert budget.rate("24h") == 0.0
 
 
 def test_one_abandon_puts_a_young_campaign_at_its_limit_until_enough_answers() -> None:
-    budget = AbandonBudget(0.03)
+    budget = AbandonTally(0.03)
     for _ in range(10):
         budget.human_answered()
     budget.abandoned()
@@ -25,7 +25,7 @@ def test_one_abandon_puts_a_young_campaign_at_its_limit_until_enough_answers() -
 
 
 def test_the_24h_window_binds_when_the_30_day_rate_is_fine() -> None:
-    budget = AbandonBudget(0.03)
+    budget = AbandonTally(0.03)
     budget.finish_reload({"24h": (20, 1), "30d": (1000, 1)})
     assert budget.binding_window() == "24h"
     assert budget.at_limit()
@@ -34,7 +34,7 @@ def test_the_24h_window_binds_when_the_30_day_rate_is_fine() -> None:
 
 
 def test_live_calls_count_before_they_are_written_and_not_twice_after() -> None:
-    budget = AbandonBudget(0.03)
+    budget = AbandonTally(0.03)
     budget.finish_reload({"24h": (100, 2), "30d": (100, 2)})
     budget.human_answered()
     budget.abandoned()
@@ -48,7 +48,7 @@ def test_live_calls_count_before_they_are_written_and_not_twice_after() -> None:
 
 
 def test_a_reload_racing_a_write_over_counts_never_under_counts() -> None:
-    budget = AbandonBudget(0.03)
+    budget = AbandonTally(0.03)
     budget.human_answered()
     budget.abandoned()
     budget.begin_reload()
@@ -59,6 +59,6 @@ def test_a_reload_racing_a_write_over_counts_never_under_counts() -> None:
 
 
 def test_machines_do_not_count_as_live_answers() -> None:
-    budget = AbandonBudget(0.03)
+    budget = AbandonTally(0.03)
     budget.written(human=False, abandoned=False)
     assert budget.counts("30d") == (0, 0)

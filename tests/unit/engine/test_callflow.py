@@ -14,7 +14,7 @@ import pytest
 
 from dialer.clock import FakeClock
 from dialer.engine.agentview import AgentView
-from dialer.engine.budget import AbandonBudget
+from dialer.engine.budget import AbandonTally
 from dialer.engine.callflow import CallFlow
 from dialer.engine.closing import CallRecord
 from dialer.engine.livecall import LiveCall
@@ -117,7 +117,7 @@ class Harness:
         self.view.load([], 0.0)
         self.gateway = ManualGateway(self.timer)
         self.seats = FakeSeats(self.view)
-        self.budget = AbandonBudget(config.max_abandon_rate)
+        self.budget = AbandonTally(config.max_abandon_rate)
         self.pacing = Pacing()
         self.records: list[tuple[CallRecord, bool]] = []
         self.tasks: set[asyncio.Task[Any]] = set()

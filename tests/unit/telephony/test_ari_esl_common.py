@@ -8,12 +8,12 @@ import random
 
 import pytest
 
-from dialer.telephony.backoff import Backoff, StateLog
-from dialer.telephony.base import AgentLeg, Busy, Failed, Hangup, NoAnswer, OriginateRequest
+from dialer.backoff import Backoff, StateLog
+from dialer.gateway import AgentLeg, Busy, Failed, Hangup, NoAnswer, OriginateRequest
 from dialer.telephony.callbook import CallBook
 from dialer.telephony.causes import cause_code, cause_label, hangup_party, unanswered_event
 from dialer.telephony.dialstrings import DEFAULTS, ari_media, esl_media
-from dialer.telephony.timer import VirtualTimer
+from dialer.timer import VirtualTimer
 from tests.fakes.contract import EventLog, check_contract
 
 

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 
 from dialer.config import Secret
-from dialer.telephony.ari import AriGateway
-from dialer.telephony.base import (
+from dialer.gateway import (
     AgentLeg,
     Answered,
     Busy,
@@ -22,6 +21,7 @@ from dialer.telephony.base import (
     NoAnswer,
     OriginateRequest,
 )
+from dialer.telephony.ari import AriGateway
 from tests.fakes.ari_server import FakeAsterisk
 from tests.fakes.contract import LiveHarness, check_contract, new_call_id
 from tests.fakes.gateways import HARNESS_NUMBERS, ari_gateway

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dialer.config import Secret
-from dialer.telephony.base import (
+from dialer.gateway import (
     AgentLeg,
     Answered,
     Busy,

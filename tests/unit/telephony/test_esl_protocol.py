@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from dialer.telephony.base import OriginateRequest
+from dialer.gateway import OriginateRequest
 from dialer.telephony.esl_commands import channel_vars, fs_value, originate_command
 from dialer.telephony.esl_link import parse_event, read_frame
 from tests.fakes.esl_wire import frame, serialize_event

@@ -10,12 +10,12 @@ import pytest
 from dialer.cli import main
 from dialer.config import Secret, Settings
 from dialer.errors import ConfigError
+from dialer.gateway import Gateway
 from dialer.telephony.ari import AriGateway
-from dialer.telephony.base import Gateway
 from dialer.telephony.esl import EslGateway
 from dialer.telephony.factory import make_gateway, start_gateway
 from dialer.telephony.sim import SimulatedGateway
-from dialer.telephony.timer import LoopTimer, VirtualTimer
+from dialer.timer import LoopTimer, VirtualTimer
 from tests.fakes.ari_server import FakeAsterisk
 from tests.fakes.contract import CONTRACT, CONTRACT_IDS, Harness, LiveHarness, VirtualHarness
 from tests.fakes.esl_server import FakeFreeSwitch

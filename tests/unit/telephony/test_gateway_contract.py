@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from dialer.gateway import FINAL_EVENTS
 from dialer.sim.model import CalleeModel
 from dialer.telephony import (
     AgentLeg,
@@ -30,7 +31,6 @@ from dialer.telephony import (
     SimulatedGateway,
     VirtualTimer,
 )
-from dialer.telephony.base import FINAL_EVENTS
 
 Factory = Callable[[VirtualTimer, CalleeModel, int], Gateway]
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 import pytest
 
-from dialer.webhooks.outbox import EVENT_TYPES, encode, envelope, iso_utc, subscribes_to
+from dialer.outbox import EVENT_TYPES, encode, envelope, iso_utc, subscribes_to
 
 
 def test_envelope_is_version_1_with_utc_time() -> None:

@@ -15,13 +15,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
-from aiohttp import web
 
-from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.clock import Clock
 from dialer.leads import imports
 from dialer.leads.importer import IMPORT_LOCK, Importer, lock_key
@@ -29,7 +26,6 @@ from dialer.leads.parallel import ParsePool
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "imports"
 INTERRUPTED = "interrupted: the process running the import stopped; nothing of it was loaded"
 
 
@@ -164,18 +160,3 @@ def _remove(job: dict[str, object]) -> None:
     path = job.get("path")
     if job.get("source") == "upload" and isinstance(path, str):
         Path(path).unlink(missing_ok=True)
-
-
-async def import_context(app: web.Application) -> AsyncIterator[None]:
-    """cleanup_ctx: the import service for the life of the application."""
-    settings = app[SETTINGS]
-    service = ImportService(
-        app[POOL],
-        app[CLOCK],
-        instance_id=settings.instance_id,
-        uploads=(settings.data_dir / "uploads").resolve(),
-    )
-    await service.start()
-    app[SERVICES][SERVICE_KEY] = service
-    yield
-    await service.stop()

@@ -1,9 +1,8 @@
-"""Composition root: builds the aiohttp application and wires every part of the service."""
+"""The HTTP application the root hands its parts to: API routes, console, middlewares."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Iterable
 
 import asyncpg
 from aiohttp import web
@@ -14,7 +13,6 @@ from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
 from dialer.api import stats as stats_api
-from dialer.api.context import CLOCK, POOL, SERVICES, SETTINGS
 from dialer.api.idempotency import idempotency_middleware
 from dialer.api.middleware import auth_middleware, errors_middleware, inputs_middleware
 from dialer.api.openapi import build_document
@@ -26,6 +24,8 @@ from dialer.api.ratelimit import (
 from dialer.api.registry import Routes, install
 from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
+from dialer.http.keys import CLOCK, POOL, SETTINGS
+from dialer.runtime.parts import CleanupContext
 from dialer.ui import setup_ui
 
 ROUTE_TABLES: tuple[Routes, ...] = (
@@ -42,8 +42,6 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     stats_api.routes,
 )
 
-CleanupContext = Callable[[web.Application], AsyncIterator[None]]
-
 
 def create_app(
     settings: Settings,
@@ -52,13 +50,12 @@ def create_app(
     database_url: str | None = None,
     clock: Clock | None = None,
     background: Iterable[CleanupContext] = (),
-    services: dict[str, Any] | None = None,
 ) -> web.Application:
     """The service's application.
 
     Pass ``pool`` to reuse one the caller owns (tests), or ``database_url`` to have the app
-    open and close its own. ``background`` adds cleanup contexts (scheduler, engine,
-    delivery workers) that start after the pool and stop before it.
+    open and close its own. ``background`` adds the parts (``runtime.parts``: scheduler,
+    engine, delivery workers, ...) that start after the pool and stop before it.
     """
     if pool is None and database_url is None:
         raise ValueError("create_app needs a pool or a database_url")
@@ -75,7 +72,6 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
-    app[SERVICES] = services if services is not None else {}
     setup_limits(app)
     metrics.BUILD_INFO.labels(__version__).set(1)
 

@@ -14,10 +14,10 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -26,7 +26,11 @@ from dialer.agents.bus import AgentBus
 from dialer.auth.roles import Principal
 from dialer.clock import Clock
 from dialer.errors import DialerError, ValidationError
-from dialer.telephony.timer import Timer, TimerHandle
+from dialer.timer import Timer, TimerHandle
+
+if TYPE_CHECKING:
+    from dialer.engine.runner import CampaignRunner
+    from dialer.engine.supervisor import RunnerHook
 
 log = logging.getLogger(__name__)
 
@@ -186,3 +190,43 @@ class SimulatedAgents:
 
     async def _dial(self, agent_id: int, lead_id: int | None) -> None:
         await store.announce(self.pool, agent_id, "dial", lead_id)
+
+
+def sim_agents_hook(
+    bus: AgentBus,
+    timer: Timer,
+    count: int,
+    *,
+    seed: int | None = None,
+    params: SimAgentParams | None = None,
+    started: list[SimulatedAgents] | None = None,
+) -> RunnerHook:
+    """A runner hook that puts ``count`` simulated agents on every runner's campaign
+    (except agentless ones)."""
+
+    async def hook(runner: CampaignRunner) -> Callable[[], Awaitable[None]]:
+        c = runner.config
+        if c.dial_mode == "agentless":  # nobody to simulate
+            return _nothing
+        agents = SimulatedAgents(
+            runner.pool,
+            bus,
+            timer,
+            runner.clock,
+            campaign_id=c.id,
+            client_id=c.client_id,
+            count=count,
+            seed=None if seed is None else seed + c.id,
+            params=params,
+        )
+        await agents.start()
+        if started is not None:
+            started.append(agents)
+        log.info("%s simulated agents logged in", count, extra={"campaign_id": c.id})
+        return agents.stop
+
+    return hook
+
+
+async def _nothing() -> None:
+    return None

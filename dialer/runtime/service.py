@@ -13,18 +13,14 @@ from collections.abc import Iterable
 from aiohttp import web
 
 from dialer import db
-from dialer.app import CleanupContext, create_app
 from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
-from dialer.engine.service import engine_context
 from dialer.errors import UsageError
-from dialer.leads.service import import_context
 from dialer.migrate import migrate, pending
-from dialer.scheduler import scheduler_context
-from dialer.stats.gauges import campaign_gauges_context
-from dialer.webhooks.worker import webhooks_context
+from dialer.runtime.app import create_app
+from dialer.runtime.parts import CleanupContext, service_parts
 
-log = logging.getLogger("dialer.service")
+log = logging.getLogger("dialer.runtime")
 
 
 async def prepare_database(settings: Settings, *, quiet: bool = False) -> str:
@@ -43,17 +39,6 @@ async def prepare_database(settings: Settings, *, quiet: bool = False) -> str:
     return url
 
 
-def background_contexts(settings: Settings) -> list[CleanupContext]:
-    """The long-running parts of ``serve``, started after the pool, stopped before it."""
-    return [
-        scheduler_context,
-        webhooks_context,
-        engine_context,
-        import_context,
-        campaign_gauges_context,
-    ]
-
-
 def build_app(
     settings: Settings,
     url: str,
@@ -65,7 +50,7 @@ def build_app(
         settings,
         database_url=url,
         clock=clock or SystemClock(),
-        background=[*background_contexts(settings), *extra],
+        background=[*service_parts(), *extra],
     )
 
 

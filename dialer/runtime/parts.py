@@ -1,0 +1,185 @@
+"""The long-running parts of a service process, each built once here and handed out.
+
+Every part is an aiohttp cleanup context: it builds its collaborators from the settings
+and the application's pool and clock, starts them, stores the handle the front ends need
+under a typed key (``dialer.http.keys``), and stops them in reverse order at shutdown.
+This module and ``runtime.app`` are the only places that build engine, gateway, importer,
+webhook worker, scheduler and gauges.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from dialer.agents.bus import AgentBus
+from dialer.engine.runner import RunnerOptions
+from dialer.engine.simagents import sim_agents_hook
+from dialer.engine.supervisor import POLL_S, Engine, RunnerHook
+from dialer.gateway import Gateway, GatewayError
+from dialer.http.keys import (
+    AGENT_BUS,
+    CLOCK,
+    ENGINE,
+    IMPORTS,
+    POOL,
+    SCHEDULER,
+    SETTINGS,
+    WEBHOOK_WORKER,
+)
+from dialer.leads.background import ImportService
+from dialer.scheduler import CampaignScheduler
+from dialer.secrets import secret_box
+from dialer.stats.gauges import GaugeRefresher
+from dialer.telephony import make_gateway, make_timer, start_gateway
+from dialer.timer import Timer
+from dialer.webhooks.destinations import BlockedNetworks
+from dialer.webhooks.sender import new_session
+from dialer.webhooks.worker import DeliveryWorker
+
+log = logging.getLogger("dialer.runtime")
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+async def scheduler_part(app: web.Application) -> AsyncIterator[None]:
+    """The leader-elected campaign scheduler."""
+    settings = app[SETTINGS]
+    scheduler = CampaignScheduler(
+        app[POOL], app[CLOCK], instance_id=settings.instance_id, lease_ttl_s=settings.lease_ttl_s
+    )
+    scheduler.start()
+    app[SCHEDULER] = scheduler
+    yield
+    await scheduler.stop()
+
+
+async def webhooks_part(app: web.Application) -> AsyncIterator[None]:
+    """The webhook delivery worker and its HTTP session."""
+    settings = app[SETTINGS]
+    blocked = BlockedNetworks(settings.webhook_blocked_networks)
+    session = new_session(blocked=blocked, limit=64)
+    worker = DeliveryWorker(
+        app[POOL],
+        app[CLOCK],
+        secret_box(settings),
+        session=session,
+        instance_id=settings.instance_id,
+        blocked=blocked,
+    )
+    worker.start()
+    app[WEBHOOK_WORKER] = worker
+    try:
+        yield
+    finally:
+        await worker.stop(timeout_s=settings.shutdown_timeout_s)
+        await session.close()
+
+
+async def imports_part(app: web.Application) -> AsyncIterator[None]:
+    """The background runner of uploaded lead and DNC lists."""
+    settings = app[SETTINGS]
+    service = ImportService(
+        app[POOL],
+        app[CLOCK],
+        instance_id=settings.instance_id,
+        uploads=(settings.data_dir / "uploads").resolve(),
+    )
+    await service.start()
+    app[IMPORTS] = service
+    yield
+    await service.stop()
+
+
+async def gauges_part(app: web.Application) -> AsyncIterator[None]:
+    """The database-fed campaign gauges, refreshed before serving and then periodically."""
+    refresher = GaugeRefresher(app[POOL], app[CLOCK])
+    await refresher.start()
+    try:
+        yield
+    finally:
+        await refresher.stop()
+
+
+async def agent_bus_part(app: web.Application) -> AsyncIterator[None]:
+    """Only the agent bus (LISTEN): agent events without an engine (tests, tools)."""
+    bus = AgentBus(app[POOL])
+    await bus.start()
+    app[AGENT_BUS] = bus
+    yield
+    await bus.stop()
+
+
+@dataclass(frozen=True)
+class EngineParts:
+    """What the engine part may be given instead of building it from the settings."""
+
+    gateway: Gateway | None = None
+    timer: Timer | None = None
+    hooks: Sequence[RunnerHook] = ()
+    options: RunnerOptions | None = None
+    poll_s: float | None = None  # how often the engine looks for campaigns (default 5 s)
+
+
+def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
+    """The dialing engine: agent bus, the gateway chosen by ``DIALER_GATEWAY`` on the call
+    world's timer (``DIALER_SIM_SPEED``), the engine; with ``DIALER_SIM_AGENTS=N`` each
+    runner gets N simulated agents. Shutdown runs in reverse and is graceful."""
+
+    async def engine_ctx(app: web.Application) -> AsyncIterator[None]:
+        settings = app[SETTINGS]
+        timer = given.timer or make_timer(settings)
+        gateway = given.gateway or make_gateway(settings, timer)
+        unreachable: GatewayError | None = None
+        try:
+            await start_gateway(gateway)  # a real switch: connect and reconcile first
+        except GatewayError as exc:  # the adapter keeps reconnecting in the background
+            unreachable = exc
+        bus = AgentBus(app[POOL])
+        await bus.start()
+        hooks = list(given.hooks)
+        if settings.sim_agents:
+            hooks.append(sim_agents_hook(bus, timer, settings.sim_agents))
+        options = given.options or RunnerOptions(
+            lease_ttl_s=settings.lease_ttl_s, shutdown_timeout_s=settings.shutdown_timeout_s
+        )
+        engine = Engine(
+            app[POOL],
+            gateway,
+            timer,
+            app[CLOCK],
+            instance_id=settings.instance_id,
+            bus=bus,
+            options=options,
+            hooks=tuple(hooks),
+            poll_s=given.poll_s or POLL_S,
+        )
+        if unreachable is not None:  # runners probe with one call before dialing on
+            engine.health.failed(f"unreachable at start: {unreachable}")
+        app[AGENT_BUS], app[ENGINE] = bus, engine
+        await engine.start()
+        log.info(
+            "dialing engine started",
+            extra={
+                "gateway": gateway.name,
+                "speed": timer.speed,
+                "sim_agents": settings.sim_agents,
+            },
+        )
+        try:
+            yield
+        finally:
+            await engine.stop()
+            await gateway.close()
+            await bus.stop()
+
+    return engine_ctx
+
+
+def service_parts() -> list[CleanupContext]:
+    """Everything ``dialer serve`` runs besides HTTP, started after the pool, stopped
+    before it."""
+    return [scheduler_part, webhooks_part, engine_part(), imports_part, gauges_part]
