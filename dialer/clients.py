@@ -6,7 +6,8 @@ from typing import Any
 
 import asyncpg
 
-from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.auth.roles import Principal
+from dialer.errors import Conflict, Forbidden, NotFound, ValidationError
 
 DEFAULT_CLIENT_ID = 1
 
@@ -24,7 +25,13 @@ def parse_client_name(body: dict[str, Any]) -> str:
     return name.strip()
 
 
-async def create_client(conn: asyncpg.Connection, name: str) -> dict[str, Any]:
+async def create_client(
+    conn: asyncpg.Connection, name: str, who: Principal | None = None
+) -> dict[str, Any]:
+    """A new client. A client-scoped token manages only its own client: it may not create
+    one (it could not see it afterwards)."""
+    if who is not None and who.client_id is not None:
+        raise Forbidden("a token limited to one client cannot create clients")
     try:
         row = await conn.fetchrow(
             "INSERT INTO clients (name) VALUES ($1) RETURNING id, name, created_at", name

@@ -273,6 +273,18 @@ class Settings:
         "recording played to abandoned calls; default sound:dialer/safe-harbor (ari), "
         "dialer/safe-harbor.wav (esl)",
     )
+    api_rate_per_token: float = _setting(
+        50.0, _float(0.0, 1e6), "API requests a second one token may make (0 = no limit)"
+    )
+    api_burst_per_token: int = _setting(
+        1000, _int(1, 10**9), "API requests one token may make at once before the rate applies"
+    )
+    api_rate_per_address: float = _setting(
+        200.0, _float(0.0, 1e6), "API requests a second from one client address (0 = no limit)"
+    )
+    api_burst_per_address: int = _setting(
+        2000, _int(1, 10**9), "API requests from one address at once before the rate applies"
+    )
     webhook_blocked_networks: tuple[IPv4Network | IPv6Network, ...] = _setting(
         DEFAULT_WEBHOOK_BLOCKED_NETWORKS,
         parse_networks,

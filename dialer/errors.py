@@ -28,6 +28,11 @@ class NotFound(DialerError):
     """The named object does not exist (or is not visible to the caller)."""
 
 
+class Forbidden(DialerError):
+    """The caller may not do this at all (HTTP 403), e.g. a client-scoped token acting
+    beyond its client."""
+
+
 class Conflict(DialerError):
     """The change clashes with existing data (e.g. a duplicate name)."""
 

@@ -24,7 +24,7 @@ CLIENT = {
 
 @routes.post(
     "/api/v1/clients",
-    summary="Create a client",
+    summary="Create a client (not with a client-scoped token: 403)",
     permission=Permission.CLIENTS_WRITE,
     body={"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
     status=201,
@@ -33,7 +33,7 @@ CLIENT = {
 async def create_client(request: web.Request) -> web.Response:
     name = clients.parse_client_name(await read_object(request))
     async with request.app[POOL].acquire() as conn:
-        row = await clients.create_client(conn, name)
+        row = await clients.create_client(conn, name, principal(request))
     return json_response(row, status=201)
 
 

@@ -11,8 +11,9 @@ the same key and the same request gets that stored response back, marked
 - Only successful responses are kept. A request that failed (4xx: nothing changed, or a
   5xx) releases its key, so it may be corrected and retried with the same key.
 - JSON bodies are compared by content (key order and spacing do not matter); streamed
-  bodies (uploads) by content type and length only, since reading them here would consume
-  the stream the handler needs.
+  bodies (uploads) by a SHA-256 of what was received: the handler records it while it
+  streams the file to disk, and a repeat is read through (not stored) to compare it, so a
+  different file of the same length is refused (422), never replayed.
 - The kept body is encrypted with the service's key (``dialer.secrets``): some responses
   show a secret once (a new webhook's signing secret, a rotated one).
 """
@@ -30,8 +31,10 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from dialer.db import DB_ERRORS
+from dialer.errors import DialerError
 from dialer.http.jsonio import error_response
-from dialer.http.keys import CLOCK, POOL, PRINCIPAL, SETTINGS
+from dialer.http.keys import BODY_DIGEST, CLOCK, POOL, PRINCIPAL, SETTINGS
+from dialer.http.uploads import body_digest
 from dialer.secrets import SecretBox, secret_box
 
 log = logging.getLogger(__name__)
@@ -61,7 +64,7 @@ RETURNING true
 """
 _EXISTING = "SELECT * FROM idempotency_keys WHERE token_id = $1 AND key = $2"
 _COMPLETE = """
-UPDATE idempotency_keys SET status = $4, headers = $5, body = $6
+UPDATE idempotency_keys SET status = $4, headers = $5, body = $6, fingerprint = $7
 WHERE token_id = $1 AND key = $2 AND fingerprint = $3 AND status IS NULL
 """
 _RELEASE = """
@@ -88,11 +91,33 @@ async def fingerprint(request: web.Request) -> bytes:
         try:
             canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"))
             digest.update(b"json\n" + canonical.encode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
-            digest.update(b"raw\n" + raw)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            digest.update(b"raw\n" + raw)  # the handler answers it with a 400
     else:
         digest.update(f"stream\n{request.content_type}\n{request.content_length}".encode())
     return digest.digest()
+
+
+def _streamed(request: web.Request) -> bool:
+    return request.content_type != "application/json"
+
+
+def stream_fingerprint(request: web.Request, body_digest: bytes) -> bytes:
+    """What a streamed request is kept under once its body was read: method, path and
+    query, content type and the body's SHA-256."""
+    head = f"{request.method}\n{request.path_qs}\nstream\n{request.content_type}\n"
+    return hashlib.sha256(head.encode() + body_digest).digest()
+
+
+async def _same_stream(request: web.Request, row: asyncpg.Record) -> bool:
+    """Whether a repeat of a completed streamed request carries the body it was kept for."""
+    if row["status"] is None or not _streamed(request):
+        return False
+    try:
+        received = await body_digest(request)
+    except (DialerError, ValueError):
+        return False  # unreadable or too large: it cannot be the body that succeeded
+    return stream_fingerprint(request, received) == bytes(row["fingerprint"])
 
 
 def _stored(response: web.Response, box: SecretBox) -> tuple[dict[str, str], bytes]:
@@ -129,13 +154,13 @@ async def _purge_expired(app: web.Application, pool: asyncpg.Pool, now: datetime
 
 
 async def _answer_existing(
-    pool: asyncpg.Pool, box: SecretBox, token_id: int, key: str, digest: bytes
+    request: web.Request, box: SecretBox, token_id: int, key: str, digest: bytes
 ) -> web.Response | None:
     """The response for a key already reserved; None when it vanished meanwhile."""
-    row = await pool.fetchrow(_EXISTING, token_id, key)
+    row = await request.app[POOL].fetchrow(_EXISTING, token_id, key)
     if row is None:
         return None
-    if bytes(row["fingerprint"]) != digest:
+    if bytes(row["fingerprint"]) != digest and not await _same_stream(request, row):
         return error_response(
             422,
             f"this {HEADER} was already used for a different request "
@@ -180,7 +205,7 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         )
         if reserved:
             break
-        answer = await _answer_existing(pool, box, *args)
+        answer = await _answer_existing(request, box, *args)
         if answer is not None:
             return answer
     else:
@@ -191,7 +216,9 @@ async def idempotency_middleware(request: web.Request, handler: Handler) -> web.
         response = await handler(request)
         if isinstance(response, web.Response) and _storable(response):
             headers, body = _stored(response, box)
-            await pool.execute(_COMPLETE, *args, response.status, headers, body)
+            received = request.get(BODY_DIGEST)
+            kept = digest if received is None else stream_fingerprint(request, received)
+            await pool.execute(_COMPLETE, *args, response.status, headers, body, kept)
             keep = True
         return response
     finally:

@@ -11,13 +11,16 @@ from aiohttp.typedefs import Handler
 
 from dialer import metrics
 from dialer.auth.tokens import authenticate
-from dialer.errors import Conflict, NotFound, UsageError
+from dialer.errors import Conflict, Forbidden, NotFound, UsageError
 from dialer.http.jsonio import error_response
 from dialer.http.keys import CLOCK, POOL, PRINCIPAL
+from dialer.inputs import check_fields, path_id
 
 log = logging.getLogger("dialer.api")
 
 API_PREFIX = "/api/v1/"
+# Values the driver cannot encode (an int past bigint) or PostgreSQL refuses (class 22).
+BAD_VALUES = (asyncpg.exceptions._base.DataError, asyncpg.DataError)
 PUBLIC_API = {"/api/v1/openapi.json"}
 
 
@@ -39,12 +42,21 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
     except UsageError as exc:
         status = 400
         return error_response(400, exc.message, field=exc.field)
+    except Forbidden as exc:
+        status = 403
+        return error_response(403, str(exc))
     except NotFound as exc:
         status = 404
         return error_response(404, str(exc))
     except Conflict as exc:
         status = 409
         return error_response(409, exc.message, field=exc.field)
+    except BAD_VALUES as exc:
+        # A backstop: input the checks in ``dialer.inputs`` let through and the database
+        # (or its driver) could not take is the caller's error, not the service's.
+        status = 400
+        log.warning("value refused by the database", extra={"path": request.path})
+        return error_response(400, f"a value is out of range or not storable: {type(exc).__name__}")
     except web.HTTPException as exc:
         status = exc.status
         if exc.status < 400 or not request.path.startswith("/api/"):
@@ -61,6 +73,23 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         route = _route_label(request)
         metrics.HTTP_REQUESTS.labels(request.method, route, str(status)).inc()
         metrics.HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def inputs_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The checks every request gets before its handler (``dialer.inputs``): query names
+    and values are storable text, and a numeric path id past ``bigint`` names nothing."""
+    if request.path.startswith(("/api/", "/ui")):
+        check_fields(request.query, what="query parameter ")
+        for name, value in request.match_info.items():
+            if value.isdigit():
+                try:
+                    path_id(value, name)
+                except NotFound:
+                    if request.path.startswith("/api/"):
+                        raise
+                    raise web.HTTPNotFound() from None  # the console's plain 404
+    return await handler(request)
 
 
 @web.middleware

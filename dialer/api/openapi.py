@@ -23,6 +23,9 @@ _ERRORS = {
     403: "the token's role may not do this",
     404: "no such object (or not visible to this token's client)",
     409: "conflicts with existing data or state",
+    422: "this Idempotency-Key was already used for a different request",
+    429: "too many requests for this token or address: wait `Retry-After` seconds",
+    503: "the database (or a part of the service this needs) is unavailable: retry shortly",
 }
 
 
@@ -61,6 +64,12 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
             }
     else:
         op["security"] = []
+    if endpoint.body is not None and endpoint.body_content_type != "application/json":
+        op["responses"]["413"] = {
+            "description": "the upload is larger than DIALER_MAX_UPLOAD_BYTES, or a "
+            "compressed one inflates past 50 times its length",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     if endpoint.body is not None:
         op["requestBody"] = {
             "required": True,

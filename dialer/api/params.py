@@ -7,6 +7,7 @@ from datetime import datetime
 from aiohttp import web
 
 from dialer.errors import ValidationError
+from dialer.inputs import INT64_MAX
 from dialer.instants import parse_instant
 
 
@@ -20,9 +21,9 @@ def query_int(
         value = int(raw)
     except ValueError:
         raise ValidationError(f"{name} must be an integer", field=name) from None
-    if value < lo or (hi is not None and value > hi):
-        bounds = f"between {lo} and {hi}" if hi is not None else f"at least {lo}"
-        raise ValidationError(f"{name} must be {bounds}", field=name)
+    top = INT64_MAX if hi is None else hi
+    if value < lo or value > top:
+        raise ValidationError(f"{name} must be between {lo} and {top}", field=name)
     return value
 
 

@@ -16,7 +16,7 @@ from dialer.http.keys import CLOCK, POOL, SETTINGS, WEBHOOK_WORKER, principal
 from dialer.outbox import EVENT_TYPES, WILDCARD
 from dialer.secrets import SecretBox, SecretError, secret_box
 from dialer.webhooks import deliveries, presenters, subscriptions, validation
-from dialer.webhooks.destinations import BlockedNetworks
+from dialer.webhooks.destinations import BlockedNetworks, internal_destination
 from dialer.webhooks.sender import new_session, send_test
 
 routes = Routes("webhooks", "Signed event deliveries to the CRM, with retries and replay")
@@ -225,10 +225,13 @@ async def delete_webhook(request: web.Request) -> web.Response:
     response={
         "type": "object",
         "properties": {
-            "delivered": {"type": "boolean"},
+            "delivered": {
+                "type": ["boolean", "null"],
+                "description": "null: sent to an internal address, not reported to this token",
+            },
             "status": {"type": ["integer", "null"]},
             "error": {"type": ["string", "null"]},
-            "duration_ms": {"type": "number"},
+            "duration_ms": {"type": ["number", "null"]},
             "event": {"type": "object", "description": "the event that was sent"},
         },
     },
@@ -259,7 +262,22 @@ async def test_webhook(request: web.Request) -> web.Response:
     finally:
         if worker is None:
             await session.close()
+    who = principal(request)
+    operator = who.role == "admin" and who.client_id is None
+    refused = "blocked network" in (result["error"] or "")  # the policy's own answer
+    if not operator and not refused and await internal_destination(row["url"]):
+        result = {**result, **UNREPORTED}
     return json_response(result)
+
+
+# A test send to an internal address reports nothing a tenant could scan ports with.
+UNREPORTED = {
+    "delivered": None,
+    "status": None,
+    "duration_ms": None,
+    "error": "sent; the answer of an internal address (loopback, private, link-local) is "
+    "shown only to an admin token not limited to a client: check the receiver's log",
+}
 
 
 @routes.get(

@@ -7,6 +7,7 @@ schema, so the documentation and the validation cannot disagree.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import phonenumbers
 
 from dialer.errors import ValidationError
+from dialer.inputs import check_tree
 from dialer.instants import parse_instant
 
 PURPOSES = ("telemarketing", "survey", "debt_collection", "informational")
@@ -70,7 +72,7 @@ def _number(
         if value is None and nullable:
             return None
         ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok_type:
+        if isinstance(value, bool) or not ok_type or not math.isfinite(value):
             raise _fail(field, f"must be {kind}")
         if (value <= lo if lo_open else value < lo) or value > hi:
             raise _fail(field, f"must be {kind} {low} and at most {hi:g}")
@@ -280,6 +282,7 @@ EXTRA_INPUT = {"client_id", "waiver_reason"}
 
 def parse_campaign(body: dict[str, Any], *, partial: bool) -> dict[str, Any]:
     """Validated column values from ``body``; with ``partial`` (PATCH) only those given."""
+    check_tree(body)
     for key in body:
         if key not in FIELDS and key not in EXTRA_INPUT:
             raise ValidationError(f"unknown field {key!r}", field=key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from dialer.campaigns import control, model, store
 from dialer.cli.common import connection, print_json, print_table, run, settings_from
 from dialer.clients import resolve_client
 from dialer.errors import Conflict, UsageError
+from dialer.inputs import parse_json
 
 COLUMNS = ["id", "name", "client_id", "purpose", "dial_mode", "state", "caller_id"]
 
@@ -88,11 +88,11 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
     body: dict[str, Any] = {}
     if args.from_json:
         try:
-            body = json.loads(args.from_json.read_text(encoding="utf-8"))
+            body = parse_json(args.from_json.read_bytes())
         except OSError as exc:
             raise UsageError(f"cannot read {args.from_json}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise UsageError(f"{args.from_json} is not valid JSON: {exc}") from None
+        except UsageError as exc:
+            raise UsageError(f"{args.from_json}: {exc.message}") from None
         if not isinstance(body, dict):
             raise UsageError(f"{args.from_json} must hold a JSON object")
     for key in FLAGS:

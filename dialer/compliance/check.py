@@ -17,6 +17,7 @@ from dialer.compliance.place import parse_number
 from dialer.compliance.rulebook import RuleBook
 from dialer.compliance.rules import PURPOSES
 from dialer.errors import ValidationError
+from dialer.inputs import check_instant
 
 __all__ = ["PURPOSES", "check_number", "parse_instant"]
 
@@ -39,7 +40,7 @@ def parse_instant(at: str | datetime | None, *, now: datetime) -> datetime:
         moment = at
     if moment.tzinfo is None:
         raise ValidationError(f"timestamp {at!s} has no UTC offset (add Z or +HH:MM)", field="at")
-    return moment
+    return check_instant(moment, "at")
 
 
 NO_COUNTRY_CODE = "no country code: write the number with +country code or set the default region"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import math
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -11,6 +13,9 @@ from uuid import UUID
 from aiohttp import web
 
 from dialer.errors import ValidationError
+from dialer.inputs import parse_json
+
+log = logging.getLogger(__name__)
 
 
 def _default(value: Any) -> Any:
@@ -27,15 +32,41 @@ def _default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by null (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return _finite(float(value))
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_finite(v) for v in value]
+    if hasattr(value, "to_dict"):
+        return _finite(value.to_dict())
+    return value
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, default=_default, ensure_ascii=False)
+    """Strict JSON: a non-finite number (which nothing should have stored) becomes null
+    rather than the invalid ``NaN`` token that breaks every client's parser."""
+    try:
+        return json.dumps(data, default=_default, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        log.warning("non-finite number in a response, sent as null")
+        return json.dumps(_finite(data), default=_default, ensure_ascii=False, allow_nan=False)
 
 
 def json_response(
     data: Any, *, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
+    body = dumps(data).encode("utf-8", "backslashreplace")
     return web.Response(
-        text=dumps(data), status=status, content_type="application/json", headers=headers
+        body=body,
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
     )
 
 
@@ -56,10 +87,7 @@ async def read_json(request: web.Request, *, limit: int = 10 * 1024 * 1024) -> A
     raw = await request.read()
     if not raw.strip():
         raise ValidationError("request body must be JSON", field="body")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"request body is not valid JSON: {exc}", field="body") from None
+    return parse_json(raw)
 
 
 async def read_object(request: web.Request) -> dict[str, Any]:

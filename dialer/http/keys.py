@@ -30,6 +30,8 @@ WEBHOOK_WORKER = web.AppKey("webhook_worker", DeliveryWorker)
 SCHEDULER = web.AppKey("scheduler", CampaignScheduler)
 
 PRINCIPAL = web.RequestKey("principal", Principal)
+# SHA-256 of a streamed body (an upload), set by whoever read it (Idempotency-Key compares it).
+BODY_DIGEST = web.RequestKey("body_digest", bytes)
 
 
 def principal(request: web.Request) -> Principal:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
+import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from aiohttp import BodyPartReader, web
 
@@ -18,14 +21,22 @@ from dialer.auth.roles import Permission
 from dialer.dnc import store as dnc_store
 from dialer.errors import DialerError, NotFound, ValidationError
 from dialer.http.jsonio import error_response, json_response
-from dialer.http.keys import CLOCK, IMPORTS, POOL, SETTINGS, principal
+from dialer.http.keys import BODY_DIGEST, CLOCK, IMPORTS, POOL, SETTINGS, principal
+from dialer.inputs import INT64_MAX, check_fields
 from dialer.instants import parse_instant
 from dialer.leads import imports
 from dialer.leads.background import ImportService, uploads_dir
 from dialer.leads.submit import DncOptions, FileOptions, dnc_import, lead_import, split_columns
 
 _CHUNK = 256 * 1024
+# A compressed body may decompress to at most this many times its length (gzip's own
+# ceiling is about 1,000; CSV text compresses 3-10 times).
+MAX_INFLATION = 50
 _FIELD_MAX = 4096
+
+
+class Sink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
 
 
 class UploadTooLarge(DialerError):
@@ -43,21 +54,49 @@ class Upload:
 
 
 async def _copy(
-    read: Callable[[], Awaitable[bytes]], out: IO[bytes], limit: int, size: int = 0
+    read: Callable[[], Awaitable[bytes]],
+    out: Sink,
+    limit: tuple[int, str],
+    digest: Any = None,
 ) -> int:
+    """Copy what ``read`` returns (decompressed bytes, for a compressed body) to ``out``;
+    ``UploadTooLarge`` before a byte past ``limit`` is written."""
+    size = 0
+    most, reason = limit
     while chunk := await read():
         size += len(chunk)
-        if size > limit:
-            raise UploadTooLarge(f"upload larger than {limit} bytes (DIALER_MAX_UPLOAD_BYTES)")
+        if size > most:
+            raise UploadTooLarge(f"upload larger than {most} bytes ({reason})")
+        if digest is not None:
+            digest.update(chunk)
         await asyncio.to_thread(out.write, chunk)
     return size
 
 
+def body_limit(request: web.Request) -> tuple[int, str]:
+    """The most bytes the body may hold, decompressed, and what sets that limit. A body
+    sent with ``Content-Encoding`` may inflate at most ``MAX_INFLATION`` times its declared
+    length (and must declare it), so a small compressed request cannot fill the disk."""
+    limit = request.app[SETTINGS].max_upload_bytes
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return limit, "DIALER_MAX_UPLOAD_BYTES"
+    if request.content_length is None:
+        raise ValidationError(
+            "a compressed upload needs a Content-Length (or send it uncompressed)",
+            field="Content-Encoding",
+        )
+    inflated = request.content_length * MAX_INFLATION
+    if inflated < limit:
+        return inflated, f"{MAX_INFLATION} times the compressed length"
+    return limit, "DIALER_MAX_UPLOAD_BYTES"
+
+
 async def receive(request: web.Request) -> Upload:
     """Stream the body (bare CSV or a multipart form's file part) to a new upload file."""
-    limit = request.app[SETTINGS].max_upload_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise UploadTooLarge(f"upload larger than {limit} bytes (DIALER_MAX_UPLOAD_BYTES)")
+    limit = body_limit(request)
+    if request.content_length is not None and request.content_length > limit[0]:
+        raise UploadTooLarge(f"upload larger than {limit[0]} bytes ({limit[1]})")
     if request.content_type == "application/x-www-form-urlencoded":
         raise ValidationError(
             "send the CSV as the request body or as the `file` part of a multipart form",
@@ -65,12 +104,9 @@ async def receive(request: web.Request) -> Upload:
         )
     folder = await asyncio.to_thread(uploads_dir, request.app[SETTINGS].data_dir)
     upload = Upload(folder / f"{uuid.uuid4().hex}.csv")
-    out = await asyncio.to_thread(open, upload.path, "wb")
+    out = await asyncio.to_thread(_private_file, upload.path)
     try:
-        if request.content_type.startswith("multipart/"):
-            await _receive_form(request, upload, out, limit)
-        else:
-            upload.size = await _copy(lambda: request.content.read(_CHUNK), out, limit)
+        request[BODY_DIGEST] = await _read_body(request, upload, out, limit)
     except BaseException:
         out.close()
         upload.path.unlink(missing_ok=True)
@@ -79,7 +115,41 @@ async def receive(request: web.Request) -> Upload:
     return upload
 
 
-async def _receive_form(request: web.Request, upload: Upload, out: IO[bytes], limit: int) -> None:
+async def _read_body(
+    request: web.Request, upload: Upload, out: Sink, limit: tuple[int, str]
+) -> bytes:
+    """Copy the file to ``out``; the SHA-256 of what was received (the file, and the form's
+    fields for a multipart body)."""
+    digest = hashlib.sha256()
+    if request.content_type.startswith("multipart/"):
+        await _receive_form(request, upload, out, limit, digest)
+        check_fields(upload.fields)
+        digest.update(json.dumps(sorted(upload.fields.items())).encode("utf-8"))
+    else:
+        read = functools.partial(request.content.read, _CHUNK)
+        upload.size = await _copy(read, out, limit, digest)
+    return digest.digest()
+
+
+class _Discard:
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+
+async def body_digest(request: web.Request) -> bytes:
+    """The digest ``receive`` would record for this request's body, reading it to the end
+    without storing it (an ``Idempotency-Key`` repeat is compared with it)."""
+    return await _read_body(request, Upload(Path()), _Discard(), body_limit(request))
+
+
+def _private_file(path: Path) -> IO[bytes]:
+    """A new file only the service's user may read (a queued list holds phone numbers)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+async def _receive_form(
+    request: web.Request, upload: Upload, out: Sink, limit: tuple[int, str], digest: Any
+) -> None:
     try:
         reader = await request.multipart()
         seen_file = False
@@ -91,7 +161,8 @@ async def _receive_form(request: web.Request, upload: Upload, out: IO[bytes], li
                     raise ValidationError("send one file per upload", field="file")
                 seen_file = True
                 upload.file_name = part.filename
-                upload.size = await _copy(functools.partial(part.read_chunk, _CHUNK), out, limit)
+                read = functools.partial(part.read_chunk, _CHUNK)
+                upload.size = await _copy(read, out, limit, digest)
             elif part.name:
                 upload.fields[part.name] = await _field(part)
     except ValueError as exc:  # not a well-formed multipart body
@@ -235,6 +306,9 @@ def _query_id(values: dict[str, Any], key: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except (TypeError, ValueError):
         raise ValidationError(f"{key} must be an integer", field=key) from None
+    if not 0 < value <= INT64_MAX:
+        raise ValidationError(f"{key} must be an id between 1 and {INT64_MAX}", field=key)
+    return value

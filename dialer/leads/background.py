@@ -30,9 +30,12 @@ INTERRUPTED = "interrupted: the process running the import stopped; nothing of i
 
 
 def uploads_dir(data_dir: Path) -> Path:
-    """Where uploads wait for their import (created on first use)."""
+    """Where uploads wait for their import (created on first use). Only the service's
+    user may list or read it: queued lists hold people's phone numbers."""
     folder = (data_dir / "uploads").resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)  # made by an older version with the default mode
     return folder
 
 

@@ -164,7 +164,13 @@ def inspect_file(path: Path) -> FileLayout:
     if not head[skip:].strip():
         raise BadFile("the file is empty: it needs a header row and at least one number")
     if len(head) == SAMPLE_BYTES:  # drop the last, probably cut, line
-        head = head[: max(head.rfind(b"\n"), head.rfind(b"\r"), 1)]
+        end = max(head.rfind(b"\n"), head.rfind(b"\r"))
+        if end <= skip:
+            raise BadFile(
+                f"the first line is longer than {SAMPLE_BYTES // 1024} KiB: this is not a "
+                "CSV file of one record per line, or its header has too many columns"
+            )
+        head = head[:end]
     text = head[skip:].decode("utf-16" if encoding == "utf-16" else encoding, FALLBACK)
     delimiter, rows = _choose_delimiter(text.lstrip("\ufeff"))
     if not rows:
@@ -174,6 +180,8 @@ def inspect_file(path: Path) -> FileLayout:
     width = max(len(first), 1)
     header = tuple(c.strip() for c in first) if has_header else _generated_header(width)
     data_rows = rows[1:] if has_header else rows
+    if not data_rows and size < SAMPLE_BYTES:  # the whole file was read: no data at all
+        raise BadFile("the file has a header row but no data rows: nothing to import")
     return FileLayout(
         size=size,
         encoding=encoding,

@@ -14,8 +14,13 @@ from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
 from dialer.api import stats as stats_api
 from dialer.api.idempotency import idempotency_middleware
-from dialer.api.middleware import auth_middleware, errors_middleware
+from dialer.api.middleware import auth_middleware, errors_middleware, inputs_middleware
 from dialer.api.openapi import build_document
+from dialer.api.ratelimit import (
+    address_limit_middleware,
+    setup_limits,
+    token_limit_middleware,
+)
 from dialer.api.registry import Routes, install
 from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
@@ -55,11 +60,19 @@ def create_app(
     if pool is None and database_url is None:
         raise ValueError("create_app needs a pool or a database_url")
     app = web.Application(
-        middlewares=[errors_middleware, auth_middleware, idempotency_middleware],
+        middlewares=[
+            errors_middleware,
+            inputs_middleware,
+            address_limit_middleware,
+            auth_middleware,
+            token_limit_middleware,
+            idempotency_middleware,
+        ],
         client_max_size=1024**2 * 16,
     )
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
+    setup_limits(app)
     metrics.BUILD_INFO.labels(__version__).set(1)
 
     if pool is not None:

@@ -235,6 +235,7 @@ def body_from_form(
         body["waived_rules"] = [r for r in re.split(r"[\s,]+", form.get("waived_rules", "")) if r]
         if form.get("waiver_reason", "").strip():
             body["waiver_reason"] = form["waiver_reason"].strip()
-    if choose_client and form.get("client_id", "").strip().isdigit():
+    client_text = form.get("client_id", "").strip()
+    if choose_client and client_text.isdigit() and len(client_text) < 19:
         body["client_id"] = int(form["client_id"])
     return body, errors

@@ -13,7 +13,7 @@ import asyncpg
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from dialer.errors import Conflict, NotFound, UsageError
+from dialer.errors import Conflict, Forbidden, NotFound, UsageError
 from dialer.http.keys import CLOCK, POOL, SETTINGS
 from dialer.secrets import master_key
 from dialer.ui import sessions
@@ -73,6 +73,8 @@ async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
         return error_page(request, 404, "Page not found", "There is no page at this address.")
     except web.HTTPMethodNotAllowed:
         return error_page(request, 405, "Not allowed", "This page does not accept that request.")
+    except Forbidden as exc:
+        return error_page(request, 403, "Not allowed", str(exc))
     except NotFound as exc:
         return error_page(request, 404, "Not found", str(exc))
     except Conflict as exc:

@@ -3,7 +3,9 @@
 A tenant chooses its webhook URL, so without a policy it could make the dialer POST to
 cloud metadata (169.254.169.254), to the dialer's own API on 127.0.0.1 or to other
 internal hosts. ``BlockedNetworks`` (from ``DIALER_WEBHOOK_BLOCKED_NETWORKS``) refuses
-addresses in its networks, IPv4-mapped IPv6 forms (``::ffff:169.254.169.254``) included.
+addresses in its networks, and the IPv6 forms that carry a blocked IPv4 address
+(IPv4-mapped ``::ffff:169.254.169.254``, IPv4-compatible ``::a9fe:a9fe``, NAT64
+``64:ff9b::a9fe:a9fe``, 6to4, Teredo) with them.
 
 Two checks, because aiohttp resolves names but connects to IP literals directly:
 
@@ -15,6 +17,7 @@ Two checks, because aiohttp resolves names but connects to IP literals directly:
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
 from dataclasses import dataclass
@@ -42,16 +45,14 @@ class BlockedNetworks:
         return cls(parse_networks(text))
 
     def blocking(self, address: Address | str) -> Network | None:
-        """The blocked network ``address`` is in, or None; an IPv4-mapped IPv6 address
-        (``::ffff:a.b.c.d``) is judged as its IPv4 address too. ``ValueError`` if ``address``
-        is not an IP address."""
+        """The blocked network ``address`` is in, or None; an IPv6 address that carries an
+        IPv4 address (``embedded_ipv4``) is judged as that IPv4 address too. ``ValueError``
+        if ``address`` is not an IP address."""
         ip = address if isinstance(address, IPv4Address | IPv6Address) else ip_address(address)
-        candidates: list[Address] = [ip]
-        if isinstance(ip, IPv6Address) and ip.ipv4_mapped is not None:
-            candidates.append(ip.ipv4_mapped)
-        for net in self.networks:
-            if any(c.version == net.version and c in net for c in candidates):
-                return net
+        for candidate in (ip, *embedded_ipv4(ip)):  # the address itself first
+            for net in self.networks:
+                if candidate.version == net.version and candidate in net:
+                    return net
         return None
 
     def check_address(self, address: Address | str) -> str | None:
@@ -75,6 +76,32 @@ class BlockedNetworks:
         return ",".join(str(n) for n in self.networks)
 
 
+_NAT64 = (IPv6Network("64:ff9b::/96"), IPv6Network("64:ff9b:1::/48"))
+_COMPATIBLE = IPv6Network("::/96")
+
+
+def embedded_ipv4(ip: Address) -> list[IPv4Address]:
+    """The IPv4 addresses an IPv6 address reaches or names: IPv4-mapped (``::ffff:a.b.c.d``),
+    IPv4-compatible (``::a.b.c.d``, deprecated but still routed by some stacks), NAT64
+    (``64:ff9b::a.b.c.d``, RFC 6052/8215: a translator connects to the IPv4 address),
+    6to4 (``2002:AABB:CCDD::``) and Teredo (the client address)."""
+    if not isinstance(ip, IPv6Address):
+        return []
+    found: list[IPv4Address] = []
+    low32 = IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip in _COMPATIBLE and int(ip) > 1:  # not :: or ::1 (judged as themselves)
+        found.append(low32)
+    if any(ip in net for net in _NAT64):
+        found.append(low32)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.append(ip.teredo[1])
+    return found
+
+
 def ip_literal(url: str | URL) -> str | None:
     """The host of ``url`` when aiohttp would connect to it as an IP address without
     resolving it (its own test: digits and dots, or a colon); None for a name."""
@@ -88,6 +115,30 @@ def ip_literal(url: str | URL) -> str | None:
 
 
 DEFAULT = BlockedNetworks(DEFAULT_WEBHOOK_BLOCKED_NETWORKS)
+
+
+def _internal(address: str) -> bool:
+    try:
+        ip = ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return True
+    return not ip.is_global or any(not v4.is_global for v4 in embedded_ipv4(ip))
+
+
+async def internal_destination(url: str) -> bool:
+    """Whether ``url`` reaches (or may reach) a non-public address: loopback, private,
+    link-local, shared or reserved space, or a name that does not resolve. A tenant's test
+    send there must not report what answered (that would make the dialer a port scanner
+    of its own network)."""
+    literal = ip_literal(url)
+    if literal is not None:
+        return _internal(literal)
+    try:
+        host = URL(url).raw_host or ""
+        found = await asyncio.get_running_loop().getaddrinfo(host, None)
+    except (OSError, ValueError, TypeError, UnicodeError):
+        return True
+    return not found or any(_internal(str(info[4][0])) for info in found)
 
 
 class BlockedDestination(OSError):

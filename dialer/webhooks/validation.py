@@ -84,10 +84,15 @@ def parse_events(raw: Any) -> list[str]:
 def parse_secret(raw: Any) -> str:
     if raw is None:
         return new_secret()
-    if not isinstance(raw, str) or not SECRET_MIN <= len(raw) <= SECRET_MAX or raw != raw.strip():
+    if (
+        not isinstance(raw, str)
+        or not SECRET_MIN <= len(raw) <= SECRET_MAX
+        or raw != raw.strip()
+        or not raw.isprintable()
+    ):
         raise ValidationError(
-            f"secret must be {SECRET_MIN}-{SECRET_MAX} characters without surrounding spaces "
-            "(omit it to have one generated)",
+            f"secret must be {SECRET_MIN}-{SECRET_MAX} printable characters without "
+            "surrounding spaces (omit it to have one generated)",
             field="secret",
         )
     return raw

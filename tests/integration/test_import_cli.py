@@ -193,7 +193,7 @@ def test_dnc_import_replace_mode(capsys: pytest.CaptureFixture[str], tmp_path: P
     code, _, err = run(capsys, "dnc", "import", str(second), "--mode", "replace")
     assert code == 2 and "mode replace is refused for source internal" in err
     empty = tmp_path / "wrong.txt"
-    empty.write_text("nope\n")
+    empty.write_text("nope\nnothing\n")
     code, _, err = run(
         capsys, "dnc", "import", str(empty), "--source", "bloctel", "--mode", "replace"
     )

@@ -70,7 +70,9 @@ async def test_a_given_secret_is_used_and_signs_the_test_event(api: Api) -> None
     try:
         sub = await _subscribe(api, url=url, secret=secret, events=["lead.dnc"])
         assert sub["secret"] == secret
-        status, result = await api.call("POST", f"/api/v1/webhooks/{sub['id']}/test", as_="crm")
+        status, result = await api.call(
+            "POST", f"/api/v1/webhooks/{sub['id']}/test"
+        )  # admin: sees the answer
         assert status == 200, result
         assert result["delivered"] is True and result["status"] == 200
         assert result["event"]["type"] == "webhook.test"
@@ -90,7 +92,9 @@ async def test_test_send_reports_an_unreachable_endpoint(api: Api) -> None:
     url = await receiver.start()
     await receiver.close()  # nothing listens there any more
     sub = await _subscribe(api, url=url)
-    status, result = await api.call("POST", f"/api/v1/webhooks/{sub['id']}/test", as_="crm")
+    status, result = await api.call(
+        "POST", f"/api/v1/webhooks/{sub['id']}/test"
+    )  # admin: sees the answer
     assert status == 200
     assert result["delivered"] is False and result["status"] is None
     assert "connection" in result["error"]
@@ -573,7 +577,9 @@ async def test_the_test_send_is_signed_under_both_secrets_during_the_grace_perio
             json={"grace_hours": 1.5},
         )
         assert status == 200
-        status, result = await api.call("POST", f"/api/v1/webhooks/{sub['id']}/test", as_="crm")
+        status, result = await api.call(
+            "POST", f"/api/v1/webhooks/{sub['id']}/test"
+        )  # admin: sees the answer
         assert result["delivered"] is True  # the receiver still verifies with the old one
         arrival = receiver.arrivals[-1]
         header = arrival.headers[signing.SIGNATURE_HEADER]
@@ -582,7 +588,9 @@ async def test_the_test_send_is_signed_under_both_secrets_during_the_grace_perio
         assert header.count("v1=") == 2
 
         api.clock.advance(1.5 * 3600)  # the grace period is over: the new secret only
-        status, result = await api.call("POST", f"/api/v1/webhooks/{sub['id']}/test", as_="crm")
+        status, result = await api.call(
+            "POST", f"/api/v1/webhooks/{sub['id']}/test"
+        )  # admin: sees the answer
         assert (result["delivered"], result["status"]) == (False, 401)
         header = receiver.arrivals[-1].headers[signing.SIGNATURE_HEADER]
         assert header.count("v1=") == 1

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from dialer.auth.tokens import authenticate
 from dialer.http.keys import CLOCK, POOL
+from dialer.inputs import check_fields
 from dialer.ui import csrf, sessions
 from dialer.ui.context import current_session, session
 from dialer.ui.cookies import SESSION_COOKIE, clear_cookie, set_cookie
@@ -65,7 +66,7 @@ async def sign_in_form(request: web.Request) -> web.Response:
 
 @routes.post("/ui/sign-in", permission=None, public=True)
 async def sign_in(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = check_fields(await request.post())
     next_path = safe_next(form.get("next"))
     key = signing_key(request.app)
     if not csrf.signin_token_valid(request, key, _text(form.get(csrf.FIELD))):

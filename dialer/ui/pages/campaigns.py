@@ -23,6 +23,7 @@ from dialer.campaigns.states import ACTIONS
 from dialer.clients import DEFAULT_CLIENT_ID, list_clients
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.http.keys import CLOCK, ENGINE, POOL
+from dialer.inputs import check_fields
 from dialer.stats.summary import CampaignSummary, campaign_summaries, day_start
 from dialer.ui.campaign_form import DAY_NAMES, CampaignForm, body_from_form, values_from_campaign
 from dialer.ui.context import session
@@ -111,7 +112,7 @@ async def campaign_list(request: web.Request) -> web.Response:
     if state not in (None, *model.STATES):
         state = None
     after_text = request.query.get("after", "0")
-    after = int(after_text) if after_text.isdigit() else 0
+    after = int(after_text) if after_text.isdigit() and len(after_text) < 19 else 0
     async with request.app[POOL].acquire() as conn:
         rows = await store.list_page(conn, who.client_id, state=state, after=after, limit=PAGE_SIZE)
         clients = await _client_names(conn, who)
@@ -160,7 +161,7 @@ async def _form_page(
 
 
 async def _submitted(request: web.Request) -> dict[str, str]:
-    form = await request.post()
+    form = check_fields(await request.post())
     return {k: v for k, v in form.items() if isinstance(v, str)}
 
 
@@ -277,7 +278,7 @@ async def campaign_action(request: web.Request) -> web.Response:
 
 async def _back_to(request: web.Request) -> str:
     """Where a button's form returns: the page it names (a console page), else the list."""
-    form = await request.post()
+    form = check_fields(await request.post())
     return safe_next(form.get("next")) or "/ui/campaigns"
 
 

@@ -23,6 +23,7 @@ from dialer.engine.dispositions import record_disposition
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.http import agentstream
 from dialer.http.keys import CLOCK, POOL
+from dialer.inputs import check_fields
 from dialer.ui import sessions
 from dialer.ui.context import session
 from dialer.ui.render import error_page, flash, is_htmx, redirect, render, render_partial, see_other
@@ -167,7 +168,7 @@ async def status_card(request: web.Request) -> web.Response:
 async def agent_action(request: web.Request) -> web.Response:
     who = session(request).principal
     action = request.match_info["action"]
-    form = await request.post()
+    form = check_fields(await request.post())
     reason = str(form.get("reason") or "").strip() or None
     kind: FlashKind
     async with request.app[POOL].acquire() as conn:
@@ -240,7 +241,7 @@ def disposition_body(form: dict[str, str]) -> dict[str, Any]:
 async def disposition(request: web.Request) -> web.Response:
     """The disposition form: ``record_disposition`` for the call on screen."""
     who = session(request).principal
-    posted = await request.post()
+    posted = check_fields(await request.post())
     form = {k: str(v) for k, v in posted.items() if isinstance(v, str)}
     errors: dict[str, str] = {}
     kind: FlashKind = "success"
@@ -252,7 +253,7 @@ async def disposition(request: web.Request) -> web.Response:
             return _refused(request)
         call = form.get("call_id", "")
         try:
-            if not call.isdigit():
+            if not call.isdigit() or len(call) > 18:
                 raise Conflict("there is no call on screen to disposition", field="call")
             row = await record_disposition(
                 conn, int(call), disposition_body(form), who=who, now=request.app[CLOCK].now()

@@ -23,6 +23,7 @@ from dialer.errors import NotFound, ValidationError
 from dialer.http import uploads
 from dialer.http.jsonio import error_response
 from dialer.http.keys import CLOCK, POOL
+from dialer.inputs import check_fields
 from dialer.instants import parse_instant
 from dialer.ui.context import session
 from dialer.ui.pages.lists import POLL_S, recent_imports
@@ -82,7 +83,7 @@ def parse_applies_to(value: str | None) -> tuple[str | None, int | None, int | N
     kind, _, ident = value.partition(":")
     if kind == "global" and not ident:
         return "global", None, None
-    if kind in ("client", "campaign") and ident.isdigit():
+    if kind in ("client", "campaign") and ident.isdigit() and len(ident) < 19:
         number = int(ident)
         return (
             kind,
@@ -134,7 +135,7 @@ async def _page(
     who = session(request).principal
     query = {k: request.query.get(k, "").strip() for k in ("phone", "default_region", "source")}
     after_text = request.query.get("after", "0")
-    after = int(after_text) if after_text.isdigit() else 0
+    after = int(after_text) if after_text.isdigit() and len(after_text) < 19 else 0
     async with request.app[POOL].acquire() as conn:
         scopes = await _scopes(conn, who)
         entries, search_errors = await _search(conn, who, query, after)
@@ -176,7 +177,7 @@ async def dnc_page(request: web.Request) -> web.Response:
 async def add_entry(request: web.Request) -> web.Response:
     """Add one number, as ``POST /api/v1/dnc`` does; errors next to their input."""
     who = session(request).principal
-    form = await request.post()
+    form = check_fields(await request.post())
     values = {k: str(form.get(k, "")).strip() for k in ADD_FIELDS}
     now = request.app[CLOCK].now()
     try:
