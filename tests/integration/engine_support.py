@@ -103,6 +103,24 @@ class RunningEngine:
     sim_agents: list[SimulatedAgents] = field(default_factory=list)
 
 
+class LoopPacedClock:
+    """A test's wall clock with the event loop's monotonic time.
+
+    The tests fix the wall clock (calling-rule decisions), while the simulated gateway and
+    agents run on the event loop's timer; the engine's durations, deadlines and periodic
+    upkeep must follow that same timer, or a frozen wall clock would freeze them too.
+    """
+
+    def __init__(self, wall: Clock) -> None:
+        self.wall = wall
+
+    def now(self) -> datetime:
+        return self.wall.now()
+
+    def monotonic(self) -> float:
+        return asyncio.get_running_loop().time()
+
+
 @asynccontextmanager
 async def running_engine(
     pool: asyncpg.Pool,
@@ -132,7 +150,7 @@ async def running_engine(
         pool,
         gateway,
         timer,
-        clock or SystemClock(),
+        LoopPacedClock(clock) if clock is not None else SystemClock(),
         instance_id=instance_id,
         bus=bus,
         options=options or RunnerOptions(lease_ttl_s=5, tick_s=0.05, shutdown_timeout_s=5),

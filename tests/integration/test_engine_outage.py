@@ -32,6 +32,7 @@ from dialer.gateway import EventSink, Gateway, GatewayError, OriginateRequest
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
 from tests.integration.engine_support import (
+    LoopPacedClock,
     add_leads,
     make_campaign,
     start,
@@ -63,7 +64,7 @@ async def engine_on(
         pool,
         gateway,
         timer,
-        FakeClock(NOON_SF),
+        LoopPacedClock(FakeClock(NOON_SF)),
         instance_id="outage",
         bus=bus,
         options=RunnerOptions(lease_ttl_s=5, tick_s=0.05, shutdown_timeout_s=5),
