@@ -1,9 +1,14 @@
 """``dialer demo``: the whole product on the embedded defaults, in one command.
 
 Creates a predictive demo campaign with leads from nine countries, simulated agents and the
-simulated gateway (sped up), serves the API and ``/metrics`` exactly as ``dialer serve``
-does, shows live progress on stderr, and prints a summary on stdout when it ends (Ctrl-C
-or ``--duration``). With ``--json`` the summary is one JSON object.
+simulated gateway (sped up), serves the API, the console and ``/metrics`` as ``dialer
+serve`` does, shows live progress on stderr, and prints a summary on stdout when it ends
+(Ctrl-C or ``--duration``). With ``--json`` the summary is one JSON object.
+
+The demo touches nothing of the user's: its engine dials only the demo's campaign and it
+runs no scheduler, so campaigns left running in the data directory stay as they are. Its
+admin token is revoked when it ends (and a token or campaign left by a demo that was
+killed is revoked or stopped when the next demo starts).
 """
 
 from __future__ import annotations
@@ -15,24 +20,21 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from dialer import db
-from dialer.auth.tokens import create_token
-from dialer.campaigns import store as campaigns
 from dialer.cli.common import print_json, settings_from
 from dialer.config import Settings
-from dialer.engine.demo import create_demo_campaign, summary
+from dialer.engine.demo import begin_demo, end_demo, summary
 from dialer.engine.runner import CampaignRunner
 from dialer.errors import UsageError
 from dialer.http.keys import ENGINE
 from dialer.logs import configure_logging
-from dialer.runtime import build_app, prepare_database, run_app, stop_on_signals
-
-_LEFT_RUNNING = "SELECT id FROM campaigns WHERE state = 'running' AND name LIKE 'demo %'"
+from dialer.runtime import bind, build_app, demo_parts, prepare_database, run_app, stop_on_signals
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,15 +69,6 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--speed must be between 0.1 and 1000")
 
 
-def _free_port(host: str, wanted: int) -> int:
-    """``wanted`` if it can be bound, else any free port (the demo must start anyway)."""
-    for port in (wanted, 0):
-        with socket.socket() as s, contextlib.suppress(OSError):
-            s.bind((host, port))
-            return int(s.getsockname()[1])
-    raise UsageError(f"no free port on {host}")
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
     _check(args)
     settings = settings_from(args)
@@ -83,7 +76,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
         gateway="sim",
         sim_agents=args.agents,
         sim_speed=args.speed,
-        port=_free_port(settings.host, settings.port),
         shutdown_timeout_s=min(settings.shutdown_timeout_s, 3.0),
     )
     level = settings.log_level if "DIALER_LOG_LEVEL" in os.environ else "WARNING"
@@ -101,48 +93,75 @@ def _say(message: str) -> None:
 
 
 async def _demo(settings: Settings, args: argparse.Namespace) -> dict[str, Any]:
+    """Take a port first (the one asked for, else any free one: the demo starts anyway),
+    then run the demo on it."""
+    try:
+        sockets = bind(settings.host, settings.port)
+    except UsageError:
+        sockets = bind(settings.host, 0)
+    try:
+        port = int(sockets[0].getsockname()[1])
+        return await _run(settings.with_overrides(port=port), args, sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+async def _run(
+    settings: Settings, args: argparse.Namespace, sockets: Sequence[socket.socket]
+) -> dict[str, Any]:
     url = await prepare_database(settings, quiet=True)
-    now = datetime.now(UTC)
     conn = await db.connect(url)
     try:
-        for row in await conn.fetch(_LEFT_RUNNING):  # an interrupted earlier demo
-            await campaigns.transition(conn, row["id"], "stop", scope=None, now=now)
-        campaign = await create_demo_campaign(conn, leads=args.leads, now=now, mode=args.mode)
-        token, _ = await create_token(conn, name=f"demo-{now:%Y%m%d%H%M%S}", role="admin", now=now)
+        campaign, token, token_id = await begin_demo(
+            conn, leads=args.leads, now=datetime.now(UTC), mode=args.mode
+        )
     finally:
         await conn.close()
-    base = f"http://{settings.host}:{settings.port}"
-    _say(
-        f"dialer demo: campaign {campaign['id']} ({args.mode}), {args.leads} leads in 9 "
-        f"countries, {args.agents} simulated agents, simulated time x{args.speed:g}\n"
-        f"  API      {base}/api/v1/   (token, admin: {token})\n"
-        f"  try      curl -H 'Authorization: Bearer {token}' "
-        f"{base}/api/v1/agents?campaign={campaign['id']}\n"
-        f"  metrics  {base}/metrics\n"
-        + ("  stop     Ctrl-C" if args.duration is None else f"  runs     {args.duration:g} s")
-    )
-    app = build_app(settings, url)
-    stop = asyncio.Event()
-    stop_on_signals(stop)
-    serving = asyncio.create_task(run_app(app, settings, stop))
-    started = time.monotonic()
-    runner = await _watch(app, campaign["id"], stop, args.duration, started)
-    duration = time.monotonic() - started
-    stop.set()
-    await serving
+    try:
+        _say(_banner(settings, args, campaign["id"], token))
+        # The demo's engine dials only the demo's campaign; there is no scheduler, so the
+        # user's own campaigns stay exactly as they are.
+        app = build_app(settings, url, parts=demo_parts(campaign["id"]))
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+        serving = asyncio.create_task(run_app(app, settings, stop, sockets))
+        started = time.monotonic()
+        runner = await _watch(app, campaign["id"], stop, args.duration, started)
+        duration = time.monotonic() - started
+        stop.set()
+        await serving
+    finally:
+        conn = await db.connect(url)
+        try:
+            await end_demo(conn, campaign["id"], token_id, now=datetime.now(UTC))
+        finally:
+            await conn.close()
     conn = await db.connect(url)
     try:
-        result = await summary(
+        return await summary(
             conn,
             campaign["id"],
             duration_s=duration,
             occupancy=runner.view.occupancy() if runner else 0.0,
             blocked_by_rules=runner.dialing.blocked if runner else 0,
         )
-        await campaigns.transition(conn, campaign["id"], "stop", scope=None, now=datetime.now(UTC))
     finally:
         await conn.close()
-    return result
+
+
+def _banner(settings: Settings, args: argparse.Namespace, campaign_id: int, token: str) -> str:
+    base = f"http://{settings.host}:{settings.port}"
+    return (
+        f"dialer demo: campaign {campaign_id} ({args.mode}), {args.leads} leads in 9 "
+        f"countries, {args.agents} simulated agents, simulated time x{args.speed:g}\n"
+        f"  console  {base}/ui/   (sign in with the token below; the demo revokes it at its end)\n"
+        f"  API      {base}/api/v1/   (token, admin: {token})\n"
+        f"  try      curl -H 'Authorization: Bearer {token}' "
+        f"{base}/api/v1/agents?campaign={campaign_id}\n"
+        f"  metrics  {base}/metrics\n"
+        + ("  stop     Ctrl-C" if args.duration is None else f"  runs     {args.duration:g} s")
+    )
 
 
 async def _watch(

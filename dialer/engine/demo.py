@@ -18,6 +18,7 @@ import asyncpg
 import phonenumbers
 
 from dialer.auth.roles import SYSTEM
+from dialer.auth.tokens import create_token
 from dialer.campaigns import store as campaigns
 from dialer.compliance import resolve_place
 
@@ -117,6 +118,45 @@ async def create_demo_campaign(
     await insert_leads(conn, row["id"], generate_leads(leads, seed=row["id"]), now=now)
     started, _ = await campaigns.transition(conn, row["id"], "start", scope=None, now=now)
     return started
+
+
+# The demo's own records: campaigns named "demo <instant>" as create_demo_campaign names
+# them, and its admin token (demos before issue 22 named theirs "demo-<YYYYmmddHHMMSS>").
+DEMO_TOKEN = "dialer demo"
+_LEFT_RUNNING = r"""
+SELECT id FROM campaigns
+WHERE state = 'running' AND deleted_at IS NULL
+  AND name ~ '^demo [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$'
+"""
+_REVOKE_LEFT = r"""
+UPDATE api_tokens SET revoked_at = $2
+WHERE revoked_at IS NULL AND role = 'admin' AND (name = $1 OR name ~ '^demo-[0-9]{14}$')
+"""
+_REVOKE = "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
+
+
+async def begin_demo(
+    conn: asyncpg.Connection, *, leads: int, now: datetime, mode: str
+) -> tuple[dict[str, Any], str, int]:
+    """The demo's running campaign, its admin token and the token's id. What an earlier
+    demo killed before its end left behind (its running campaign, its valid token) is
+    stopped and revoked first; nothing else in the database is touched."""
+    for row in await conn.fetch(_LEFT_RUNNING):
+        await campaigns.transition(conn, row["id"], "stop", scope=None, now=now)
+    await conn.execute(_REVOKE_LEFT, DEMO_TOKEN, now)
+    campaign = await create_demo_campaign(conn, leads=leads, now=now, mode=mode)
+    token, stored = await create_token(conn, name=DEMO_TOKEN, role="admin", now=now)
+    return campaign, token, stored["id"]
+
+
+async def end_demo(
+    conn: asyncpg.Connection, campaign_id: int, token_id: int, *, now: datetime
+) -> None:
+    """Stop the demo's campaign and revoke its token: nothing of the demo goes on."""
+    await conn.execute(_REVOKE, token_id, now)
+    await campaigns.transition(
+        conn, campaign_id, "stop", scope=None, now=now, expect=frozenset({"running", "paused"})
+    )
 
 
 _SUMMARY = """

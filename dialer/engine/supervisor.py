@@ -12,6 +12,7 @@ campaigns only up to its share (running campaigns / live engines, rounded up); a
 campaign that no engine under its share takes within two polls is taken anyway.
 Campaigns that are no longer running are stopped gracefully (calls in progress finish).
 Hooks run beside each runner: the simulated agents of ``DIALER_SIM_AGENTS`` use them.
+An engine given ``campaigns`` (``dialer demo``: its own campaign) runs only those.
 """
 
 from __future__ import annotations
@@ -60,8 +61,12 @@ class Engine:
         poll_s: float = POLL_S,
         hooks: tuple[RunnerHook, ...] = (),
         health: GatewayHealth | None = None,
+        campaigns: frozenset[int] | None = None,
     ) -> None:
         self.pool = pool
+        # Only these campaigns (the demo's own), else every running one. An engine for some
+        # campaigns only takes no share of the others and is left out of other engines' shares.
+        self.campaigns = campaigns
         # One gateway per process, so one view of its health shared by every runner.
         self.health = health or GatewayHealth(
             name=getattr(gateway, "name", "gateway"), monotonic=clock.monotonic
@@ -107,6 +112,8 @@ class Engine:
     async def reconcile(self) -> None:
         """Start runners for running campaigns we can lease; stop those no longer running."""
         rows = await self.pool.fetch(_Q["campaigns_to_run"])
+        if self.campaigns is not None:
+            rows = [r for r in rows if r["id"] in self.campaigns]
         running = {r["id"] for r in rows if r["state"] == "running"}
         orphaned = {r["id"] for r in rows if r["state"] != "running"}
         for cid, runner in list(self.runners.items()):
@@ -127,7 +134,10 @@ class Engine:
 
     async def _loads(self) -> dict[str, int]:
         """Campaigns held by each live engine, this one included (each engine renews an
-        ``engine:<instance>`` lease on every poll)."""
+        ``engine:<instance>`` lease on every poll). An engine for some campaigns only
+        renews none: it runs all of its own and no other engine waits for it."""
+        if self.campaigns is not None:
+            return {self.instance_id: len(self.runners)}
         now = self.clock.now()
         await leases.acquire(
             self.pool, f"engine:{self.instance_id}", self.instance_id, now=now, ttl=self.ttl

@@ -5,14 +5,23 @@ hands them to the HTTP API, the console, the CLI and the demo through typed ``Ap
 """
 
 from dialer.runtime.app import create_app
-from dialer.runtime.parts import CleanupContext, EngineParts, engine_part
-from dialer.runtime.service import build_app, prepare_database, run_app, serve, stop_on_signals
+from dialer.runtime.parts import CleanupContext, EngineParts, demo_parts, engine_part
+from dialer.runtime.service import (
+    bind,
+    build_app,
+    prepare_database,
+    run_app,
+    serve,
+    stop_on_signals,
+)
 
 __all__ = [
     "CleanupContext",
     "EngineParts",
+    "bind",
     "build_app",
     "create_app",
+    "demo_parts",
     "engine_part",
     "prepare_database",
     "run_app",

@@ -123,6 +123,7 @@ class EngineParts:
     hooks: Sequence[RunnerHook] = ()
     options: RunnerOptions | None = None
     poll_s: float | None = None  # how often the engine looks for campaigns (default 5 s)
+    campaigns: frozenset[int] | None = None  # only these campaigns (the demo's), else all
 
 
 def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
@@ -157,6 +158,7 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
             options=options,
             hooks=tuple(hooks),
             poll_s=given.poll_s or POLL_S,
+            campaigns=given.campaigns,
         )
         if unreachable is not None:  # runners probe with one call before dialing on
             engine.health.failed(f"unreachable at start: {unreachable}")
@@ -184,3 +186,11 @@ def service_parts() -> list[CleanupContext]:
     """Everything ``dialer serve`` runs besides HTTP, started after the pool, stopped
     before it."""
     return [scheduler_part, webhooks_part, engine_part(), imports_part, gauges_part]
+
+
+def demo_parts(campaign_id: int) -> list[CleanupContext]:
+    """What ``dialer demo`` runs: the service without the scheduler, whose engine dials only
+    the demo's campaign, so campaigns the user left in the data directory stay as they are
+    (a running one is neither dialed nor started, paused or stopped by a schedule)."""
+    engine = engine_part(EngineParts(campaigns=frozenset({campaign_id})))
+    return [webhooks_part, engine, imports_part, gauges_part]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -216,3 +218,47 @@ def test_output_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     child.stderr.close()
     assert child.wait(timeout=60) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+async def test_serve_on_a_port_in_use_says_what_to_do_and_starts_nothing(
+    fresh_db_url: str,
+) -> None:
+    """Issue 22: the port is bound first; a port in use is one line and exit 2, before the
+    engine has taken a running campaign (no lease, no attempt)."""
+    conn = await asyncpg.connect(fresh_db_url)
+    try:
+        campaign = await conn.fetchval(
+            "INSERT INTO campaigns (client_id, name, purpose, dial_mode, caller_id, state) "
+            "VALUES ($1, 'left running', 'survey', 'power', '+14155550100', 'running') "
+            "RETURNING id",
+            DEFAULT_CLIENT_ID,
+        )
+        await conn.execute(
+            "INSERT INTO leads (campaign_id, phone_e164, region) VALUES ($1, '+14155550123', 'US')",
+            campaign,
+        )
+    finally:
+        await conn.close()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        env = {**os.environ, "DIALER_DATABASE_URL": fresh_db_url, "DIALER_PORT": str(port)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "dialer", "serve", "--host", "127.0.0.1",
+            env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    text = err.decode()
+    assert proc.returncode == 2, text
+    assert out == b"" and text.count("\n") == 1 and "Traceback" not in text
+    assert f"port {port}" in text and "in use" in text and "DIALER_PORT" in text
+    conn = await asyncpg.connect(fresh_db_url)
+    try:
+        assert await conn.fetchval("SELECT count(*) FROM leases") == 0
+        assert await conn.fetchval("SELECT count(*) FROM attempts") == 0
+        assert await conn.fetchval("SELECT state FROM campaigns WHERE id = $1", campaign) == (
+            "running"
+        )
+    finally:
+        await conn.close()
