@@ -129,3 +129,22 @@ async def test_the_campaign_cannot_be_changed_or_deleted_while_its_leads_load(
                         await other.execute(statement, campaign)
         lead = await conn.fetchrow("SELECT campaign_id, list_id FROM leads WHERE list_row = 2")
         assert tuple(lead) == (campaign, sink.list_id)
+
+
+async def test_a_number_is_one_lead_per_campaign_and_found_across_campaigns(
+    pool: asyncpg.Pool,
+) -> None:
+    first, second = await make_campaign(pool), await make_campaign(pool)
+    insert = "INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, '+12125550177')"
+    await pool.execute(insert, first)
+    await pool.execute(insert, second)
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await pool.execute(insert, first)
+    again = await pool.fetchval(
+        insert + " ON CONFLICT (campaign_id, phone_e164) DO NOTHING RETURNING id", first
+    )
+    assert again is None
+    campaigns = await pool.fetch(
+        "SELECT campaign_id FROM leads WHERE phone_e164 = '+12125550177' ORDER BY campaign_id"
+    )
+    assert [r["campaign_id"] for r in campaigns] == [first, second]
