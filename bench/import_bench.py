@@ -12,6 +12,10 @@ created and dropped) or an embedded server in a temporary folder.
 Also measured, in the same run and on the same numbers: the single-core rate of bare
 ``phonenumbers.parse`` + ``is_valid_number`` (library defaults), and the ratio of the
 end-to-end rate to it. Peak RSS is reported for the main process and for each worker.
+On a shared machine the wall-clock ratio swings with the other jobs, so the CPU seconds of
+each stage are printed too, and ``idle_machine_rows_per_s`` / ``idle_machine_ratio``: the
+rate those CPU figures allow when the machine runs nothing else (the one PostgreSQL backend
+that writes the import is serial), against the bare parse rate per CPU-second.
 
 Not a test: it prints figures (one JSON object with ``--json``).
 """
@@ -360,6 +364,18 @@ async def _scratch(args: argparse.Namespace, path: Path, dnc: list[str]) -> dict
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _idle_machine_rate(rows: int, result: dict[str, Any]) -> float | None:
+    """Rows/s the measured CPU allows on this machine's cores when nothing else runs: the
+    parse workers and the main process share the cores with the one PostgreSQL backend that
+    writes the import, which cannot be split. A projection (the wall-clock rate on a shared
+    machine depends on the other jobs); compare it with ``bare_parse_per_cpu_s``."""
+    pg, parse, main = result["postgres_cpu_s"], result["parse_cpu_s"], result["main_cpu_s"]
+    if pg is None or parse is None:
+        return None
+    cores = os.cpu_count() or 1
+    return rows / max((pg + parse + main) / cores, pg, main)
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -392,6 +408,7 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     row = result["row"]
     rate = row["rows_read"] / result["seconds"]
+    idle = _idle_machine_rate(row["rows_read"], result)
     figures = {
         "rows": row["rows_read"],
         "file_mb": file_mb,
@@ -408,6 +425,8 @@ def main() -> None:
         "ratio": round(rate / bare_rate, 2),
         "parse_only_rows_per_s": round(result["parse_only_rows_per_s"]),
         "parse_only_ratio": round(result["parse_only_rows_per_s"] / bare_rate, 2),
+        "idle_machine_rows_per_s": None if idle is None else round(idle),
+        "idle_machine_ratio": None if idle is None else round(idle / bare_cpu_rate, 2),
         "cpu_s": {
             "main": round(result["main_cpu_s"], 2),
             "parse_workers": _round(result["parse_cpu_s"]),
