@@ -32,8 +32,9 @@ human_answers`` — one more *burst*, in fact: abandons come in bursts (several 
 answer while every agent is busy), so the pacer adds the measured dispersion of abandons
 less one (a prior of 2, so a new campaign waits for 67 live answers at 3 %). A new or
 small campaign therefore stays progressive until its answers have earned the first
-abandons, and the window's rate is not pushed over the limit by a risk the pacer chose. The guard is a pure function of the
-window's counts so the engine can apply it to any pacer's answer (``guard_launch``).
+abandons, and the window's rate is not pushed over the limit by a risk the pacer chose.
+The guard is a pure function of the window's counts, so the engine can apply it to any
+pacer's answer (``guard_launch``).
 """
 
 from __future__ import annotations
@@ -120,9 +121,7 @@ class AbandonBudget:
         self.headroom = self.limit * human_answers - abandoned - pending
         # one more abandon must fit; abandons come in bursts, so a burst's worth
         burst = pending + self._dispersion.value - 1.0
-        if self.slack <= 0.0 or not window_can_absorb(
-            human_answers, abandoned, self.limit, burst
-        ):
+        if self.slack <= 0.0 or not window_can_absorb(human_answers, abandoned, self.limit, burst):
             self.value = 0.0
         else:
             boost = min(gain * excess, math.log(4.0))

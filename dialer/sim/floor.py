@@ -85,8 +85,7 @@ class AgentFloor:
         n_pairs = int(self.duration_s / breaks.every_s[0]) + 2
         for slot in range(self.agents):
             self.gaps[slot] = [
-                (rng.uniform(*breaks.every_s), rng.uniform(*breaks.pause_s))
-                for _ in range(n_pairs)
+                (rng.uniform(*breaks.every_s), rng.uniform(*breaks.pause_s)) for _ in range(n_pairs)
             ]
             leaves = rng.random() < breaks.p_leave_early
             at = self.duration_s * rng.uniform(breaks.leave_from, 1.0)

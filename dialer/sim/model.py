@@ -17,9 +17,10 @@ the share of machines classed as humans (sent to an agent, who hears a greeting 
 ``machine_talk_s`` and hangs up), ``p_quick_hangup`` the share of humans who hang up
 within ``quick_hangup_s`` (2 s) if no agent takes them at once.
 
-Every call consumes exactly four uniforms (five when an imperfection is set) from the RNG whatever its outcome, so the i-th
-dial gets the same draw under every pacer (common random numbers: pacers are compared on
-the same callees, which makes their differences far less noisy).
+Every call consumes exactly four uniforms (five when an imperfection is set) from the RNG
+whatever its outcome, so the i-th dial gets the same draw under every pacer (common random
+numbers: pacers are compared on the same callees, which makes their differences far less
+noisy).
 """
 
 from __future__ import annotations
@@ -162,6 +163,7 @@ class CalleeModel:
     def imperfect(self) -> bool:
         """True when AMD errors or quick hang-ups are modelled (a fifth uniform per call)."""
         return bool(self.p_amd_drops_human or self.p_amd_passes_machine or self.p_quick_hangup)
+
     def max_p_human(self) -> float:
         """The highest human-answer probability over the whole schedule."""
         if self.p_human_schedule is None:
@@ -201,8 +203,10 @@ class CalleeModel:
         if outcome is CallOutcome.HUMAN:
             wrong = u_floor < self.p_amd_drops_human
             rest = 1.0 - self.p_amd_drops_human
-            if not wrong and rest > 0 and (u_floor - self.p_amd_drops_human) < (
-                self.p_quick_hangup * rest
+            if (
+                not wrong
+                and rest > 0
+                and (u_floor - self.p_amd_drops_human) < (self.p_quick_hangup * rest)
             ):
                 # uniform within the quick window, reusing the rest of the draw
                 frac = (u_floor - self.p_amd_drops_human) / (self.p_quick_hangup * rest)
