@@ -60,6 +60,8 @@ class AbandonBudget:
         min_scale: float = 1.0,
         start_threshold: float | None = None,
         max_threshold: float = 0.5,
+        guard_burst: float = 0.0,
+        taper: float = 0.0,
     ) -> None:
         if not 0.0 < limit < 1.0:
             raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
@@ -70,6 +72,8 @@ class AbandonBudget:
         self.horizon_s = horizon_s
         self.max_threshold = max_threshold
         self.headroom = 0.0
+        self.guard_burst = guard_burst
+        self.taper = taper
         self.learn = learn
         self.min_scale = min_scale
         base = start_threshold if start_threshold is not None else limit
@@ -120,12 +124,16 @@ class AbandonBudget:
             self._log_base = min(self._log_hi, max(self._log_lo, self._log_base + step))
         self.headroom = self.limit * human_answers - abandoned - pending
         # one more abandon must fit; abandons come in bursts, so a burst's worth
-        burst = pending + self._dispersion.value - 1.0
+        burst = pending + self.guard_burst * (self._dispersion.value - 1.0)
         if self.slack <= 0.0 or not window_can_absorb(human_answers, abandoned, self.limit, burst):
             self.value = 0.0
         else:
             boost = min(gain * excess, math.log(4.0))
             self.value = min(self.max_threshold, math.exp(self._log_base + boost))
+            if self.taper > 0.0:
+                # ease off before the guard, instead of meeting it as a cliff
+                room = self.headroom - 1.0 - (burst - pending)
+                self.value *= min(1.0, room / (self.taper * self.scale))
         return self.value
 
 

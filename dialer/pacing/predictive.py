@@ -97,6 +97,8 @@ class PredictivePacer:
         max_dial_level: float = 20.0,
         guard_safety: float = 2.0,
         guard_thin: float = 5.0,
+        guard_burst: float = 0.0,
+        taper: float = 0.0,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -116,6 +118,8 @@ class PredictivePacer:
             gain=gain,
             min_scale=min_scale,
             learn=learn,
+            guard_burst=guard_burst,
+            taper=taper,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()

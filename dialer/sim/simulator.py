@@ -22,8 +22,10 @@ Several campaigns may share the floor (``run_floor``): agents take whoever waits
 each campaign has its own counts and abandon budget. A call dialled while free agents
 are not yet spoken for **holds** one for its campaign until it resolves (a human then takes
 it; anything else releases it), so one campaign's human cannot take the agent another
-campaign dialled for; a pacer is shown its held agents plus the unheld free ones, its own
-calls, and every agent event (the agents are shared). Campaigns decide in turn. When
+campaign dialled for; a pacer is shown its held agents plus the unheld free ones, the
+agents talking or wrapping up on its own calls (and their events: an agent is counted
+by one campaign only, so two pacers do not both count on the same agent freeing up), and
+its own calls. Campaigns decide in turn. When
 humans of several campaigns wait, a freed agent takes one of the campaign with the least
 abandon slack (``max_abandon_rate x human answers - abandoned``), so one campaign's risk
 is not paid from another's budget.
@@ -137,6 +139,7 @@ class _Campaign:
         self.rng = random.Random(seed if index == 0 else seed * 1_000_003 + index)
         self.in_flight = 0
         self.held = 0  # free agents held for this campaign's ringing calls
+        self.on_call = self.wrap = 0  # agents busy with this campaign's calls
         self.waiting = 0
         self.talk_of: dict[int, float] = {}  # call id -> talk time, for calls bound to agents
         self.dial_time: dict[int, float] = {}
@@ -177,9 +180,10 @@ class _Shift:
         self.seq += 1
         heapq.heappush(self.heap, (t, kind, self.seq, camp, call, x))
 
-    def agent_event(self, event: PacingEvent) -> None:
-        for c in self.camps:
-            c.pacer.observe(event)
+    @staticmethod
+    def agent_event(c: _Campaign, event: PacingEvent) -> None:
+        """Agents busy with a campaign's call (talk, then wrap-up) are that campaign's."""
+        c.pacer.observe(event)
 
     def unheld(self) -> int:
         """Free agents not held for any campaign's ringing calls."""
@@ -191,13 +195,12 @@ class _Shift:
             max(self.camps, key=lambda c: c.held).held -= 1
 
     def state(self, t: float, c: _Campaign) -> PacingState:
-        fl = self.floor.count
         return PacingState(
             t,
             self.floor.logged_in,
             c.held + self.unheld(),
-            fl["on_call"],
-            fl["wrap"],
+            c.on_call,
+            c.wrap,
             c.in_flight,
             len(self.waiting),
             self.p.max_lines,
@@ -268,7 +271,8 @@ class _Shift:
     def connect(self, t: float, c: _Campaign, talk: float, wait: float) -> None:
         c.connected += 1
         c.wait_sum += wait
-        self.agent_event(Connected(t, wait))
+        c.on_call += 1
+        self.agent_event(c, Connected(t, wait))
         end = t + talk
         c.talk_sum += max(0.0, min(end, self.p.duration_s) - t)
         self.push(end, _TALK_END, c.index, 0, talk)
@@ -283,14 +287,17 @@ class _Shift:
                 c.abandoned += 1
             c.pacer.observe(Abandoned(t, t - entry[0]))
 
-    def talk_end(self, t: float, talk: float) -> None:
+    def talk_end(self, t: float, c: _Campaign, talk: float) -> None:
         self.floor.move("on_call", "wrap")
-        self.agent_event(CallEnded(t, talk))
-        self.push(t + self.p.wrap_s, _WRAP_END, 0, 0, self.p.wrap_s)
+        c.on_call -= 1
+        c.wrap += 1
+        self.agent_event(c, CallEnded(t, talk))
+        self.push(t + self.p.wrap_s, _WRAP_END, c.index, 0, self.p.wrap_s)
 
-    def wrap_end(self, t: float, wrap: float) -> None:
+    def wrap_end(self, t: float, c: _Campaign, wrap: float) -> None:
         self.floor.move("wrap", "free")
-        self.agent_event(WrapEnded(t, wrap))
+        c.wrap -= 1
+        self.agent_event(c, WrapEnded(t, wrap))
         self.agent_freed(t)
 
     def agent_freed(self, t: float) -> None:
@@ -375,9 +382,9 @@ def run_floor(
         elif kind == _RESOLVE:
             sim.resolve(t, camps[camp], call, x)
         elif kind == _WRAP_END:
-            sim.wrap_end(t, x)
+            sim.wrap_end(t, camps[camp], x)
         elif kind == _TALK_END:
-            sim.talk_end(t, x)
+            sim.talk_end(t, camps[camp], x)
         elif kind == _FLOOR:
             sim.floor_event(t, call, x)
         else:
