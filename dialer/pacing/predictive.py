@@ -95,10 +95,11 @@ class PredictivePacer:
         tables_every_s: float = 60.0,
         variance_floor: float = 0.05,
         max_dial_level: float = 20.0,
-        guard_safety: float = 2.0,
+        guard_safety: float = 1.5,
         guard_thin: float = 5.0,
         guard_burst: float = 0.0,
         taper: float = 0.0,
+        guard_due_z: float = 1.0,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -111,6 +112,7 @@ class PredictivePacer:
         self.max_dial_level = max_dial_level
         self.guard_safety = guard_safety
         self.guard_thin = guard_thin
+        self.guard_due_z = guard_due_z
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -218,8 +220,8 @@ class PredictivePacer:
         allowance = self.budget.headroom / self.guard_safety
         if allowance < self.guard_thin:
             p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
-            due = self.outlook.a[NH - 1]
-            due = max(0.0, due - 2.0 * math.sqrt(due))  # a low bound on agents freeing up
+            due = max(0.0, self.outlook.a[NH - 1])  # O(1) nudges can leave it a hair below 0
+            due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
             covered = state.agents_available - state.calls_in_flight - state.calls_waiting
             n = min(n, max(n_prog, covered + math.floor((allowance + due) / p_hi)))
         if (n - n_prog) * pm.mean * self.theta <= allowance:
