@@ -28,11 +28,11 @@ We steer that count with feedback (Astrom & Murray, *Feedback Systems*, ch. 10-1
 
 On top of the loop sits the **slack guard** (``window_can_absorb``): an abandon is risked
 only while the legal window can absorb one more, ``abandoned + pending + 1 <= limit *
-human_answers`` — one more *burst*, in fact: abandons come in bursts (several people
-answer while every agent is busy), so the pacer adds the measured dispersion of abandons
-less one (a prior of 2, so a new campaign waits for 67 live answers at 3 %). A new or
-small campaign therefore stays progressive until its answers have earned the first
-abandons, and the window's rate is not pushed over the limit by a risk the pacer chose.
+human_answers`` (``guard_burst`` > 0 asks room for a burst too: that share of the measured
+dispersion of abandons less one; off by default, it cost 0.014 occupancy on 5 agents). A
+new or small campaign therefore stays progressive until its answers have earned the first
+abandon (34 live answers at 3 %), and the window's rate is not pushed over the limit by a
+risk the pacer chose.
 The guard is a pure function of the window's counts, so the engine can apply it to any
 pacer's answer (``guard_launch``).
 """
@@ -61,7 +61,6 @@ class AbandonBudget:
         start_threshold: float | None = None,
         max_threshold: float = 0.5,
         guard_burst: float = 0.0,
-        taper: float = 0.0,
     ) -> None:
         if not 0.0 < limit < 1.0:
             raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
@@ -73,7 +72,6 @@ class AbandonBudget:
         self.max_threshold = max_threshold
         self.headroom = 0.0
         self.guard_burst = guard_burst
-        self.taper = taper
         self.learn = learn
         self.min_scale = min_scale
         base = start_threshold if start_threshold is not None else limit
@@ -123,17 +121,13 @@ class AbandonBudget:
             step = self.learn * gain * gain * self.limit / 4.0 * min(new, 50) * excess
             self._log_base = min(self._log_hi, max(self._log_lo, self._log_base + step))
         self.headroom = self.limit * human_answers - abandoned - pending
-        # one more abandon must fit; abandons come in bursts, so a burst's worth
+        # one more abandon must fit (and, with guard_burst, part of a burst)
         burst = pending + self.guard_burst * (self._dispersion.value - 1.0)
         if self.slack <= 0.0 or not window_can_absorb(human_answers, abandoned, self.limit, burst):
             self.value = 0.0
         else:
             boost = min(gain * excess, math.log(4.0))
             self.value = min(self.max_threshold, math.exp(self._log_base + boost))
-            if self.taper > 0.0:
-                # ease off before the guard, instead of meeting it as a cliff
-                room = self.headroom - 1.0 - (burst - pending)
-                self.value *= min(1.0, room / (self.taper * self.scale))
         return self.value
 
 

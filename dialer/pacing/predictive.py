@@ -73,7 +73,9 @@ class PredictivePacer:
     ``reserve``, ``buffer``, ``gain``, ``min_scale``, ``learn`` the budget loop (see
     ``AbandonBudget``); ``half_life_s`` the memory of the answer rate; ``min_humans``,
     ``min_resolved`` the evidence needed before dialling ahead; ``max_dial_level`` a
-    circuit breaker on calls in flight per logged-in agent.
+    circuit breaker on calls in flight per logged-in agent; ``guard_safety``,
+    ``guard_thin``, ``guard_due_z``, ``guard_burst`` the slack guard (see
+    ``_within_headroom`` and ``budget.window_can_absorb``).
     """
 
     def __init__(
@@ -98,7 +100,6 @@ class PredictivePacer:
         guard_safety: float = 1.5,
         guard_thin: float = 5.0,
         guard_burst: float = 0.0,
-        taper: float = 0.0,
         guard_due_z: float = 1.0,
     ) -> None:
         self.max_lines = max_lines
@@ -121,7 +122,6 @@ class PredictivePacer:
             min_scale=min_scale,
             learn=learn,
             guard_burst=guard_burst,
-            taper=taper,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()
