@@ -22,6 +22,7 @@ from dialer.pacing.base import (
     Unanswered,
     WrapEnded,
 )
+from dialer.pacing.budget import guard_launch, window_can_absorb
 from dialer.pacing.fixed import ProgressivePacer, RatioPacer
 from dialer.pacing.predictive import PredictivePacer
 from dialer.pacing.vicidial import VicidialPacer
@@ -45,7 +46,9 @@ __all__ = [
     "Unanswered",
     "VicidialPacer",
     "WrapEnded",
+    "guard_launch",
     "make_pacer",
+    "window_can_absorb",
 ]
 
 

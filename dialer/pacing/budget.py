@@ -25,12 +25,23 @@ We steer that count with feedback (Astrom & Murray, *Feedback Systems*, ch. 10-1
   over ``horizon_s`` at the limit (at least 1), inflated by the observed index of
   dispersion of abandons per minute, so the loop has the same time constant, in seconds,
   and the same relative calm at every size.
+
+On top of the loop sits the **slack guard** (``window_can_absorb``): an abandon is risked
+only while the legal window can absorb one more, ``abandoned + pending + 1 <= limit *
+human_answers`` (``guard_burst`` > 0 asks room for a burst too: that share of the measured
+dispersion of abandons less one; off by default, it cost 0.014 occupancy on 5 agents). A
+new or small campaign therefore stays progressive until its answers have earned the first
+abandon (34 live answers at 3 %), and the window's rate is not pushed over the limit by a
+risk the pacer chose.
+The guard is a pure function of the window's counts, so the engine can apply it to any
+pacer's answer (``guard_launch``).
 """
 
 from __future__ import annotations
 
 import math
 
+from dialer.pacing.base import PacingState
 from dialer.pacing.estimators import DecayingRate
 
 
@@ -49,6 +60,7 @@ class AbandonBudget:
         min_scale: float = 1.0,
         start_threshold: float | None = None,
         max_threshold: float = 0.5,
+        guard_burst: float = 0.0,
     ) -> None:
         if not 0.0 < limit < 1.0:
             raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
@@ -58,6 +70,8 @@ class AbandonBudget:
         self.gain = gain
         self.horizon_s = horizon_s
         self.max_threshold = max_threshold
+        self.headroom = 0.0
+        self.guard_burst = guard_burst
         self.learn = learn
         self.min_scale = min_scale
         base = start_threshold if start_threshold is not None else limit
@@ -106,12 +120,37 @@ class AbandonBudget:
             # the proportional part, it only removes the slack's steady offset
             step = self.learn * gain * gain * self.limit / 4.0 * min(new, 50) * excess
             self._log_base = min(self._log_hi, max(self._log_lo, self._log_base + step))
-        if self.slack <= 0.0:
+        self.headroom = self.limit * human_answers - abandoned - pending
+        # one more abandon must fit (and, with guard_burst, part of a burst)
+        burst = pending + self.guard_burst * (self._dispersion.value - 1.0)
+        if self.slack <= 0.0 or not window_can_absorb(human_answers, abandoned, self.limit, burst):
             self.value = 0.0
         else:
             boost = min(gain * excess, math.log(4.0))
             self.value = min(self.max_threshold, math.exp(self._log_base + boost))
         return self.value
+
+
+def window_can_absorb(
+    human_answers: int, abandoned: int, limit: float, pending: float = 0.0
+) -> bool:
+    """True while one more abandon keeps the window's rate within ``limit``.
+
+    ``pending`` counts abandons already expected from calls in flight; they are spent.
+    """
+    return abandoned + pending + 1.0 <= limit * human_answers + 1e-9
+
+
+def guard_launch(wanted: int, state: PacingState, limit: float, pending: float = 0.0) -> int:
+    """Any pacer's answer, cut to progressive's while the window cannot absorb an abandon.
+
+    For the engine (or a simulator) to wrap pacers that do not guard themselves: dialling
+    more calls than free agents risks an abandon, which is allowed only with slack left.
+    """
+    if window_can_absorb(state.window_human_answers, state.window_abandoned, limit, pending):
+        return wanted
+    progressive = state.agents_available - state.calls_in_flight - state.calls_waiting
+    return max(0, min(wanted, progressive))
 
 
 class _Dispersion:

@@ -73,7 +73,9 @@ class PredictivePacer:
     ``reserve``, ``buffer``, ``gain``, ``min_scale``, ``learn`` the budget loop (see
     ``AbandonBudget``); ``half_life_s`` the memory of the answer rate; ``min_humans``,
     ``min_resolved`` the evidence needed before dialling ahead; ``max_dial_level`` a
-    circuit breaker on calls in flight per logged-in agent.
+    circuit breaker on calls in flight per logged-in agent; ``guard_safety``,
+    ``guard_thin``, ``guard_due_z``, ``guard_burst`` the slack guard (see
+    ``_within_headroom`` and ``budget.window_can_absorb``).
     """
 
     def __init__(
@@ -95,6 +97,10 @@ class PredictivePacer:
         tables_every_s: float = 60.0,
         variance_floor: float = 0.05,
         max_dial_level: float = 20.0,
+        guard_safety: float = 1.5,
+        guard_thin: float = 5.0,
+        guard_burst: float = 0.0,
+        guard_due_z: float = 1.0,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -105,6 +111,9 @@ class PredictivePacer:
         self.tables_every_s = tables_every_s
         self.variance_floor = variance_floor
         self.max_dial_level = max_dial_level
+        self.guard_safety = guard_safety
+        self.guard_thin = guard_thin
+        self.guard_due_z = guard_due_z
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -112,6 +121,7 @@ class PredictivePacer:
             gain=gain,
             min_scale=min_scale,
             learn=learn,
+            guard_burst=guard_burst,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()
@@ -192,7 +202,36 @@ class PredictivePacer:
         n = n_prog
         if n < room and risk(n + 1) <= theta:
             n = _largest_below(risk, theta, n + 1, room)
+            n = self._within_headroom(risk, state, n_prog, n)
         return clamp_launch(n, state, self.max_lines)
+
+    def _within_headroom(
+        self, risk: Callable[[int], float], state: PacingState, n_prog: int, n: int
+    ) -> int:
+        """Cut the batch so its abandons fit the window's headroom (the slack guard).
+
+        Each call beyond progressive adds ``p x risk`` expected abandons; together they
+        may use at most ``1 / guard_safety`` of what the window can still absorb. While
+        that headroom is thin (a young or small campaign), a model learnt from minutes
+        of data is not trusted either: the humans expected from calls no free agent
+        covers, at an upper bound of ``p``, less the agents due to free up, must fit too.
+        """
+        pm = self.calls.p_human
+        allowance = self.budget.headroom / self.guard_safety
+        if allowance < self.guard_thin:
+            p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
+            due = max(0.0, self.outlook.a[NH - 1])  # O(1) nudges can leave it a hair below 0
+            due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
+            covered = state.agents_available - state.calls_in_flight - state.calls_waiting
+            n = min(n, max(n_prog, covered + math.floor((allowance + due) / p_hi)))
+        if (n - n_prog) * pm.mean * self.theta <= allowance:
+            return n
+        spent = 0.0
+        for k in range(n_prog + 1, n + 1):
+            spent += pm.mean * risk(k)
+            if spent > allowance:
+                return k - 1
+        return n
 
     def diagnostics(self) -> dict[str, float]:
         """Numbers worth exporting as metrics."""

@@ -1,9 +1,11 @@
 """Discrete-event call-centre simulator: drives ``dialer.pacing`` in virtual time."""
 
+from dialer.sim.floor import Breaks
 from dialer.sim.model import CalleeModel, CallOutcome, CallScript, PHumanSchedule, TalkDistribution
-from dialer.sim.simulator import SimParams, SimResult, run_simulation
+from dialer.sim.simulator import SimParams, SimResult, run_floor, run_simulation
 
 __all__ = [
+    "Breaks",
     "CallOutcome",
     "CallScript",
     "CalleeModel",
@@ -11,5 +13,6 @@ __all__ = [
     "SimParams",
     "SimResult",
     "TalkDistribution",
+    "run_floor",
     "run_simulation",
 ]

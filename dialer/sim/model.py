@@ -10,9 +10,17 @@ Shared by the discrete-event simulator (virtual time) and the engine's real-time
   a machine is recognised ``amd_s`` after it answers;
 * talk time is exponential with mean ``talk_s`` (or lognormal with the same mean).
 
-Every call consumes exactly four uniforms from the RNG whatever its outcome, so the i-th
-dial gets the same draw under every pacer (common random numbers: pacers are compared on
-the same callees, which makes their differences far less noisy).
+Floors are not ideal, so three optional imperfections (all 0 by default):
+``p_amd_drops_human`` is the share of humans that AMD classes as machines (the dialer
+hangs up on them: the person is lost and the dialer never learns it), ``p_amd_passes_machine``
+the share of machines classed as humans (sent to an agent, who hears a greeting for
+``machine_talk_s`` and hangs up), ``p_quick_hangup`` the share of humans who hang up
+within ``quick_hangup_s`` (2 s) if no agent takes them at once.
+
+Every call consumes exactly four uniforms (five when an imperfection is set) from the RNG
+whatever its outcome, so the i-th dial gets the same draw under every pacer (common random
+numbers: pacers are compared on the same callees, which makes their differences far less
+noisy).
 """
 
 from __future__ import annotations
@@ -52,7 +60,8 @@ class CallScript:
     (busy, failed, no_answer). ``talk_s`` only matters for humans, ``amd_s`` for machines.
     ``patience_s`` is how long the human would hold before hanging up on their own;
     the dialer's own 2-second rule (the engine's, reproduced by the simulator) usually
-    ends the wait first.
+    ends the wait first. ``amd_wrong``: AMD gets this call wrong (a human classed as a
+    machine, or a machine classed as a human).
     """
 
     outcome: CallOutcome
@@ -60,6 +69,7 @@ class CallScript:
     talk_s: float
     amd_s: float
     patience_s: float = math.inf
+    amd_wrong: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +128,22 @@ class CalleeModel:
     talk_sigma: float = 0.8
     patience_s: float = math.inf
     p_human_schedule: PHumanSchedule | None = field(default=None)
+    p_amd_drops_human: float = 0.0
+    p_amd_passes_machine: float = 0.0
+    p_quick_hangup: float = 0.0
+    quick_hangup_s: float = 2.0
+    machine_talk_s: float = 5.0
 
     def __post_init__(self) -> None:
-        for name in ("p_human", "p_machine", "p_busy", "p_failed"):
+        for name in (
+            "p_human",
+            "p_machine",
+            "p_busy",
+            "p_failed",
+            "p_amd_drops_human",
+            "p_amd_passes_machine",
+            "p_quick_hangup",
+        ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be within [0, 1], got {value}")
@@ -133,6 +156,13 @@ class CalleeModel:
             raise ValueError("talk_s must be positive and the other durations non-negative")
         if self.talk_sigma <= 0:
             raise ValueError("talk_sigma must be positive")
+        if self.quick_hangup_s < 0 or self.machine_talk_s < 0:
+            raise ValueError("quick_hangup_s and machine_talk_s must not be negative")
+
+    @property
+    def imperfect(self) -> bool:
+        """True when AMD errors or quick hang-ups are modelled (a fifth uniform per call)."""
+        return bool(self.p_amd_drops_human or self.p_amd_passes_machine or self.p_quick_hangup)
 
     def max_p_human(self) -> float:
         """The highest human-answer probability over the whole schedule."""
@@ -152,6 +182,7 @@ class CalleeModel:
         u_ring = rng.random()
         u_talk = rng.random()
         u_patience = rng.random()
+        u_floor = rng.random() if self.imperfect else 1.0
         p_human = self.p_human_at(elapsed_s)
         ring = self.ring_min_s + (self.ring_max_s - self.ring_min_s) * u_ring
         talk = self._talk_time(u_talk)
@@ -168,7 +199,23 @@ class CalleeModel:
             outcome, resolve = CallOutcome.FAILED, self.fail_s
         else:
             outcome, resolve = CallOutcome.NO_ANSWER, self.no_answer_s
-        return CallScript(outcome, resolve, talk, self.amd_s, patience)
+        wrong = False
+        if outcome is CallOutcome.HUMAN:
+            wrong = u_floor < self.p_amd_drops_human
+            rest = 1.0 - self.p_amd_drops_human
+            if (
+                not wrong
+                and rest > 0
+                and (u_floor - self.p_amd_drops_human) < (self.p_quick_hangup * rest)
+            ):
+                # uniform within the quick window, reusing the rest of the draw
+                frac = (u_floor - self.p_amd_drops_human) / (self.p_quick_hangup * rest)
+                patience = min(patience, self.quick_hangup_s * frac)
+        elif outcome is CallOutcome.MACHINE:
+            wrong = u_floor < self.p_amd_passes_machine
+            if wrong:
+                talk = self.machine_talk_s
+        return CallScript(outcome, resolve, talk, self.amd_s, patience, wrong)
 
     def _talk_time(self, u: float) -> float:
         # Inverse-CDF sampling keeps the draw count fixed (see the module docstring).

@@ -67,16 +67,19 @@ def best_ratio(
     max_abandon_rate: float = 0.03,
     max_ratio: float = 30.0,
     mapper: Mapper | None = None,
+    evaluate: Callable[[tuple[float, int]], SimResult] | None = None,
 ) -> RatioSearch:
     """Search the best fixed ratio in hindsight for ``params`` over ``seeds``.
 
     ``mapper`` runs a batch of simulations (``map``-like); pass a process pool's ``map``
-    to use several cores. Defaults to running them one after another.
+    to use several cores. Defaults to running them one after another. ``evaluate`` runs
+    one ``(ratio, seed)`` (default: ``params`` with a ``RatioPacer``); a floor of several
+    campaigns passes its own, returning one result that sums them.
     """
     if not seeds:
         raise ValueError("best_ratio needs at least one seed")
     run_batch = mapper or _serial_map
-    evaluate = _Evaluator(params)
+    evaluate = evaluate or _Evaluator(params)
     seen: dict[int, RatioPoint] = {}
 
     def points(ticks: Iterable[int]) -> list[RatioPoint]:
