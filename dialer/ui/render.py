@@ -51,6 +51,7 @@ NAV: list[NavItem] = [
     NavItem("dnc", "Do not call", "/ui/dnc", Permission.DNC_READ, "shield"),
     NavItem("desk", "Agent desktop", "/ui/desk", Permission.AGENT_SELF, "headset"),
     NavItem("rules", "Calling rules", "/ui/rules", Permission.RULES_READ, "scale"),
+    NavItem("users", "Users", "/ui/users", Permission.USERS_WRITE, "user"),
 ]
 
 

@@ -232,3 +232,22 @@ def test_cli_user_create_list_disable_reset(
     assert json.loads(capsys.readouterr().out)["disabled_at"] is not None
     code = main(["user", "create", "--name", "x y", "--role", "viewer", "--password-stdin"])
     assert code == 2
+
+
+async def test_console_users_page_creates_and_disables(api: Api, console: Console) -> None:
+    await make_user(api, "boss", "manager")
+    browser = console.browser()
+    await sign_in(browser, "boss", PASSWORD)
+    page = await browser.get("/ui/users")
+    assert page.status == 200 and "New user" in page.text
+    bad = await browser.submit("/ui/users", {"name": "pat", "role": "agent", "password": "short"})
+    assert bad.status == 400 and "10-200 characters" in bad.text
+    made = await browser.submit(
+        "/ui/users", {"name": "pat", "role": "agent", "password": PASSWORD, "agent": ""}
+    )
+    assert made.status == 303
+    page = await browser.get("/ui/users")
+    assert 'data-user="pat"' in page.text and "created" in page.text
+    pat = await console.pool.fetchval("SELECT id FROM users WHERE name = 'pat'")
+    assert (await browser.submit(f"/ui/users/{pat}/disable")).status == 303
+    assert "disabled" in (await browser.get("/ui/users")).text
