@@ -34,3 +34,28 @@ UPDATE campaigns SET deleted_at = $2, updated_at = $2 WHERE id = $1;
 
 -- name: client_exists
 SELECT 1 FROM clients WHERE id = $1;
+
+-- name: dispositions
+SELECT code, label, action, retry_after_s, max_attempts, hotkey
+FROM campaign_dispositions WHERE campaign_id = $1 ORDER BY position;
+
+-- name: clear_dispositions
+DELETE FROM campaign_dispositions WHERE campaign_id = $1;
+
+-- name: insert_disposition
+INSERT INTO campaign_dispositions
+    (campaign_id, position, code, label, action, retry_after_s, max_attempts, hotkey)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: pause_codes
+SELECT code, label, paid FROM campaign_pause_codes WHERE campaign_id = $1 ORDER BY position;
+
+-- name: clear_pause_codes
+DELETE FROM campaign_pause_codes WHERE campaign_id = $1;
+
+-- name: insert_pause_code
+INSERT INTO campaign_pause_codes (campaign_id, position, code, label, paid)
+VALUES ($1, $2, $3, $4, $5);
+
+-- name: agent_campaign_ids
+SELECT campaign_id FROM agent_campaigns WHERE agent_id = $1 ORDER BY campaign_id;

@@ -8,7 +8,7 @@ import asyncpg
 from aiohttp import web
 
 from dialer import __version__, db, metrics
-from dialer.api import agents, calls, campaigns, clients, health, rules, users, webhooks
+from dialer.api import agents, calls, campaigns, clients, codes, health, rules, users, webhooks
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
@@ -36,6 +36,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     calls.routes,
     stats_api.routes,
     users.routes,
+    codes.routes,
 )
 
 

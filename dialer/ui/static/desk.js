@@ -1,6 +1,7 @@
 /* The agent desktop: follows the agent's events WebSocket (the same messages as
    /api/v1/agents/{id}/events): each state change refreshes the status card, a call's
-   screen pop shows the lead, and the disposition form is enabled once the call has ended.
+   screen pop shows the lead and the campaign's dispositions, and the disposition form is
+   enabled once the call has ended; a disposition's hotkey picks it (and saves once ended).
    Lead data is written with textContent only (never parsed as HTML). */
 (function () {
   "use strict";
@@ -74,6 +75,36 @@
       kind.hidden = false;
     }
 
+    function setDispositions(items) {
+      var select = document.querySelector("[data-dispositions]");
+      if (!select || !items) { return; }
+      var chosen = select.value;
+      while (select.options.length > 1) { select.remove(1); }
+      items.forEach(function (item) {
+        var option = document.createElement("option");
+        option.value = item.code;
+        option.textContent = (item.hotkey ? item.hotkey + " · " : "") + item.label;
+        if (item.hotkey) { option.setAttribute("data-hotkey", item.hotkey); }
+        option.selected = item.code === chosen;
+        select.appendChild(option);
+      });
+    }
+
+    function hotkey(event) {
+      var target = event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+      var form = document.getElementById("disposition");
+      if (!form || !call) { return; }
+      var select = form.querySelector("[data-dispositions]");
+      var option = select.querySelector("option[data-hotkey='" + event.key.toLowerCase() + "']");
+      if (!option) { return; }
+      event.preventDefault();
+      select.value = option.value;
+      var save = form.querySelector("[data-save]");
+      if (!save.disabled) { form.requestSubmit(save); }
+    }
+
     function clearCall() {
       call = null;
       preview = false;
@@ -132,6 +163,7 @@
           form.querySelector("[data-call-id]").value = message.call_id;
           form.removeAttribute("data-saved");
         }
+        setDispositions(message.dispositions);
         showLead(message.lead, message.call_id);
         kind.textContent = state === "wrap_up" ? "Ended" : "Live";
       } else if (message.type === "preview") {
@@ -172,6 +204,7 @@
     var initial = JSON.parse(document.getElementById("desk-initial").textContent);
     initial.forEach(function (message) { handle(message, false); });
     document.body.addEventListener("htmx:afterSwap", syncForm);
+    document.addEventListener("keydown", hotkey);
     connect();
   }
 
