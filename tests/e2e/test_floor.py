@@ -1,20 +1,52 @@
-"""The call floor in a real browser: a manager signs in with a password and creates an agent
-user on the Users page; the agent signs in with that password and lands on their desktop;
-the manager sets the campaign's dispositions and pause codes; the agent pauses with a code.
+"""The call floor in a real browser: a manager signs in with a password, creates an agent
+user on the Users page and sets the campaign's dispositions and pause codes; the agent signs
+in with that password, takes a call (injected as the engine records one), sees the
+campaign's dispositions, saves one with its hotkey, and pauses with a campaign pause code.
 Screenshots go to artifacts/screenshots/floor-*.png."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
+import asyncpg
+import pytest
+from aiohttp import web
+from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
+from dialer.agents import store as agents
 from dialer.auth import users
 from dialer.auth.roles import SYSTEM
+from dialer.clock import FakeClock
+from dialer.config import Settings
+from dialer.engine import records
+from dialer.runtime import create_app
+from dialer.runtime.parts import agent_bus_part
 from tests.e2e.conftest import LiveConsole, Page
+from tests.integration.engine_support import add_agent, add_leads, make_campaign, start
 
 PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+async def floor(
+    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveConsole]:
+    """The console with the agent bus (desk sockets), on a real port."""
+    clock = FakeClock()
+    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e-floor"))
+    app = create_app(settings, pool=pool, clock=clock, background=[agent_bus_part])
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        yield LiveConsole(f"http://{host}:{port}", pool, clock)
+    finally:
+        await runner.cleanup()
 
 
 def _sign_in(page: Page, name: str, password: str) -> None:
@@ -24,7 +56,7 @@ def _sign_in(page: Page, name: str, password: str) -> None:
     page.click("#password-sign-in button[type=submit]")
 
 
-def _manager_creates_an_agent_user(page: Page) -> None:
+def _manager(page: Page, campaign_id: int, agent_id: int) -> None:
     _sign_in(page, "floor-boss", "not the password")
     page.wait_text("#e-password", "do not match")
     page.shoot("floor-01-sign-in-wrong-password")
@@ -38,30 +70,112 @@ def _manager_creates_an_agent_user(page: Page) -> None:
     page.click("#new-user button[type=submit]")
     page.wait_text("#e-password", "10-200 characters")
     page.type("#f-password", PASSWORD)
+    page.type("#f-agent", str(agent_id))
     page.click("#new-user button[type=submit]")
     page.wait_text("#users", "floor-agent")
     page.shoot("floor-02-users")
     assert not page.unlabelled_inputs()
+    # The campaign's dispositions and pause codes.
+    page.open(f"/ui/campaigns/{campaign_id}/floor")
+    page.wait_text("h2", "Dispositions")
+    rows = [("PTP", "Promise to pay", "callback", "3600", "1"),
+            ("REFUSED", "Refused to pay", "complete", "", "2")]  # fmt: skip
+    for n, (code, label, action, retry, key) in enumerate(rows):
+        page.type(f"[name=d-{n}-code]", code)
+        page.type(f"[name=d-{n}-label]", label)
+        Select(page.find(f"[name=d-{n}-action]")).select_by_value(action)
+        page.type(f"[name=d-{n}-retry_after_s]", retry)
+        page.type(f"[name=d-{n}-max_attempts]", "")
+        page.type(f"[name=d-{n}-hotkey]", key)
+    for n in range(2, 11):  # the defaults beyond two rows are removed
+        page.type(f"[name=d-{n}-code]", "")
+    page.click("[data-save=dispositions]")
+    page.wait_text(".flash", "2 dispositions saved")
+    page.type("[name=p-0-code]", "BIO")
+    page.type("[name=p-0-label]", "Bio break")
+    for n in range(1, 6):  # the other default pause codes are removed
+        page.type(f"[name=p-{n}-code]", "")
+    page.click("[data-save=pauses]")
+    page.wait_text(".flash", "pause codes saved")
+    page.shoot("floor-03-dispositions")
+    assert not page.unlabelled_inputs()
 
 
-def _agent_signs_in(page: Page) -> None:
+def _agent_until_call(page: Page, agent_id: int) -> None:
     _sign_in(page, "floor-agent", PASSWORD)
-    page.wait_text("h1", "floor-agent")
-    assert "/ui/agents/" in page.driver.current_url
-    page.find("[data-agent-action=login]")
-    page.shoot("floor-03-agent-desk")
+    page.wait_path(f"/ui/agents/{agent_id}")
+    page.click("[data-agent-action=login]")
+    page.wait(lambda d: d.find_element(By.ID, "agent-state").get_attribute("data-state")
+              == "available")  # fmt: skip
+    page.wait_text("#connection", "Live")
 
 
-async def test_password_sign_in_journey(
-    live_console: LiveConsole, driver: WebDriver, second_driver: WebDriver
+def _agent_dispositions_and_pauses(page: Page) -> None:
+    page.wait_text("[data-dispositions]", "1 · Promise to pay")
+    options = page.driver.find_elements(By.CSS_SELECTOR, "[data-dispositions] option")
+    assert [o.get_attribute("value") for o in options] == ["", "PTP", "REFUSED"]
+    page.wait(lambda d: d.find_element(By.CSS_SELECTOR, "[data-save]").is_enabled())
+    page.shoot("floor-04-wrap-up")
+    page.driver.find_element(By.TAG_NAME, "body").send_keys("2")
+    page.wait_text(".flash", "Call saved as “REFUSED”")
+    page.wait(lambda d: d.find_element(By.ID, "agent-state").get_attribute("data-state")
+              == "available")  # fmt: skip
+    pause = Select(page.find("#f-pause-reason"))
+    assert [o.get_attribute("value") for o in pause.options] == ["BIO"]
+    page.click("[data-agent-action=pause]")
+    page.wait(lambda d: d.find_element(By.ID, "agent-state").get_attribute("data-state")
+              == "paused")  # fmt: skip
+    assert "bio" in page.find("#status").text.lower()
+    page.shoot("floor-05-paused")
+
+
+async def _call(floor: LiveConsole, campaign_id: int, agent_id: int) -> int:
+    """A call connected to the agent and hung up, as the engine records one."""
+    now = floor.clock.now()
+    async with floor.pool.acquire() as conn:
+        [lead_id] = await add_leads(conn, campaign_id, ["+14155550177"], now)
+        attempt: int = await conn.fetchval(
+            "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance)"
+            " VALUES ($1, $2, $3, $4, '{}') RETURNING id",
+            lead_id, campaign_id, "+14155550177", now,
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE leads SET status = 'retry', attempts_count = 1, updated_at = $2,"
+            " claimed_by = 'test', claimed_until = 'infinity' WHERE id = $1",
+            lead_id, now,
+        )  # fmt: skip
+        assert await records.connect(
+            conn, agent_id=agent_id, attempt_id=attempt, campaign_id=campaign_id, now=now,
+            answered_at=now, ring_s=4.0, wait_s=0.2, reserved=False,
+        )  # fmt: skip
+        await conn.execute(
+            "UPDATE attempts SET ended_at = $2, outcome = 'completed', answer = 'human',"
+            " talk_s = 42 WHERE id = $1",
+            attempt, now,
+        )  # fmt: skip
+        await agents.act(conn, agent_id, "hangup", scope=None, now=now, expect_attempt=attempt)
+    return lead_id
+
+
+async def test_floor_journey(
+    floor: LiveConsole, driver: WebDriver, second_driver: WebDriver
 ) -> None:
-    async with live_console.pool.acquire() as conn:
+    now = floor.clock.now()
+    async with floor.pool.acquire() as conn:
+        campaign = await make_campaign(conn, now, name="Collections spring")
+        await start(conn, campaign["id"], now)
+        agent_id = await add_agent(conn, campaign["id"], now, login=False)
         await users.create_user(
             conn, {"name": "floor-boss", "role": "manager", "password": PASSWORD}, SYSTEM,
-            now=live_console.clock.now(),
+            now=now,
         )  # fmt: skip
-    manager = Page(driver, live_console.base_url)
-    await asyncio.to_thread(_manager_creates_an_agent_user, manager)
-    agent = Page(second_driver, live_console.base_url)
-    await asyncio.to_thread(_agent_signs_in, agent)
-    assert not manager.console_errors()  # (the agent's desk socket needs an engine: none here)
+    manager = Page(driver, floor.base_url)
+    await asyncio.to_thread(_manager, manager, campaign["id"], agent_id)
+    agent = Page(second_driver, floor.base_url)
+    await asyncio.to_thread(_agent_until_call, agent, agent_id)
+    lead_id = await _call(floor, campaign["id"], agent_id)
+    await asyncio.to_thread(_agent_dispositions_and_pauses, agent)
+    lead = await floor.pool.fetchrow("SELECT status, last_disposition FROM leads WHERE id = $1",
+                                     lead_id)  # fmt: skip
+    assert lead["status"] == "completed" and lead["last_disposition"] == "REFUSED"
+    assert not manager.console_errors() and not agent.console_errors()

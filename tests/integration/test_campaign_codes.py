@@ -152,3 +152,38 @@ async def test_another_clients_campaign_is_404(api: Api) -> None:
     token = await api.token("manager", client_id=other, name="codes-co")
     status, _ = await api.call("GET", f"/api/v1/campaigns/{cid}/dispositions", as_=token)
     assert status == 404
+
+
+async def test_console_page_saves_dispositions_and_reports_a_bad_row(
+    api: Api, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from tests.integration.test_ui_sessions import open_console
+
+    cid = await _campaign(api)
+    async with open_console(api.pool, tmp_path_factory.mktemp("floor")) as console:
+        browser = await console.signed_in("manager")
+        page = await browser.get(f"/ui/campaigns/{cid}/floor")
+        assert page.status == 200 and 'value="not_interested"' in page.text
+        bad = await browser.submit(
+            f"/ui/campaigns/{cid}/floor/dispositions",
+            {"d-0-code": "PTP", "d-0-label": "Promise", "d-0-action": "callback",
+             "d-0-retry_after_s": "soon"},
+        )  # fmt: skip
+        assert bad.status == 400 and "Row 1: retry_after_s must be a whole number" in bad.text
+        assert 'value="soon"' in bad.text
+        good = await browser.submit(
+            f"/ui/campaigns/{cid}/floor/dispositions",
+            {"d-0-code": "PTP", "d-0-label": "Promise", "d-0-action": "callback",
+             "d-0-retry_after_s": "3600", "d-0-hotkey": "p", "d-1-code": ""},
+        )  # fmt: skip
+        assert good.status == 303
+        saved = await browser.submit(
+            f"/ui/campaigns/{cid}/floor/pauses",
+            {"p-0-code": "BIO", "p-0-label": "Bio", "p-0-paid": "on"},
+        )
+        assert saved.status == 303
+    _, body = await api.call("GET", f"/api/v1/campaigns/{cid}/dispositions")
+    want = {"code": "PTP", "label": "Promise", "action": "callback", "retry_after_s": 3600}
+    assert body["items"] == [want | {"max_attempts": None, "hotkey": "p"}]
+    _, body = await api.call("GET", f"/api/v1/campaigns/{cid}/pause-codes")
+    assert body["items"] == [{"code": "BIO", "label": "Bio", "paid": True}]
