@@ -59,3 +59,13 @@ VALUES ($1, $2, $3, $4, $5);
 
 -- name: agent_campaign_ids
 SELECT campaign_id FROM agent_campaigns WHERE agent_id = $1 ORDER BY campaign_id;
+
+-- name: get_script
+SELECT script FROM campaigns WHERE id = $1;
+
+-- name: set_script
+UPDATE campaigns SET script = $2, updated_at = $3 WHERE id = $1;
+
+-- name: script_lead
+-- A lead of the campaign (for a preview), with its fields.
+SELECT id, phone_e164, fields, region, subdivision FROM leads WHERE id = $1 AND campaign_id = $2;

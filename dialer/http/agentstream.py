@@ -14,7 +14,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from dialer.agents import store
 from dialer.auth.roles import Permission, Principal
 from dialer.auth.tokens import token_active
-from dialer.campaigns import codes
+from dialer.campaigns import codes, scripts
 from dialer.http.jsonio import dumps, error_response
 from dialer.http.keys import AGENT_BUS, POOL, principal
 
@@ -111,13 +111,16 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 
 
 async def call_message(conn: Any, call_id: int, lead: dict[str, Any]) -> dict[str, Any]:
-    """A call's screen pop: the lead, and the campaign's dispositions (with hotkeys)."""
+    """A call's screen pop: the lead, the campaign's dispositions (with hotkeys) and its
+    script rendered for the lead (safe HTML, or None)."""
     items = await codes.dispositions(conn, lead["campaign_id"])
+    script = scripts.render(await scripts.get_script(conn, lead["campaign_id"]), lead)
     return {
         "type": "call",
         "call_id": call_id,
         "lead": lead,
         "dispositions": [{"code": d.code, "label": d.label, "hotkey": d.hotkey} for d in items],
+        "script": script,
     }
 
 

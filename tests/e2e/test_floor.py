@@ -1,7 +1,8 @@
 """The call floor in a real browser: a manager signs in with a password, creates an agent
-user on the Users page and sets the campaign's dispositions and pause codes; the agent signs
-in with that password, takes a call (injected as the engine records one), sees the
-campaign's dispositions, saves one with its hotkey, and pauses with a campaign pause code.
+user on the Users page and sets the campaign's dispositions, pause codes and script; the
+agent signs in with that password, takes a call (injected as the engine records one), sees
+the script with the lead's field (a ``<script>`` shown as text) and the campaign's
+dispositions, saves one with its hotkey, and pauses with a campaign pause code.
 Screenshots go to artifacts/screenshots/floor-*.png."""
 
 from __future__ import annotations
@@ -97,6 +98,13 @@ def _manager(page: Page, campaign_id: int, agent_id: int) -> None:
         page.type(f"[name=p-{n}-code]", "")
     page.click("[data-save=pauses]")
     page.wait_text(".flash", "pause codes saved")
+    # The script: an attempt to reach Python internals is refused at the field.
+    page.type("#f-body", "{{ ''.__class__ }}")
+    page.click("[data-save=script]")
+    page.wait_text("#e-script", "may only use the lead's fields")
+    page.type("#f-body", "Hello {{ lead.first_name }}, this is Spring Collections.")
+    page.click("[data-save=script]")
+    page.wait_text(".flash", "Script saved")
     page.shoot("floor-03-dispositions")
     assert not page.unlabelled_inputs()
 
@@ -111,6 +119,8 @@ def _agent_until_call(page: Page, agent_id: int) -> None:
 
 
 def _agent_dispositions_and_pauses(page: Page) -> None:
+    page.wait_text("#script-text", "Hello <script>alert(1)</script>, this is Spring")
+    assert not page.driver.find_elements(By.CSS_SELECTOR, "#script-text script")
     page.wait_text("[data-dispositions]", "1 · Promise to pay")
     options = page.driver.find_elements(By.CSS_SELECTOR, "[data-dispositions] option")
     assert [o.get_attribute("value") for o in options] == ["", "PTP", "REFUSED"]
@@ -134,6 +144,10 @@ async def _call(floor: LiveConsole, campaign_id: int, agent_id: int) -> int:
     now = floor.clock.now()
     async with floor.pool.acquire() as conn:
         [lead_id] = await add_leads(conn, campaign_id, ["+14155550177"], now)
+        await conn.execute(
+            "UPDATE leads SET fields = $2 WHERE id = $1",
+            lead_id, {"first_name": "<script>alert(1)</script>"},
+        )  # fmt: skip
         attempt: int = await conn.fetchval(
             "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance)"
             " VALUES ($1, $2, $3, $4, '{}') RETURNING id",

@@ -12,9 +12,9 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from dialer.auth.roles import Permission
-from dialer.campaigns import codes
+from dialer.campaigns import codes, scripts
 from dialer.campaigns import store as campaigns
-from dialer.errors import ValidationError
+from dialer.errors import NotFound, ValidationError
 from dialer.http.keys import CLOCK, POOL
 from dialer.ui.context import session
 from dialer.ui.pages.live import head_context
@@ -33,6 +33,8 @@ async def _page(
     rows: dict[str, list[dict[str, Any]]] | None = None,
     errors: dict[str, str] | None = None,
     status: int = 200,
+    script: str | None = None,
+    preview: dict[str, Any] | None = None,
 ) -> web.Response:
     who = session(request).principal
     async with request.app[POOL].acquire() as conn:
@@ -53,8 +55,44 @@ async def _page(
         "pauses": rows["pauses"] + [blank_p] * BLANK_ROWS,
         "then_actions": codes.ACTIONS,
         "errors": errors or {},
+        "script": script if script is not None else (await _script(request, campaign["id"])),
+        "preview": preview,
     }
     return await render(request, "floor/page.html", context, status=status)
+
+
+async def _script(request: web.Request, campaign_id: int) -> str:
+    async with request.app[POOL].acquire() as conn:
+        return await scripts.get_script(conn, campaign_id) or ""
+
+
+@routes.post(f"/ui/campaigns/{ID}/floor/script", permission=Permission.CAMPAIGNS_WRITE)
+async def save_script(request: web.Request) -> web.Response:
+    """Save the script, or (``preview`` button) show it for a lead without saving."""
+    form = await request.post()
+    text = str(form.get("body", ""))
+    lead = str(form.get("lead_id", "")).strip()
+    who = session(request).principal
+    cid = int(request.match_info["id"])
+    try:
+        scripts.check_body({"body": text})
+        async with request.app[POOL].acquire() as conn:
+            campaign = await campaigns.get(conn, cid, who.client_id)
+            if form.get("preview") is not None:
+                if not lead.isdigit():
+                    raise ValidationError("give a lead id to preview with", field="lead_id")
+                html = await scripts.preview(conn, cid, int(lead), text)
+                return await _page(request, script=text, preview={"lead_id": lead, "html": html})
+            await scripts.set_script(conn, cid, text, who, now=request.app[CLOCK].now())
+    except (ValidationError, NotFound) as exc:
+        message = exc.message if isinstance(exc, ValidationError) else str(exc)
+        field = "lead_id" if isinstance(exc, NotFound) else exc.field or "body"
+        errors = {"script" if field == "body" else "lead_id": message[:1].upper() + message[1:]}
+        return await _page(
+            request, errors=errors, status=400, script=text, preview={"lead_id": lead}
+        )
+    await flash(request, "success", "Script saved.")
+    return see_other(f"/ui/campaigns/{campaign['id']}/floor")
 
 
 @routes.get(f"/ui/campaigns/{ID}/floor", permission=Permission.CAMPAIGNS_WRITE)

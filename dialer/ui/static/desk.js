@@ -90,6 +90,15 @@
       });
     }
 
+    function showScript(html) {
+      // The server renders scripts in a sandbox and escapes everything but <br>, so this
+      // HTML holds no markup of the script's author nor of a lead field.
+      var box = document.getElementById("call-script");
+      if (!box) { return; }
+      document.getElementById("script-text").innerHTML = html || "";
+      box.hidden = !html;
+    }
+
     function hotkey(event) {
       var target = event.target;
       if (event.ctrlKey || event.metaKey || event.altKey) { return; }
@@ -106,6 +115,7 @@
     }
 
     function clearCall() {
+      showScript(null);
       call = null;
       preview = false;
       pop.hidden = true;
@@ -164,6 +174,7 @@
           form.removeAttribute("data-saved");
         }
         setDispositions(message.dispositions);
+        showScript(message.script);
         showLead(message.lead, message.call_id);
         kind.textContent = state === "wrap_up" ? "Ended" : "Live";
       } else if (message.type === "preview") {
