@@ -26,7 +26,7 @@ routes = UiRoutes()
 
 NOTICES = {
     "expired": "Your session expired. Sign in again to continue.",
-    "revoked": "Your access was withdrawn (the user was disabled or the token revoked).",
+    "revoked": "Your access has ended: the token has been revoked or the user disabled.",
     "signed-out": "You are signed out.",
 }
 SIGNIN_COOKIE_AGE = 3600 * 12
