@@ -12,6 +12,7 @@ from dialer.api import agents, calls, campaigns, clients, codes, health, rules, 
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
+from dialer.api import lists as lists_api
 from dialer.api import stats as stats_api
 from dialer.api.idempotency import idempotency_middleware
 from dialer.api.middleware import auth_middleware, errors_middleware
@@ -37,6 +38,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     stats_api.routes,
     users.routes,
     codes.routes,
+    lists_api.routes,
 )
 
 

@@ -139,6 +139,17 @@ def _agent_dispositions_and_pauses(page: Page) -> None:
     page.shoot("floor-05-paused")
 
 
+def _manager_finds_the_lead(page: Page) -> None:
+    page.click("a[href='/ui/leads']")
+    page.type("#q-phone", "(415) 555-0177")
+    page.type("#q-region", "US")
+    page.click("#lead-search button[type=submit]")
+    page.click("#leads-found a")
+    page.wait_text("#lead-attempts", "REFUSED")
+    assert "<script>alert(1)</script>" in page.find("#lead-fields").text
+    page.shoot("floor-06-lead")
+
+
 async def _call(floor: LiveConsole, campaign_id: int, agent_id: int) -> int:
     """A call connected to the agent and hung up, as the engine records one."""
     now = floor.clock.now()
@@ -192,4 +203,5 @@ async def test_floor_journey(
     lead = await floor.pool.fetchrow("SELECT status, last_disposition FROM leads WHERE id = $1",
                                      lead_id)  # fmt: skip
     assert lead["status"] == "completed" and lead["last_disposition"] == "REFUSED"
+    await asyncio.to_thread(_manager_finds_the_lead, manager)
     assert not manager.console_errors() and not agent.console_errors()
