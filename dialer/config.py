@@ -291,6 +291,11 @@ class Settings:
         "CIDRs webhooks may not be sent to; default link-local (cloud metadata), unspecified, "
         "multicast; empty = none",
     )
+    require_2fa: str = _setting(
+        "none",
+        _choice(("none", "admin")),
+        "admin: administrators must sign in to the console with a TOTP code as well",
+    )
 
     def __post_init__(self) -> None:
         if not self.instance_id:

@@ -28,6 +28,7 @@ EVENT_TYPES = (
     "lead.completed",
     "campaign.state_changed",
     "import.completed",
+    "list.reset",
     "compliance.blocked",
 )
 # Delivered only to subscriptions that name them: ``*`` does not include these.

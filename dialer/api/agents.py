@@ -19,6 +19,7 @@ from dialer.api.paging import PAGE_PARAMS, page_of, page_response
 from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
+from dialer.campaigns.codes import check_pause_code
 from dialer.errors import ValidationError
 from dialer.http import agentstream
 from dialer.http.agentstream import acting_on
@@ -144,6 +145,9 @@ def _state_action(action: str, summary: str) -> None:
         agent_id, who = await acting_on(request)
         reason = await _reason(request)
         async with request.app[POOL].acquire() as conn:
+            if action == "pause":  # one of the pause codes of the agent's campaigns
+                await store.get(conn, agent_id, who.client_id)
+                await check_pause_code(conn, agent_id, reason)
             row, _ = await store.act(
                 conn,
                 agent_id,
@@ -166,7 +170,10 @@ def _state_action(action: str, summary: str) -> None:
 
 _state_action("login", "Log the agent in: available for calls")
 _state_action("ready", "Available again after a pause (during a call: cancels a pending pause)")
-_state_action("pause", "Pause with a reason code (during a call: after it ends)")
+_state_action(
+    "pause",
+    "Pause with one of the pause codes of the agent's campaigns (during a call: after it ends)",
+)
 _state_action("logout", "Log out (during a call: after it ends)")
 
 

@@ -23,6 +23,8 @@ class Permission(StrEnum):
     WEBHOOKS_WRITE = "webhooks.write"
     RULES_READ = "rules.read"
     STATS_READ = "stats.read"
+    USERS_READ = "users.read"
+    USERS_WRITE = "users.write"  # create, disable, reset people who sign in (own client)
 
 
 _READ = {p for p in Permission if p.value.endswith(".read")}
@@ -33,6 +35,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     "manager": frozenset(
         _READ - {Permission.CLIENTS_READ, Permission.WEBHOOKS_READ}
         | {
+            Permission.USERS_WRITE,
             Permission.CAMPAIGNS_WRITE,
             Permission.LEADS_WRITE,
             Permission.DNC_WRITE,
@@ -41,7 +44,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         }
     ),
     "agent": frozenset({Permission.AGENT_SELF, Permission.RULES_READ}),
-    "viewer": frozenset(_READ - {Permission.CLIENTS_READ, Permission.WEBHOOKS_READ}),
+    "viewer": frozenset(
+        _READ - {Permission.CLIENTS_READ, Permission.WEBHOOKS_READ, Permission.USERS_READ}
+    ),
     "crm": frozenset(
         {
             Permission.CAMPAIGNS_READ,
@@ -56,18 +61,22 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
         }
     ),
 }
+# Roles a person signing in with a password may have (``crm`` is for systems: tokens only).
+USER_ROLES: tuple[str, ...] = ("admin", "manager", "agent", "viewer")
 ROLES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who a request acts as: a token's role, its client scope and (agents) its agent."""
+    """Who a request acts as: a token's (or a signed-in user's) role, its client scope and
+    (agents) its agent."""
 
     token_id: int | None
     name: str
     role: str
     client_id: int | None = None  # None: every client
     agent_id: int | None = None
+    user_id: int | None = None  # a person signed in with a password (token_id is None)
 
     def can(self, permission: Permission) -> bool:
         return allowed(self.role, permission)
@@ -79,6 +88,8 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the principal appears in audit records."""
+        if self.user_id:
+            return f"user:{self.user_id}:{self.name}"
         return f"token:{self.token_id}:{self.name}" if self.token_id else self.name
 
 

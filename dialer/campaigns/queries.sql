@@ -34,3 +34,38 @@ UPDATE campaigns SET deleted_at = $2, updated_at = $2 WHERE id = $1;
 
 -- name: client_exists
 SELECT 1 FROM clients WHERE id = $1;
+
+-- name: dispositions
+SELECT code, label, action, retry_after_s, max_attempts, hotkey
+FROM campaign_dispositions WHERE campaign_id = $1 ORDER BY position;
+
+-- name: clear_dispositions
+DELETE FROM campaign_dispositions WHERE campaign_id = $1;
+
+-- name: insert_disposition
+INSERT INTO campaign_dispositions
+    (campaign_id, position, code, label, action, retry_after_s, max_attempts, hotkey)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8);
+
+-- name: pause_codes
+SELECT code, label, paid FROM campaign_pause_codes WHERE campaign_id = $1 ORDER BY position;
+
+-- name: clear_pause_codes
+DELETE FROM campaign_pause_codes WHERE campaign_id = $1;
+
+-- name: insert_pause_code
+INSERT INTO campaign_pause_codes (campaign_id, position, code, label, paid)
+VALUES ($1, $2, $3, $4, $5);
+
+-- name: agent_campaign_ids
+SELECT campaign_id FROM agent_campaigns WHERE agent_id = $1 ORDER BY campaign_id;
+
+-- name: get_script
+SELECT script FROM campaigns WHERE id = $1;
+
+-- name: set_script
+UPDATE campaigns SET script = $2, updated_at = $3 WHERE id = $1;
+
+-- name: script_lead
+-- A lead of the campaign (for a preview), with its fields.
+SELECT id, phone_e164, fields, region, subdivision FROM leads WHERE id = $1 AND campaign_id = $2;

@@ -20,6 +20,7 @@ from dialer.errors import Conflict, DialerError, NotFound, UsageError
 COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.server",
     "dialer.cli.tokens",
+    "dialer.cli.users",
     "dialer.cli.campaigns",
     "dialer.cli.rules",
     "dialer.cli.simulate",

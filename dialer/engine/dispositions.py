@@ -1,8 +1,10 @@
 """Dispositions and callbacks: what an agent (or the CRM) decides about a lead.
 
 ``record_disposition`` is what an agent desktop's ``POST /api/v1/calls/{id}/disposition``
-and the simulated agents call after a conversation. In one transaction it stores the
-disposition on the attempt, applies the retry plan to the lead (``engine.retry``), adds
+and the simulated agents call after a conversation. The code must be one of the
+campaign's dispositions (``campaigns.codes``; 400 listing them otherwise). In one
+transaction it stores the disposition on the attempt, applies the retry plan that the
+disposition's action gives to the lead (``engine.retry``), adds
 the number to the client's DNC list when the callee asked, writes ``lead.disposition``
 (and ``lead.callback_scheduled`` / ``lead.completed`` / ``lead.dnc``), and ends the agent's
 wrap-up.
@@ -15,7 +17,7 @@ wall-clock time (no offset) read in the lead's own time zone.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +25,7 @@ import asyncpg
 
 from dialer.agents import store as agents
 from dialer.auth.roles import Principal
+from dialer.campaigns.codes import dispositions, find_disposition
 from dialer.engine.closing import apply_plan, plan_events
 from dialer.engine.model import CampaignConfig
 from dialer.engine.retry import LeadPlan, after_disposition, local_to_utc
@@ -137,15 +140,20 @@ async def record_disposition(
             zones = tuple(att["lead_time_zones"] or ())
             callback_at = parse_when(entry.callback_at, zones, field="callback_at", now=now)
         campaign = CampaignConfig.from_row(att["campaign"])
+        chosen = find_disposition(await dispositions(conn, campaign.id), entry.disposition)
+        if chosen.action == "dnc":
+            entry = replace(entry, dnc=True)
         plan = after_disposition(
             entry.disposition,
             dnc=entry.dnc,
             callback_at=callback_at,
             callback_agent_id=att["agent_id"] if entry.callback_owner == "agent" else None,
             attempts_count=att["lead_attempts"],
-            max_attempts=campaign.max_attempts,
+            max_attempts=chosen.max_attempts or campaign.max_attempts,
             policy=campaign.retry_policy,
             now=now,
+            action=chosen.action,
+            retry_after_s=chosen.retry_after_s,
         )
         row = await conn.fetchrow(
             _Q["set_disposition"], attempt_id, entry.disposition, entry.notes, now

@@ -22,6 +22,8 @@ WITH picked AS (
       AND (status <> 'callback' OR callback_agent_id IS NULL)
       AND next_attempt_at <= $2
       AND (claimed_until IS NULL OR claimed_until < $2)
+      AND (list_id IS NULL OR NOT EXISTS (   -- a switched-off list is not dialed
+          SELECT 1 FROM lead_lists ll WHERE ll.id = list_id AND NOT ll.active))
     ORDER BY next_attempt_at, priority DESC
     LIMIT $3
     FOR UPDATE SKIP LOCKED
@@ -40,6 +42,8 @@ WITH picked AS (
       AND (callback_agent_id IS NULL OR callback_agent_id = ANY($6::bigint[]))
       AND next_attempt_at <= $2
       AND (claimed_until IS NULL OR claimed_until < $2)
+      AND (list_id IS NULL OR NOT EXISTS (   -- a switched-off list is not dialed
+          SELECT 1 FROM lead_lists ll WHERE ll.id = list_id AND NOT ll.active))
     ORDER BY next_attempt_at, priority DESC
     LIMIT $3
     FOR UPDATE SKIP LOCKED

@@ -7,10 +7,13 @@ The engine applies the plan in the same transaction as the attempt record.
 * No conversation (no_answer, busy, machine, failed, abandoned, unknown, a human who hung
   up while waiting): retry after the policy's delay for that outcome, or ``exhausted``
   once ``max_attempts`` dials were made. A lead waiting for a callback stays a callback.
-* A conversation: the disposition decides. ``dnc`` → ``dnc``; a ``callback_at`` →
-  ``callback`` at that instant (agent-owned or anyone); a disposition named like a
-  retryable outcome (``no_answer``, ``busy``, ``machine``, ``failed``) → retried as that
-  outcome (an AMD miss the agent caught); anything else → ``completed``.
+* A conversation: the disposition's action (the campaign's dispositions,
+  ``campaigns.codes``) decides. ``dnc`` → ``dnc``; a ``callback_at`` → ``callback`` at that
+  instant (agent-owned or anyone); action ``callback`` without one → ``callback`` after
+  its ``retry_after_s``; action ``retry`` → retried after its ``retry_after_s`` (default:
+  the policy's delay for the code, e.g. an AMD miss the agent caught) until its attempt
+  cap; ``complete`` → ``completed``. Without an action, a disposition named like a
+  retryable outcome (``no_answer``, ``busy``, ``machine``, ``failed``) is retried.
 """
 
 from __future__ import annotations
@@ -84,13 +87,22 @@ def after_disposition(
     max_attempts: int,
     policy: dict[str, int],
     now: datetime,
+    action: str | None = None,
+    retry_after_s: int | None = None,
 ) -> LeadPlan:
-    """The plan for a conversation, from the agent's disposition."""
-    if dnc:
+    """The plan for a conversation, from the agent's disposition and its action."""
+    if dnc or action == "dnc":
         return LeadPlan("dnc")
     if callback_at is not None:
         return LeadPlan("callback", callback_at, callback_agent_id)
-    if disposition in RETRY_DISPOSITIONS:
+    if action == "callback":
+        wait = timedelta(seconds=retry_after_s or 86_400)
+        return LeadPlan("callback", now + wait, callback_agent_id)
+    if action == "retry" and retry_after_s is not None:
+        if attempts_count >= max_attempts:
+            return LeadPlan("exhausted")
+        return LeadPlan("retry", now + timedelta(seconds=retry_after_s))
+    if action == "retry" or (action is None and disposition in RETRY_DISPOSITIONS):
         return after_call(
             disposition,
             lead_status="retry",

@@ -24,6 +24,7 @@ import asyncpg
 from dialer.agents import store
 from dialer.agents.bus import AgentBus
 from dialer.auth.roles import Principal
+from dialer.campaigns import codes
 from dialer.clock import Clock
 from dialer.errors import DialerError, ValidationError
 from dialer.timer import Timer, TimerHandle
@@ -59,9 +60,15 @@ class SimAgentParams:
         ("other", 0.05),
     )
 
-    def draw(self, rng: random.Random) -> str:
-        names = [n for n, _ in self.dispositions]
-        weights = [w for _, w in self.dispositions]
+    pause_p: float = 0.03  # after a call: how often the agent takes a pause
+    pause_s: float = 120.0
+
+    def draw(self, rng: random.Random, codes: list[str] | None = None) -> str:
+        """A disposition code: of ``codes`` (the campaign's) when given, weighted like the
+        defaults where the names match (others 0.1 each)."""
+        weights_by = dict(self.dispositions)
+        names = codes if codes else [n for n, _ in self.dispositions]
+        weights = [weights_by.get(n, 0.1) for n in names]
         return rng.choices(names, weights)[0]
 
 
@@ -90,9 +97,11 @@ class SimulatedAgents:
         self.count = count
         self.params = params or SimAgentParams()
         self.rng = random.Random(seed)
+        self.pause_rng = random.Random(None if seed is None else seed + 1)
         self.record = record or record_disposition
         self.ids: list[int] = []
         self._timers: dict[int, TimerHandle] = {}
+        self._pause_timers: dict[int, TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self.dispositions = 0
@@ -127,9 +136,10 @@ class SimulatedAgents:
         """Disposition calls still in wrap-up, then log every agent out."""
         if self._unsubscribe is not None:
             self._unsubscribe()
-        for handle in self._timers.values():
+        for handle in [*self._timers.values(), *self._pause_timers.values()]:
             handle.cancel()
         self._timers.clear()
+        self._pause_timers.clear()
         async with self.pool.acquire() as conn:
             for agent_id in self.ids:
                 row = await conn.fetchrow(
@@ -167,26 +177,51 @@ class SimulatedAgents:
         self._timers[agent_id] = self.timer.call_later(delay, fire)
 
     async def _disposition(self, agent_id: int, attempt_id: int) -> None:
-        name = self.params.draw(self.rng)
+        async with self.pool.acquire() as conn:
+            items = {d.code: d for d in await codes.dispositions(conn, self.campaign_id)}
+        name = self.params.draw(self.rng, list(items))
         body: dict[str, Any] = {"disposition": name}
-        if name == "callback":
+        if items[name].action == "callback":
             tomorrow = (self.clock.now() + timedelta(days=1)).date()
             body["callback_at"] = f"{tomorrow.isoformat()}T10:00"
             body["callback_owner"] = self.rng.choice(("agent", "anyone"))
-        elif name == "do_not_call":
-            body["dnc"] = True
         who = Principal(None, f"sim-agent:{agent_id}", "agent", self.client_id, agent_id)
         for attempt_body in (body, {"disposition": name}):
             try:
                 async with self.pool.acquire() as conn:
                     await self.record(conn, attempt_id, attempt_body, who=who, now=self.clock.now())
                 self.dispositions += 1
+                if self.pause_rng.random() < self.params.pause_p:
+                    self._later(agent_id, 0.0, self._pause)
                 return
             except ValidationError as exc:  # e.g. a callback for a lead with no known zone
                 log.debug("simulated disposition refused: %s", exc)
             except DialerError as exc:  # already dispositioned, or the call vanished
                 log.debug("simulated disposition skipped: %s", exc)
                 return
+
+    async def _pause(self, agent_id: int) -> None:
+        """A pause with one of the campaign's pause codes, then ready again."""
+        async with self.pool.acquire() as conn:
+            pauses = await codes.pause_codes(conn, self.campaign_id)
+            code = self.pause_rng.choice(pauses).code
+            with contextlib.suppress(DialerError):
+                await store.act(
+                    conn, agent_id, "pause", scope=None, now=self.clock.now(), reason=code
+                )
+
+        def fire() -> None:  # a timer of its own: a call's wrap-up must not cancel it
+            self._pause_timers.pop(agent_id, None)
+            task = asyncio.create_task(self._ready(agent_id))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+        self._pause_timers[agent_id] = self.timer.call_later(self.params.pause_s, fire)
+
+    async def _ready(self, agent_id: int) -> None:
+        async with self.pool.acquire() as conn:
+            with contextlib.suppress(DialerError):
+                await store.act(conn, agent_id, "ready", scope=None, now=self.clock.now())
 
     async def _dial(self, agent_id: int, lead_id: int | None) -> None:
         await store.announce(self.pool, agent_id, "dial", lead_id)

@@ -14,6 +14,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from dialer.agents import store
 from dialer.auth.roles import Permission, Principal
 from dialer.auth.tokens import token_active
+from dialer.campaigns import codes, scripts
 from dialer.http.jsonio import dumps, error_response
 from dialer.http.keys import AGENT_BUS, POOL, principal
 
@@ -109,6 +110,20 @@ async def _drain(ws: web.WebSocketResponse) -> None:
             return
 
 
+async def call_message(conn: Any, call_id: int, lead: dict[str, Any]) -> dict[str, Any]:
+    """A call's screen pop: the lead, the campaign's dispositions (with hotkeys) and its
+    script rendered for the lead (safe HTML, or None)."""
+    items = await codes.dispositions(conn, lead["campaign_id"])
+    script = scripts.render(await scripts.get_script(conn, lead["campaign_id"]), lead)
+    return {
+        "type": "call",
+        "call_id": call_id,
+        "lead": lead,
+        "dispositions": [{"code": d.code, "label": d.label, "hotkey": d.hotkey} for d in items],
+        "script": script,
+    }
+
+
 def state_message(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "state",
@@ -130,7 +145,7 @@ async def desk_messages(request: web.Request, message: dict[str, Any]) -> list[d
             found = await store.screen_call(conn, message["attempt"])
             if found is not None:
                 call_id = found.pop("call_id")
-                out.append({"type": "call", "call_id": call_id, "lead": found})
+                out.append(await call_message(conn, call_id, found))
         elif message["state"] == "on_call" and message.get("lead"):
             lead = await store.screen_lead(conn, message["lead"])
             if lead is not None:

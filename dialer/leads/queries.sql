@@ -181,3 +181,38 @@ FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text
      AS t (phone, alt, region, subdivision, postal, zones, fields, priority)
 ON CONFLICT (campaign_id, phone_e164) DO NOTHING
 RETURNING *;
+
+-- name: get_list
+SELECT ll.id, ll.campaign_id, ll.name, ll.source, ll.active, ll.created_at, c.client_id
+FROM lead_lists ll JOIN campaigns c ON c.id = ll.campaign_id
+WHERE ll.id = $1 AND c.deleted_at IS NULL AND ($2::bigint IS NULL OR c.client_id = $2);
+
+-- name: set_list_active
+UPDATE lead_lists SET active = $2 WHERE id = $1;
+
+-- name: reset_list
+-- A new pass over the list: leads whose last call ended with one of $2 become callable now
+-- with a fresh attempt count. DNC and completed leads, callbacks, held leads and leads in
+-- a runner's hopper are never touched.
+UPDATE leads SET status = 'retry', attempts_count = 0, next_attempt_at = $3, updated_at = $3
+WHERE list_id = $1
+  AND status IN ('retry', 'exhausted')
+  AND last_outcome = ANY($2::text[])
+  AND (claimed_until IS NULL OR claimed_until < $3);
+
+-- name: leads_by_phone
+-- Leads with this number in the campaigns the caller may see, newest first.
+SELECT l.id, l.campaign_id, c.name AS campaign_name, l.list_id, l.phone_e164, l.status,
+       l.attempts_count, l.last_outcome, l.last_disposition, l.fields, l.updated_at
+FROM leads l JOIN campaigns c ON c.id = l.campaign_id
+WHERE l.phone_e164 = $1 AND c.deleted_at IS NULL AND ($2::bigint IS NULL OR c.client_id = $2)
+ORDER BY l.id DESC
+LIMIT 100;
+
+-- name: lead_attempts
+SELECT a.id, a.started_at, a.ended_at, a.outcome, a.answer, a.talk_s, a.disposition,
+       a.notes, a.agent_id, ag.name AS agent_name
+FROM attempts a LEFT JOIN agents ag ON ag.id = a.agent_id
+WHERE a.lead_id = $1
+ORDER BY a.id DESC
+LIMIT 200;

@@ -8,10 +8,11 @@ import asyncpg
 from aiohttp import web
 
 from dialer import __version__, db, metrics
-from dialer.api import agents, calls, campaigns, clients, health, rules, webhooks
+from dialer.api import agents, calls, campaigns, clients, codes, health, rules, users, webhooks
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
+from dialer.api import lists as lists_api
 from dialer.api import stats as stats_api
 from dialer.api.idempotency import idempotency_middleware
 from dialer.api.middleware import auth_middleware, errors_middleware, inputs_middleware
@@ -40,6 +41,9 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     agents.routes,
     calls.routes,
     stats_api.routes,
+    users.routes,
+    codes.routes,
+    lists_api.routes,
 )
 
 

@@ -23,7 +23,7 @@ GROUP BY campaign_id;
 
 -- name: list_figures
 -- A campaign's lead lists with their leads: total, still dialable, and dialed at least once.
-SELECT ll.id, ll.name, ll.source, ll.default_region, ll.created_at,
+SELECT ll.id, ll.name, ll.source, ll.default_region, ll.created_at, ll.active,
        count(l.id) AS leads,
        count(l.id) FILTER (WHERE l.status IN ('new', 'retry', 'callback')) AS remaining,
        count(l.id) FILTER (WHERE l.attempts_count > 0) AS attempted

@@ -18,7 +18,7 @@ from aiohttp import web
 from dialer.ui import filters
 from dialer.ui.context import CONSOLE, PREFIX, STATIC_PREFIX, ConsoleState
 from dialer.ui.middleware import console_middleware
-from dialer.ui.pages import auth, campaigns, desk, dnc, lists, live, rules
+from dialer.ui.pages import auth, campaigns, desk, dnc, floor, leads, lists, live, rules, users
 from dialer.ui.render import see_other
 from dialer.ui.routing import install
 
@@ -32,6 +32,9 @@ PAGE_TABLES = (
     dnc.routes,
     desk.routes,
     rules.routes,
+    users.routes,
+    floor.routes,
+    leads.routes,
 )
 
 

@@ -1,15 +1,22 @@
 -- name: insert_session
-INSERT INTO ui_sessions (session_hash, token_id, csrf_token, created_at, last_seen_at, expires_at)
-VALUES ($1, $2, $3, $4, $4, $5)
+-- A session acts as a token ($2) or a user signed in with a password ($6).
+INSERT INTO ui_sessions (session_hash, token_id, csrf_token, created_at, last_seen_at, expires_at,
+                         user_id)
+VALUES ($1, $2, $3, $4, $4, $5, $6)
 RETURNING id;
 
 -- name: load_session
 SELECT s.id, s.csrf_token, s.flash, s.created_at, s.last_seen_at, s.expires_at,
-       t.id AS token_id, t.name, t.role, t.client_id, t.agent_id, t.revoked_at,
+       t.id AS token_id, u.id AS user_id,
+       coalesce(t.name, u.name) AS name, coalesce(t.role, u.role) AS role,
+       coalesce(t.client_id, u.client_id) AS client_id,
+       coalesce(t.agent_id, u.agent_id) AS agent_id,
+       coalesce(t.revoked_at, u.disabled_at) AS revoked_at,
        c.name AS client_name
 FROM ui_sessions s
-JOIN api_tokens t ON t.id = s.token_id
-LEFT JOIN clients c ON c.id = t.client_id
+LEFT JOIN api_tokens t ON t.id = s.token_id
+LEFT JOIN users u ON u.id = s.user_id
+LEFT JOIN clients c ON c.id = coalesce(t.client_id, u.client_id)
 WHERE s.session_hash = $1;
 
 -- name: touch_session
@@ -17,10 +24,14 @@ UPDATE ui_sessions SET last_seen_at = $2, expires_at = $3
 WHERE id = $1;
 
 -- name: session_alive
--- Whether a signed-in session still stands: not signed out, not expired, token not revoked.
+-- Whether a signed-in session still stands: not signed out, not expired, its token not
+-- revoked (its user not disabled).
 SELECT EXISTS (
-    SELECT 1 FROM ui_sessions s JOIN api_tokens t ON t.id = s.token_id
-    WHERE s.id = $1 AND s.expires_at > $2 AND t.revoked_at IS NULL
+    SELECT 1 FROM ui_sessions s
+    LEFT JOIN api_tokens t ON t.id = s.token_id
+    LEFT JOIN users u ON u.id = s.user_id
+    WHERE s.id = $1 AND s.expires_at > $2
+      AND coalesce(t.revoked_at, u.disabled_at) IS NULL
 );
 
 -- name: delete_session

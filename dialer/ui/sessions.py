@@ -1,9 +1,10 @@
-"""Console sessions: signing in with an API token opens a server-side session.
+"""Console sessions: signing in with a user name and password, or an API token, opens a
+server-side session.
 
 The browser holds only ``<session id>.<HMAC>`` in an HttpOnly cookie; the database holds the
-SHA-256 of the session id, the token it acts as, its CSRF token, pending flash messages and
-its expiry. A session acts exactly as its token: the principal is rebuilt from the token row
-on every request, so revoking the token (or changing its role) takes effect at once.
+SHA-256 of the session id, the token or user it acts as, its CSRF token, pending flash
+messages and its expiry. The principal is rebuilt from the token (user) row on every
+request, so revoking the token, disabling the user or changing a role takes effect at once.
 
 Expiry slides: each request pushes ``expires_at`` to ``now + IDLE_TIMEOUT`` (written at most
 once a minute), never past ``created_at + MAX_AGE``.
@@ -81,15 +82,15 @@ async def start(
 
     Expired sessions of every user are purged here, so the table never grows unbounded.
     """
-    if who.token_id is None:
-        raise ValueError("only a token's principal can sign in to the console")
+    if (who.token_id is None) == (who.user_id is None):
+        raise ValueError("a console session acts as one token or one user")
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     expires = _expiry(now, now)
     async with conn.transaction():
         await conn.execute(_Q["purge_expired"], now)
         row_id = await conn.fetchval(
-            _Q["insert_session"], _hash(session_id), who.token_id, csrf, now, expires
+            _Q["insert_session"], _hash(session_id), who.token_id, csrf, now, expires, who.user_id
         )
     return sign(key, session_id), Session(row_id, who, csrf, expires)
 
@@ -118,6 +119,7 @@ async def load(
         role=row["role"],
         client_id=row["client_id"],
         agent_id=row["agent_id"],
+        user_id=row["user_id"],
     )
     return Session(
         row["id"], who, row["csrf_token"], expires, row["client_name"], list(row["flash"])

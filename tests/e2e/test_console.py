@@ -50,11 +50,11 @@ def _manager_journey(page: Page, token: str) -> None:
     page.wait_path("/ui/sign-in")
     page.shoot("01-sign-in")
     page.type("#f-token", "dlr_this-is-not-a-token")
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_text("#e-token", "not valid or has been revoked")
     page.shoot("02-sign-in-bad-token")
     page.type("#f-token", token)
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_path("/ui/campaigns")
     page.wait_text("h1", "Campaigns")
     page.wait_text("#campaigns", "Spring renewals")
@@ -162,7 +162,7 @@ def _tablet_tour(page: Page, token: str) -> None:
     page.driver.delete_all_cookies()  # a fresh start, whatever the test before left
     page.open("/ui/sign-in")
     page.type("#f-token", token)
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_text("h1", "Campaigns")
     for path, name in (
         ("/ui/campaigns", "tablet-campaigns"),

@@ -153,7 +153,7 @@ def create_and_import(
 ) -> int:
     page.open("/ui/")
     page.type("#f-token", token)
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_text("h1", "Campaigns")
     page.click("a.btn-primary[href='/ui/campaigns/new']")
     page.type("#f-name", "Autumn survey")
@@ -202,7 +202,7 @@ def create_and_import(
 def agent_logs_in(page: Page, token: str) -> None:
     page.open("/ui/")
     page.type("#f-token", token)
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_text("h1", "Sam Agent")
     page.wait_text("#connection", "Connected")
     page.wait_text("#call-empty-text", "logged out")

@@ -35,7 +35,7 @@ def _check_lead(page: Page, token: str, lead_id: int) -> None:
     page.driver.delete_all_cookies()
     page.open("/ui/sign-in")
     page.type("#f-token", token)
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_path("/ui/campaigns")
     page.open("/ui/rules")
     page.wait_text("h1", "Calling rules")

@@ -117,7 +117,7 @@ async def test_a_callback_at_local_time_is_scheduled_for_the_agent(api: Api) -> 
         "POST",
         f"/api/v1/calls/{c['call']}/disposition",
         as_=c["token"],
-        json={"disposition": "call me later", "callback_at": "2026-01-07T10:00"},
+        json={"disposition": "callback", "callback_at": "2026-01-07T10:00"},
     )
     assert status == 200
     lead = await _lead(api, c["lead"])
@@ -151,7 +151,7 @@ async def test_a_dnc_request_lists_the_number_for_the_whole_client(api: Api) -> 
         "POST",
         f"/api/v1/calls/{c['call']}/disposition",
         as_=c["token"],
-        json={"disposition": "do not call", "dnc": True},
+        json={"disposition": "other", "dnc": True},
     )
     assert status == 200
     assert (await _lead(api, c["lead"]))["status"] == "dnc"
@@ -196,9 +196,9 @@ async def test_disposition_errors(api: Api) -> None:
     # Another agent's call is invisible to this agent's token.
     status, _ = await api.call("POST", path, as_=live["token"], json={"disposition": "x"})
     assert status == 404
-    status, _ = await api.call("POST", path, as_=done["token"], json={"disposition": "ok"})
+    status, _ = await api.call("POST", path, as_=done["token"], json={"disposition": "other"})
     assert status == 200
-    status, body = await api.call("POST", path, as_=done["token"], json={"disposition": "ok"})
+    status, body = await api.call("POST", path, as_=done["token"], json={"disposition": "other"})
     assert status == 409 and body["field"] == "disposition"
 
 

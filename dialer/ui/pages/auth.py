@@ -1,14 +1,20 @@
-"""Signing in with an API token, signing out, and the console's home address."""
+"""Signing in (user name and password, or an API token), signing out, and the console's
+home address."""
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
+from dialer.auth.roles import Principal
+from dialer.auth.signin import Attempt, SignInRefused
+from dialer.auth.signin import sign_in as password_sign_in
 from dialer.auth.tokens import authenticate
-from dialer.http.keys import CLOCK, POOL
+from dialer.http.keys import CLOCK, POOL, SETTINGS
 from dialer.inputs import check_fields
+from dialer.secrets import secret_box
 from dialer.ui import csrf, sessions
 from dialer.ui.context import current_session, session
 from dialer.ui.cookies import SESSION_COOKIE, clear_cookie, set_cookie
@@ -21,7 +27,7 @@ routes = UiRoutes()
 
 NOTICES = {
     "expired": "Your session expired. Sign in again to continue.",
-    "revoked": "The token this session used has been revoked. Sign in with a current token.",
+    "revoked": "Your access has ended: the token has been revoked or the user disabled.",
     "signed-out": "You are signed out.",
 }
 SIGNIN_COOKIE_AGE = 3600 * 12
@@ -37,12 +43,25 @@ def safe_next(value: object) -> str | None:
 
 
 async def _sign_in_page(
-    request: web.Request, *, next_path: str | None, error: str | None = None, status: int = 200
+    request: web.Request,
+    *,
+    next_path: str | None,
+    error: str | None = None,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
 ) -> web.Response:
     key = signing_key(request.app)
     nonce, fresh = csrf.signin_nonce(request, key)
     notice = NOTICES.get(request.query.get("reason", ""))
-    context = {"title": "Sign in", "nonce": nonce, "next": next_path, "error": error}
+    context = {
+        "title": "Sign in",
+        "nonce": nonce,
+        "next": next_path,
+        "error": error,
+        "errors": errors or {},
+        "form": form or {},
+    }
     response = await render(request, "sign_in.html", context | {"notice": notice}, status=status)
     if fresh:
         set_cookie(
@@ -73,27 +92,22 @@ async def sign_in(request: web.Request) -> web.Response:
         return await _sign_in_page(
             request,
             next_path=next_path,
-            error="The sign-in form had expired. Paste your token again.",
+            error="The sign-in form had expired. Sign in again.",
             status=403,
         )
-    token = _text(form.get("token")).strip()
-    if not token:
-        return await _sign_in_page(
-            request, next_path=next_path, error="Paste your API token.", status=400
-        )
-    app = request.app
-    now = app[CLOCK].now()
-    who = await authenticate(app[POOL], token, now=now)
-    if who is None:
-        return await _sign_in_page(
-            request,
-            next_path=next_path,
-            error="That token is not valid or has been revoked.",
-            status=400,
-        )
+    if "token" in form:
+        who_or_page = await _by_token(request, _text(form.get("token")).strip(), next_path)
+    else:
+        who_or_page = await _by_password(request, form, next_path)
+    if isinstance(who_or_page, web.Response):
+        return who_or_page
+    who, app, now = who_or_page, request.app, request.app[CLOCK].now()
     async with app[POOL].acquire() as conn:
         cookie, _ = await sessions.start(conn, who, key=key, now=now)
-    log.info("console sign-in", extra={"token_id": who.token_id, "role": who.role})
+    log.info(
+        "console sign-in",
+        extra={"token_id": who.token_id, "user_id": who.user_id, "role": who.role},
+    )
     response = see_other(next_path or home_path(who) or "/ui/")
     set_cookie(
         response,
@@ -104,6 +118,66 @@ async def sign_in(request: web.Request) -> web.Response:
     )
     clear_cookie(response, request, csrf.SIGNIN_COOKIE)
     return response
+
+
+async def _by_token(
+    request: web.Request, token: str, next_path: str | None
+) -> Principal | web.Response:
+    if not token:
+        return await _sign_in_page(
+            request, next_path=next_path, error="Paste your API token.", status=400
+        )
+    app = request.app
+    who = await authenticate(app[POOL], token, now=app[CLOCK].now())
+    if who is None:
+        return await _sign_in_page(
+            request,
+            next_path=next_path,
+            error="That token is not valid or has been revoked.",
+            status=400,
+        )
+    return who
+
+
+async def _by_password(
+    request: web.Request, form: Any, next_path: str | None
+) -> Principal | web.Response:
+    """A user name and password (and a TOTP code when the user has a second factor)."""
+    name = _text(form.get("username")).strip()
+    shown = {"username": name}
+    if not name or not _text(form.get("password")):
+        field = "username" if not name else "password"
+        text = "Enter your user name." if not name else "Enter your password."
+        return await _sign_in_page(
+            request, next_path=next_path, status=400, errors={field: text}, form=shown
+        )
+    app = request.app
+    attempt = Attempt(
+        name=name[:100],
+        password=_text(form.get("password"))[:200],
+        code=_text(form.get("code"))[:20],
+        address=request.remote or "unknown",
+    )
+    try:
+        return await password_sign_in(
+            app[POOL],
+            attempt,
+            secret_box(app[SETTINGS]),
+            require_2fa=app[SETTINGS].require_2fa,
+            now=app[CLOCK].now(),
+        )
+    except SignInRefused as refused:
+        page = await _sign_in_page(
+            request,
+            next_path=next_path,
+            status=refused.status,
+            errors={refused.field: refused.message},
+            form=shown | {"needs_code": "1" if refused.field == "code" else ""},
+        )
+        if refused.retry_at is not None:
+            wait = (refused.retry_at - app[CLOCK].now()).total_seconds()
+            page.headers["Retry-After"] = str(max(1, int(wait)))
+        return page
 
 
 def _text(value: object) -> str:

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from dialer.agents import store as agents
 from dialer.auth.roles import Permission, Principal
+from dialer.campaigns import codes
 from dialer.engine.dispositions import record_disposition
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.http import agentstream
@@ -32,18 +33,6 @@ from dialer.ui.sessions import FlashKind
 
 routes = UiRoutes()
 ID = r"{id:\d+}"
-PAUSE_REASONS = ("break", "lunch", "training", "meeting", "coaching", "personal")
-DISPOSITIONS = (
-    ("sale", "Sale"),
-    ("not_interested", "Not interested"),
-    ("callback", "Call back later"),
-    ("wrong_number", "Wrong number"),
-    ("no_answer", "No answer"),
-    ("busy", "Busy"),
-    ("machine", "Answering machine"),
-    ("do_not_call", "Asked not to be called"),
-    ("other", "Other"),
-)
 FORM_FIELDS = ("call_id", "disposition", "callback_at", "callback_zone", "callback_owner", "notes")
 DONE = {
     "login": "You are logged in and ready for calls.",
@@ -122,11 +111,32 @@ async def desk_home(request: web.Request) -> web.Response:
 
 
 async def _status_context(request: web.Request, agent: dict[str, Any]) -> dict[str, Any]:
+    async with request.app[POOL].acquire() as conn:
+        pauses = await codes.agent_pause_codes(conn, agent["id"])
     return {
         "agent": agent,
-        "pause_reasons": PAUSE_REASONS,
+        "pause_codes": [(p.code, p.label) for p in pauses],
         "now": request.app[CLOCK].now(),
     }
+
+
+async def _dispositions(
+    conn: asyncpg.Connection, agent: dict[str, Any], call_id: str = ""
+) -> list[codes.Disposition]:
+    """The dispositions the form offers: those of the call's campaign, else of the agent's
+    current (or first) campaign; the desk's script swaps them at each screen pop."""
+    campaign_id = agent.get("campaign_id")
+    if call_id.isdigit():
+        campaign_id = await conn.fetchval(
+            "SELECT campaign_id FROM attempts WHERE id = $1", int(call_id)
+        ) or campaign_id  # fmt: skip
+    if campaign_id is None:
+        campaign_id = await conn.fetchval(
+            "SELECT min(campaign_id) FROM agent_campaigns WHERE agent_id = $1", agent["id"]
+        )
+    if campaign_id is None:
+        return list(codes.DEFAULT_DISPOSITIONS)
+    return await codes.dispositions(conn, campaign_id)
 
 
 @routes.get(f"/ui/agents/{ID}", permission=Permission.AGENT_SELF)
@@ -137,11 +147,12 @@ async def desktop(request: web.Request) -> web.Response:
             agent = await _agent(conn, who, _id(request))
         except Refused:
             return _refused(request)
+        dispositions = await _dispositions(conn, agent)
     context = {
         "title": f"Desktop · {agent['name']}",
         "section": "desk",
         "initial": await initial_messages(request, agent),
-        "dispositions": DISPOSITIONS,
+        "dispositions": dispositions,
         "form": {"callback_zone": "lead", "callback_owner": "agent"},
         "errors": {},
         "own": who.agent_id == agent["id"],
@@ -179,6 +190,8 @@ async def agent_action(request: web.Request) -> web.Response:
         try:
             if reason is not None and len(reason) > 100:
                 raise ValidationError("reason must be a string of 1-100 characters", field="reason")
+            if action == "pause":
+                await codes.check_pause_code(conn, _id(request), reason)
             agent, step = await agents.act(
                 conn, _id(request), action, scope=who.client_id, now=request.app[CLOCK].now(),
                 reason=reason,
@@ -269,10 +282,12 @@ async def disposition(request: web.Request) -> web.Response:
         else:
             text = f"Call saved as “{row['disposition'].replace('_', ' ')}”."
             form = {"callback_zone": "lead", "callback_owner": "agent"}
+        agent = await agents.get(conn, _id(request), who.client_id)
+        dispositions = await _dispositions(conn, agent, call)
     context = {
         "form": form,
         "errors": errors,
-        "dispositions": DISPOSITIONS,
+        "dispositions": dispositions,
         "agent_id": _id(request),
         "flash": [{"kind": kind, "text": text}],
         "saved": not errors and kind == "success",

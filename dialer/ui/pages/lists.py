@@ -92,7 +92,12 @@ async def lists_side(request: web.Request) -> web.Response:
         campaign = await store.get(conn, int(request.match_info["id"]), who.client_id)
         lists = await list_figures(conn, campaign["id"])
         leads = await penetration(conn, campaign["id"])
-    context = {"campaign": campaign, "lists": lists, "leads": leads}
+    context = {
+        "campaign": campaign,
+        "lists": lists,
+        "leads": leads,
+        "may_upload": who.can(Permission.LEADS_WRITE),
+    }
     return render_partial(request, "lists/_side.html", context)
 
 

@@ -49,6 +49,7 @@ def campaign_tabs(who: Principal, campaign_id: int) -> list[tuple[str, str, str]
         tabs.append(("lists", "Lead lists", f"/ui/campaigns/{campaign_id}/lists"))
     if who.can(Permission.CAMPAIGNS_WRITE):
         tabs.append(("edit", "Settings", f"/ui/campaigns/{campaign_id}/edit"))
+        tabs.append(("floor", "Dispositions & pauses", f"/ui/campaigns/{campaign_id}/floor"))
     return tabs
 
 

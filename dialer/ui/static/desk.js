@@ -1,6 +1,7 @@
 /* The agent desktop: follows the agent's events WebSocket (the same messages as
    /api/v1/agents/{id}/events): each state change refreshes the status card, a call's
-   screen pop shows the lead, and the disposition form is enabled once the call has ended.
+   screen pop shows the lead and the campaign's dispositions, and the disposition form is
+   enabled once the call has ended; a disposition's hotkey picks it (and saves once ended).
    Lead data is written with textContent only (never parsed as HTML). */
 (function () {
   "use strict";
@@ -87,7 +88,47 @@
       }
     }
 
+    function setDispositions(items) {
+      var select = document.querySelector("[data-dispositions]");
+      if (!select || !items) { return; }
+      var chosen = select.value;
+      while (select.options.length > 1) { select.remove(1); }
+      items.forEach(function (item) {
+        var option = document.createElement("option");
+        option.value = item.code;
+        option.textContent = (item.hotkey ? item.hotkey + " · " : "") + item.label;
+        if (item.hotkey) { option.setAttribute("data-hotkey", item.hotkey); }
+        option.selected = item.code === chosen;
+        select.appendChild(option);
+      });
+    }
+
+    function showScript(html) {
+      // The server renders scripts in a sandbox and escapes everything but <br>, so this
+      // HTML holds no markup of the script's author nor of a lead field.
+      var box = document.getElementById("call-script");
+      if (!box) { return; }
+      document.getElementById("script-text").innerHTML = html || "";
+      box.hidden = !html;
+    }
+
+    function hotkey(event) {
+      var target = event.target;
+      if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+      if (target && /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+      var form = document.getElementById("disposition");
+      if (!form || !call) { return; }
+      var select = form.querySelector("[data-dispositions]");
+      var option = select.querySelector("option[data-hotkey='" + event.key.toLowerCase() + "']");
+      if (!option) { return; }
+      event.preventDefault();
+      select.value = option.value;
+      var save = form.querySelector("[data-save]");
+      if (!save.disabled) { form.requestSubmit(save); }
+    }
+
     function clearCall() {
+      showScript(null);
       call = null;
       preview = false;
       pop.hidden = true;
@@ -156,6 +197,8 @@
           form.querySelector("[data-call-id]").value = message.call_id;
           form.removeAttribute("data-saved");
         }
+        setDispositions(message.dispositions);
+        showScript(message.script);
         showLead(message.lead, message.call_id);
         kind.textContent = state === "wrap_up" ? "Call ended" : "Live call";
         clearMessages();  // "logged in" and other news are old once a call is on screen
@@ -198,6 +241,7 @@
     initial.forEach(function (message) { handle(message, false); });
     document.body.addEventListener("htmx:afterSwap", syncForm);
     document.body.addEventListener("htmx:afterSwap", showSaved);
+    document.addEventListener("keydown", hotkey);
     connect();
   }
 
