@@ -108,6 +108,13 @@ class Failed:
     reason: str
 
 
+# ``Failed.reason`` values the engine acts on (every adapter uses these words):
+# the number does not exist (any more): it is retired, never dialed again;
+RETIRING_REASONS = frozenset({"unallocated", "number_changed", "invalid_number", "sit"})
+# a carrier or the callee rejected the caller ID as a robocall (SIP 607/608, STIR/SHAKEN).
+ROBOCALL_REASONS = frozenset({"unwanted", "identity_rejected"})
+
+
 @dataclass(frozen=True, slots=True)
 class Hangup:
     call_id: str

@@ -139,8 +139,9 @@ class CallBook:
         self._emit(call, Answered(call.call_id, self.timer.now(), kind))
 
     # -- endings --------------------------------------------------------------------------
-    def end(self, call: SwitchCall, code: int) -> None:
-        """The callee's channel is gone with Q.850 ``code``: emit the one final event."""
+    def end(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
+        """The callee's channel is gone with cause ``code`` (and SIP final response ``sip``,
+        when the switch says): emit the one final event."""
         if call.ended:
             return
         t = self.timer.now()
@@ -155,7 +156,22 @@ class CallBook:
             event = NoAnswer(call.call_id, t)
         else:
             rang_out = t - call.started_t >= call.request.ring_timeout_s - RING_SLACK_S
-            event = unanswered_event(call.call_id, t, code, rang=call.rang, rang_out=rang_out)
+            event = unanswered_event(
+                call.call_id, t, code, rang=call.rang, rang_out=rang_out, sip=sip
+            )
+        self._finish(call, event)
+
+    def fail(self, call: SwitchCall, reason: str) -> None:
+        """The switch could not place or keep the call for ``reason`` (not the callee's
+        doing): an unanswered call fails with it; an answered one is hung up by the network."""
+        if call.ended:
+            return
+        t = self.timer.now()
+        event: CallEvent
+        if call.answered is not None:
+            event = Hangup(call.call_id, t, "network", reason)
+        else:
+            event = Failed(call.call_id, t, reason)
         self._finish(call, event)
 
     def lose(self, call: SwitchCall, cause: str = "lost") -> None:

@@ -22,12 +22,36 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from dialer.telephony.causes import CAUSE_CODES, CAUSE_NAMES
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
 from tests.fakes.esl_wire import channel_headers, frame, read_command, serialize_event, show_row
+from tests.fakes.fs_causes import FS_CAUSES, FS_NAMES, fs_cause_for_sip, q850
 from tests.fakes.scenarios import agent_script, script_for
 
 AMD_EXTENSION = "dialer_amd XML dialer"
+ORIGINATE_SYNTAX = (
+    "<call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] "
+    "[<cid_num>] [<timeout_sec>]"
+)
+
+
+def fs_words(text: str) -> list[str]:
+    """``switch_separate_string`` with a blank: spaces split, except inside single quotes
+    or after a backslash (src/switch_utils.c)."""
+    words, word, quoted, escaped = [], "", False, False
+    for char in text:
+        if escaped:
+            word, escaped = word + char, False
+        elif char == "\\":
+            word, escaped = word + char, True
+        elif char == "'":
+            word, quoted = word + char, not quoted
+        elif char == " " and not quoted:
+            if word:
+                words.append(word)
+            word = ""
+        else:
+            word += char
+    return [*words, word] if word else words
 
 
 @dataclass(eq=False)
@@ -208,7 +232,7 @@ class FakeFreeSwitch(FakeSwitchBase):
             return "-ERR Invalid uuid\n" if name == "uuid_bridge" else "-ERR No such channel!\n"
         assert leg is not None or name not in ("uuid_kill", "uuid_getvar")
         if name == "uuid_kill" and leg is not None:
-            cause = CAUSE_CODES.get(args[1], 16) if len(args) > 1 else 16
+            cause = FS_CAUSES.get(args[1], 16) if len(args) > 1 else 16
             leg.variables["sip_hangup_disposition"] = "send_bye"
             asyncio.get_running_loop().call_soon(self.end, leg, cause)
             return "+OK\n"
@@ -232,6 +256,8 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.emit("BACKGROUND_JOB", headers, result)
 
     def _originate(self, arg: str, job: str) -> str:
+        if not 2 <= len(fs_words(arg)) <= 7:  # mod_commands originate_function
+            return f"-USAGE: {ORIGINATE_SYNTAX}\n"
         variables: dict[str, str] = {}
         if arg.startswith("{"):
             block, _, arg = arg[1:].partition("}")
@@ -305,7 +331,10 @@ class FakeFreeSwitch(FakeSwitchBase):
 
     # -- what the switch does -------------------------------------------------------------
     def on_ring(self, leg: Leg) -> None:
-        self.emit_channel("CHANNEL_PROGRESS", leg)
+        """SIP 180 → CHANNEL_PROGRESS; 183 with early media → CHANNEL_PROGRESS_MEDIA."""
+        self.emit_channel(
+            "CHANNEL_PROGRESS_MEDIA" if leg.script.early_media else "CHANNEL_PROGRESS", leg
+        )
 
     def on_answer(self, leg: Leg) -> None:
         self.emit_channel("CHANNEL_ANSWER", leg)
@@ -315,8 +344,10 @@ class FakeFreeSwitch(FakeSwitchBase):
             leg.app_name = "park"
         elif leg.app_args == AMD_EXTENSION:
             leg.app_name = "mod_amd"
-            if self.amd_module:  # else: "Invalid Application mod_amd", on to park()
+            if self.amd_module:
                 self.at(leg, leg.script.amd_s, lambda: self._amd_done(leg))
+            else:  # "Invalid Application mod_amd": switch_core_session.c hangs the call up
+                self.at(leg, 0.0, lambda: self.end(leg, FS_CAUSES["DESTINATION_OUT_OF_ORDER"]))
         else:  # no such extension
             self.at(leg, 0.0, lambda: self.end(leg, 3))
         self.emit_channel("CHANNEL_EXECUTE", leg, ("Application", leg.app_name))
@@ -330,12 +361,14 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.emit_channel("CUSTOM", leg, ("Event-Subclass", "mod_amd::info"))
         leg.app_name = "park"
 
-    def on_end(self, leg: Leg, cause: int) -> None:
-        name = CAUSE_NAMES.get(cause, "NORMAL_CLEARING")
+    def on_end(self, leg: Leg, cause: int, sip: int | None = None) -> None:
+        name = fs_cause_for_sip(sip) if sip is not None else FS_NAMES.get(cause, "NORMAL_CLEARING")
         leg.variables.setdefault(
             "sip_hangup_disposition", "recv_bye" if leg.answered else "recv_refuse"
         )
-        leg.variables.update(hangup_cause=name, hangup_cause_q850=str(min(cause, 127)))
+        if sip is not None:
+            leg.variables["sip_term_status"] = str(sip)
+        leg.variables.update(hangup_cause=name, hangup_cause_q850=str(q850(FS_CAUSES[name])))
         leg.state = "Down"
         partner = self.legs.get(leg.bridge or "")
         if partner is not None:
