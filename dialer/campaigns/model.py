@@ -185,6 +185,8 @@ class Field:
     required: bool = False
 
 
+ALT_PHONE_POLICIES = ("off", "on_bad_number", "on_failure")
+
 FIELDS: dict[str, Field] = {
     "name": Field(_string(200), {"type": "string"}, "unique within the client", required=True),
     "purpose": Field(
@@ -240,6 +242,13 @@ FIELDS: dict[str, Field] = {
         2.0,
     ),
     "amd": Field(_bool, {"type": "boolean"}, "answering-machine detection", True),
+    "alt_phone_policy": Field(
+        _choice(ALT_PHONE_POLICIES),
+        {"enum": list(ALT_PHONE_POLICIES)},
+        "when a lead's alternate numbers are dialed: off; on_bad_number (the current one "
+        "is unallocated/disconnected: retired); on_failure (also after busy/no answer)",
+        "on_bad_number",
+    ),
     "safe_harbor_message": Field(
         _string(2000, nullable=True),
         {"type": ["string", "null"]},

@@ -28,6 +28,7 @@ from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
 from dialer.gateway import (
+    ROBOCALL_REASONS,
     AgentLeg,
     CallEvent,
     CallGone,
@@ -158,6 +159,7 @@ class CallFlow:
                 observe(AnsweredHuman(t, call.since_dial(t)))
                 self.budget.human_answered()
                 metrics.HUMAN_ANSWERS.labels(cid).inc()
+                metrics.CALLER_ID_ANSWERS.labels(cid, call.caller_id).inc()
             else:
                 observe(AnsweredMachine(t, call.since_dial(t), 0.0))
         elif source in ("dialing", "ringing") and step.ended:
@@ -365,6 +367,8 @@ class CallFlow:
             call.watchdog.cancel()
         campaign = self.campaign()
         metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
+        if outcome == "failed" and call.cause in ROBOCALL_REASONS:
+            metrics.ROBOCALL_REJECTIONS.labels(str(campaign.id), call.caller_id).inc()
         talk = t - call.connected_t if call.connected_t is not None else None
         connected = call.connected_t is not None
         record = CallRecord(

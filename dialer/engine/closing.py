@@ -8,6 +8,8 @@ Every write here is one transaction holding the changes and their webhook events
   (``attempt.completed`` and the lead events of the plans).
 * a dial the gateway refused (``unplaced``): the attempt is closed ``failed`` with
   ``gateway_unavailable: …`` but the lead is given back as if it had not been dialed.
+* number hygiene (``numbers``): after a call that reached nobody, a bad number is retired
+  and the lead moves to its next number (or becomes ``invalid``), per campaign policy.
 * ``recover``: after a takeover or restart, open attempts become ``unknown`` and their
   leads are rescheduled (never redialed at once); claims and stuck agents are released.
 
@@ -26,6 +28,7 @@ import asyncpg
 
 from dialer.agents import store as agents
 from dialer.engine.model import CampaignConfig
+from dialer.engine.numbers import apply_numbers
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.outbox import OutboxEvent, enqueue, enqueue_many
 from dialer.sql import queries
@@ -186,6 +189,12 @@ async def _close_ended(
         [c.wrap_agent for c in calls],
     )
     by_id = {row["id"]: row for row in rows}
+    hygiene = [
+        (by_id[c.attempt_id]["lead_id"], c.outcome, c.hangup_cause)
+        for c in calls
+        if c.plan is not None and c.attempt_id in by_id and by_id[c.attempt_id]["planned"]
+    ]
+    await apply_numbers(conn, campaign.alt_phone_policy, hygiene, now=calls[-1].ended_at)
     events: list[OutboxEvent] = []
     for record in calls:  # in the order the calls ended
         row = by_id.get(record.attempt_id)

@@ -115,9 +115,19 @@ async def create_demo_campaign(
         now=now,
     )
     await insert_leads(conn, row["id"], generate_leads(leads, seed=row["id"]), now=now)
+    await conn.execute(_ALTERNATES, row["id"])
     started, _ = await campaigns.transition(conn, row["id"], "start", scope=None, now=now)
     return started
 
+
+# Every fifth demo lead has a second number (the same line, other last four digits), dialed
+# when the first turns out not to exist.
+_ALTERNATES = """
+UPDATE leads
+SET alt_phones = ARRAY[left(phone_e164, -4)
+                       || lpad(((right(phone_e164, 4)::int + 5000) % 10000)::text, 4, '0')]
+WHERE campaign_id = $1 AND id % 5 = 0
+"""
 
 _SUMMARY = """
 SELECT count(*) AS attempts,

@@ -200,14 +200,14 @@ class Dialing:
             lead_status=got.lead_status,
             attempts_count=got.attempts_count,
             reserved_agent=dial.agent_id,
+            caller_id=dial.caller_id or campaign.caller_id or "",
         )
         self.flow.add(call)
         cid = str(campaign.id)
-        assert campaign.caller_id is not None
         request = OriginateRequest(
             call_id=dial.call_id,
             phone_e164=lead.phone_e164,
-            caller_id=campaign.caller_id,
+            caller_id=call.caller_id,
             ring_timeout_s=campaign.ring_timeout_s,
             amd=campaign.amd,
             variables=(
@@ -231,6 +231,7 @@ class Dialing:
         self.health.succeeded()
         self.pacing.observe(Dialed(call.dialed_t))
         metrics.DIALS.labels(cid, dial.mode).inc()
+        metrics.CALLER_ID_DIALS.labels(cid, call.caller_id).inc()
         if dial.agent_id is None:
             metrics.PACER_LAUNCHED.labels(cid).inc()
         self.dials += 1

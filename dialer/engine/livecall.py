@@ -45,6 +45,7 @@ class LiveCall:
     deadline: TimerHandle | None = None
     watchdog: TimerHandle | None = None
     cause: str | None = None
+    caller_id: str = ""  # the number presented to the callee
     pending: asyncio.Task[Any] | None = None  # the connect, to finish before the close
 
     def since_dial(self, t: float) -> float:

@@ -41,6 +41,9 @@ _BY_CAMPAIGN = (
     metrics.HOPPER_LEADS,
     metrics.DIALS,
     metrics.CALL_OUTCOMES,
+    metrics.ROBOCALL_REJECTIONS,
+    metrics.CALLER_ID_DIALS,
+    metrics.CALLER_ID_ANSWERS,
     metrics.AGENTS,
     metrics.ABANDON_RATE,
     metrics.CAMPAIGN_INFO,
@@ -64,7 +67,20 @@ def start_campaign(campaign: CampaignConfig) -> None:
         metrics.DIALS.labels(cid, mode)
     for outcome in OUTCOMES:
         metrics.CALL_OUTCOMES.labels(cid, outcome)
+    caller_ids(campaign)
     _info(campaign).set(1)
+
+
+def caller_ids(campaign: CampaignConfig) -> None:
+    """The per-caller-ID series of the campaign's numbers, at zero."""
+    cid = str(campaign.id)
+    for number in campaign.caller_numbers:
+        for counter in (
+            metrics.CALLER_ID_DIALS,
+            metrics.CALLER_ID_ANSWERS,
+            metrics.ROBOCALL_REJECTIONS,
+        ):
+            counter.labels(cid, number)
 
 
 def campaign_changed(old: CampaignConfig, new: CampaignConfig) -> None:
@@ -76,6 +92,8 @@ def campaign_changed(old: CampaignConfig, new: CampaignConfig) -> None:
     if old.dial_mode != new.dial_mode:
         for mode in dial_modes(new):
             metrics.DIALS.labels(str(new.id), mode)
+    if old.caller_numbers != new.caller_numbers:
+        caller_ids(new)
 
 
 def _info(campaign: CampaignConfig) -> Any:

@@ -15,7 +15,7 @@ from dialer.errors import ConfigError
 from dialer.gateway import Gateway
 from dialer.telephony.ari import AriGateway
 from dialer.telephony.esl import EslGateway
-from dialer.telephony.sim import SimulatedGateway
+from dialer.telephony.sim import SimGatewayParams, SimulatedGateway
 from dialer.telephony.switch_config import AriConfig, EslConfig
 from dialer.timer import Timer
 
@@ -23,7 +23,7 @@ from dialer.timer import Timer
 def make_gateway(settings: Settings, timer: Timer) -> Gateway:
     """The configured gateway; its events carry ``timer.now()`` as their time."""
     if settings.gateway == "sim":
-        return SimulatedGateway(timer)
+        return SimulatedGateway(timer, SimGatewayParams.demo())
     if settings.gateway == "ari":
         return AriGateway(AriConfig.from_settings(settings), timer)
     if settings.gateway == "esl":

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -55,14 +56,44 @@ class SimGatewayParams:
     machine_talk_s: float = 8.0
     message_chars_per_s: float = 15.0
     min_message_s: float = 2.0
+    # Number hygiene (a number's and a caller ID's fate are fixed, by a hash of it):
+    unallocated: frozenset[str] = frozenset()  # numbers that do not exist
+    unallocated_share: float = 0.0  # share of other numbers that do not exist either
+    flagged_caller_share: float = 0.0  # caller IDs carriers label as spam
+    flagged_block_share: float = 0.3  # of their calls, rejected outright (SIP 607)
+    flagged_answer_factor: float = 0.4  # their humans answer this much as often
 
     def __post_init__(self) -> None:
-        for name in ("amd_false_machine", "amd_false_human", "fax_share"):
+        for name in (
+            "amd_false_machine",
+            "amd_false_human",
+            "fax_share",
+            "unallocated_share",
+            "flagged_caller_share",
+            "flagged_block_share",
+            "flagged_answer_factor",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability")
 
+    def number_exists(self, phone: str) -> bool:
+        return phone not in self.unallocated and _share(phone) >= self.unallocated_share
+
+    def caller_flagged(self, caller_id: str) -> bool:
+        return _share("caller:" + caller_id) < self.flagged_caller_share
+
+    @classmethod
+    def demo(cls) -> SimGatewayParams:
+        """What ``dialer demo`` shows: a few dead numbers and a caller ID flagged as spam."""
+        return cls(unallocated_share=0.03, flagged_caller_share=0.25)
+
     def message_s(self, message: str) -> float:
         return max(self.min_message_s, len(message) / self.message_chars_per_s)
+
+
+def _share(text: str) -> float:
+    """A stable number in [0, 1) for ``text`` (the same on every run and process)."""
+    return zlib.crc32(text.encode()) / 2**32
 
 
 @dataclass(slots=True)
@@ -93,6 +124,7 @@ class SimulatedGateway:
         self.params = params or SimGatewayParams()
         self._rng = random.Random(seed)
         self._errors = random.Random(None if seed is None else seed + 1)
+        self._carriers = random.Random(None if seed is None else seed + 2)
         self._calls: dict[str, _Call] = {}
         self._t0 = timer.now()
         self.originated = 0
@@ -125,7 +157,24 @@ class SimulatedGateway:
         self._calls[request.call_id] = call
         self.originated += 1
         self.peak_calls = max(self.peak_calls, len(self._calls))
+        refusal = self._carrier(call)
+        if refusal is not None:
+            self._at(call, 0.3, lambda: self._failed(call, refusal))
+            return
         self._plan(call, u_amd)
+
+    def _carrier(self, call: _Call) -> str | None:
+        """What the network does before the callee: a number that does not exist; a caller
+        ID flagged as spam, whose calls are often blocked and, when not, seldom answered."""
+        p = self.params
+        if not p.number_exists(call.request.phone_e164):
+            return "unallocated"
+        if p.flagged_caller_share and p.caller_flagged(call.request.caller_id):
+            if self._carriers.random() < p.flagged_block_share:
+                return "unwanted"
+            if call.truth == "human" and self._carriers.random() >= p.flagged_answer_factor:
+                call.truth = None  # they see "Spam likely" and let it ring
+        return None
 
     async def bridge(self, call_id: str, agent: AgentLeg) -> None:
         call = self._live(call_id)

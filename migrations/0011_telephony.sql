@@ -1,0 +1,21 @@
+-- Telephony a contact centre can run on (issue 19): number hygiene, caller-ID pools,
+-- recordings.
+
+-- Number hygiene: a lead whose every number is bad is 'invalid'; numbers the network said
+-- do not exist (unallocated, SIT, changed) are kept apart and never dialed again.
+ALTER TABLE leads DROP CONSTRAINT leads_status_check;
+ALTER TABLE leads ADD CONSTRAINT leads_status_check
+    CHECK (status IN ('new', 'retry', 'callback', 'completed', 'dnc', 'exhausted', 'paused',
+                      'invalid'));
+ALTER TABLE leads ADD COLUMN retired_phones text[] NOT NULL DEFAULT '{}';
+
+-- When a lead's alternate numbers are dialed: 'off' never; 'on_bad_number' when the
+-- current number is retired; 'on_failure' also after a call that reached nobody.
+ALTER TABLE campaigns
+    ADD COLUMN alt_phone_policy text NOT NULL DEFAULT 'on_bad_number'
+        CHECK (alt_phone_policy IN ('off', 'on_bad_number', 'on_failure'));
+
+-- The caller ID each attempt presented, and the switch's failure reason.
+ALTER TABLE attempts ADD COLUMN caller_id text;
+CREATE INDEX attempts_caller_id_idx ON attempts (caller_id, started_at)
+    WHERE caller_id IS NOT NULL;
