@@ -19,3 +19,17 @@ ALTER TABLE campaigns
 ALTER TABLE attempts ADD COLUMN caller_id text;
 CREATE INDEX attempts_caller_id_idx ON attempts (caller_id, started_at)
     WHERE caller_id IS NOT NULL;
+
+-- Caller-ID pools: the numbers a campaign may present, local presence, a daily cap per
+-- number. A retired number stays listed (its attempts keep pointing at it) but is not used.
+ALTER TABLE campaigns
+    ADD COLUMN local_presence boolean NOT NULL DEFAULT false,
+    ADD COLUMN caller_id_daily_cap integer CHECK (caller_id_daily_cap > 0);
+CREATE TABLE campaign_caller_ids (
+    campaign_id bigint NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    number      text NOT NULL,
+    position    integer NOT NULL,
+    retired_at  timestamptz,
+    added_at    timestamptz NOT NULL,
+    PRIMARY KEY (campaign_id, number)
+);

@@ -18,6 +18,7 @@ import asyncpg
 import phonenumbers
 
 from dialer.auth.roles import SYSTEM
+from dialer.campaigns import callerids
 from dialer.campaigns import store as campaigns
 from dialer.compliance import resolve_place
 
@@ -116,9 +117,20 @@ async def create_demo_campaign(
     )
     await insert_leads(conn, row["id"], generate_leads(leads, seed=row["id"]), now=now)
     await conn.execute(_ALTERNATES, row["id"])
+    await callerids.put_pool(conn, row["id"], DEMO_POOL, SYSTEM, now=now)
     started, _ = await campaigns.transition(conn, row["id"], "start", scope=None, now=now)
     return started
 
+
+# Local presence in four US states; carriers flag the Miami number as spam in the simulated
+# network (SimGatewayParams.demo), so its answer rate and rejections stand out.
+DEMO_POOL = {
+    "items": [
+        {"number": n} for n in ("+14155550100", "+12125550100", "+13055550100", "+13125550101")
+    ],
+    "local_presence": True,
+    "daily_cap": 5000,
+}
 
 # Every fifth demo lead has a second number (the same line, other last four digits), dialed
 # when the first turns out not to exist.
@@ -142,6 +154,17 @@ SELECT coalesce(outcome, 'in_progress') AS outcome, count(*) AS n
 FROM attempts WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1
 """
 _LEADS = "SELECT status, count(*) AS n FROM leads WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1"
+_CALLER_IDS = """
+SELECT caller_id, count(*) AS dials, count(*) FILTER (WHERE answer = 'human') AS humans,
+       count(*) FILTER (WHERE hangup_cause IN ('unwanted', 'identity_rejected')) AS rejected
+FROM attempts WHERE campaign_id = $1 AND caller_id IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+_HYGIENE = """
+SELECT count(*) FILTER (WHERE cardinality(retired_phones) > 0) AS numbers_retired,
+       count(*) FILTER (WHERE cardinality(retired_phones) > 0 AND status <> 'invalid')
+           AS moved_to_alternate
+FROM leads WHERE campaign_id = $1
+"""
 
 
 async def summary(
@@ -157,6 +180,15 @@ async def summary(
     outcomes = {r["outcome"]: r["n"] for r in await conn.fetch(_OUTCOMES, campaign_id)}
     leads = {r["status"]: r["n"] for r in await conn.fetch(_LEADS, campaign_id)}
     humans = row["human_answers"]
+    caller_ids = {
+        r["caller_id"]: {
+            "dials": r["dials"],
+            "answer_rate": round(r["humans"] / r["dials"], 4) if r["dials"] else 0.0,
+            "robocall_rejections": r["rejected"],
+        }
+        for r in await conn.fetch(_CALLER_IDS, campaign_id)
+    }
+    hygiene = dict(await conn.fetchrow(_HYGIENE, campaign_id))
     return {
         "campaign_id": campaign_id,
         "attempts": row["attempts"],
@@ -169,5 +201,7 @@ async def summary(
         "blocked_by_rules": blocked_by_rules,
         "open_attempts": row["open"],
         "leads": leads,
+        "caller_ids": caller_ids,
+        "number_hygiene": hygiene,
         "duration_s": round(duration_s, 2),
     }

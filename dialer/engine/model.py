@@ -50,6 +50,8 @@ class CampaignConfig:
     schedule: WeeklyWindows | None
     waived_rules: frozenset[str]
     alt_phone_policy: str = "on_bad_number"
+    local_presence: bool = False
+    caller_id_daily_cap: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -74,6 +76,8 @@ class CampaignConfig:
             schedule=WeeklyWindows.from_json(schedule) if schedule else None,
             waived_rules=frozenset(row["waived_rules"] or ()),
             alt_phone_policy=_get(row, "alt_phone_policy", "on_bad_number"),
+            local_presence=bool(_get(row, "local_presence", False)),
+            caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
         )
 
     @property

@@ -210,7 +210,8 @@ class CampaignRunner:
         if self.bus is not None:
             self._unsubscribe = self.bus.subscribe(self._on_bus, on_resync=self._resync)
         cid = str(self.campaign_id)
-        series.start_campaign(self.config)
+        await self.dialing.caller_ids.reload(self.pool, self.campaign_id, self.clock.now())
+        series.start_campaign(self.config, self.dialing.caller_ids.numbers)
         self.recorder.start()
         self._loops = [
             asyncio.create_task(self._pace_loop(), name=f"pace-{cid}"),

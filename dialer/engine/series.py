@@ -58,7 +58,7 @@ def dial_modes(campaign: CampaignConfig) -> tuple[str, ...]:
     return (campaign.dial_mode,)
 
 
-def start_campaign(campaign: CampaignConfig) -> None:
+def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None:
     """Create the campaign's counter series at zero and its info series."""
     cid = str(campaign.id)
     for counter in _COUNTERS:
@@ -67,14 +67,14 @@ def start_campaign(campaign: CampaignConfig) -> None:
         metrics.DIALS.labels(cid, mode)
     for outcome in OUTCOMES:
         metrics.CALL_OUTCOMES.labels(cid, outcome)
-    caller_ids(campaign)
+    caller_ids(campaign, pool)
     _info(campaign).set(1)
 
 
-def caller_ids(campaign: CampaignConfig) -> None:
-    """The per-caller-ID series of the campaign's numbers, at zero."""
+def caller_ids(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None:
+    """The per-caller-ID series of the campaign's numbers (its caller_id and pool), at zero."""
     cid = str(campaign.id)
-    for number in campaign.caller_numbers:
+    for number in dict.fromkeys((*campaign.caller_numbers, *pool)):
         for counter in (
             metrics.CALLER_ID_DIALS,
             metrics.CALLER_ID_ANSWERS,

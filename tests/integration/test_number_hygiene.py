@@ -1,4 +1,4 @@
-"""Number hygiene in a running engine: dead numbers are retired and the lead's alternate
+"""Telephony in a running engine: dead numbers are retired and the lead's alternate
 is dialed (or the lead is invalid); robocall rejections are counted per caller ID."""
 
 from __future__ import annotations
@@ -101,3 +101,30 @@ async def test_robocall_rejections_are_counted_per_caller_id(epool: asyncpg.Pool
         rows = await wait_for(rejected, timeout=60)
         assert counter._value.get() - before >= 1
     assert {r["caller_id"] for r in rows} == {caller}
+
+
+async def test_each_dial_presents_the_pool_number_nearest_the_callee(
+    epool: asyncpg.Pool,
+) -> None:
+    from dialer.auth.roles import SYSTEM
+    from dialer.campaigns import callerids
+
+    clock = FakeClock(NOON_SF)
+    sf, ny = "+14155550100", "+12125550111"
+    callees = [*us_numbers(3, start=300), "+12125550301", "+12125550302"]
+    cid = await _campaign(epool, clock, callees)
+    async with epool.acquire() as conn:
+        body = {"items": [{"number": ny}, {"number": sf}], "local_presence": True}
+        await callerids.put_pool(conn, cid, body, SYSTEM, now=clock.now())
+        await start(conn, cid, clock.now())
+
+    async def dialed() -> Any:
+        rows = await epool.fetch(
+            "SELECT phone_e164, caller_id FROM attempts WHERE campaign_id = $1", cid
+        )
+        return rows if len({r["phone_e164"] for r in rows}) == len(callees) else None
+
+    async with running_engine(epool, clock=clock, sim_agents=2):
+        rows = await wait_for(dialed, timeout=60)
+    for row in rows:
+        assert row["caller_id"] == (ny if row["phone_e164"].startswith("+1212") else sf), row
