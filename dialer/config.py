@@ -227,6 +227,11 @@ class Settings:
     secret_key: Secret | None = _setting(
         None, _secret, "key for encrypting secrets at rest; unset = generated in the data dir"
     )
+    recordings_dir: Path | None = _setting(
+        None,
+        lambda raw: Path(_text(raw)),
+        "where call recordings are stored (default: the data directory's recordings/)",
+    )
     max_upload_bytes: int = _setting(
         2 * 1024**3, _int(1024, 1024**4), "largest lead-list upload accepted over HTTP"
     )
@@ -248,6 +253,11 @@ class Settings:
     )
     esl_app: str = _setting(
         "dialer", _name, "tag on this process's FreeSWITCH channels; one per process"
+    )
+    esl_recording_dir: str = _setting(
+        "/var/lib/freeswitch/recordings/dialer",
+        _text,
+        "where FreeSWITCH writes call recordings; the dialer reads them there (a shared mount)",
     )
     trunk_template: str | None = _setting(
         None,

@@ -58,6 +58,7 @@ class OriginateRequest:
     ring_timeout_s: float
     amd: bool = True
     variables: tuple[tuple[str, str], ...] = ()
+    record: Literal["off", "connected", "all"] = "off"  # from the bridge / from the answer
 
     def __post_init__(self) -> None:
         if not self.caller_id or not self.caller_id.startswith("+"):
@@ -126,6 +127,25 @@ class Hangup:
 CallEvent = Ringing | Answered | Busy | NoAnswer | Failed | Hangup
 FINAL_EVENTS = (Busy, NoAnswer, Failed, Hangup)
 EventSink = Callable[[CallEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A call's recording as the switch made it (WAV)."""
+
+    data: bytes
+    duration_s: float
+    content_type: str = "audio/wav"
+
+
+@runtime_checkable
+class RecordingSource(Protocol):
+    """A gateway that records calls (``OriginateRequest.record``) hands each recording
+    over once, after the call's final event."""
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """The call's recording (None: none was made); the switch's copy is removed."""
+        ...
 
 
 @runtime_checkable

@@ -33,3 +33,18 @@ CREATE TABLE campaign_caller_ids (
     added_at    timestamptz NOT NULL,
     PRIMARY KEY (campaign_id, number)
 );
+
+-- Recordings: what a campaign records ('connected': from the agent's bridge; 'all': from
+-- the answer), how long files are kept, and each attempt's recording (the file's storage
+-- key, its download URL, length and SHA-256; deleted_at once retention removed it).
+ALTER TABLE campaigns
+    ADD COLUMN record text NOT NULL DEFAULT 'off' CHECK (record IN ('off', 'connected', 'all')),
+    ADD COLUMN recording_retention_days integer CHECK (recording_retention_days > 0);
+ALTER TABLE attempts
+    ADD COLUMN recording_key        text,
+    ADD COLUMN recording_url        text,
+    ADD COLUMN recording_s          double precision,
+    ADD COLUMN recording_sha256     text,
+    ADD COLUMN recording_deleted_at timestamptz;
+CREATE INDEX attempts_recordings_idx ON attempts (campaign_id, started_at)
+    WHERE recording_key IS NOT NULL AND recording_deleted_at IS NULL;

@@ -186,6 +186,7 @@ class Field:
 
 
 ALT_PHONE_POLICIES = ("off", "on_bad_number", "on_failure")
+RECORD_MODES = ("off", "connected", "all")
 
 FIELDS: dict[str, Field] = {
     "name": Field(_string(200), {"type": "string"}, "unique within the client", required=True),
@@ -242,6 +243,17 @@ FIELDS: dict[str, Field] = {
         2.0,
     ),
     "amd": Field(_bool, {"type": "boolean"}, "answering-machine detection", True),
+    "record": Field(
+        _choice(RECORD_MODES),
+        {"enum": list(RECORD_MODES)},
+        "call recording: off; connected (from the agent's bridge); all (from the answer)",
+        "off",
+    ),
+    "recording_retention_days": Field(
+        _number(1, 3650, integer=True, nullable=True),
+        {"type": ["integer", "null"]},
+        "days recordings are kept before they are deleted (audited); null = kept",
+    ),
     "alt_phone_policy": Field(
         _choice(ALT_PHONE_POLICIES),
         {"enum": list(ALT_PHONE_POLICIES)},

@@ -55,3 +55,16 @@ VALUES ($1, $2, $3, $4, $5);
 -- name: set_caller_id_settings
 UPDATE campaigns SET local_presence = $2, caller_id_daily_cap = $3, updated_at = $4
 WHERE id = $1;
+
+-- name: expired_recordings
+-- Recordings older than their campaign's retention ($1: now), oldest first, $2 at most.
+SELECT a.id, a.campaign_id, a.recording_key
+FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
+WHERE c.recording_retention_days IS NOT NULL
+  AND a.recording_key IS NOT NULL AND a.recording_deleted_at IS NULL
+  AND a.started_at < $1::timestamptz - make_interval(days => c.recording_retention_days)
+ORDER BY a.started_at
+LIMIT $2;
+
+-- name: recordings_deleted
+UPDATE attempts SET recording_deleted_at = $2, recording_url = NULL WHERE id = ANY($1::bigint[]);

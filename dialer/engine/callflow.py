@@ -383,6 +383,7 @@ class CallFlow:
             hangup_cause=call.cause,
             plan=None if connected else self._plan(call, outcome),
             wrap_agent=connected,
+            recording_call=call.call_id if call.recorded else None,
         )
         if call.reserved_agent is not None and call.connected_t is None and call.agent_id is None:
             call.agent_id = call.reserved_agent  # a guaranteed call nobody answered

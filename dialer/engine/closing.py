@@ -41,6 +41,16 @@ GATEWAY_UNAVAILABLE = "gateway_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
+class RecordingInfo:
+    """A call's stored recording (``recordkeep``)."""
+
+    key: str
+    url: str
+    duration_s: float
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class CallRecord:
     """What the runner knows when a call ends.
 
@@ -65,6 +75,8 @@ class CallRecord:
     wrap_agent: bool = False
     restore_status: str | None = None
     due_at: datetime | None = None
+    recording_call: str | None = None  # the gateway's call id, when the call was recorded
+    recording: RecordingInfo | None = None  # the stored recording (set by recordkeep)
 
 
 def unplaced(
@@ -201,13 +213,27 @@ async def _close_ended(
         if row is None:
             continue
         now = record.ended_at
-        events.append(
-            _event(campaign, "attempt.completed", row["lead_id"], now, completed_event(row))
-        )
+        data = completed_event(row)
+        if record.recording is not None:
+            data.update(await _recording(conn, record.attempt_id, record.recording))
+        events.append(_event(campaign, "attempt.completed", row["lead_id"], now, data))
         if record.plan is not None and row["planned"]:
             events += plan_events(campaign, row["lead_id"], record.plan, now=now)
     await enqueue_many(conn, events)
     return {attempt_id: dict(row) for attempt_id, row in by_id.items()}
+
+
+async def _recording(
+    conn: asyncpg.Connection, attempt_id: int, info: RecordingInfo
+) -> dict[str, Any]:
+    await conn.execute(
+        _Q["attempt_recording"], attempt_id, info.key, info.url, info.duration_s, info.sha256
+    )
+    return {
+        "recording_url": info.url,
+        "recording_s": info.duration_s,
+        "recording_sha256": info.sha256,
+    }
 
 
 async def _close_unplaced(

@@ -211,6 +211,7 @@ class Dialing:
             attempts_count=got.attempts_count,
             reserved_agent=dial.agent_id,
             caller_id=dial.caller_id or campaign.caller_id or "",
+            record=campaign.record,
         )
         self.flow.add(call)
         cid = str(campaign.id)
@@ -218,6 +219,7 @@ class Dialing:
             call_id=dial.call_id,
             phone_e164=lead.phone_e164,
             caller_id=call.caller_id,
+            record=call.record,  # type: ignore[arg-type]
             ring_timeout_s=campaign.ring_timeout_s,
             amd=campaign.amd,
             variables=(

@@ -50,6 +50,7 @@ class CampaignConfig:
     schedule: WeeklyWindows | None
     waived_rules: frozenset[str]
     alt_phone_policy: str = "on_bad_number"
+    record: str = "off"
     local_presence: bool = False
     caller_id_daily_cap: int | None = None
 
@@ -76,6 +77,7 @@ class CampaignConfig:
             schedule=WeeklyWindows.from_json(schedule) if schedule else None,
             waived_rules=frozenset(row["waived_rules"] or ()),
             alt_phone_policy=_get(row, "alt_phone_policy", "on_bad_number"),
+            record=_get(row, "record", "off"),
             local_presence=bool(_get(row, "local_presence", False)),
             caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
         )
@@ -155,3 +157,4 @@ class RunnerOptions:
     hopper_min: int = 20
     max_batch: int = 50  # calls per launch batch (one statement)
     parallel_batches: int = 4  # batches being placed at once (each holds a connection)
+    recordings: Any = None  # where call recordings are stored (dialer.recordings); None: off

@@ -352,3 +352,9 @@ SET phone_e164 = $2, alt_phones = $3::text[], retired_phones = retired_phones ||
                            ELSE next_attempt_at END,
     updated_at = $9
 WHERE id = $1;
+
+-- name: attempt_recording
+-- The stored recording of a closed call (recordkeep.py).
+UPDATE attempts
+SET recording_key = $2, recording_url = $3, recording_s = $4, recording_sha256 = $5
+WHERE id = $1;

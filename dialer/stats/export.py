@@ -48,6 +48,7 @@ COLUMNS = (
     "compliance_packs",
     "compliance_waived",
     "caller_id",
+    "recording_url",
 )
 ROWS_PER_CHUNK = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -101,6 +102,7 @@ def csv_row(r: asyncpg.Record | dict[str, Any]) -> list[str]:
         _list(r["compliance_packs"]),
         _list(r["compliance_waived"]),
         r["caller_id"] or "",  # E.164, validated when the pool was set
+        r["recording_url"] or "",
     ]
 
 

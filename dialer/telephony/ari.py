@@ -37,9 +37,11 @@ from dialer.gateway import (
     GatewayError,
     GatewayUnavailable,
     OriginateRequest,
+    Recording,
 )
 from dialer.telephony.ari_link import AriLink, Message, seg
 from dialer.telephony.ari_reconcile import reconcile
+from dialer.telephony.ari_record import AriRecordings
 from dialer.telephony.ari_wire import AMD_KINDS, channel_variables, refusal
 from dialer.telephony.ari_wire import error_text as _message
 from dialer.telephony.callbook import SwitchCall
@@ -82,7 +84,10 @@ class AriGateway(SwitchGateway):
             "PlaybackFinished": self._playback_finished,
             "ApplicationReplaced": self._replaced,
             "Dial": self._dial,
+            "RecordingFinished": self._recording_finished,
         }
+        self.recordings = AriRecordings(self.link)
+        self.book.on_answer = self._answered
         self.replaced = False  # another process took our ARI application over
 
     # -- protocol -------------------------------------------------------------------------
@@ -223,6 +228,17 @@ class AriGateway(SwitchGateway):
         elif state == "Up":
             call.up = True
 
+    def _answered(self, call: SwitchCall) -> None:
+        if call.request.record == "all":
+            self.tasks.spawn(self.recordings.start("channels", call.call_id, call.call_id))
+
+    def _recording_finished(self, msg: Message) -> None:
+        self.recordings.on_finished(msg)
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """The call's recording, from Asterisk's stored recordings (``ari_record``)."""
+        return await self.recordings.take(call_id)
+
     def _dial(self, msg: Message) -> None:
         """``Dial`` events carry SIP 183 early media (``PROGRESS``) as well as 180
         (``RINGING``); chan_pjsip sets the channel state to Ringing only on a 180."""
@@ -354,6 +370,8 @@ class AriGateway(SwitchGateway):
         if status != 204:
             raise GatewayError(f"could not bridge the agent: {_message(data)}")
         call.bridged = True
+        if call.request.record == "connected":
+            self.tasks.spawn(self.recordings.start("bridges", bridge, call.call_id))
 
     async def kill_channel(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{seg(channel_id)}", {"reason": "normal"})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dialer.gateway import (
@@ -70,6 +71,8 @@ class CallBook:
     def __init__(self, timer: Timer) -> None:
         self.timer = timer
         self.calls: dict[str, SwitchCall] = {}
+        # called once the engine has been told a call is answered (recording starts there)
+        self.on_answer: Callable[[SwitchCall], None] | None = None
 
     def __len__(self) -> int:
         return len(self.calls)
@@ -137,6 +140,8 @@ class CallBook:
             return
         call.answered = kind
         self._emit(call, Answered(call.call_id, self.timer.now(), kind))
+        if self.on_answer is not None:
+            self.on_answer(call)
 
     # -- endings --------------------------------------------------------------------------
     def end(self, call: SwitchCall, code: int, sip: int | None = None) -> None:

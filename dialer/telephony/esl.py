@@ -37,6 +37,7 @@ from dialer.gateway import (
     EventSink,
     GatewayError,
     GatewayUnavailable,
+    Recording,
 )
 from dialer.gateway import OriginateRequest as Request
 from dialer.telephony.callbook import SwitchCall
@@ -44,6 +45,7 @@ from dialer.telephony.causes import cause_code, sip_status
 from dialer.telephony.dialstrings import esl_media
 from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_link import EslLink, Headers
+from dialer.telephony.esl_record import EslRecordings
 from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import EslConfig
 from dialer.timer import Timer
@@ -80,6 +82,7 @@ class EslGateway(SwitchGateway):
         self.config = config
         self._jobs: dict[str, str] = {}  # Job-UUID → channel UUID
         self._warned_amd = False
+        self.book.on_answer = self._answered
         backoff = Backoff(config.backoff_base_s, config.backoff_cap_s, rng=rng or random.Random())
         self.link = EslLink(
             host=config.host,
@@ -91,6 +94,7 @@ class EslGateway(SwitchGateway):
             backoff=backoff,
             sleep=timer.sleep,
         )
+        self.recordings = EslRecordings(self.link, config.recording_dir)
         self._handlers = {
             "CHANNEL_CREATE": self._created,
             "CHANNEL_PROGRESS": self._progress,
@@ -152,6 +156,8 @@ class EslGateway(SwitchGateway):
             if not reply.startswith("+OK"):
                 raise GatewayError(f"could not bridge the agent: {reply.strip()}")
             call.bridged = True
+            if call.request.record == "connected":
+                self.tasks.spawn(self.recordings.start(call_id))
         except BaseException as exc:
             failure = self.bridge_failed(call, leg, agent, exc)
             if failure is exc:
@@ -180,6 +186,14 @@ class EslGateway(SwitchGateway):
         if not reply.startswith("+OK") and call.stage:  # gone, and its end not heard
             self._callee_gone(call, 16)
         # no channel yet (the originate job is starting): its first event kills it
+
+    def _answered(self, call: SwitchCall) -> None:
+        if call.request.record == "all":
+            self.tasks.spawn(self.recordings.start(call.call_id))
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """The call's recording from the shared directory (``esl_record``)."""
+        return await self.recordings.take(call_id)
 
     # -- events ---------------------------------------------------------------------------
     def handle(self, headers: Headers, body: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from dialer.gateway import (
     HangupBy,
     NoAnswer,
     OriginateRequest,
+    Recording,
     Ringing,
 )
 from dialer.sim.model import CalleeModel, CallOutcome, CallScript
@@ -106,6 +108,7 @@ class _Call:
     answered: AnswerKind | None = None
     bridged: bool = False
     playing: Callable[[bool], None] | None = None
+    recording_since: float | None = None  # the switch records from this time
 
 
 class SimulatedGateway:
@@ -127,6 +130,7 @@ class SimulatedGateway:
         self._carriers = random.Random(None if seed is None else seed + 2)
         self._calls: dict[str, _Call] = {}
         self._t0 = timer.now()
+        self._recorded: dict[str, float] = {}  # call id → seconds recorded (until taken)
         self.originated = 0
         self.peak_calls = 0
         self.outage: str | None = None  # fault injection: see ``set_outage``
@@ -181,6 +185,8 @@ class SimulatedGateway:
         if call.answered is None or call.bridged:
             raise GatewayError(f"call {call_id} is not waiting for an agent")
         call.bridged = True
+        if call.request.record == "connected":
+            call.recording_since = self.timer.now()
         self._cancel(call)
         if call.truth == "human":
             by: HangupBy = "callee" if self._errors.random() < 0.6 else "agent"
@@ -209,6 +215,15 @@ class SimulatedGateway:
         if call is None:
             return
         self._end(call, "dialer", deliver_later=True)
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """A generated WAV (a quiet tone) as long as the recorded part of the call, at most
+        ``SIM_RECORDING_MAX_S``."""
+        seconds = self._recorded.pop(call_id, None)
+        if seconds is None:
+            return None
+        seconds = min(max(seconds, 0.1), SIM_RECORDING_MAX_S)
+        return Recording(tone_wav(seconds), round(seconds, 3))
 
     async def close(self) -> None:
         for call in list(self._calls.values()):
@@ -245,6 +260,8 @@ class SimulatedGateway:
 
     def _answer(self, call: _Call, verdict: AnswerKind) -> None:
         call.answered = verdict
+        if call.request.record == "all":
+            call.recording_since = self.timer.now()
         self._emit(call, Answered(call.request.call_id, self.timer.now(), verdict))
         if call.truth == "human" and verdict == "human":
             patience = call.script.patience_s
@@ -285,6 +302,8 @@ class SimulatedGateway:
     def _drop(self, call: _Call) -> None:
         self._cancel(call)
         self._calls.pop(call.request.call_id, None)
+        if call.recording_since is not None:
+            self._recorded[call.request.call_id] = self.timer.now() - call.recording_since
         if call.playing is not None:
             call.playing(False)
 
@@ -307,3 +326,16 @@ def _truth(outcome: CallOutcome, fax: bool) -> AnswerKind | None:
     if outcome is CallOutcome.MACHINE:
         return "fax" if fax else "machine"
     return None
+
+
+SIM_RECORDING_MAX_S = 30.0
+
+
+def tone_wav(seconds: float, rate: int = 8000) -> bytes:
+    """A mono 8-bit PCM WAV of a quiet 440 Hz tone lasting ``seconds``."""
+    count = int(seconds * rate)
+    period = [int(128 + 20 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate // 40)]
+    frames = bytes(period[i % len(period)] for i in range(count))
+    header = b"RIFF" + struct.pack("<I", 36 + len(frames)) + b"WAVEfmt "
+    header += struct.pack("<IHHIIHH", 16, 1, 1, rate, rate, 1, 8)
+    return header + b"data" + struct.pack("<I", len(frames)) + frames

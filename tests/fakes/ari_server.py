@@ -27,6 +27,7 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.ari_json import bridge_json, channel_json, envelope
+from tests.fakes.ari_recordings import RecordingsMixin
 from tests.fakes.ari_spec import ari_spec
 from tests.fakes.ast_causes import ast_cause_for_sip
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
@@ -41,7 +42,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-class FakeAsterisk(FakeSwitchBase):
+class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
     """ARI over HTTP on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -70,6 +71,7 @@ class FakeAsterisk(FakeSwitchBase):
         self.trunks = {"trunk"}  # PJSIP endpoints a callee can be dialled through
         self.spec_errors: list[str] = []  # requests the real ARI would not accept
         self.replaced: list[web.WebSocketResponse] = []  # sockets another took the app from
+        self.init_recordings()
 
     @property
     def url(self) -> str:
@@ -91,6 +93,7 @@ class FakeAsterisk(FakeSwitchBase):
         r.add_post("/ari/bridges/{id}", self._create_bridge)
         r.add_post("/ari/bridges/{id}/addChannel", self._add_channel)
         r.add_delete("/ari/bridges/{id}", self._destroy_bridge)
+        self.recording_routes(r)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -178,8 +181,11 @@ class FakeAsterisk(FakeSwitchBase):
 
     def emit(self, leg: Leg, kind: str, **fields: Any) -> None:
         """Send an event about ``leg`` to its application (lost when none is connected)."""
-        queue = self._queues.get(leg.app)
-        event = self._event(leg.app, kind, **fields)
+        self.emit_to(leg.app, kind, **fields)
+
+    def emit_to(self, app: str, kind: str, **fields: Any) -> None:
+        queue = self._queues.get(app)
+        event = self._event(app, kind, **fields)
         self.sent.append(event)
         if queue is not None:
             queue.put_nowait(event)
@@ -392,6 +398,7 @@ class FakeAsterisk(FakeSwitchBase):
     def on_end(self, leg: Leg, cause: int, sip: int | None = None) -> None:
         if sip is not None:
             cause = ast_cause_for_sip(sip)
+        self.end_recordings(leg.id)
         self.leave_stasis(leg)
         if leg.bridge and leg.bridge in self.bridges:
             bridge = self.bridges[leg.bridge]

@@ -21,7 +21,9 @@ import functools
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from tests.fakes.ari_recordings import wav
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
 from tests.fakes.esl_wire import channel_headers, frame, read_command, serialize_event, show_row
 from tests.fakes.fs_causes import FS_CAUSES, FS_NAMES, fs_cause_for_sip, q850
@@ -90,6 +92,7 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.amd_module = True  # mod_amd loaded
         self.job_delay_s = 0.0  # real seconds before a background job starts
         self.jobs: dict[str, str] = {}  # channel uuid → the Job-UUID that created it
+        self.recording_paths: dict[str, tuple[str, float]] = {}  # uuid → (file, started)
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._seq = 0
@@ -228,6 +231,8 @@ class FakeFreeSwitch(FakeSwitchBase):
         if name == "show" and arg.strip() == "channels as json":
             return show_json(self)
         leg = self.legs.get(args[0]) if args else None
+        if name == "uuid_record":
+            return self._record(leg, args)
         if name in ("uuid_kill", "uuid_getvar", "uuid_broadcast", "uuid_bridge") and not leg:
             return "-ERR Invalid uuid\n" if name == "uuid_bridge" else "-ERR No such channel!\n"
         assert leg is not None or name not in ("uuid_kill", "uuid_getvar")
@@ -243,6 +248,17 @@ class FakeFreeSwitch(FakeSwitchBase):
         if name == "uuid_bridge" and leg is not None:
             return self._bridge(leg, args[1])
         return f"-ERR {name} Command not found!\n"
+
+    def _record(self, leg: Leg | None, args: list[str]) -> str:
+        """``uuid_record <uuid> start <path>`` (mod_commands): the file is written when the
+        channel hangs up."""
+        if leg is None:
+            return "-ERR Cannot locate session!\n"
+        if len(args) < 3 or args[1] not in ("start", "stop"):
+            return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>]\n"
+        if args[1] == "start":
+            self.recording_paths[leg.id] = (args[2], asyncio.get_running_loop().time())
+        return "+OK Success\n"
 
     def _background(self, job: str, command: str) -> None:
         name, _, arg = command.partition(" ")
@@ -368,6 +384,10 @@ class FakeFreeSwitch(FakeSwitchBase):
         )
         if sip is not None:
             leg.variables["sip_term_status"] = str(sip)
+        if leg.id in self.recording_paths:
+            path, started = self.recording_paths.pop(leg.id)
+            seconds = (asyncio.get_running_loop().time() - started) / self.time_scale
+            Path(path).write_bytes(wav(min(seconds, 30.0) / 100))
         leg.variables.update(hangup_cause=name, hangup_cause_q850=str(q850(FS_CAUSES[name])))
         leg.state = "Down"
         partner = self.legs.get(leg.bridge or "")
