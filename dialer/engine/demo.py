@@ -111,6 +111,8 @@ async def create_demo_campaign(
             "caller_id": "+14155550100",
             "ring_timeout_s": 20,
             "max_lines": 400,
+            "record": "connected",
+            "recording_retention_days": 30,
         },
         SYSTEM,
         now=now,
@@ -159,6 +161,10 @@ SELECT caller_id, count(*) AS dials, count(*) FILTER (WHERE answer = 'human') AS
        count(*) FILTER (WHERE hangup_cause IN ('unwanted', 'identity_rejected')) AS rejected
 FROM attempts WHERE campaign_id = $1 AND caller_id IS NOT NULL GROUP BY 1 ORDER BY 1
 """
+_RECORDINGS = """
+SELECT count(*) AS recordings, coalesce(round(sum(recording_s)::numeric, 1), 0)::float AS seconds
+FROM attempts WHERE campaign_id = $1 AND recording_url IS NOT NULL
+"""
 _HYGIENE = """
 SELECT count(*) FILTER (WHERE cardinality(retired_phones) > 0) AS numbers_retired,
        count(*) FILTER (WHERE cardinality(retired_phones) > 0 AND status <> 'invalid')
@@ -203,5 +209,6 @@ async def summary(
         "leads": leads,
         "caller_ids": caller_ids,
         "number_hygiene": hygiene,
+        "recordings": dict(await conn.fetchrow(_RECORDINGS, campaign_id)),
         "duration_s": round(duration_s, 2),
     }

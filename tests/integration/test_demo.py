@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import sys
+import tempfile
 
 import pytest
 
@@ -25,6 +26,7 @@ KEYS = {
 
 async def _demo(url: str, *args: str) -> tuple[int, bytes, bytes]:
     env = {**os.environ, "DIALER_DATABASE_URL": url, "DIALER_PORT": "0"}
+    env["DIALER_RECORDINGS_DIR"] = tempfile.mkdtemp(prefix="demo-recordings-")
     env.pop("DIALER_LOG_LEVEL", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -67,6 +69,7 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     }  # fmt: skip
     assert len(summary["caller_ids"]) >= 2
     assert set(summary["number_hygiene"]) == {"numbers_retired", "moved_to_alternate"}
+    assert summary["recordings"]["recordings"] <= summary["connected"]
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
 
