@@ -145,6 +145,57 @@ def _name(raw: str) -> str:
     return value
 
 
+SWITCH_KEYS = {
+    "sim": {"name", "gateway", "weight", "agents"},
+    "ari": {"name", "gateway", "weight", "agents", "url", "user", "password", "app"},
+    "esl": {"name", "gateway", "weight", "agents", "host", "port", "password", "app"},
+}
+SWITCH_NEEDS = {"sim": (), "ari": ("url", "user", "password"), "esl": ("password",)}
+
+
+def _switches(raw: str) -> tuple[dict[str, Any], ...]:
+    """``DIALER_SWITCHES``: a JSON list of switches; passwords become ``Secret``s."""
+    import json
+
+    if not raw.strip():
+        return ()
+    try:
+        items = json.loads(raw)
+    except ValueError:
+        raise ValueError("must be a JSON list of switch objects") from None
+    if not isinstance(items, list) or not items:
+        raise ValueError("must be a non-empty JSON list of switch objects")
+    out, names = [], set()
+    for i, item in enumerate(items):
+        where = f"item {i}"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where} must be an object")
+        kind = item.get("gateway")
+        if kind not in SWITCH_KEYS:
+            raise ValueError(f"{where}: gateway must be sim, ari or esl")
+        unknown = sorted(set(item) - SWITCH_KEYS[kind])
+        if unknown:
+            raise ValueError(f"{where}: unknown key {unknown[0]!r} for a {kind} switch")
+        missing = [k for k in SWITCH_NEEDS[kind] if not item.get(k)]
+        if missing:
+            raise ValueError(f"{where}: a {kind} switch needs {missing[0]!r}")
+        name = _name(str(item.get("name", "")))
+        if name in names:
+            raise ValueError(f"{where}: name {name!r} is used twice")
+        names.add(name)
+        weight = item.get("weight", 1)
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
+            raise ValueError(f"{where}: weight must be a positive number")
+        agents = item.get("agents", [])
+        if not isinstance(agents, list) or not all(isinstance(a, str) for a in agents):
+            raise ValueError(f"{where}: agents must be a list of endpoints")
+        spec = {**item, "name": name, "weight": float(weight), "agents": tuple(agents)}
+        if "password" in spec:
+            spec["password"] = Secret(str(spec["password"]))
+        out.append(spec)
+    return tuple(out)
+
+
 def _template(*names: str) -> Callable[[str], str | None]:
     """A dial-string template using some of ``names`` as ``{placeholders}``."""
     allowed = ", ".join("{" + n + "}" for n in names)
@@ -185,9 +236,10 @@ DEFAULT_WEBHOOK_BLOCKED_NETWORKS = parse_networks(
 )
 
 
-def _setting(default: Any, parse: Callable[[str], Any], help: str) -> Any:
-    """Declare a setting: its default, its parser and one line of documentation."""
-    return field(default=default, metadata={"parse": parse, "help": help})
+def _setting(default: Any, parse: Callable[[str], Any], help: str, *, secret: bool = False) -> Any:
+    """Declare a setting: its default, its parser and one line of documentation; a
+    ``secret`` one's value is never repeated in an error."""
+    return field(default=default, metadata={"parse": parse, "help": help, "secret": secret})
 
 
 def _default_instance_id() -> str:
@@ -254,6 +306,13 @@ class Settings:
     esl_app: str = _setting(
         "dialer", _name, "tag on this process's FreeSWITCH channels; one per process"
     )
+    switches: tuple[dict[str, Any], ...] = _setting(
+        (),
+        lambda raw: _switches(raw),
+        "several switches as a JSON list (name, gateway, weight, agents, and the gateway's "
+        "url/user/password/app or host/port/password/app); see docs/switches.md",
+        secret=True,
+    )
     esl_recording_dir: str = _setting(
         "/var/lib/freeswitch/recordings/dialer",
         _text,
@@ -306,7 +365,8 @@ class Settings:
             try:
                 values[f.name] = f.metadata["parse"](raw)
             except ValueError as exc:
-                raise ConfigError(f"{name} {exc} (got {raw!r})", field=name) from None
+                got = "" if f.metadata.get("secret") else f" (got {raw!r})"
+                raise ConfigError(f"{name} {exc}{got}", field=name) from None
         return cls(**values)
 
     def with_overrides(self, **changes: Any) -> Settings:

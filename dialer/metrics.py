@@ -151,6 +151,14 @@ GATEWAY_UP = Gauge(
     "dialer_gateway_up",
     "1 while this process's telephony gateway takes calls, 0 during an outage (back-off)",
 )
+# Several switches (DIALER_SWITCHES): each by its configured name.
+SWITCH_UP = Gauge(
+    "dialer_switch_up", "1 while a switch is in service, 0 while taken out", ["switch"]
+)
+SWITCH_CALLS = Gauge("dialer_switch_calls", "Calls this process has on each switch", ["switch"])
+SWITCH_ORIGINATES = Counter(
+    "dialer_switch_originates_total", "Calls placed through each switch", ["switch"]
+)
 HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
 COMPLIANCE_DECISIONS = Counter(
     "dialer_compliance_decisions_total",

@@ -76,11 +76,19 @@ def _free_port(host: str, wanted: int) -> int:
     raise UsageError(f"no free port on {host}")
 
 
+# Two simulated switches, two thirds of the calls on the first (docs/switches.md).
+DEMO_SWITCHES = (
+    {"name": "sim-a", "gateway": "sim", "weight": 2.0, "agents": ()},
+    {"name": "sim-b", "gateway": "sim", "weight": 1.0, "agents": ()},
+)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     _check(args)
     settings = settings_from(args)
     settings = settings.with_overrides(
         gateway="sim",
+        switches=DEMO_SWITCHES,
         sim_agents=args.agents,
         sim_speed=args.speed,
         port=_free_port(settings.host, settings.port),
