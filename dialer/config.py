@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from dialer.errors import ConfigError
+from dialer.switchspec import parse_switches
 
 PREFIX = "DIALER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -145,57 +146,6 @@ def _name(raw: str) -> str:
     return value
 
 
-SWITCH_KEYS = {
-    "sim": {"name", "gateway", "weight", "agents"},
-    "ari": {"name", "gateway", "weight", "agents", "url", "user", "password", "app"},
-    "esl": {"name", "gateway", "weight", "agents", "host", "port", "password", "app"},
-}
-SWITCH_NEEDS = {"sim": (), "ari": ("url", "user", "password"), "esl": ("password",)}
-
-
-def _switches(raw: str) -> tuple[dict[str, Any], ...]:
-    """``DIALER_SWITCHES``: a JSON list of switches; passwords become ``Secret``s."""
-    import json
-
-    if not raw.strip():
-        return ()
-    try:
-        items = json.loads(raw)
-    except ValueError:
-        raise ValueError("must be a JSON list of switch objects") from None
-    if not isinstance(items, list) or not items:
-        raise ValueError("must be a non-empty JSON list of switch objects")
-    out, names = [], set()
-    for i, item in enumerate(items):
-        where = f"item {i}"
-        if not isinstance(item, dict):
-            raise ValueError(f"{where} must be an object")
-        kind = item.get("gateway")
-        if kind not in SWITCH_KEYS:
-            raise ValueError(f"{where}: gateway must be sim, ari or esl")
-        unknown = sorted(set(item) - SWITCH_KEYS[kind])
-        if unknown:
-            raise ValueError(f"{where}: unknown key {unknown[0]!r} for a {kind} switch")
-        missing = [k for k in SWITCH_NEEDS[kind] if not item.get(k)]
-        if missing:
-            raise ValueError(f"{where}: a {kind} switch needs {missing[0]!r}")
-        name = _name(str(item.get("name", "")))
-        if name in names:
-            raise ValueError(f"{where}: name {name!r} is used twice")
-        names.add(name)
-        weight = item.get("weight", 1)
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight <= 0:
-            raise ValueError(f"{where}: weight must be a positive number")
-        agents = item.get("agents", [])
-        if not isinstance(agents, list) or not all(isinstance(a, str) for a in agents):
-            raise ValueError(f"{where}: agents must be a list of endpoints")
-        spec = {**item, "name": name, "weight": float(weight), "agents": tuple(agents)}
-        if "password" in spec:
-            spec["password"] = Secret(str(spec["password"]))
-        out.append(spec)
-    return tuple(out)
-
-
 def _template(*names: str) -> Callable[[str], str | None]:
     """A dial-string template using some of ``names`` as ``{placeholders}``."""
     allowed = ", ".join("{" + n + "}" for n in names)
@@ -308,7 +258,7 @@ class Settings:
     )
     switches: tuple[dict[str, Any], ...] = _setting(
         (),
-        lambda raw: _switches(raw),
+        lambda raw: parse_switches(raw, Secret),
         "several switches as a JSON list (name, gateway, weight, agents, and the gateway's "
         "url/user/password/app or host/port/password/app); see docs/switches.md",
         secret=True,
