@@ -48,3 +48,6 @@ ALTER TABLE attempts
     ADD COLUMN recording_deleted_at timestamptz;
 CREATE INDEX attempts_recordings_idx ON attempts (campaign_id, started_at)
     WHERE recording_key IS NOT NULL AND recording_deleted_at IS NULL;
+
+-- Voicemail drop: the message left on an answering machine (null: hang up on machines).
+ALTER TABLE campaigns ADD COLUMN voicemail_message text;

@@ -254,6 +254,12 @@ FIELDS: dict[str, Field] = {
         {"type": ["integer", "null"]},
         "days recordings are kept before they are deleted (audited); null = kept",
     ),
+    "voicemail_message": Field(
+        _string(2000, nullable=True),
+        {"type": ["string", "null"]},
+        "left on answering machines (sound URI or file), then the call is hung up; "
+        "null = machines are hung up on",
+    ),
     "alt_phone_policy": Field(
         _choice(ALT_PHONE_POLICIES),
         {"enum": list(ALT_PHONE_POLICIES)},

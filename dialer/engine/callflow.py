@@ -119,6 +119,8 @@ class CallFlow:
         if call is None:
             return  # a late event for a call already closed
         name, cause = event_name(event)
+        if name == "machine" and self.campaign().voicemail_message:
+            name = "voicemail"
         self.advance(call, name, t=event.t, cause=cause)
 
     def advance(
@@ -151,8 +153,9 @@ class CallFlow:
         cid = str(self.campaign().id)
         event, source = step.event, step.source
         observe = self.pacing.observe
-        if source in ("dialing", "ringing") and event in ("human", "machine", "fax"):
-            call.answer, call.answered_t, call.answered_at = event, t, self.clock.now()
+        if source in ("dialing", "ringing") and event in ("human", "machine", "voicemail", "fax"):
+            answer = "machine" if event == "voicemail" else event
+            call.answer, call.answered_t, call.answered_at = answer, t, self.clock.now()
             if call.watchdog is not None:
                 call.watchdog.cancel()
             if event == "human":
@@ -196,6 +199,9 @@ class CallFlow:
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
         elif effect == fsm.MESSAGE:
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
+        elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
+            vm = self.campaign().voicemail_message or ""
+            self.spawn(self._play(call, vm, "voicemail", cause="voicemail_left"))
         elif effect == fsm.BRIDGE:
             call.pending = self.spawn(self._connect(call))
         elif effect == fsm.REQUEUE:
@@ -315,16 +321,16 @@ class CallFlow:
         if call.agent_id is not None:
             await self.seats.release(call.agent_id, call.attempt_id)
 
-    async def _play(self, call: LiveCall, message: str, state: str) -> None:
+    async def _play(self, call: LiveCall, msg: str, state: str, cause: str | None = None) -> None:
         try:
             finished = await asyncio.wait_for(
-                self.gateway.play(call.call_id, message), PLAY_WATCHDOG_S / self.timer.speed
+                self.gateway.play(call.call_id, msg), PLAY_WATCHDOG_S / self.timer.speed
             )
         except (GatewayError, TimeoutError) as exc:
             log.info("message not played: %s", exc, extra={"call_id": call.call_id})
             finished = True
         if finished and call.state == state:
-            self.advance(call, "played")
+            self.advance(call, "played", cause=cause)
 
     async def _hangup(self, call: LiveCall) -> None:
         try:

@@ -112,6 +112,7 @@ async def create_demo_campaign(
             "ring_timeout_s": 20,
             "max_lines": 400,
             "record": "connected",
+            "voicemail_message": "sound:dialer/voicemail-offer",
             "recording_retention_days": 30,
         },
         SYSTEM,
@@ -160,6 +161,9 @@ _CALLER_IDS = """
 SELECT caller_id, count(*) AS dials, count(*) FILTER (WHERE answer = 'human') AS humans,
        count(*) FILTER (WHERE hangup_cause IN ('unwanted', 'identity_rejected')) AS rejected
 FROM attempts WHERE campaign_id = $1 AND caller_id IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+_VOICEMAILS = """
+SELECT count(*) FROM attempts WHERE campaign_id = $1 AND hangup_cause = 'voicemail_left'
 """
 _RECORDINGS = """
 SELECT count(*) AS recordings, coalesce(round(sum(recording_s)::numeric, 1), 0)::float AS seconds
@@ -210,5 +214,6 @@ async def summary(
         "caller_ids": caller_ids,
         "number_hygiene": hygiene,
         "recordings": dict(await conn.fetchrow(_RECORDINGS, campaign_id)),
+        "voicemails_left": await conn.fetchval(_VOICEMAILS, campaign_id),
         "duration_s": round(duration_s, 2),
     }

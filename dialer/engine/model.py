@@ -51,6 +51,7 @@ class CampaignConfig:
     waived_rules: frozenset[str]
     alt_phone_policy: str = "on_bad_number"
     record: str = "off"
+    voicemail_message: str | None = None
     local_presence: bool = False
     caller_id_daily_cap: int | None = None
 
@@ -78,6 +79,7 @@ class CampaignConfig:
             waived_rules=frozenset(row["waived_rules"] or ()),
             alt_phone_policy=_get(row, "alt_phone_policy", "on_bad_number"),
             record=_get(row, "record", "off"),
+            voicemail_message=_get(row, "voicemail_message", None),
             local_presence=bool(_get(row, "local_presence", False)),
             caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
         )

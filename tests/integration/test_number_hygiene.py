@@ -128,3 +128,30 @@ async def test_each_dial_presents_the_pool_number_nearest_the_callee(
         rows = await wait_for(dialed, timeout=60)
     for row in rows:
         assert row["caller_id"] == (ny if row["phone_e164"].startswith("+1212") else sf), row
+
+
+async def test_a_voicemail_is_left_on_answering_machines(epool: asyncpg.Pool) -> None:
+    clock = FakeClock(NOON_SF)
+    machines = CalleeModel(
+        p_human=0.0, p_machine=1.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4
+    )
+    cid = await _campaign(
+        epool, clock, us_numbers(3, start=600), voicemail_message="sound:dialer/offer"
+    )
+    async with epool.acquire() as conn:
+        await start(conn, cid, clock.now())
+
+    async def left() -> Any:
+        return await epool.fetch(
+            "SELECT outcome, answer, hangup_cause FROM attempts WHERE campaign_id = $1"
+            " AND hangup_cause = 'voicemail_left'",
+            cid,
+        )
+
+    network = {"amd_false_human": 0.0, "fax_share": 0.0}
+    async with running_engine(
+        epool, clock=clock, callee=machines, network=network, sim_agents=1
+    ) as env:
+        rows = await wait_for(left, timeout=60)
+        assert env.gateway.originated >= len(rows)
+    assert {(r["outcome"], r["answer"]) for r in rows} == {("machine", "machine")}
