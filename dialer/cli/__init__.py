@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.server",
     "dialer.cli.tokens",
     "dialer.cli.campaigns",
+    "dialer.cli.callerid",
     "dialer.cli.rules",
     "dialer.cli.simulate",
     "dialer.cli.demo",
