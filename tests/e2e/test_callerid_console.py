@@ -21,7 +21,8 @@ def _manage_pool(page: Page, token: str, campaign_id: int) -> None:
     page.type("#f-token", token)
     page.click("button[type=submit]")
     page.wait_path("/ui/campaigns")
-    page.click(f"#campaign-{campaign_id} a[href$='/caller-ids']")
+    page.click(f"#campaign-{campaign_id} a.cell-title")  # the campaign's pages carry the tab
+    page.click("nav.tabs a[href$='/caller-ids']")
     page.wait_text("h1", "Caller IDs")
     page.type("#f-numbers", "+14155550100\n305 555")
     page.click("#pool-form button[type=submit]")
