@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from dialer.errors import ConfigError
+from dialer.switchspec import parse_switches
 
 PREFIX = "DIALER_"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -185,9 +186,10 @@ DEFAULT_WEBHOOK_BLOCKED_NETWORKS = parse_networks(
 )
 
 
-def _setting(default: Any, parse: Callable[[str], Any], help: str) -> Any:
-    """Declare a setting: its default, its parser and one line of documentation."""
-    return field(default=default, metadata={"parse": parse, "help": help})
+def _setting(default: Any, parse: Callable[[str], Any], help: str, *, secret: bool = False) -> Any:
+    """Declare a setting: its default, its parser and one line of documentation; a
+    ``secret`` one's value is never repeated in an error."""
+    return field(default=default, metadata={"parse": parse, "help": help, "secret": secret})
 
 
 def _default_instance_id() -> str:
@@ -233,6 +235,11 @@ class Settings:
         "phone parser: auto (rphonenumbers from dialer[fast] when installed), phonenumbers, "
         "rphonenumbers",
     )
+    recordings_dir: Path | None = _setting(
+        None,
+        lambda raw: Path(_text(raw)),
+        "where call recordings are stored (default: the data directory's recordings/)",
+    )
     max_upload_bytes: int = _setting(
         2 * 1024**3, _int(1024, 1024**4), "largest lead-list upload accepted over HTTP"
     )
@@ -254,6 +261,18 @@ class Settings:
     )
     esl_app: str = _setting(
         "dialer", _name, "tag on this process's FreeSWITCH channels; one per process"
+    )
+    switches: tuple[dict[str, Any], ...] = _setting(
+        (),
+        lambda raw: parse_switches(raw, Secret),
+        "several switches as a JSON list (name, gateway, weight, agents, and the gateway's "
+        "url/user/password/app or host/port/password/app); see docs/switches.md",
+        secret=True,
+    )
+    esl_recording_dir: str = _setting(
+        "/var/lib/freeswitch/recordings/dialer",
+        _text,
+        "where FreeSWITCH writes call recordings; the dialer reads them there (a shared mount)",
     )
     trunk_template: str | None = _setting(
         None,
@@ -319,7 +338,8 @@ class Settings:
             try:
                 values[f.name] = f.metadata["parse"](raw)
             except ValueError as exc:
-                raise ConfigError(f"{name} {exc} (got {raw!r})", field=name) from None
+                got = "" if f.metadata.get("secret") else f" (got {raw!r})"
+                raise ConfigError(f"{name} {exc}{got}", field=name) from None
         return cls(**values)
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -58,6 +58,7 @@ class OriginateRequest:
     ring_timeout_s: float
     amd: bool = True
     variables: tuple[tuple[str, str], ...] = ()
+    record: Literal["off", "connected", "all"] = "off"  # from the bridge / from the answer
 
     def __post_init__(self) -> None:
         if not self.caller_id or not self.caller_id.startswith("+"):
@@ -108,6 +109,13 @@ class Failed:
     reason: str
 
 
+# ``Failed.reason`` values the engine acts on (every adapter uses these words):
+# the number does not exist (any more): it is retired, never dialed again;
+RETIRING_REASONS = frozenset({"unallocated", "number_changed", "invalid_number", "sit"})
+# a carrier or the callee rejected the caller ID as a robocall (SIP 607/608, STIR/SHAKEN).
+ROBOCALL_REASONS = frozenset({"unwanted", "identity_rejected"})
+
+
 @dataclass(frozen=True, slots=True)
 class Hangup:
     call_id: str
@@ -119,6 +127,25 @@ class Hangup:
 CallEvent = Ringing | Answered | Busy | NoAnswer | Failed | Hangup
 FINAL_EVENTS = (Busy, NoAnswer, Failed, Hangup)
 EventSink = Callable[[CallEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """A call's recording as the switch made it (WAV)."""
+
+    data: bytes
+    duration_s: float
+    content_type: str = "audio/wav"
+
+
+@runtime_checkable
+class RecordingSource(Protocol):
+    """A gateway that records calls (``OriginateRequest.record``) hands each recording
+    over once, after the call's final event."""
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """The call's recording (None: none was made); the switch's copy is removed."""
+        ...
 
 
 @runtime_checkable

@@ -83,6 +83,22 @@ CALL_OUTCOMES = Counter(
 CALLS_IN_FLIGHT = Gauge(
     "dialer_calls_in_flight", "Calls on the gateway (ringing, waiting, talking)", ["campaign"]
 )
+# Caller IDs come from each campaign's configured pool (a bounded, admin-set list).
+CALLER_ID_DIALS = Counter(
+    "dialer_caller_id_dials_total",
+    "Calls placed, by caller ID presented",
+    ["campaign", "caller_id"],
+)
+CALLER_ID_ANSWERS = Counter(
+    "dialer_caller_id_human_answers_total",
+    "Calls a person answered, by caller ID presented (answer rate = answers / dials)",
+    ["campaign", "caller_id"],
+)
+ROBOCALL_REJECTIONS = Counter(
+    "dialer_robocall_rejections_total",
+    "Calls a carrier or callee rejected as robocalls (SIP 607/608, STIR/SHAKEN), by caller ID",
+    ["campaign", "caller_id"],
+)
 HUMAN_ANSWERS = Counter("dialer_human_answers_total", "Calls answered by a person", ["campaign"])
 CONNECTS = Counter("dialer_connects_total", "Answered calls bridged to an agent", ["campaign"])
 ABANDONS = Counter(
@@ -134,6 +150,14 @@ GATEWAY_ERRORS = Counter(
 GATEWAY_UP = Gauge(
     "dialer_gateway_up",
     "1 while this process's telephony gateway takes calls, 0 during an outage (back-off)",
+)
+# Several switches (DIALER_SWITCHES): each by its configured name.
+SWITCH_UP = Gauge(
+    "dialer_switch_up", "1 while a switch is in service, 0 while taken out", ["switch"]
+)
+SWITCH_CALLS = Gauge("dialer_switch_calls", "Calls this process has on each switch", ["switch"])
+SWITCH_ORIGINATES = Counter(
+    "dialer_switch_originates_total", "Calls placed through each switch", ["switch"]
 )
 HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
 COMPLIANCE_DECISIONS = Counter(

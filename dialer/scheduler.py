@@ -9,7 +9,7 @@ campaign on a periodic tick, which also catches boundaries missed while no proce
 from __future__ import annotations
 
 import logging
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -18,10 +18,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 
 from dialer import leases, metrics
-from dialer.campaigns import store
+from dialer.campaigns import retention, store
 from dialer.campaigns.timetable import desired_action
 from dialer.clock import Clock
 from dialer.errors import DialerError
+from dialer.recordings import LocalRecordings
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,11 @@ class CampaignScheduler:
         instance_id: str,
         lease_ttl_s: float = 15.0,
         tick_s: float = 10.0,
+        recordings: LocalRecordings | None = None,
     ) -> None:
         self.pool = pool
+        self.recordings = recordings
+        self._swept_at: datetime | None = None
         self.clock = clock
         self.instance_id = instance_id
         self.lease_ttl = timedelta(seconds=lease_ttl_s)
@@ -109,6 +113,22 @@ class CampaignScheduler:
             await self.apply(row["id"], dict(row))
         for gone in set(self._versions) - seen:
             self._remove_jobs(gone)
+        await self._sweep_recordings(now)
+
+    async def _sweep_recordings(self, now: datetime) -> None:
+        """Recording retention (``campaigns.retention``), every few minutes."""
+        if self.recordings is None:
+            return
+        if self._swept_at is not None and now - self._swept_at < retention.SWEEP_EVERY:
+            return
+        self._swept_at = now
+        try:
+            deleted = await retention.sweep(self.pool, self.recordings, now=now)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("recording retention sweep failed", extra={"error": str(exc)})
+            return
+        if deleted:
+            log.info("deleted expired recordings", extra={"count": deleted})
 
     def _drop_campaign_jobs(self) -> None:
         for campaign_id in list(self._versions):

@@ -7,7 +7,7 @@ from aiohttp import web
 from dialer.api.paging import PAGE_PARAMS, page_of, page_response, page_schema
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
-from dialer.campaigns import control, model, store
+from dialer.campaigns import callerids, control, model, store
 from dialer.http.jsonio import json_response, read_object
 from dialer.http.keys import CLOCK, ENGINE, POOL, principal
 
@@ -124,3 +124,59 @@ def _action(action: str, summary: str) -> None:
 _action("start", "Start (or resume) dialing; needs a caller_id")
 _action("pause", "Pause dialing; calls in progress finish")
 _action("stop", "Stop dialing; the campaign can be started again later")
+
+
+# -- caller-ID pool -----------------------------------------------------------------------
+POOL_RESPONSE = {
+    "type": "object",
+    "description": "the pool, its settings and today's use per number",
+}
+
+
+@routes.get(
+    f"/api/v1/campaigns/{ID}/caller-ids",
+    summary="The campaign's caller-ID pool (local presence, daily cap, today's use)",
+    permission=Permission.CAMPAIGNS_READ,
+    response=POOL_RESPONSE,
+)
+async def get_caller_ids(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        data = await callerids.get_pool(
+            conn, _id(request), principal(request).client_id, now=request.app[CLOCK].now()
+        )
+    return json_response(data)
+
+
+@routes.put(
+    f"/api/v1/campaigns/{ID}/caller-ids",
+    summary="Replace the caller-ID pool; retire a number with retired: true (audited)",
+    permission=Permission.CAMPAIGNS_WRITE,
+    body=callerids.POOL_SCHEMA,
+    response=POOL_RESPONSE,
+)
+async def put_caller_ids(request: web.Request) -> web.Response:
+    body = await read_object(request)
+    async with request.app[POOL].acquire() as conn:
+        data = await callerids.put_pool(
+            conn, _id(request), body, principal(request), now=request.app[CLOCK].now()
+        )
+    return json_response(data)
+
+
+@routes.get(
+    f"/api/v1/campaigns/{ID}/caller-ids/pick",
+    summary="Which caller ID a call to this phone would present now, and why",
+    permission=Permission.CAMPAIGNS_READ,
+    query=(Param("phone", "the callee's number (E.164)", required=True),),
+    response={"type": "object", "description": "{phone, caller_id, reason}"},
+)
+async def pick_caller_id(request: web.Request) -> web.Response:
+    async with request.app[POOL].acquire() as conn:
+        data = await callerids.pick_now(
+            conn,
+            _id(request),
+            principal(request).client_id,
+            request.query.get("phone"),
+            now=request.app[CLOCK].now(),
+        )
+    return json_response(data)

@@ -187,6 +187,9 @@ class Field:
     required: bool = False
 
 
+ALT_PHONE_POLICIES = ("off", "on_bad_number", "on_failure")
+RECORD_MODES = ("off", "connected", "all")
+
 FIELDS: dict[str, Field] = {
     "name": Field(_string(200), {"type": "string"}, "unique within the client", required=True),
     "purpose": Field(
@@ -242,6 +245,30 @@ FIELDS: dict[str, Field] = {
         2.0,
     ),
     "amd": Field(_bool, {"type": "boolean"}, "answering-machine detection", True),
+    "record": Field(
+        _choice(RECORD_MODES),
+        {"enum": list(RECORD_MODES)},
+        "call recording: off; connected (from the agent's bridge); all (from the answer)",
+        "off",
+    ),
+    "recording_retention_days": Field(
+        _number(1, 3650, integer=True, nullable=True),
+        {"type": ["integer", "null"]},
+        "days recordings are kept before they are deleted (audited); null = kept",
+    ),
+    "voicemail_message": Field(
+        _string(2000, nullable=True),
+        {"type": ["string", "null"]},
+        "left on answering machines (sound URI or file), then the call is hung up; "
+        "null = machines are hung up on",
+    ),
+    "alt_phone_policy": Field(
+        _choice(ALT_PHONE_POLICIES),
+        {"enum": list(ALT_PHONE_POLICIES)},
+        "when a lead's alternate numbers are dialed: off; on_bad_number (the current one "
+        "is unallocated/disconnected: retired); on_failure (also after busy/no answer)",
+        "on_bad_number",
+    ),
     "safe_harbor_message": Field(
         _string(2000, nullable=True),
         {"type": ["string", "null"]},

@@ -69,3 +69,37 @@ UPDATE campaigns SET script = $2, updated_at = $3 WHERE id = $1;
 -- name: script_lead
 -- A lead of the campaign (for a preview), with its fields.
 SELECT id, phone_e164, fields, region, subdivision FROM leads WHERE id = $1 AND campaign_id = $2;
+
+-- name: caller_id_pool
+SELECT number, retired_at FROM campaign_caller_ids WHERE campaign_id = $1 ORDER BY position;
+
+-- name: caller_ids_used_today
+-- Calls placed per caller ID of the campaign since $2 (00:00 UTC today).
+SELECT caller_id, count(*) AS calls FROM attempts
+WHERE campaign_id = $1 AND started_at >= $2 AND caller_id IS NOT NULL
+GROUP BY caller_id;
+
+-- name: clear_caller_id_pool
+DELETE FROM campaign_caller_ids WHERE campaign_id = $1;
+
+-- name: add_caller_id
+-- ($5: when the number was first added, kept across replacements of the pool.)
+INSERT INTO campaign_caller_ids (campaign_id, number, position, retired_at, added_at)
+VALUES ($1, $2, $3, $4, $5);
+
+-- name: set_caller_id_settings
+UPDATE campaigns SET local_presence = $2, caller_id_daily_cap = $3, updated_at = $4
+WHERE id = $1;
+
+-- name: expired_recordings
+-- Recordings older than their campaign's retention ($1: now), oldest first, $2 at most.
+SELECT a.id, a.campaign_id, a.recording_key
+FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
+WHERE c.recording_retention_days IS NOT NULL
+  AND a.recording_key IS NOT NULL AND a.recording_deleted_at IS NULL
+  AND a.started_at < $1::timestamptz - make_interval(days => c.recording_retention_days)
+ORDER BY a.started_at
+LIMIT $2;
+
+-- name: recordings_deleted
+UPDATE attempts SET recording_deleted_at = $2, recording_url = NULL WHERE id = ANY($1::bigint[]);

@@ -69,11 +69,19 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError("--speed must be between 0.1 and 1000")
 
 
+# Two simulated switches, two thirds of the calls on the first (docs/switches.md).
+DEMO_SWITCHES = (
+    {"name": "sim-a", "gateway": "sim", "weight": 2.0, "agents": ()},
+    {"name": "sim-b", "gateway": "sim", "weight": 1.0, "agents": ()},
+)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     _check(args)
     settings = settings_from(args)
     settings = settings.with_overrides(
         gateway="sim",
+        switches=DEMO_SWITCHES,
         sim_agents=args.agents,
         sim_speed=args.speed,
         shutdown_timeout_s=min(settings.shutdown_timeout_s, 3.0),

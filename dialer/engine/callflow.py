@@ -28,6 +28,7 @@ from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
 from dialer.gateway import (
+    ROBOCALL_REASONS,
     AgentLeg,
     CallEvent,
     CallGone,
@@ -118,6 +119,8 @@ class CallFlow:
         if call is None:
             return  # a late event for a call already closed
         name, cause = event_name(event)
+        if name == "machine" and self.campaign().voicemail_message:
+            name = "voicemail"
         self.advance(call, name, t=event.t, cause=cause)
 
     def advance(
@@ -150,14 +153,16 @@ class CallFlow:
         cid = str(self.campaign().id)
         event, source = step.event, step.source
         observe = self.pacing.observe
-        if source in ("dialing", "ringing") and event in ("human", "machine", "fax"):
-            call.answer, call.answered_t, call.answered_at = event, t, self.clock.now()
+        if source in ("dialing", "ringing") and event in ("human", "machine", "voicemail", "fax"):
+            answer = "machine" if event == "voicemail" else event
+            call.answer, call.answered_t, call.answered_at = answer, t, self.clock.now()
             if call.watchdog is not None:
                 call.watchdog.cancel()
             if event == "human":
                 observe(AnsweredHuman(t, call.since_dial(t)))
                 self.budget.human_answered()
                 metrics.HUMAN_ANSWERS.labels(cid).inc()
+                metrics.CALLER_ID_ANSWERS.labels(cid, call.caller_id).inc()
             else:
                 observe(AnsweredMachine(t, call.since_dial(t), 0.0))
         elif source in ("dialing", "ringing") and step.ended:
@@ -194,6 +199,9 @@ class CallFlow:
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
         elif effect == fsm.MESSAGE:
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
+        elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
+            vm = self.campaign().voicemail_message or ""
+            self.spawn(self._play(call, vm, "voicemail", cause="voicemail_left"))
         elif effect == fsm.BRIDGE:
             call.pending = self.spawn(self._connect(call))
         elif effect == fsm.REQUEUE:
@@ -313,16 +321,16 @@ class CallFlow:
         if call.agent_id is not None:
             await self.seats.release(call.agent_id, call.attempt_id)
 
-    async def _play(self, call: LiveCall, message: str, state: str) -> None:
+    async def _play(self, call: LiveCall, msg: str, state: str, cause: str | None = None) -> None:
         try:
             finished = await asyncio.wait_for(
-                self.gateway.play(call.call_id, message), PLAY_WATCHDOG_S / self.timer.speed
+                self.gateway.play(call.call_id, msg), PLAY_WATCHDOG_S / self.timer.speed
             )
         except (GatewayError, TimeoutError) as exc:
             log.info("message not played: %s", exc, extra={"call_id": call.call_id})
             finished = True
         if finished and call.state == state:
-            self.advance(call, "played")
+            self.advance(call, "played", cause=cause)
 
     async def _hangup(self, call: LiveCall) -> None:
         try:
@@ -365,6 +373,8 @@ class CallFlow:
             call.watchdog.cancel()
         campaign = self.campaign()
         metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
+        if outcome == "failed" and call.cause in ROBOCALL_REASONS:
+            metrics.ROBOCALL_REJECTIONS.labels(str(campaign.id), call.caller_id).inc()
         talk = t - call.connected_t if call.connected_t is not None else None
         connected = call.connected_t is not None
         record = CallRecord(
@@ -379,6 +389,7 @@ class CallFlow:
             hangup_cause=call.cause,
             plan=None if connected else self._plan(call, outcome),
             wrap_agent=connected,
+            recording_call=call.call_id if call.recorded else None,
         )
         if call.reserved_agent is not None and call.connected_t is None and call.agent_id is None:
             call.agent_id = call.reserved_agent  # a guaranteed call nobody answered

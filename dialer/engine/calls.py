@@ -16,6 +16,8 @@ whole behaviour; ``tests/unit/engine/test_call_states.py`` walks every pair.
                                    │                                ─hangup→ ended(human)
                                    └hangup (callee gave up first)→ ended(human)
     dialing|ringing ─machine→ ended(machine)   ─fax→ ended(failed)
+                    ─voicemail (a machine; the campaign drops a message)→ voicemail
+                          ─played|hangup→ ended(machine, cause voicemail_left when played)
                     ─busy|no_answer|failed→ ended(same)   ─hangup→ ended(no_answer)
     any unconnected state ─timeout (gateway silent, shutdown)→ ended(unknown)
 
@@ -34,12 +36,14 @@ STATES = (
     "connected",
     "abandoning",
     "messaging",
+    "voicemail",
     "ended",
 )
 EVENTS = (
     "ringing",
     "human",
     "machine",
+    "voicemail",
     "fax",
     "busy",
     "no_answer",
@@ -61,6 +65,7 @@ ROUTE = "route"  # a human waits: give them an agent or arm the abandon deadline
 DROP = "drop"  # hang the call up (machine, fax, watchdog, message played)
 SAFE_HARBOR = "safe_harbor"  # play the safe-harbor message, then hang up
 MESSAGE = "message"  # agentless: play the campaign's message, then hang up
+VOICEMAIL = "voicemail"  # a machine: leave the campaign's voicemail message, then hang up
 BRIDGE = "bridge"  # an agent was reserved: bridge the call to them
 REQUEUE = "requeue"  # the reserved agent was lost: wait for another
 RELEASE_AGENT = "release_agent"  # the call ended before it reached the reserved agent
@@ -92,6 +97,7 @@ def _end(outcome: str, *effects: str) -> tuple[str, str | None, tuple[str, ...]]
 _UNANSWERED = {
     "human": ("waiting", None, (ROUTE,)),
     "machine": _end("machine", DROP),
+    "voicemail": ("voicemail", None, (VOICEMAIL,)),
     "fax": _end("failed", DROP),
     "busy": _end("busy"),
     "no_answer": _end("no_answer"),
@@ -130,6 +136,11 @@ TABLE: dict[str, dict[str, tuple[str, str | None, tuple[str, ...]]]] = {
     "messaging": {
         "played": _end("completed", DROP),
         "hangup": _end("human"),
+        "timeout": _end("unknown", DROP),
+    },
+    "voicemail": {
+        "played": _end("machine", DROP),
+        "hangup": _end("machine"),
         "timeout": _end("unknown", DROP),
     },
 }

@@ -8,6 +8,8 @@ Every write here is one transaction holding the changes and their webhook events
   (``attempt.completed`` and the lead events of the plans).
 * a dial the gateway refused (``unplaced``): the attempt is closed ``failed`` with
   ``gateway_unavailable: …`` but the lead is given back as if it had not been dialed.
+* number hygiene (``numbers``): after a call that reached nobody, a bad number is retired
+  and the lead moves to its next number (or becomes ``invalid``), per campaign policy.
 * ``recover``: after a takeover or restart, open attempts become ``unknown`` and their
   leads are rescheduled (never redialed at once); claims and stuck agents are released.
 
@@ -26,6 +28,7 @@ import asyncpg
 
 from dialer.agents import store as agents
 from dialer.engine.model import CampaignConfig
+from dialer.engine.numbers import apply_numbers
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.outbox import OutboxEvent, enqueue, enqueue_many
 from dialer.sql import queries
@@ -35,6 +38,16 @@ _Q = queries("dialer.engine")
 DISPOSITION_WAIT = timedelta(minutes=15)
 # Prefix of ``hangup_cause`` for dials the gateway refused (not counted, not a contact).
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingInfo:
+    """A call's stored recording (``recordkeep``)."""
+
+    key: str
+    url: str
+    duration_s: float
+    sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +75,8 @@ class CallRecord:
     wrap_agent: bool = False
     restore_status: str | None = None
     due_at: datetime | None = None
+    recording_call: str | None = None  # the gateway's call id, when the call was recorded
+    recording: RecordingInfo | None = None  # the stored recording (set by recordkeep)
 
 
 def unplaced(
@@ -186,19 +201,39 @@ async def _close_ended(
         [c.wrap_agent for c in calls],
     )
     by_id = {row["id"]: row for row in rows}
+    hygiene = [
+        (by_id[c.attempt_id]["lead_id"], c.outcome, c.hangup_cause)
+        for c in calls
+        if c.plan is not None and c.attempt_id in by_id and by_id[c.attempt_id]["planned"]
+    ]
+    await apply_numbers(conn, campaign.alt_phone_policy, hygiene, now=calls[-1].ended_at)
     events: list[OutboxEvent] = []
     for record in calls:  # in the order the calls ended
         row = by_id.get(record.attempt_id)
         if row is None:
             continue
         now = record.ended_at
-        events.append(
-            _event(campaign, "attempt.completed", row["lead_id"], now, completed_event(row))
-        )
+        data = completed_event(row)
+        if record.recording is not None:
+            data.update(await _recording(conn, record.attempt_id, record.recording))
+        events.append(_event(campaign, "attempt.completed", row["lead_id"], now, data))
         if record.plan is not None and row["planned"]:
             events += plan_events(campaign, row["lead_id"], record.plan, now=now)
     await enqueue_many(conn, events)
     return {attempt_id: dict(row) for attempt_id, row in by_id.items()}
+
+
+async def _recording(
+    conn: asyncpg.Connection, attempt_id: int, info: RecordingInfo
+) -> dict[str, Any]:
+    await conn.execute(
+        _Q["attempt_recording"], attempt_id, info.key, info.url, info.duration_s, info.sha256
+    )
+    return {
+        "recording_url": info.url,
+        "recording_s": info.duration_s,
+        "recording_sha256": info.sha256,
+    }
 
 
 async def _close_unplaced(

@@ -19,6 +19,7 @@ import phonenumbers
 
 from dialer.auth.roles import SYSTEM
 from dialer.auth.tokens import create_token
+from dialer.campaigns import callerids
 from dialer.campaigns import store as campaigns
 from dialer.compliance import resolve_place
 
@@ -111,11 +112,16 @@ async def create_demo_campaign(
             "caller_id": "+14155550100",
             "ring_timeout_s": 20,
             "max_lines": 400,
+            "record": "connected",
+            "voicemail_message": "sound:dialer/voicemail-offer",
+            "recording_retention_days": 30,
         },
         SYSTEM,
         now=now,
     )
     await insert_leads(conn, row["id"], generate_leads(leads, seed=row["id"]), now=now)
+    await conn.execute(_ALTERNATES, row["id"])
+    await callerids.put_pool(conn, row["id"], DEMO_POOL, SYSTEM, now=now)
     started, _ = await campaigns.transition(conn, row["id"], "start", scope=None, now=now)
     return started
 
@@ -159,6 +165,25 @@ async def end_demo(
     )
 
 
+# Local presence in four US states; carriers flag the Miami number as spam in the simulated
+# network (SimGatewayParams.demo), so its answer rate and rejections stand out.
+DEMO_POOL = {
+    "items": [
+        {"number": n} for n in ("+14155550100", "+12125550100", "+13055550100", "+13125550101")
+    ],
+    "local_presence": True,
+    "daily_cap": 5000,
+}
+
+# Every fifth demo lead has a second number (the same line, other last four digits), dialed
+# when the first turns out not to exist.
+_ALTERNATES = """
+UPDATE leads
+SET alt_phones = ARRAY[left(phone_e164, -4)
+                       || lpad(((right(phone_e164, 4)::int + 5000) % 10000)::text, 4, '0')]
+WHERE campaign_id = $1 AND id % 5 = 0
+"""
+
 _SUMMARY = """
 SELECT count(*) AS attempts,
        count(*) FILTER (WHERE connected_at IS NOT NULL) AS connected,
@@ -172,6 +197,24 @@ SELECT coalesce(outcome, 'in_progress') AS outcome, count(*) AS n
 FROM attempts WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1
 """
 _LEADS = "SELECT status, count(*) AS n FROM leads WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1"
+_CALLER_IDS = """
+SELECT caller_id, count(*) AS dials, count(*) FILTER (WHERE answer = 'human') AS humans,
+       count(*) FILTER (WHERE hangup_cause IN ('unwanted', 'identity_rejected')) AS rejected
+FROM attempts WHERE campaign_id = $1 AND caller_id IS NOT NULL GROUP BY 1 ORDER BY 1
+"""
+_VOICEMAILS = """
+SELECT count(*) FROM attempts WHERE campaign_id = $1 AND hangup_cause = 'voicemail_left'
+"""
+_RECORDINGS = """
+SELECT count(*) AS recordings, coalesce(round(sum(recording_s)::numeric, 1), 0)::float AS seconds
+FROM attempts WHERE campaign_id = $1 AND recording_url IS NOT NULL
+"""
+_HYGIENE = """
+SELECT count(*) FILTER (WHERE cardinality(retired_phones) > 0) AS numbers_retired,
+       count(*) FILTER (WHERE cardinality(retired_phones) > 0 AND status <> 'invalid')
+           AS moved_to_alternate
+FROM leads WHERE campaign_id = $1
+"""
 
 
 async def summary(
@@ -187,6 +230,15 @@ async def summary(
     outcomes = {r["outcome"]: r["n"] for r in await conn.fetch(_OUTCOMES, campaign_id)}
     leads = {r["status"]: r["n"] for r in await conn.fetch(_LEADS, campaign_id)}
     humans = row["human_answers"]
+    caller_ids = {
+        r["caller_id"]: {
+            "dials": r["dials"],
+            "answer_rate": round(r["humans"] / r["dials"], 4) if r["dials"] else 0.0,
+            "robocall_rejections": r["rejected"],
+        }
+        for r in await conn.fetch(_CALLER_IDS, campaign_id)
+    }
+    hygiene = dict(await conn.fetchrow(_HYGIENE, campaign_id))
     return {
         "campaign_id": campaign_id,
         "attempts": row["attempts"],
@@ -199,5 +251,9 @@ async def summary(
         "blocked_by_rules": blocked_by_rules,
         "open_attempts": row["open"],
         "leads": leads,
+        "caller_ids": caller_ids,
+        "number_hygiene": hygiene,
+        "recordings": dict(await conn.fetchrow(_RECORDINGS, campaign_id)),
+        "voicemails_left": await conn.fetchval(_VOICEMAILS, campaign_id),
         "duration_s": round(duration_s, 2),
     }

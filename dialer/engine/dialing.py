@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from dialer import metrics
 from dialer.agents import store as agents
 from dialer.clock import Clock
 from dialer.engine import closing, gate, records
+from dialer.engine.callerids import CallerIdChooser
 from dialer.engine.callflow import CallFlow
 from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
@@ -98,6 +100,7 @@ class Dialing:
         self.owner = owner
         self.runner_id = runner_id
         self.offers: dict[int, Lead] = {}  # preview: agent → the lead they are looking at
+        self.caller_ids = CallerIdChooser()
         self.closed = False  # the runner is stopping: place no more calls
         self._placing = 0
         self._settled = asyncio.Event()
@@ -171,6 +174,13 @@ class Dialing:
                 if blocked:
                     self.spawn(self.rules.defer(blocked))
                 dials = [Dial(lead, d, uuid.uuid4().hex, mode) for lead, d in decided if d.allowed]
+            now = self.clock.now()
+            dials = [
+                d
+                if d.caller_id
+                else replace(d, caller_id=self.caller_ids.choose(campaign, d.lead, now))
+                for d in dials
+            ]
             got = await records.start_attempts(
                 conn,
                 campaign,
@@ -200,14 +210,16 @@ class Dialing:
             lead_status=got.lead_status,
             attempts_count=got.attempts_count,
             reserved_agent=dial.agent_id,
+            caller_id=dial.caller_id or campaign.caller_id or "",
+            record=campaign.record,
         )
         self.flow.add(call)
         cid = str(campaign.id)
-        assert campaign.caller_id is not None
         request = OriginateRequest(
             call_id=dial.call_id,
             phone_e164=lead.phone_e164,
-            caller_id=campaign.caller_id,
+            caller_id=call.caller_id,
+            record=call.record,  # type: ignore[arg-type]
             ring_timeout_s=campaign.ring_timeout_s,
             amd=campaign.amd,
             variables=(
@@ -231,6 +243,7 @@ class Dialing:
         self.health.succeeded()
         self.pacing.observe(Dialed(call.dialed_t))
         metrics.DIALS.labels(cid, dial.mode).inc()
+        metrics.CALLER_ID_DIALS.labels(cid, call.caller_id).inc()
         if dial.agent_id is None:
             metrics.PACER_LAUNCHED.labels(cid).inc()
         self.dials += 1

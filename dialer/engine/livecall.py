@@ -45,7 +45,16 @@ class LiveCall:
     deadline: TimerHandle | None = None
     watchdog: TimerHandle | None = None
     cause: str | None = None
+    caller_id: str = ""  # the number presented to the callee
+    record: str = "off"  # what the switch records of it (the campaign's ``record``)
     pending: asyncio.Task[Any] | None = None  # the connect, to finish before the close
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the switch recorded some of the call (``record``: connected / all)."""
+        if self.record == "all":
+            return self.answered_t is not None
+        return self.record == "connected" and self.connected_t is not None
 
     def since_dial(self, t: float) -> float:
         return max(0.0, t - self.dialed_t)

@@ -18,6 +18,15 @@ DEFAULT_SAFE_HARBOR = (
 AGENTLESS_DEFAULT_LINES = 10
 
 
+def _get(row: Any, key: str, default: Any) -> Any:
+    """A column added by a later migration (absent from older queries' rows)."""
+    try:
+        value = row[key]
+    except KeyError:
+        return default
+    return default if value is None else value
+
+
 @dataclass(frozen=True, slots=True)
 class CampaignConfig:
     """What a runner needs of its campaign row (reloaded to pick up changes)."""
@@ -40,6 +49,11 @@ class CampaignConfig:
     safe_harbor_message: str
     schedule: WeeklyWindows | None
     waived_rules: frozenset[str]
+    alt_phone_policy: str = "on_bad_number"
+    record: str = "off"
+    voicemail_message: str | None = None
+    local_presence: bool = False
+    caller_id_daily_cap: int | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -63,7 +77,17 @@ class CampaignConfig:
             safe_harbor_message=row["safe_harbor_message"] or DEFAULT_SAFE_HARBOR,
             schedule=WeeklyWindows.from_json(schedule) if schedule else None,
             waived_rules=frozenset(row["waived_rules"] or ()),
+            alt_phone_policy=_get(row, "alt_phone_policy", "on_bad_number"),
+            record=_get(row, "record", "off"),
+            voicemail_message=_get(row, "voicemail_message", None),
+            local_presence=bool(_get(row, "local_presence", False)),
+            caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
         )
+
+    @property
+    def caller_numbers(self) -> tuple[str, ...]:
+        """Every caller ID the campaign may present."""
+        return (self.caller_id,) if self.caller_id else ()
 
     @property
     def lines(self) -> int | None:
@@ -135,3 +159,4 @@ class RunnerOptions:
     hopper_min: int = 20
     max_batch: int = 50  # calls per launch batch (one statement)
     parallel_batches: int = 4  # batches being placed at once (each holds a connection)
+    recordings: Any = None  # where call recordings are stored (dialer.recordings); None: off

@@ -96,8 +96,9 @@ WITH fence AS (
     SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND expires_at > $3
 ), d AS (
     SELECT *
-    FROM unnest($4::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $11::text[])
-         WITH ORDINALITY AS d(lead_id, compliance, call_id, mode, agent_id, payload, n)
+    FROM unnest($4::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $11::text[],
+                $13::text[])
+         WITH ORDINALITY AS d(lead_id, compliance, call_id, mode, agent_id, payload, caller_id, n)
 ), lead AS (
     UPDATE leads l
     SET attempts_count = l.attempts_count + 1, last_attempt_at = $3, next_attempt_at = $10,
@@ -109,9 +110,9 @@ WITH fence AS (
     RETURNING l.id, l.campaign_id, l.phone_e164, l.attempts_count, l.status
 ), ins AS (
     INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance,
-                          gateway_call_id, runner, mode, agent_guaranteed, agent_id)
+                          gateway_call_id, runner, mode, agent_guaranteed, agent_id, caller_id)
     SELECT lead.id, lead.campaign_id, lead.phone_e164, $3, d.compliance::jsonb, d.call_id, $5,
-           d.mode, d.agent_id IS NOT NULL, d.agent_id
+           d.mode, d.agent_id IS NOT NULL, d.agent_id, d.caller_id
     FROM lead JOIN d ON d.lead_id = lead.id
     ORDER BY d.n
     RETURNING id, lead_id, agent_id
@@ -326,3 +327,38 @@ GROUP BY e.owner;
 
 -- name: held_leases
 SELECT name FROM leases WHERE name = ANY($1::text[]) AND expires_at > $2;
+
+-- name: lead_numbers
+-- A lead's numbers, locked for the number-hygiene step of closing a call (numbers.py).
+SELECT id, campaign_id, status, phone_e164, alt_phones, retired_phones, region, subdivision,
+       time_zones
+FROM leads WHERE id = $1 FOR UPDATE;
+
+-- name: numbers_in_use
+-- Which of these numbers ($2) already belong to a lead of the campaign ($1).
+SELECT phone_e164 FROM leads WHERE campaign_id = $1 AND phone_e164 = ANY($2::text[]);
+
+-- name: lead_invalid
+-- Every number of the lead is bad: retire the current one ($2) and mark the lead invalid.
+UPDATE leads
+SET retired_phones = retired_phones || $2::text[], status = 'invalid',
+    last_outcome = 'invalid_number', updated_at = $3
+WHERE id = $1;
+
+-- name: lead_next_number
+-- The lead's next attempt dials $2 (its place re-resolved: $5-$7); the current number goes
+-- to the alternates' end ($3) or is retired ($4). A retired number's lead is due at once
+-- ($8) unless it is exhausted or waiting for a callback.
+UPDATE leads
+SET phone_e164 = $2, alt_phones = $3::text[], retired_phones = retired_phones || $4::text[],
+    region = $5, subdivision = $6, time_zones = $7::text[],
+    next_attempt_at = CASE WHEN $8::timestamptz IS NOT NULL AND status = 'retry' THEN $8
+                           ELSE next_attempt_at END,
+    updated_at = $9
+WHERE id = $1;
+
+-- name: attempt_recording
+-- The stored recording of a closed call (recordkeep.py).
+UPDATE attempts
+SET recording_key = $2, recording_url = $3, recording_s = $4, recording_sha256 = $5
+WHERE id = $1;

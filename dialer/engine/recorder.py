@@ -22,6 +22,7 @@ import asyncpg
 from dialer.db import DB_ERRORS
 from dialer.engine import closing
 from dialer.engine.model import CampaignConfig
+from dialer.engine.recordkeep import RecordingKeeper
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 200
@@ -38,8 +39,15 @@ class Pending:
 class Recorder:
     """Batches ended calls of one campaign into transactions."""
 
-    def __init__(self, pool: asyncpg.Pool, campaign: Callable[[], CampaignConfig]) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        campaign: Callable[[], CampaignConfig],
+        *,
+        keeper: RecordingKeeper | None = None,
+    ) -> None:
         self.pool = pool
+        self.keeper = keeper
         self.campaign = campaign
         self.queue: list[Pending] = []
         self.written = 0
@@ -90,6 +98,10 @@ class Recorder:
         waits = [p.before for p in batch if p.before is not None and not p.before.done()]
         if waits:
             await asyncio.wait(waits)
+        if self.keeper is not None:
+            records = await self.keeper.attach([p.record for p in batch])
+            for pending, record in zip(batch, records, strict=True):
+                pending.record = record
         if await self._attempt([p.record for p in batch]):
             done = [True] * len(batch)
         else:  # find the culprit; write the others

@@ -39,6 +39,7 @@ class Dial:
     call_id: str
     mode: str
     agent_id: int | None = None  # an agent held for this call (preview, owned callback)
+    caller_id: str | None = None  # the number presented (picked from the campaign's pool)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ async def start_attempts(
             now + campaign.unknown_delay(),
             [payload_json(_started_event(campaign, d, now)) for d in dials],
             campaign.client_id,
+            [d.caller_id or campaign.caller_id for d in dials],
         )
     except asyncpg.UniqueViolationError:
         if len(dials) == 1:

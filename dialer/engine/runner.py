@@ -47,9 +47,10 @@ from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, RunnerOptions
 from dialer.engine.pacers import PaceControl
 from dialer.engine.recorder import Recorder
+from dialer.engine.recordkeep import RecordingKeeper
 from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import DbSeats
-from dialer.gateway import Gateway
+from dialer.gateway import Gateway, RecordingSource
 from dialer.pacing.base import PacingState, WrapEnded
 from dialer.sql import queries
 from dialer.timer import Timer
@@ -108,7 +109,10 @@ class CampaignRunner:
         self._unsubscribe: Any = None
         self._stopped = asyncio.Event()
         self.renewed = self.started_at = clock.monotonic()
-        self.recorder = Recorder(pool, self.campaign)
+        keeper = None
+        if self.options.recordings is not None and isinstance(gateway, RecordingSource):
+            keeper = RecordingKeeper(gateway, self.options.recordings, campaign.id)
+        self.recorder = Recorder(pool, self.campaign, keeper=keeper)
 
     def _build_calls(self, seats: DbSeats) -> None:
         """The parts that place and follow calls, sharing the hopper, seats and health."""
@@ -210,7 +214,8 @@ class CampaignRunner:
         if self.bus is not None:
             self._unsubscribe = self.bus.subscribe(self._on_bus, on_resync=self._resync)
         cid = str(self.campaign_id)
-        series.start_campaign(self.config)
+        await self.dialing.caller_ids.reload(self.pool, self.campaign_id, self.clock.now())
+        series.start_campaign(self.config, self.dialing.caller_ids.numbers)
         self.recorder.start()
         self._loops = [
             asyncio.create_task(self._pace_loop(), name=f"pace-{cid}"),

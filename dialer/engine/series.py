@@ -41,6 +41,9 @@ _BY_CAMPAIGN = (
     metrics.HOPPER_LEADS,
     metrics.DIALS,
     metrics.CALL_OUTCOMES,
+    metrics.ROBOCALL_REJECTIONS,
+    metrics.CALLER_ID_DIALS,
+    metrics.CALLER_ID_ANSWERS,
     metrics.AGENTS,
     metrics.ABANDON_RATE,
     metrics.CAMPAIGN_INFO,
@@ -55,7 +58,7 @@ def dial_modes(campaign: CampaignConfig) -> tuple[str, ...]:
     return (campaign.dial_mode,)
 
 
-def start_campaign(campaign: CampaignConfig) -> None:
+def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None:
     """Create the campaign's counter series at zero and its info series."""
     cid = str(campaign.id)
     for counter in _COUNTERS:
@@ -64,7 +67,20 @@ def start_campaign(campaign: CampaignConfig) -> None:
         metrics.DIALS.labels(cid, mode)
     for outcome in OUTCOMES:
         metrics.CALL_OUTCOMES.labels(cid, outcome)
+    caller_ids(campaign, pool)
     _info(campaign).set(1)
+
+
+def caller_ids(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None:
+    """The per-caller-ID series of the campaign's numbers (its caller_id and pool), at zero."""
+    cid = str(campaign.id)
+    for number in dict.fromkeys((*campaign.caller_numbers, *pool)):
+        for counter in (
+            metrics.CALLER_ID_DIALS,
+            metrics.CALLER_ID_ANSWERS,
+            metrics.ROBOCALL_REJECTIONS,
+        ):
+            counter.labels(cid, number)
 
 
 def campaign_changed(old: CampaignConfig, new: CampaignConfig) -> None:
@@ -76,6 +92,8 @@ def campaign_changed(old: CampaignConfig, new: CampaignConfig) -> None:
     if old.dial_mode != new.dial_mode:
         for mode in dial_modes(new):
             metrics.DIALS.labels(str(new.id), mode)
+    if old.caller_numbers != new.caller_numbers:
+        caller_ids(new)
 
 
 def _info(campaign: CampaignConfig) -> Any:

@@ -95,7 +95,12 @@ async def reload_config(runner: CampaignRunner) -> None:
         runner.config = replace(runner.config, state="deleted")
         return
     old, runner.config = runner.config, CampaignConfig.from_row(row)
+    chooser = runner.dialing.caller_ids
+    before = chooser.numbers
+    await chooser.reload(runner.pool, runner.campaign_id, runner.clock.now())
     series.campaign_changed(old, runner.config)
+    if chooser.numbers != before:
+        series.caller_ids(runner.config, chooser.numbers)
     runner.pacing.update(runner.config)
     runner.budget.max_rate = runner.config.max_abandon_rate
 

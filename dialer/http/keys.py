@@ -16,6 +16,7 @@ from dialer.clock import Clock
 from dialer.config import Settings
 from dialer.engine.supervisor import Engine
 from dialer.leads.background import ImportService
+from dialer.recordings import LocalRecordings
 from dialer.scheduler import CampaignScheduler
 from dialer.webhooks.worker import DeliveryWorker
 
@@ -28,6 +29,7 @@ AGENT_BUS = web.AppKey("agent_bus", AgentBus)
 IMPORTS = web.AppKey("imports", ImportService)
 WEBHOOK_WORKER = web.AppKey("webhook_worker", DeliveryWorker)
 SCHEDULER = web.AppKey("scheduler", CampaignScheduler)
+RECORDINGS = web.AppKey("recordings", LocalRecordings)
 
 PRINCIPAL = web.RequestKey("principal", Principal)
 # SHA-256 of a streamed body (an upload), set by whoever read it (Idempotency-Key compares it).

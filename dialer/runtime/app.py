@@ -13,6 +13,7 @@ from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
 from dialer.api import lists as lists_api
+from dialer.api import recordings as recordings_api
 from dialer.api import stats as stats_api
 from dialer.api.idempotency import idempotency_middleware
 from dialer.api.middleware import auth_middleware, errors_middleware, inputs_middleware
@@ -25,7 +26,8 @@ from dialer.api.ratelimit import (
 from dialer.api.registry import Routes, install
 from dialer.clock import Clock, SystemClock
 from dialer.config import Settings
-from dialer.http.keys import CLOCK, POOL, SETTINGS
+from dialer.http.keys import CLOCK, POOL, RECORDINGS, SETTINGS
+from dialer.recordings import recordings_storage
 from dialer.runtime.parts import CleanupContext
 from dialer.ui import setup_ui
 
@@ -44,6 +46,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     users.routes,
     codes.routes,
     lists_api.routes,
+    recordings_api.routes,
 )
 
 
@@ -77,6 +80,7 @@ def create_app(
     app[SETTINGS] = settings
     app[CLOCK] = clock or SystemClock()
     setup_limits(app)
+    app[RECORDINGS] = recordings_storage(settings)
     metrics.BUILD_INFO.labels(__version__).set(1)
 
     if pool is not None:

@@ -26,6 +26,7 @@ from dialer.http.keys import (
     ENGINE,
     IMPORTS,
     POOL,
+    RECORDINGS,
     SCHEDULER,
     SETTINGS,
     WEBHOOK_WORKER,
@@ -49,7 +50,11 @@ async def scheduler_part(app: web.Application) -> AsyncIterator[None]:
     """The leader-elected campaign scheduler."""
     settings = app[SETTINGS]
     scheduler = CampaignScheduler(
-        app[POOL], app[CLOCK], instance_id=settings.instance_id, lease_ttl_s=settings.lease_ttl_s
+        app[POOL],
+        app[CLOCK],
+        instance_id=settings.instance_id,
+        lease_ttl_s=settings.lease_ttl_s,
+        recordings=app[RECORDINGS],
     )
     scheduler.start()
     app[SCHEDULER] = scheduler
@@ -146,7 +151,9 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
         if settings.sim_agents:
             hooks.append(sim_agents_hook(bus, timer, settings.sim_agents))
         options = given.options or RunnerOptions(
-            lease_ttl_s=settings.lease_ttl_s, shutdown_timeout_s=settings.shutdown_timeout_s
+            lease_ttl_s=settings.lease_ttl_s,
+            shutdown_timeout_s=settings.shutdown_timeout_s,
+            recordings=app[RECORDINGS],
         )
         engine = Engine(
             app[POOL],

@@ -47,6 +47,8 @@ COLUMNS = (
     "compliance_rules",
     "compliance_packs",
     "compliance_waived",
+    "caller_id",
+    "recording_url",
 )
 ROWS_PER_CHUNK = 500
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -99,6 +101,8 @@ def csv_row(r: asyncpg.Record | dict[str, Any]) -> list[str]:
         _list(r["compliance_rules"]),
         _list(r["compliance_packs"]),
         _list(r["compliance_waived"]),
+        r["caller_id"] or "",  # E.164, validated when the pool was set
+        r["recording_url"] or "",
     ]
 
 

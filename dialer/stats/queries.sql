@@ -103,7 +103,9 @@ SELECT a.id, a.lead_id, a.phone_e164, a.started_at, a.answered_at, a.connected_a
        (a.compliance ->> 'allowed')::boolean AS compliance_allowed,
        a.compliance -> 'rule_ids' AS compliance_rules,
        a.compliance -> 'packs' AS compliance_packs,
-       a.compliance -> 'waived_rules' AS compliance_waived
+       a.compliance -> 'waived_rules' AS compliance_waived,
+       a.caller_id,
+       CASE WHEN a.recording_deleted_at IS NULL THEN a.recording_url END AS recording_url
 FROM attempts a
 WHERE a.campaign_id = $1 AND a.started_at >= $2 AND a.started_at < $3
 ORDER BY a.started_at, a.id;

@@ -32,47 +32,26 @@ from typing import Any
 from dialer.backoff import Backoff
 from dialer.gateway import (
     AgentLeg,
-    AnswerKind,
     CallGone,
     EventSink,
     GatewayError,
     GatewayUnavailable,
     OriginateRequest,
+    Recording,
 )
 from dialer.telephony.ari_link import AriLink, Message, seg
 from dialer.telephony.ari_reconcile import reconcile
+from dialer.telephony.ari_record import AriRecordings
+from dialer.telephony.ari_wire import AMD_KINDS, channel_variables, refusal
+from dialer.telephony.ari_wire import error_text as _message
 from dialer.telephony.callbook import SwitchCall
-from dialer.telephony.causes import cause_label
+from dialer.telephony.causes import cause_label, sip_status
 from dialer.telephony.dialstrings import ari_media
 from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import AriConfig
 from dialer.timer import Timer
 
 log = logging.getLogger("dialer.telephony.ari")
-
-AMD_KINDS: dict[str, AnswerKind] = {
-    "HUMAN": "human",
-    "NOTSURE": "human",
-    "MACHINE": "machine",
-    "FAX": "fax",
-}
-
-
-def channel_variables(request: OriginateRequest, app: str) -> dict[str, str]:
-    """What the callee channel carries: our tag, the call id and the engine's ids."""
-    variables = {
-        "DIALER_APP": app,
-        "DIALER_CALL_ID": request.call_id,
-        "DIALER_AMD": "1" if request.amd else "0",
-    }
-    for key, value in request.variables:
-        name = "".join(c if c.isalnum() else "_" for c in key).upper()
-        variables[f"DIALER_{name}"] = str(value)
-    return variables
-
-
-def _message(data: Any) -> str:
-    return str(data.get("message", "")) if isinstance(data, dict) else ""
 
 
 class AriGateway(SwitchGateway):
@@ -104,7 +83,12 @@ class AriGateway(SwitchGateway):
             "ChannelDestroyed": self._destroyed,
             "PlaybackFinished": self._playback_finished,
             "ApplicationReplaced": self._replaced,
+            "Dial": self._dial,
+            "RecordingFinished": self._recording_finished,
         }
+        self.recordings = AriRecordings(self.link)
+        self.book.on_answer = self._answered
+        self.replaced = False  # another process took our ARI application over
 
     # -- protocol -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -112,6 +96,11 @@ class AriGateway(SwitchGateway):
         await self.connect(self.config.connect_timeout_s, f"Asterisk ARI at {self.config.url}")
 
     async def originate(self, request: OriginateRequest, on_event: EventSink) -> None:
+        if self.replaced:
+            raise GatewayUnavailable(
+                f"another process took over ARI application {self.config.app!r}; "
+                "give every dialer process its own DIALER_ARI_APP and restart this one"
+            )
         if not self.link.ready.is_set():
             if self.link.started:  # reconnecting: fail fast, the engine retries the lead
                 raise GatewayUnavailable("not connected to Asterisk (reconnecting)")
@@ -134,8 +123,7 @@ class AriGateway(SwitchGateway):
             raise
         if status != 200:
             self.book.discard(call)
-            refused = GatewayUnavailable if status >= 500 else GatewayError
-            raise refused(f"Asterisk refused the call (HTTP {status}: {_message(data)})")
+            raise refusal(status, data)
 
     async def bridge(self, call_id: str, agent: AgentLeg) -> None:
         call = self.book.answered(call_id)
@@ -240,6 +228,25 @@ class AriGateway(SwitchGateway):
         elif state == "Up":
             call.up = True
 
+    def _answered(self, call: SwitchCall) -> None:
+        if call.request.record == "all":
+            self.tasks.spawn(self.recordings.start("channels", call.call_id, call.call_id))
+
+    def _recording_finished(self, msg: Message) -> None:
+        self.recordings.on_finished(msg)
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """The call's recording, from Asterisk's stored recordings (``ari_record``)."""
+        return await self.recordings.take(call_id)
+
+    def _dial(self, msg: Message) -> None:
+        """``Dial`` events carry SIP 183 early media (``PROGRESS``) as well as 180
+        (``RINGING``); chan_pjsip sets the channel state to Ringing only on a 180."""
+        peer = msg.get("peer") or {}
+        call = self.book.get(str(peer.get("id", "")))
+        if call is not None and msg.get("dialstatus") in ("RINGING", "PROGRESS"):
+            self.book.ring(call)
+
     def _varset(self, msg: Message) -> None:
         channel = msg.get("channel")
         if channel and msg.get("variable") == "AMDSTATUS":
@@ -257,7 +264,7 @@ class AriGateway(SwitchGateway):
             return
         if call.stage == "dial" and call.request.amd and call.answered is None:
             self._left_before_amd(msg["channel"])
-        self.callee_gone(call, code)
+        self.callee_gone(call, code, sip_status(msg.get("tech_cause")))
 
     def _left_before_amd(self, channel: Message) -> None:
         """An answered call ended on its way to AMD. A callee may just hang up; but if the
@@ -282,15 +289,26 @@ class AriGateway(SwitchGateway):
             done.set_result(True)
 
     def _replaced(self, msg: Message) -> None:
+        """Another connection registered our application. Asterisk keeps this WebSocket
+        open but sends our calls' events to the other one (which hangs up channels it does
+        not know): stop dialing, end our calls here (no final event will come) and close
+        the link without reconnecting (reconnecting would take the application back)."""
         log.error(
-            "another connection took over ARI application %r: give every dialer process "
-            "its own DIALER_ARI_APP",
+            "another connection took over ARI application %r: this process stops dialing; "
+            "give every dialer process its own DIALER_ARI_APP",
             self.config.app,
         )
+        self.replaced = True
+        self.link.ready.clear()
+        for call in list(self.book.calls.values()):
+            self.book.fail(call, "app_replaced")
+        self.legs.clear()
+        self._playbacks.clear()
+        self.tasks.spawn(self.link.close())
 
     # -- endings --------------------------------------------------------------------------
-    def callee_gone(self, call: SwitchCall, code: int) -> None:
-        self.book.end(call, code)
+    def callee_gone(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
+        self.book.end(call, code, sip)
         for playback in [p for p, c in self._playbacks.items() if c is call]:
             del self._playbacks[playback]
         if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
@@ -352,6 +370,8 @@ class AriGateway(SwitchGateway):
         if status != 204:
             raise GatewayError(f"could not bridge the agent: {_message(data)}")
         call.bridged = True
+        if call.request.record == "connected":
+            self.tasks.spawn(self.recordings.start("bridges", bridge, call.call_id))
 
     async def kill_channel(self, channel_id: str) -> None:
         await self.request("DELETE", f"/channels/{seg(channel_id)}", {"reason": "normal"})

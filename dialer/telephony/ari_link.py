@@ -121,6 +121,18 @@ class AriLink:
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             raise GatewayUnavailable(f"Asterisk did not answer {method} {path}: {exc!r}") from None
 
+    async def fetch_bytes(self, path: str) -> tuple[int, bytes]:
+        """(HTTP status, body) of a GET whose body is a file (a stored recording)."""
+        if self._session is None:
+            raise GatewayUnavailable("not connected to Asterisk")
+        try:
+            async with self._session.get(
+                self.url + path, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S * 6)
+            ) as resp:
+                return resp.status, await resp.read()
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            raise GatewayUnavailable(f"Asterisk did not answer GET {path}: {exc!r}") from None
+
     # -- events ---------------------------------------------------------------------------
     async def _run(self) -> None:
         assert self._session is not None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from dialer.gateway import (
@@ -70,6 +71,8 @@ class CallBook:
     def __init__(self, timer: Timer) -> None:
         self.timer = timer
         self.calls: dict[str, SwitchCall] = {}
+        # called once the engine has been told a call is answered (recording starts there)
+        self.on_answer: Callable[[SwitchCall], None] | None = None
 
     def __len__(self) -> int:
         return len(self.calls)
@@ -137,10 +140,13 @@ class CallBook:
             return
         call.answered = kind
         self._emit(call, Answered(call.call_id, self.timer.now(), kind))
+        if self.on_answer is not None:
+            self.on_answer(call)
 
     # -- endings --------------------------------------------------------------------------
-    def end(self, call: SwitchCall, code: int) -> None:
-        """The callee's channel is gone with Q.850 ``code``: emit the one final event."""
+    def end(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
+        """The callee's channel is gone with cause ``code`` (and SIP final response ``sip``,
+        when the switch says): emit the one final event."""
         if call.ended:
             return
         t = self.timer.now()
@@ -155,7 +161,22 @@ class CallBook:
             event = NoAnswer(call.call_id, t)
         else:
             rang_out = t - call.started_t >= call.request.ring_timeout_s - RING_SLACK_S
-            event = unanswered_event(call.call_id, t, code, rang=call.rang, rang_out=rang_out)
+            event = unanswered_event(
+                call.call_id, t, code, rang=call.rang, rang_out=rang_out, sip=sip
+            )
+        self._finish(call, event)
+
+    def fail(self, call: SwitchCall, reason: str) -> None:
+        """The switch could not place or keep the call for ``reason`` (not the callee's
+        doing): an unanswered call fails with it; an answered one is hung up by the network."""
+        if call.ended:
+            return
+        t = self.timer.now()
+        event: CallEvent
+        if call.answered is not None:
+            event = Hangup(call.call_id, t, "network", reason)
+        else:
+            event = Failed(call.call_id, t, reason)
         self._finish(call, event)
 
     def lose(self, call: SwitchCall, cause: str = "lost") -> None:

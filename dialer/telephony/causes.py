@@ -64,13 +64,18 @@ CAUSE_NAMES: dict[int, str] = {
     103: "MANDATORY_IE_LENGTH_ERROR",
     111: "PROTOCOL_ERROR",
     127: "INTERWORKING",
+    142: "SUCCESS",
     487: "ORIGINATOR_CANCEL",
     700: "CRASH",
     701: "SYSTEM_SHUTDOWN",
     702: "LOSE_RACE",
     703: "MANAGER_REQUEST",
+    800: "BLIND_TRANSFER",
+    801: "ATTENDED_TRANSFER",
     802: "ALLOTTED_TIMEOUT",
+    803: "USER_CHALLENGE",
     804: "MEDIA_TIMEOUT",
+    805: "PICKED_OFF",
     806: "USER_NOT_REGISTERED",
     807: "PROGRESS_TIMEOUT",
     808: "INVALID_GATEWAY",
@@ -78,10 +83,23 @@ CAUSE_NAMES: dict[int, str] = {
     810: "INVALID_URL",
     811: "INVALID_PROFILE",
     812: "NO_PICKUP",
+    813: "SRTP_READ_ERROR",
+    814: "BOWOUT",
+    815: "BUSY_EVERYWHERE",
+    816: "DECLINE",
+    817: "DOES_NOT_EXIST_ANYWHERE",
+    818: "NOT_ACCEPTABLE",
+    819: "UNWANTED",  # SIP 607: the callee (or its carrier's analytics) flagged the caller
+    820: "NO_IDENTITY",  # SIP 428: STIR/SHAKEN Identity header required
+    821: "BAD_IDENTITY_INFO",  # SIP 429
+    822: "UNSUPPORTED_CERTIFICATE",  # SIP 437
+    823: "INVALID_IDENTITY",  # SIP 438
+    824: "STALE_DATE",  # SIP 403 "Stale Date" (STIR/SHAKEN)
+    825: "REJECT_ALL",
 }
 CAUSE_CODES: dict[str, int] = {name: code for code, name in CAUSE_NAMES.items()}
 
-BUSY = frozenset({17})
+BUSY = frozenset({17, 815})
 NO_ANSWER = frozenset({18, 19, 20, 802, 807, 812})
 # Causes that, before an answer, say nothing beyond "it ended": a ringing call ending
 # this way was not picked up.
@@ -104,7 +122,40 @@ FAILED_REASONS: dict[int, str] = {
     808: "gateway",
     809: "gateway",
     806: "unregistered",
+    816: "rejected",
+    817: "unallocated",
+    819: "unwanted",
+    820: "identity_rejected",
+    821: "identity_rejected",
+    822: "identity_rejected",
+    823: "identity_rejected",
+    824: "identity_rejected",
+    825: "rejected",
 }
+# The SIP final response, when the switch reports it, decides over the cause: Asterisk and
+# FreeSWITCH map the same response to different causes (408: NO_USER_RESPONSE on Asterisk,
+# RECOVERY_ON_TIMER_EXPIRE on FreeSWITCH; 503: congestion vs NORMAL_TEMPORARY_FAILURE).
+SIP_OUTCOMES: dict[int, str] = {
+    404: "unallocated",
+    410: "number_changed",
+    484: "invalid_number",
+    485: "unallocated",
+    604: "unallocated",
+    408: "no_answer",
+    480: "no_answer",
+    486: "busy",
+    600: "busy",
+    503: "congestion",
+    603: "rejected",
+    607: "unwanted",
+    608: "unwanted",  # RFC 8688 "Rejected": an intermediary's call analytics refused it
+    428: "identity_rejected",
+    429: "identity_rejected",
+    437: "identity_rejected",
+    438: "identity_rejected",
+}
+# (The reasons the engine acts on, robocall rejections and bad numbers, are listed with
+# ``Failed`` in dialer.gateway: RETIRING_REASONS, ROBOCALL_REASONS.)
 # After an answer, these mean the line or a switch dropped the call, not the callee.
 NETWORK = frozenset({27, 34, 38, 41, 42, 44, 102, 111, 127, 700, 701, 804, 809})
 
@@ -128,13 +179,30 @@ def cause_label(code: int) -> str:
     return CAUSE_NAMES.get(code, f"cause_{code}").lower()
 
 
+def sip_status(value: object) -> int | None:
+    """A SIP final response code (300-699) from an event field, else None."""
+    try:
+        status = int(str(value).strip())
+    except ValueError:
+        return None
+    return status if 300 <= status < 700 else None
+
+
 def unanswered_event(
-    call_id: str, t: float, code: int, *, rang: bool, rang_out: bool
+    call_id: str, t: float, code: int, *, rang: bool, rang_out: bool, sip: int | None = None
 ) -> Busy | NoAnswer | Failed:
     """The final event of a call that ended before anyone answered.
 
-    ``rang``: the callee's phone was ringing; ``rang_out``: the ring timeout had passed.
+    ``rang``: the callee's phone was ringing; ``rang_out``: the ring timeout had passed;
+    ``sip``: the SIP final response, when the switch reports it (it decides over ``code``).
     """
+    outcome = SIP_OUTCOMES.get(sip) if sip is not None else None
+    if outcome == "busy":
+        return Busy(call_id, t)
+    if outcome == "no_answer":
+        return NoAnswer(call_id, t)
+    if outcome is not None:
+        return Failed(call_id, t, outcome)
     if code in BUSY:
         return Busy(call_id, t)
     if code in NO_ANSWER or rang_out or (code in UNSPECIFIC and rang):

@@ -37,13 +37,15 @@ from dialer.gateway import (
     EventSink,
     GatewayError,
     GatewayUnavailable,
+    Recording,
 )
 from dialer.gateway import OriginateRequest as Request
 from dialer.telephony.callbook import SwitchCall
-from dialer.telephony.causes import cause_code
+from dialer.telephony.causes import cause_code, sip_status
 from dialer.telephony.dialstrings import esl_media
 from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_link import EslLink, Headers
+from dialer.telephony.esl_record import EslRecordings
 from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import EslConfig
 from dialer.timer import Timer
@@ -61,6 +63,7 @@ AMD_KINDS: dict[str, AnswerKind] = {
     "MACHINE": "machine",
     "FAX": "fax",
 }
+AMD_MISSING_CAUSE = 27  # DESTINATION_OUT_OF_ORDER: what a missing dialplan application gives
 MAX_UUID = 36  # FreeSWITCH keeps at most this many characters of a channel UUID
 
 
@@ -78,6 +81,8 @@ class EslGateway(SwitchGateway):
         super().__init__(timer, log)
         self.config = config
         self._jobs: dict[str, str] = {}  # Job-UUID → channel UUID
+        self._warned_amd = False
+        self.book.on_answer = self._answered
         backoff = Backoff(config.backoff_base_s, config.backoff_cap_s, rng=rng or random.Random())
         self.link = EslLink(
             host=config.host,
@@ -89,6 +94,7 @@ class EslGateway(SwitchGateway):
             backoff=backoff,
             sleep=timer.sleep,
         )
+        self.recordings = EslRecordings(self.link, config.recording_dir)
         self._handlers = {
             "CHANNEL_CREATE": self._created,
             "CHANNEL_PROGRESS": self._progress,
@@ -150,6 +156,8 @@ class EslGateway(SwitchGateway):
             if not reply.startswith("+OK"):
                 raise GatewayError(f"could not bridge the agent: {reply.strip()}")
             call.bridged = True
+            if call.request.record == "connected":
+                self.tasks.spawn(self.recordings.start(call_id))
         except BaseException as exc:
             failure = self.bridge_failed(call, leg, agent, exc)
             if failure is exc:
@@ -178,6 +186,14 @@ class EslGateway(SwitchGateway):
         if not reply.startswith("+OK") and call.stage:  # gone, and its end not heard
             self._callee_gone(call, 16)
         # no channel yet (the originate job is starting): its first event kills it
+
+    def _answered(self, call: SwitchCall) -> None:
+        if call.request.record == "all":
+            self.tasks.spawn(self.recordings.start(call.call_id))
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """The call's recording from the shared directory (``esl_record``)."""
+        return await self.recordings.take(call_id)
 
     # -- events ---------------------------------------------------------------------------
     def handle(self, headers: Headers, body: str) -> None:
@@ -261,12 +277,39 @@ class EslGateway(SwitchGateway):
             self._agent_gone(uid, code)
             return
         call = self.book.get(uid)
-        if call is not None:
-            self._callee_gone(call, code)
+        if call is None:
+            return
+        if code == AMD_MISSING_CAUSE and call.up and call.request.amd and call.answered is None:
+            self._amd_missing(call)
+            return
+        self._callee_gone(call, code, sip_status(headers.get("variable_sip_term_status")))
+
+    def _amd_missing(self, call: SwitchCall) -> None:
+        """FreeSWITCH hangs up with DESTINATION_OUT_OF_ORDER when a dialplan application
+        does not exist ("Invalid Application mod_amd"): without the module every AMD call
+        would end unanswered, so say so, and end the call as the switch's failure."""
+        if not self._warned_amd:
+            self._warned_amd = True
+            log.warning(
+                "an answered call was hung up by FreeSWITCH (DESTINATION_OUT_OF_ORDER) before "
+                "AMD decided: is mod_amd loaded (load mod_amd; docs/freeswitch.md)?"
+            )
+        self.book.fail(call, "amd_missing")
+        if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
+            self.tasks.spawn(self.kill_channel(call.agent_leg))
 
     def _job_done(self, headers: Headers, body: str) -> None:
+        """A background originate finished: ``+OK <uuid>``, ``-ERR <CAUSE>`` or anything
+        else (``-USAGE: ...`` for a command FreeSWITCH could not parse) is a failure."""
         channel = self._jobs.pop(headers.get("Job-UUID", ""), None)
-        if channel is None or not body.startswith("-ERR"):
+        if channel is None or body.startswith("+OK"):
+            return
+        if not body.startswith("-ERR"):
+            log.error("FreeSWITCH did not run an originate: %s", body.strip()[:200])
+            if channel in self.legs:
+                self._agent_gone(channel, 0)
+            elif (call := self.book.get(channel)) is not None:
+                self.book.fail(call, "switch_refused")
             return
         code = cause_code(body[4:].strip().split()[0] if body[4:].strip() else "")
         if channel in self.legs:
@@ -275,8 +318,8 @@ class EslGateway(SwitchGateway):
             self._callee_gone(call, code)
 
     # -- endings --------------------------------------------------------------------------
-    def _callee_gone(self, call: SwitchCall, code: int) -> None:
-        self.book.end(call, code)
+    def _callee_gone(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
+        self.book.end(call, code, sip)
         if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
             self.tasks.spawn(self.kill_channel(call.agent_leg))
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import math
 import random
+import struct
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +33,7 @@ from dialer.gateway import (
     HangupBy,
     NoAnswer,
     OriginateRequest,
+    Recording,
     Ringing,
 )
 from dialer.sim.model import CalleeModel, CallOutcome, CallScript
@@ -55,14 +58,44 @@ class SimGatewayParams:
     machine_talk_s: float = 8.0
     message_chars_per_s: float = 15.0
     min_message_s: float = 2.0
+    # Number hygiene (a number's and a caller ID's fate are fixed, by a hash of it):
+    unallocated: frozenset[str] = frozenset()  # numbers that do not exist
+    unallocated_share: float = 0.0  # share of other numbers that do not exist either
+    flagged_caller_share: float = 0.0  # caller IDs carriers label as spam
+    flagged_block_share: float = 0.3  # of their calls, rejected outright (SIP 607)
+    flagged_answer_factor: float = 0.4  # their humans answer this much as often
 
     def __post_init__(self) -> None:
-        for name in ("amd_false_machine", "amd_false_human", "fax_share"):
+        for name in (
+            "amd_false_machine",
+            "amd_false_human",
+            "fax_share",
+            "unallocated_share",
+            "flagged_caller_share",
+            "flagged_block_share",
+            "flagged_answer_factor",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability")
 
+    def number_exists(self, phone: str) -> bool:
+        return phone not in self.unallocated and _share(phone) >= self.unallocated_share
+
+    def caller_flagged(self, caller_id: str) -> bool:
+        return _share("caller:" + caller_id) < self.flagged_caller_share
+
+    @classmethod
+    def demo(cls) -> SimGatewayParams:
+        """What ``dialer demo`` shows: a few dead numbers and a caller ID flagged as spam."""
+        return cls(unallocated_share=0.03, flagged_caller_share=0.25)
+
     def message_s(self, message: str) -> float:
         return max(self.min_message_s, len(message) / self.message_chars_per_s)
+
+
+def _share(text: str) -> float:
+    """A stable number in [0, 1) for ``text`` (the same on every run and process)."""
+    return zlib.crc32(text.encode()) / 2**32
 
 
 @dataclass(slots=True)
@@ -75,6 +108,7 @@ class _Call:
     answered: AnswerKind | None = None
     bridged: bool = False
     playing: Callable[[bool], None] | None = None
+    recording_since: float | None = None  # the switch records from this time
 
 
 class SimulatedGateway:
@@ -93,8 +127,10 @@ class SimulatedGateway:
         self.params = params or SimGatewayParams()
         self._rng = random.Random(seed)
         self._errors = random.Random(None if seed is None else seed + 1)
+        self._carriers = random.Random(None if seed is None else seed + 2)
         self._calls: dict[str, _Call] = {}
         self._t0 = timer.now()
+        self._recorded: dict[str, float] = {}  # call id → seconds recorded (until taken)
         self.originated = 0
         self.peak_calls = 0
         self.outage: str | None = None  # fault injection: see ``set_outage``
@@ -125,13 +161,32 @@ class SimulatedGateway:
         self._calls[request.call_id] = call
         self.originated += 1
         self.peak_calls = max(self.peak_calls, len(self._calls))
+        refusal = self._carrier(call)
+        if refusal is not None:
+            self._at(call, 0.3, lambda: self._failed(call, refusal))
+            return
         self._plan(call, u_amd)
+
+    def _carrier(self, call: _Call) -> str | None:
+        """What the network does before the callee: a number that does not exist; a caller
+        ID flagged as spam, whose calls are often blocked and, when not, seldom answered."""
+        p = self.params
+        if not p.number_exists(call.request.phone_e164):
+            return "unallocated"
+        if p.flagged_caller_share and p.caller_flagged(call.request.caller_id):
+            if self._carriers.random() < p.flagged_block_share:
+                return "unwanted"
+            if call.truth == "human" and self._carriers.random() >= p.flagged_answer_factor:
+                call.truth = None  # they see "Spam likely" and let it ring
+        return None
 
     async def bridge(self, call_id: str, agent: AgentLeg) -> None:
         call = self._live(call_id)
         if call.answered is None or call.bridged:
             raise GatewayError(f"call {call_id} is not waiting for an agent")
         call.bridged = True
+        if call.request.record == "connected":
+            call.recording_since = self.timer.now()
         self._cancel(call)
         if call.truth == "human":
             by: HangupBy = "callee" if self._errors.random() < 0.6 else "agent"
@@ -160,6 +215,15 @@ class SimulatedGateway:
         if call is None:
             return
         self._end(call, "dialer", deliver_later=True)
+
+    async def take_recording(self, call_id: str) -> Recording | None:
+        """A generated WAV (a quiet tone) as long as the recorded part of the call, at most
+        ``SIM_RECORDING_MAX_S``."""
+        seconds = self._recorded.pop(call_id, None)
+        if seconds is None:
+            return None
+        seconds = min(max(seconds, 0.1), SIM_RECORDING_MAX_S)
+        return Recording(tone_wav(seconds), round(seconds, 3))
 
     async def close(self) -> None:
         for call in list(self._calls.values()):
@@ -196,6 +260,8 @@ class SimulatedGateway:
 
     def _answer(self, call: _Call, verdict: AnswerKind) -> None:
         call.answered = verdict
+        if call.request.record == "all":
+            call.recording_since = self.timer.now()
         self._emit(call, Answered(call.request.call_id, self.timer.now(), verdict))
         if call.truth == "human" and verdict == "human":
             patience = call.script.patience_s
@@ -236,6 +302,8 @@ class SimulatedGateway:
     def _drop(self, call: _Call) -> None:
         self._cancel(call)
         self._calls.pop(call.request.call_id, None)
+        if call.recording_since is not None:
+            self._recorded[call.request.call_id] = self.timer.now() - call.recording_since
         if call.playing is not None:
             call.playing(False)
 
@@ -258,3 +326,16 @@ def _truth(outcome: CallOutcome, fax: bool) -> AnswerKind | None:
     if outcome is CallOutcome.MACHINE:
         return "fax" if fax else "machine"
     return None
+
+
+SIM_RECORDING_MAX_S = 30.0
+
+
+def tone_wav(seconds: float, rate: int = 8000) -> bytes:
+    """A mono 8-bit PCM WAV of a quiet 440 Hz tone lasting ``seconds``."""
+    count = int(seconds * rate)
+    period = [int(128 + 20 * math.sin(2 * math.pi * 440 * i / rate)) for i in range(rate // 40)]
+    frames = bytes(period[i % len(period)] for i in range(count))
+    header = b"RIFF" + struct.pack("<I", 36 + len(frames)) + b"WAVEfmt "
+    header += struct.pack("<IHHIIHH", 16, 1, 1, rate, rate, 1, 8)
+    return header + b"data" + struct.pack("<I", len(frames)) + frames

@@ -61,6 +61,7 @@ class EslConfig:
     connect_timeout_s: float = 10.0
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    recording_dir: str = "/var/lib/freeswitch/recordings/dialer"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> EslConfig:
@@ -74,4 +75,5 @@ class EslConfig:
             port=settings.esl_port,
             app=settings.esl_app,
             strings=SwitchStrings.from_settings(settings, "esl"),
+            recording_dir=settings.esl_recording_dir,
         )

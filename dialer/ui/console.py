@@ -18,7 +18,19 @@ from aiohttp import web
 from dialer.ui import filters
 from dialer.ui.context import CONSOLE, PREFIX, STATIC_PREFIX, ConsoleState
 from dialer.ui.middleware import console_middleware
-from dialer.ui.pages import auth, campaigns, desk, dnc, floor, leads, lists, live, rules, users
+from dialer.ui.pages import (
+    auth,
+    callerids,
+    campaigns,
+    desk,
+    dnc,
+    floor,
+    leads,
+    lists,
+    live,
+    rules,
+    users,
+)
 from dialer.ui.render import see_other
 from dialer.ui.routing import install
 
@@ -27,6 +39,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 PAGE_TABLES = (
     auth.routes,
     campaigns.routes,
+    callerids.routes,
     live.routes,
     lists.routes,
     dnc.routes,

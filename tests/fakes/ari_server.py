@@ -27,6 +27,9 @@ from typing import Any
 from aiohttp import web
 
 from tests.fakes.ari_json import bridge_json, channel_json, envelope
+from tests.fakes.ari_recordings import RecordingsMixin
+from tests.fakes.ari_spec import ari_spec
+from tests.fakes.ast_causes import ast_cause_for_sip
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
 from tests.fakes.scenarios import CAUSE_TEXT, agent_script, script_for
 
@@ -39,7 +42,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-class FakeAsterisk(FakeSwitchBase):
+class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
     """ARI over HTTP on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -65,6 +68,10 @@ class FakeAsterisk(FakeSwitchBase):
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.refuse_events = False  # while True, event WebSockets are turned away (HTTP 503)
+        self.trunks = {"trunk"}  # PJSIP endpoints a callee can be dialled through
+        self.spec_errors: list[str] = []  # requests the real ARI would not accept
+        self.replaced: list[web.WebSocketResponse] = []  # sockets another took the app from
+        self.init_recordings()
 
     @property
     def url(self) -> str:
@@ -86,6 +93,7 @@ class FakeAsterisk(FakeSwitchBase):
         r.add_post("/ari/bridges/{id}", self._create_bridge)
         r.add_post("/ari/bridges/{id}/addChannel", self._add_channel)
         r.add_delete("/ari/bridges/{id}", self._destroy_bridge)
+        self.recording_routes(r)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -94,22 +102,27 @@ class FakeAsterisk(FakeSwitchBase):
         self.notify()
 
     async def stop(self) -> None:
-        """Asterisk goes down: channels vanish without events, sockets close."""
+        """Asterisk goes down: channels vanish without events, sockets close.
+
+        Fails the test if any request broke the official ARI definitions (``ari_spec``)."""
         self.wipe()
         self.bridges.clear()
         await self.drop_websockets()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        errors, self.spec_errors = self.spec_errors, []
+        assert not errors, f"requests the real ARI does not define: {errors}"
 
     async def restart(self) -> None:
         await self.stop()
         await self.start()
 
     async def drop_websockets(self) -> None:
-        for ws in list(self.sockets.values()):
+        for ws in [*self.sockets.values(), *self.replaced]:
             await ws.close()
         self.sockets.clear()
+        self.replaced.clear()
 
     # -- HTTP plumbing --------------------------------------------------------------------
     @web.middleware
@@ -119,6 +132,12 @@ class FakeAsterisk(FakeSwitchBase):
             return _error(401, "Authentication required")
         body = await request.json() if request.can_read_body else None
         self.requests.append((request.method, request.path, dict(request.query), body))
+        problems = ari_spec().check(
+            request.method, request.path.removeprefix("/ari"), dict(request.query), body
+        )
+        if problems:
+            self.spec_errors += problems
+            return _error(400, "; ".join(problems))
         return await handler(request)
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
@@ -130,9 +149,9 @@ class FakeAsterisk(FakeSwitchBase):
         ws = web.WebSocketResponse(protocols=("ari",))
         await ws.prepare(request)
         old = self.sockets.pop(app, None)
-        if old is not None:
+        if old is not None:  # app_update(): told, but left open (res/stasis/app.c)
             await old.send_json(self._event(app, "ApplicationReplaced"))
-            await old.close()
+            self.replaced.append(old)
         queue: asyncio.Queue[Json | None] = asyncio.Queue()
         self.sockets[app], self._queues[app] = ws, queue
         pump = asyncio.get_running_loop().create_task(self._pump(ws, queue))
@@ -162,8 +181,11 @@ class FakeAsterisk(FakeSwitchBase):
 
     def emit(self, leg: Leg, kind: str, **fields: Any) -> None:
         """Send an event about ``leg`` to its application (lost when none is connected)."""
-        queue = self._queues.get(leg.app)
-        event = self._event(leg.app, kind, **fields)
+        self.emit_to(leg.app, kind, **fields)
+
+    def emit_to(self, app: str, kind: str, **fields: Any) -> None:
+        queue = self._queues.get(app)
+        event = self._event(app, kind, **fields)
         self.sent.append(event)
         if queue is not None:
             queue.put_nowait(event)
@@ -197,6 +219,8 @@ class FakeAsterisk(FakeSwitchBase):
             for k, v in (body or {}).get("variables", {}).items()
         }
         callee = "@" in resource
+        if callee and resource.split("@")[-1] not in self.trunks:  # ast_dial_prerun failed
+            return web.json_response({"error": "Allocation failed"}, status=500)
         name = f"{tech}/{resource.split('@')[-1]}-{next(self._names):08x}"
         leg = Leg(
             id=cid,
@@ -332,9 +356,16 @@ class FakeAsterisk(FakeSwitchBase):
 
     # -- what the switch does -------------------------------------------------------------
     def on_ring(self, leg: Leg) -> None:
-        self.emit(leg, "ChannelStateChange", channel=self.channel_json(leg))
+        """SIP 180 sets the channel state to Ringing; SIP 183 (early media) does not, and
+        only a ``Dial`` with ``PROGRESS`` tells (chan_pjsip, main/dial.c)."""
+        if leg.script.early_media:
+            leg.state = "Down"
+            status = "PROGRESS"
+        else:
+            self.emit(leg, "ChannelStateChange", channel=self.channel_json(leg))
+            status = "RINGING"
         self.emit(
-            leg, "Dial", peer=self.channel_json(leg), dialstring=leg.endpoint, dialstatus="RINGING"
+            leg, "Dial", peer=self.channel_json(leg), dialstring=leg.endpoint, dialstatus=status
         )
 
     def on_answer(self, leg: Leg) -> None:
@@ -364,7 +395,10 @@ class FakeAsterisk(FakeSwitchBase):
         else:
             self.enter_stasis(leg, leg.variables.get("DIALER_APP", leg.app), ["amd"])
 
-    def on_end(self, leg: Leg, cause: int) -> None:
+    def on_end(self, leg: Leg, cause: int, sip: int | None = None) -> None:
+        if sip is not None:
+            cause = ast_cause_for_sip(sip)
+        self.end_recordings(leg.id)
         self.leave_stasis(leg)
         if leg.bridge and leg.bridge in self.bridges:
             bridge = self.bridges[leg.bridge]
@@ -376,8 +410,14 @@ class FakeAsterisk(FakeSwitchBase):
                 leg, "Dial", peer=self.channel_json(leg), dialstring=leg.endpoint, dialstatus=status
             )
         text = CAUSE_TEXT.get(cause, "Unknown")
+        extra = {"tech_cause": sip} if sip is not None else {}
         self.emit(
-            leg, "ChannelDestroyed", cause=cause, cause_txt=text, channel=self.channel_json(leg)
+            leg,
+            "ChannelDestroyed",
+            cause=cause,
+            cause_txt=text,
+            **extra,
+            channel=self.channel_json(leg),
         )
 
     # -- test helpers ---------------------------------------------------------------------

@@ -70,7 +70,7 @@ class FakeSwitchBase:
     def on_answer(self, leg: Leg) -> None:
         raise NotImplementedError
 
-    def on_end(self, leg: Leg, cause: int) -> None:
+    def on_end(self, leg: Leg, cause: int, sip: int | None = None) -> None:
         raise NotImplementedError
 
     # -- the script -----------------------------------------------------------------------
@@ -82,7 +82,7 @@ class FakeSwitchBase:
     def dial(self, leg: Leg) -> None:
         s = leg.script
         if s.end_after is not None and s.end_after < leg.timeout_s:
-            self.at(leg, s.end_after, lambda: self.end(leg, s.cause))
+            self.at(leg, s.end_after, lambda: self.end(leg, s.cause, s.sip))
         if s.ring_after is not None:
             self.at(leg, s.ring_after, lambda: self.ring(leg))
         if s.answer_after is not None and s.answer_after < leg.timeout_s:
@@ -110,14 +110,15 @@ class FakeSwitchBase:
             self.at(leg, patience, lambda: None if leg.bridge else self.end(leg, 16))
         self.notify()
 
-    def end(self, leg: Leg, cause: int) -> None:
-        """The leg hangs up with Q.850 ``cause`` (idempotent)."""
+    def end(self, leg: Leg, cause: int, sip: int | None = None) -> None:
+        """The leg hangs up with Q.850 ``cause``, or with SIP final response ``sip`` (each
+        switch turns that into its own cause) (idempotent)."""
         if self.legs.get(leg.id) is not leg:
             return
         for handle in leg.handles:
             handle.cancel()
         del self.legs[leg.id]
-        self.on_end(leg, cause)
+        self.on_end(leg, cause, sip)
         self.ended.append((leg.id, cause))
         self.notify()
 

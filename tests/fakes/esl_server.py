@@ -21,13 +21,39 @@ import functools
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from dialer.telephony.causes import CAUSE_CODES, CAUSE_NAMES
+from tests.fakes.ari_recordings import wav
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
 from tests.fakes.esl_wire import channel_headers, frame, read_command, serialize_event, show_row
+from tests.fakes.fs_causes import FS_CAUSES, FS_NAMES, fs_cause_for_sip, q850
 from tests.fakes.scenarios import agent_script, script_for
 
 AMD_EXTENSION = "dialer_amd XML dialer"
+ORIGINATE_SYNTAX = (
+    "<call url> <exten>|&<application_name>(<app_args>) [<dialplan>] [<context>] [<cid_name>] "
+    "[<cid_num>] [<timeout_sec>]"
+)
+
+
+def fs_words(text: str) -> list[str]:
+    """``switch_separate_string`` with a blank: spaces split, except inside single quotes
+    or after a backslash (src/switch_utils.c)."""
+    words, word, quoted, escaped = [], "", False, False
+    for char in text:
+        if escaped:
+            word, escaped = word + char, False
+        elif char == "\\":
+            word, escaped = word + char, True
+        elif char == "'":
+            word, quoted = word + char, not quoted
+        elif char == " " and not quoted:
+            if word:
+                words.append(word)
+            word = ""
+        else:
+            word += char
+    return [*words, word] if word else words
 
 
 @dataclass(eq=False)
@@ -66,6 +92,7 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.amd_module = True  # mod_amd loaded
         self.job_delay_s = 0.0  # real seconds before a background job starts
         self.jobs: dict[str, str] = {}  # channel uuid → the Job-UUID that created it
+        self.recording_paths: dict[str, tuple[str, float]] = {}  # uuid → (file, started)
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
         self._seq = 0
@@ -204,11 +231,13 @@ class FakeFreeSwitch(FakeSwitchBase):
         if name == "show" and arg.strip() == "channels as json":
             return show_json(self)
         leg = self.legs.get(args[0]) if args else None
+        if name == "uuid_record":
+            return self._record(leg, args)
         if name in ("uuid_kill", "uuid_getvar", "uuid_broadcast", "uuid_bridge") and not leg:
             return "-ERR Invalid uuid\n" if name == "uuid_bridge" else "-ERR No such channel!\n"
         assert leg is not None or name not in ("uuid_kill", "uuid_getvar")
         if name == "uuid_kill" and leg is not None:
-            cause = CAUSE_CODES.get(args[1], 16) if len(args) > 1 else 16
+            cause = FS_CAUSES.get(args[1], 16) if len(args) > 1 else 16
             leg.variables["sip_hangup_disposition"] = "send_bye"
             asyncio.get_running_loop().call_soon(self.end, leg, cause)
             return "+OK\n"
@@ -219,6 +248,17 @@ class FakeFreeSwitch(FakeSwitchBase):
         if name == "uuid_bridge" and leg is not None:
             return self._bridge(leg, args[1])
         return f"-ERR {name} Command not found!\n"
+
+    def _record(self, leg: Leg | None, args: list[str]) -> str:
+        """``uuid_record <uuid> start <path>`` (mod_commands): the file is written when the
+        channel hangs up."""
+        if leg is None:
+            return "-ERR Cannot locate session!\n"
+        if len(args) < 3 or args[1] not in ("start", "stop"):
+            return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>]\n"
+        if args[1] == "start":
+            self.recording_paths[leg.id] = (args[2], asyncio.get_running_loop().time())
+        return "+OK Success\n"
 
     def _background(self, job: str, command: str) -> None:
         name, _, arg = command.partition(" ")
@@ -232,6 +272,8 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.emit("BACKGROUND_JOB", headers, result)
 
     def _originate(self, arg: str, job: str) -> str:
+        if not 2 <= len(fs_words(arg)) <= 7:  # mod_commands originate_function
+            return f"-USAGE: {ORIGINATE_SYNTAX}\n"
         variables: dict[str, str] = {}
         if arg.startswith("{"):
             block, _, arg = arg[1:].partition("}")
@@ -305,7 +347,10 @@ class FakeFreeSwitch(FakeSwitchBase):
 
     # -- what the switch does -------------------------------------------------------------
     def on_ring(self, leg: Leg) -> None:
-        self.emit_channel("CHANNEL_PROGRESS", leg)
+        """SIP 180 → CHANNEL_PROGRESS; 183 with early media → CHANNEL_PROGRESS_MEDIA."""
+        self.emit_channel(
+            "CHANNEL_PROGRESS_MEDIA" if leg.script.early_media else "CHANNEL_PROGRESS", leg
+        )
 
     def on_answer(self, leg: Leg) -> None:
         self.emit_channel("CHANNEL_ANSWER", leg)
@@ -315,8 +360,10 @@ class FakeFreeSwitch(FakeSwitchBase):
             leg.app_name = "park"
         elif leg.app_args == AMD_EXTENSION:
             leg.app_name = "mod_amd"
-            if self.amd_module:  # else: "Invalid Application mod_amd", on to park()
+            if self.amd_module:
                 self.at(leg, leg.script.amd_s, lambda: self._amd_done(leg))
+            else:  # "Invalid Application mod_amd": switch_core_session.c hangs the call up
+                self.at(leg, 0.0, lambda: self.end(leg, FS_CAUSES["DESTINATION_OUT_OF_ORDER"]))
         else:  # no such extension
             self.at(leg, 0.0, lambda: self.end(leg, 3))
         self.emit_channel("CHANNEL_EXECUTE", leg, ("Application", leg.app_name))
@@ -330,12 +377,18 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.emit_channel("CUSTOM", leg, ("Event-Subclass", "mod_amd::info"))
         leg.app_name = "park"
 
-    def on_end(self, leg: Leg, cause: int) -> None:
-        name = CAUSE_NAMES.get(cause, "NORMAL_CLEARING")
+    def on_end(self, leg: Leg, cause: int, sip: int | None = None) -> None:
+        name = fs_cause_for_sip(sip) if sip is not None else FS_NAMES.get(cause, "NORMAL_CLEARING")
         leg.variables.setdefault(
             "sip_hangup_disposition", "recv_bye" if leg.answered else "recv_refuse"
         )
-        leg.variables.update(hangup_cause=name, hangup_cause_q850=str(min(cause, 127)))
+        if sip is not None:
+            leg.variables["sip_term_status"] = str(sip)
+        if leg.id in self.recording_paths:
+            path, started = self.recording_paths.pop(leg.id)
+            seconds = (asyncio.get_running_loop().time() - started) / self.time_scale
+            Path(path).write_bytes(wav(min(seconds, 30.0) / 100))
+        leg.variables.update(hangup_cause=name, hangup_cause_q850=str(q850(FS_CAUSES[name])))
         leg.state = "Down"
         partner = self.legs.get(leg.bridge or "")
         if partner is not None:

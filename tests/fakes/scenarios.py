@@ -20,6 +20,8 @@ class Script:
     answer_after: float | None = 3.0
     end_after: float | None = None  # ends unanswered with ``cause`` at this time
     cause: int = 16  # Q.850 cause when it ends unanswered (or hangs up)
+    sip: int | None = None  # the SIP final response it ends with (overrides ``cause``)
+    early_media: bool = False  # rings as SIP 183 Session Progress only (no 180)
     amd: str = "HUMAN"  # what AMD() / mod_amd concludes: HUMAN, MACHINE, NOTSURE, HANGUP
     amd_cause: str = "HUMAN-500-500"
     amd_s: float = 1.5
@@ -38,6 +40,13 @@ SCENARIOS: dict[str, Script] = {
     "0003": Script(patience_s=4.0),  # a human who gives up waiting for an agent
     "0005": Script(amd="HANGUP", amd_cause="HANGUP", amd_s=1.0),  # leaves during AMD
     "0006": Script(amd="NOTSURE", amd_cause="TOOLONG-5000", amd_s=5.0),
+    # 183 Session Progress with early media only, then the carrier clears the call
+    "0183": Script(early_media=True, answer_after=None, end_after=5.0, cause=16),
+    "0408": Script(answer_after=None, end_after=5.0, sip=408),  # rings, then times out
+    "0503": Script(ring_after=None, answer_after=None, end_after=0.2, sip=503),
+    "0404": Script(ring_after=None, answer_after=None, end_after=0.2, sip=404),  # no such number
+    "0607": Script(ring_after=None, answer_after=None, end_after=0.3, sip=607),  # robocall block
+    "0428": Script(ring_after=None, answer_after=None, end_after=0.2, sip=428),  # no STIR/SHAKEN
 }
 AGENT = Script(ring_after=0.1, answer_after=0.3, amd="HUMAN", talk_s=1e9)
 AGENT_NO_ANSWER = Script(ring_after=0.1, answer_after=None, cause=19)

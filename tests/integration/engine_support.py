@@ -133,10 +133,13 @@ async def running_engine(
     options: RunnerOptions | None = None,
     seed: int = 1,
     gateway_cls: type[SimulatedGateway] = SimulatedGateway,
+    network: dict[str, Any] | None = None,
 ) -> AsyncIterator[RunningEngine]:
-    """An engine with the simulated gateway (and optionally simulated agents)."""
+    """An engine with the simulated gateway (and optionally simulated agents); ``network``:
+    more ``SimGatewayParams`` (dead numbers, flagged caller IDs)."""
     timer = LoopTimer(speed)
-    gateway = gateway_cls(timer, SimGatewayParams(callee=callee), seed=seed)
+    params = SimGatewayParams(callee=callee, **(network or {}))
+    gateway = gateway_cls(timer, params, seed=seed)
     bus = AgentBus(pool)
     await bus.start()
     started: list[SimulatedAgents] = []

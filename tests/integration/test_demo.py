@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sys
+import tempfile
 
 import asyncpg
 import pytest
@@ -29,6 +30,7 @@ KEYS = {
 
 def _env(url: str) -> dict[str, str]:
     env = {**os.environ, "DIALER_DATABASE_URL": url, "DIALER_PORT": "0"}
+    env["DIALER_RECORDINGS_DIR"] = tempfile.mkdtemp(prefix="demo-recordings-")
     env.pop("DIALER_LOG_LEVEL", None)
     return env
 
@@ -69,6 +71,14 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     assert sum(summary["outcomes"].values()) == summary["attempts"]
     assert summary["blocked_by_rules"] >= 0 and 0 <= summary["agent_occupancy"] <= 1
     assert summary["open_attempts"] == 0
+    # the caller-ID pool (local presence) and the number hygiene are on show
+    assert set(summary["caller_ids"]) <= {
+        "+14155550100", "+12125550100", "+13055550100", "+13125550101"
+    }  # fmt: skip
+    assert len(summary["caller_ids"]) >= 2
+    assert set(summary["number_hygiene"]) == {"numbers_retired", "moved_to_alternate"}
+    assert summary["recordings"]["recordings"] <= summary["connected"]
+    assert summary["voicemails_left"] <= summary["outcomes"].get("machine", 0)
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
 

@@ -233,6 +233,7 @@ EXPECTED_LEADS = {
         "dnc": 1,
         "exhausted": 1,
         "paused": 0,
+        "invalid": 0,
     },
     "by_attempts": {"0": 4, "1": 5, "2": 1, "5": 1},
     "attempted": 7,

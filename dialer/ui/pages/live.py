@@ -47,6 +47,8 @@ def campaign_tabs(who: Principal, campaign_id: int) -> list[tuple[str, str, str]
         tabs.append(("live", "Live view", f"/ui/campaigns/{campaign_id}"))
     if who.can(Permission.LEADS_READ):
         tabs.append(("lists", "Lead lists", f"/ui/campaigns/{campaign_id}/lists"))
+    if who.can(Permission.CAMPAIGNS_READ):
+        tabs.append(("caller-ids", "Caller IDs", f"/ui/campaigns/{campaign_id}/caller-ids"))
     if who.can(Permission.CAMPAIGNS_WRITE):
         tabs.append(("edit", "Settings", f"/ui/campaigns/{campaign_id}/edit"))
         tabs.append(("floor", "Dispositions & pauses", f"/ui/campaigns/{campaign_id}/floor"))

@@ -12,12 +12,15 @@ from dialer import metrics
 
 PACKAGE = Path(metrics.__file__).parent
 # Every label value must come from a bounded set: ids of campaigns and clients, enum-like
-# words, rule ids from the rule packs, route patterns, histogram buckets.
+# words, rule ids from the rule packs, route patterns, histogram buckets, caller IDs (each
+# campaign's configured pool, never a callee's number).
 ALLOWED_LABELS = {
     "campaign", "client", "name", "outcome", "mode", "state", "reason", "window", "result",
-    "rule", "status", "route", "method", "version",
+    "rule", "status", "route", "method", "version", "caller_id", "switch",
 }  # fmt: skip
-UNBOUNDED = re.compile(r"lead|phone|number|attempt|call|agent_id|token|url|email|uuid|path")
+UNBOUNDED = re.compile(
+    r"lead|phone|number|attempt|call(?!er_id)|agent_id|token|url|email|uuid|path"
+)
 UNITS = re.compile(r"_(ms|millis|milliseconds|minutes|hours|days|kb|mb|percent)(_|$)")
 
 

@@ -305,19 +305,6 @@ async def test_acl_rejection_is_reported(
     assert "Access Denied" in caplog.text
 
 
-async def test_without_mod_amd_answers_count_as_human_with_a_warning(
-    freeswitch: FakeFreeSwitch, caplog: pytest.LogCaptureFixture
-) -> None:
-    freeswitch.amd_module = False
-    async with esl_gateway(freeswitch, amd_timeout_s=0.2) as gw:
-        h = LiveHarness(gw, HARNESS_NUMBERS)
-        with caplog.at_level(logging.WARNING):
-            call_id = await dial(h, "0002")
-            await h.until(lambda: h.log.answer(call_id) is not None)
-    assert h.log.answer(call_id).kind == "human"  # type: ignore[union-attr]
-    assert "no AMD verdict" in caplog.text
-
-
 async def test_hangup_before_freeswitch_created_the_channel_still_ends_it(
     esl: LiveHarness, freeswitch: FakeFreeSwitch
 ) -> None:
