@@ -19,7 +19,7 @@ def _manage_pool(page: Page, token: str, campaign_id: int) -> None:
     page.driver.delete_all_cookies()
     page.open("/ui/sign-in")
     page.type("#f-token", token)
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_path("/ui/campaigns")
     page.click(f"#campaign-{campaign_id} a.cell-title")  # the campaign's pages carry the tab
     page.click("nav.tabs a[href$='/caller-ids']")

@@ -115,7 +115,7 @@ def _agent_until_call(page: Page, agent_id: int) -> None:
     page.click("[data-agent-action=login]")
     page.wait(lambda d: d.find_element(By.ID, "agent-state").get_attribute("data-state")
               == "available")  # fmt: skip
-    page.wait_text("#connection", "Live")
+    page.wait_text("#connection", "Connected")
 
 
 def _agent_dispositions_and_pauses(page: Page) -> None:
