@@ -4,6 +4,9 @@ and its agent script (``.../script``, ``.../script/preview``)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 from aiohttp import web
 
 from dialer.api.registry import Routes
@@ -59,14 +62,35 @@ def _id(request: web.Request) -> int:
     return int(request.match_info["id"])
 
 
+async def _read_codes(
+    request: web.Request, kind: str, fetch: Callable[[Any, int], Awaitable[list[Any]]]
+) -> web.Response:
+    """A campaign's list of ``kind`` (dispositions or pause codes), defaults marked."""
+    async with request.app[POOL].acquire() as conn:
+        campaign = await campaigns.get(conn, _id(request), principal(request).client_id)
+        items = await fetch(conn, campaign["id"])
+        configured = await codes.configured(conn, kind, campaign["id"])
+    return json_response(codes.present(items, configured))
+
+
+async def _replace_codes(
+    request: web.Request,
+    parse: Callable[[Any], list[Any]],
+    save: Callable[..., Awaitable[None]],
+) -> web.Response:
+    """Replace a campaign's list with the request's (checked first: nothing half-stored)."""
+    items = parse(await read_object(request))
+    who = principal(request)
+    async with request.app[POOL].acquire() as conn:
+        campaign = await campaigns.get(conn, _id(request), who.client_id)
+        await save(conn, campaign["id"], items, who, now=request.app[CLOCK].now())
+    return json_response(codes.present(items, True))
+
+
 @routes.get(f"/api/v1/campaigns/{ID}/dispositions", summary="The campaign's dispositions",
             permission=Permission.CAMPAIGNS_READ, response=_list(DISPOSITION))  # fmt: skip
 async def get_dispositions(request: web.Request) -> web.Response:
-    async with request.app[POOL].acquire() as conn:
-        campaign = await campaigns.get(conn, _id(request), principal(request).client_id)
-        items = await codes.dispositions(conn, campaign["id"])
-        configured = await codes.configured(conn, "dispositions", campaign["id"])
-    return json_response(codes.present(items, configured))
+    return await _read_codes(request, "dispositions", codes.dispositions)
 
 
 @routes.put(
@@ -77,22 +101,13 @@ async def get_dispositions(request: web.Request) -> web.Response:
     response=_list(DISPOSITION),
 )
 async def put_dispositions(request: web.Request) -> web.Response:
-    items = codes.parse_dispositions(await read_object(request))
-    who = principal(request)
-    async with request.app[POOL].acquire() as conn:
-        campaign = await campaigns.get(conn, _id(request), who.client_id)
-        await codes.set_dispositions(conn, campaign["id"], items, who, now=request.app[CLOCK].now())
-    return json_response(codes.present(items, True))
+    return await _replace_codes(request, codes.parse_dispositions, codes.set_dispositions)
 
 
 @routes.get(f"/api/v1/campaigns/{ID}/pause-codes", summary="The campaign's pause codes",
             permission=Permission.CAMPAIGNS_READ, response=_list(PAUSE_CODE))  # fmt: skip
 async def get_pause_codes(request: web.Request) -> web.Response:
-    async with request.app[POOL].acquire() as conn:
-        campaign = await campaigns.get(conn, _id(request), principal(request).client_id)
-        items = await codes.pause_codes(conn, campaign["id"])
-        configured = await codes.configured(conn, "pause_codes", campaign["id"])
-    return json_response(codes.present(items, configured))
+    return await _read_codes(request, "pause_codes", codes.pause_codes)
 
 
 @routes.put(
@@ -103,12 +118,7 @@ async def get_pause_codes(request: web.Request) -> web.Response:
     response=_list(PAUSE_CODE),
 )
 async def put_pause_codes(request: web.Request) -> web.Response:
-    items = codes.parse_pause_codes(await read_object(request))
-    who = principal(request)
-    async with request.app[POOL].acquire() as conn:
-        campaign = await campaigns.get(conn, _id(request), who.client_id)
-        await codes.set_pause_codes(conn, campaign["id"], items, who, now=request.app[CLOCK].now())
-    return json_response(codes.present(items, True))
+    return await _replace_codes(request, codes.parse_pause_codes, codes.set_pause_codes)
 
 
 SCRIPT = {
