@@ -187,6 +187,7 @@ class Field:
     required: bool = False
 
 
+RECORDING_CONSENT = ("where_required", "always")
 ALT_PHONE_POLICIES = ("off", "on_bad_number", "on_failure")
 RECORD_MODES = ("off", "connected", "all")
 
@@ -255,6 +256,18 @@ FIELDS: dict[str, Field] = {
         _number(1, 3650, integer=True, nullable=True),
         {"type": ["integer", "null"]},
         "days recordings are kept before they are deleted (audited); null = kept",
+    ),
+    "recording_consent": Field(
+        _choice(RECORDING_CONSENT),
+        {"enum": list(RECORDING_CONSENT)},
+        "recorded calls play recording_announcement before the agent is bridged: "
+        "where_required (the callee's place needs all-party consent: rule packs); always",
+        "where_required",
+    ),
+    "recording_announcement": Field(
+        _string(2000, nullable=True),
+        {"type": ["string", "null"]},
+        "the recording notice (sound URI or file); null = sound:dialer/recording-notice",
     ),
     "voicemail_message": Field(
         _string(2000, nullable=True),

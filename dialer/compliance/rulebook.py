@@ -17,6 +17,15 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from dialer.compliance.conduct import (
+    Conduct,
+    RecordingConsent,
+    VoicemailDropBan,
+    describe_conduct,
+    fold_conduct,
+    parse_recording_consent,
+    parse_voicemail_drop,
+)
 from dialer.compliance.policy import Policy, compile_policy
 from dialer.compliance.rules import (
     PURPOSES,
@@ -64,6 +73,8 @@ class Pack:
     dnc: DncPolicy | None
     notes: str
     filename: str
+    recording_consent: RecordingConsent | None = None
+    voicemail_drop: VoicemailDropBan | None = None
 
     @property
     def jurisdiction(self) -> str:
@@ -89,6 +100,7 @@ class Pack:
                 "source": self.dnc.source,
             },
             "rules": [_describe_rule(r) for r in self.rules],
+            **describe_conduct(self.recording_consent, self.voicemail_drop),
         }
 
 
@@ -145,9 +157,15 @@ def parse_pack(filename: str, text: str) -> Pack:
     if not purposes:
         raise f.error("purposes", f"list at least one of {', '.join(PURPOSES)}")
     pack_purposes = frozenset(purposes)
-    raw_rules = f.get("rules", list)
-    if not raw_rules:
-        raise f.error("rules", "a pack needs at least one rule")
+    raw_rules = f.get("rules", list, [])
+    recording = parse_recording_consent(
+        f.get("recording_consent", dict, None), f"{filename}: recording_consent"
+    )
+    voicemail = parse_voicemail_drop(
+        f.get("voicemail_drop", dict, None), f"{filename}: voicemail_drop"
+    )
+    if not raw_rules and recording is None and voicemail is None:
+        raise f.error("rules", "a pack needs at least one rule (or a conduct table)")
     rules = tuple(
         parse_rule(
             r if isinstance(r, dict) else {},
@@ -168,6 +186,8 @@ def parse_pack(filename: str, text: str) -> Pack:
         dnc=_dnc(f.get("dnc", dict, None), f"{filename}: dnc", pack_purposes),
         notes=f.get("notes", str, "").strip(),
         filename=filename,
+        recording_consent=recording,
+        voicemail_drop=voicemail,
     )
     f.finish()
     return pack
@@ -269,6 +289,18 @@ class RuleBook:
             if p.subdivision in subs and p.covers(region) and purpose in p.purposes
         ]
         return tuple(country + local)
+
+    def conduct(self, region: str | None, subdivisions: Iterable[str], purpose: str) -> Conduct:
+        """Recording consent and voicemail-drop rules for a place (``compliance.conduct``),
+        from its country pack and subdivision packs whatever purposes their rules cover."""
+        subs = set(subdivisions)
+        packs = [
+            p
+            for p in self.packs
+            if p.covers(region) and (p.subdivision is None or p.subdivision in subs)
+        ]
+        packs.sort(key=lambda p: p.subdivision is not None)
+        return fold_conduct(((p.id, p.recording_consent, p.voicemail_drop) for p in packs), purpose)
 
     def policy(
         self,

@@ -22,6 +22,7 @@ from dialer.engine import calls as fsm
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
+from dialer.engine.conduct import play_notice, voicemail_step
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 WATCHDOG_GRACE_S = 60.0  # a ringing call the gateway forgot is closed after ring + this
 PLAY_WATCHDOG_S = 120.0
-
 
 _UNANSWERED_OUTCOME = {"busy": "busy", "no_answer": "no_answer", "failed": "failed"}
 
@@ -120,7 +120,7 @@ class CallFlow:
             return  # a late event for a call already closed
         name, cause = event_name(event)
         if name == "machine" and self.campaign().voicemail_message:
-            name = "voicemail"
+            name, cause = voicemail_step(call)
         self.advance(call, name, t=event.t, cause=cause)
 
     def advance(
@@ -284,14 +284,12 @@ class CallFlow:
             self.spawn(self.refresh_agent(agent_id))
             self.advance(call, "agent_lost")
             return
-        self.agents.mark(
-            agent_id,
-            "on_call",
-            self.timer.now(),
-            attempt=call.attempt_id,
-            campaign=self.campaign().id,
-        )
+        now, cid = self.timer.now(), self.campaign().id
+        self.agents.mark(agent_id, "on_call", now, attempt=call.attempt_id, campaign=cid)
         slot = self.agents.agents.get(agent_id)
+        wait = PLAY_WATCHDOG_S / self.timer.speed  # the recording notice comes first
+        if call.notice and not await play_notice(self.gateway, call, self.campaign(), wait):
+            return  # the callee hung up meanwhile: its Hangup event ended the call
         try:
             await self.gateway.bridge(
                 call.call_id, AgentLeg(agent_id, slot.endpoint if slot else None)
@@ -390,6 +388,7 @@ class CallFlow:
             plan=None if connected else self._plan(call, outcome),
             wrap_agent=connected,
             recording_call=call.call_id if call.recorded else None,
+            recording_notice=call.notice if call.notice_played else None,
         )
         if call.reserved_agent is not None and call.connected_t is None and call.agent_id is None:
             call.agent_id = call.reserved_agent  # a guaranteed call nobody answered

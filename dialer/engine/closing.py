@@ -77,6 +77,7 @@ class CallRecord:
     due_at: datetime | None = None
     recording_call: str | None = None  # the gateway's call id, when the call was recorded
     recording: RecordingInfo | None = None  # the stored recording (set by recordkeep)
+    recording_notice: str | None = None  # why the recording notice played (None: it did not)
 
 
 def unplaced(
@@ -216,6 +217,9 @@ async def _close_ended(
         data = completed_event(row)
         if record.recording is not None:
             data.update(await _recording(conn, record.attempt_id, record.recording))
+        if record.recording_notice is not None:
+            await conn.execute(_Q["attempt_notice"], record.attempt_id, record.recording_notice)
+            data["recording_notice"] = record.recording_notice
         events.append(_event(campaign, "attempt.completed", row["lead_id"], now, data))
         if record.plan is not None and row["planned"]:
             events += plan_events(campaign, row["lead_id"], record.plan, now=now)

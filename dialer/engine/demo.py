@@ -203,7 +203,10 @@ SELECT caller_id, count(*) AS dials, count(*) FILTER (WHERE answer = 'human') AS
 FROM attempts WHERE campaign_id = $1 AND caller_id IS NOT NULL GROUP BY 1 ORDER BY 1
 """
 _VOICEMAILS = """
-SELECT count(*) FROM attempts WHERE campaign_id = $1 AND hangup_cause = 'voicemail_left'
+SELECT count(*) FILTER (WHERE hangup_cause = 'voicemail_left') AS left,
+       count(*) FILTER (WHERE hangup_cause LIKE 'voicemail\\_barred:%') AS barred,
+       count(recording_notice) AS recording_notices
+FROM attempts WHERE campaign_id = $1
 """
 _RECORDINGS = """
 SELECT count(*) AS recordings, coalesce(round(sum(recording_s)::numeric, 1), 0)::float AS seconds
@@ -254,6 +257,16 @@ async def summary(
         "caller_ids": caller_ids,
         "number_hygiene": hygiene,
         "recordings": dict(await conn.fetchrow(_RECORDINGS, campaign_id)),
-        "voicemails_left": await conn.fetchval(_VOICEMAILS, campaign_id),
+        **_conduct(await conn.fetchrow(_VOICEMAILS, campaign_id)),
         "duration_s": round(duration_s, 2),
+    }
+
+
+def _conduct(row: Any) -> dict[str, int]:
+    """Voicemails left, drops the rules barred (US telemarketing), recording notices played
+    (callees in all-party consent states)."""
+    return {
+        "voicemails_left": row["left"],
+        "voicemails_barred": row["barred"],
+        "recording_notices": row["recording_notices"],
     }

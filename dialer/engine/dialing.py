@@ -27,9 +27,11 @@ import asyncpg
 from dialer import metrics
 from dialer.agents import store as agents
 from dialer.clock import Clock
+from dialer.compliance import load_rulebook
 from dialer.engine import closing, gate, records
 from dialer.engine.callerids import CallerIdChooser
 from dialer.engine.callflow import CallFlow
+from dialer.engine.conduct import call_conduct
 from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
 from dialer.engine.livecall import LiveCall
@@ -213,6 +215,7 @@ class Dialing:
             caller_id=dial.caller_id or campaign.caller_id or "",
             record=campaign.record,
         )
+        call.notice, call.voicemail_barred = call_conduct(load_rulebook(), campaign, lead)
         self.flow.add(call)
         cid = str(campaign.id)
         request = OriginateRequest(

@@ -47,6 +47,9 @@ class LiveCall:
     cause: str | None = None
     caller_id: str = ""  # the number presented to the callee
     record: str = "off"  # what the switch records of it (the campaign's ``record``)
+    notice: str | None = None  # why the recording notice must play ("campaign" or a rule id)
+    notice_played: bool = False
+    voicemail_barred: str | None = None  # the rule that forbids a voicemail drop here
     pending: asyncio.Task[Any] | None = None  # the connect, to finish before the close
 
     @property

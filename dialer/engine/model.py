@@ -52,6 +52,8 @@ class CampaignConfig:
     alt_phone_policy: str = "on_bad_number"
     record: str = "off"
     voicemail_message: str | None = None
+    recording_consent: str = "where_required"
+    recording_announcement: str | None = None
     local_presence: bool = False
     caller_id_daily_cap: int | None = None
 
@@ -80,6 +82,8 @@ class CampaignConfig:
             alt_phone_policy=_get(row, "alt_phone_policy", "on_bad_number"),
             record=_get(row, "record", "off"),
             voicemail_message=_get(row, "voicemail_message", None),
+            recording_consent=_get(row, "recording_consent", "where_required"),
+            recording_announcement=_get(row, "recording_announcement", None),
             local_presence=bool(_get(row, "local_presence", False)),
             caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
         )

@@ -362,3 +362,7 @@ WHERE id = $1;
 UPDATE attempts
 SET recording_key = $2, recording_url = $3, recording_s = $4, recording_sha256 = $5
 WHERE id = $1;
+
+-- name: attempt_notice
+-- The recording notice played on this attempt, and the rule (or 'campaign') that asked for it.
+UPDATE attempts SET recording_notice = $2 WHERE id = $1;

@@ -66,8 +66,12 @@ def ari_media(message: str | None, default: str) -> str:
 
 
 def esl_media(message: str | None, default: str) -> str:
-    """A FreeSWITCH playable path for ``message``: itself when it is one, else ``default``."""
+    """A FreeSWITCH playable path for ``message``: itself when it is one, an ARI sound URI
+    as its file under ``sound_prefix`` (``sound:dialer/x`` → ``dialer/x.wav``), else
+    ``default``."""
     text = (message or "").strip()
+    if text.startswith("sound:") and " " not in text and len(text) > 6:
+        return text[6:] + ".wav"
     if (
         text
         and " " not in text

@@ -20,9 +20,32 @@ from dialer.compliance.windows import DAY_KEYS, WeeklyWindows
 from dialer.ui.filters import duration
 
 DAY_NAMES = dict(zip(DAY_KEYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
-TEXT_FIELDS = ("name", "caller_id", "default_region", "safe_harbor_message")
-NUMBER_FIELDS = ("max_attempts", "dial_level", "max_lines", "ring_timeout_s", "abandon_timeout_s")
-NULLABLE = {"caller_id", "default_region", "safe_harbor_message", "max_lines"}
+TEXT_FIELDS = (
+    "name",
+    "caller_id",
+    "default_region",
+    "safe_harbor_message",
+    "recording_announcement",
+    "voicemail_message",
+)
+NUMBER_FIELDS = (
+    "max_attempts",
+    "dial_level",
+    "max_lines",
+    "ring_timeout_s",
+    "abandon_timeout_s",
+    "recording_retention_days",
+)
+CHOICE_FIELDS = ("record", "recording_consent", "alt_phone_policy")  # sent only when chosen
+NULLABLE = {
+    "caller_id",
+    "default_region",
+    "safe_harbor_message",
+    "max_lines",
+    "recording_announcement",
+    "voicemail_message",
+    "recording_retention_days",
+}
 # Where the form's unit differs from the API's, the range message is said in the form's unit.
 MESSAGES = {
     "max_abandon_rate": "Must be more than 0 % and at most 3 % (the legal limit).",
@@ -98,7 +121,7 @@ def values_from_campaign(row: Mapping[str, Any] | None) -> dict[str, str]:
     """Input values for an existing campaign, or the defaults for a new one (``None``)."""
     data: dict[str, Any] = dict(row) if row else {n: f.default for n, f in model.FIELDS.items()}
     values: dict[str, str] = {}
-    for name in ("name", "purpose", "dial_mode", *TEXT_FIELDS, *NUMBER_FIELDS):
+    for name in ("name", "purpose", "dial_mode", *CHOICE_FIELDS, *TEXT_FIELDS, *NUMBER_FIELDS):
         value = data.get(name)
         values[name] = (
             "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
@@ -202,6 +225,7 @@ def body_from_form(
     for name in ("name", "purpose", "dial_mode", *TEXT_FIELDS):
         text = form.get(name, "").strip()
         body[name] = None if not text and name in NULLABLE else text
+    body.update({n: form[n].strip() for n in CHOICE_FIELDS if form.get(n, "").strip()})
     for name in NUMBER_FIELDS:
         text = form.get(name, "").strip()
         if text:

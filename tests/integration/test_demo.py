@@ -79,6 +79,8 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     assert set(summary["number_hygiene"]) == {"numbers_retired", "moved_to_alternate"}
     assert summary["recordings"]["recordings"] <= summary["connected"]
     assert summary["voicemails_left"] <= summary["outcomes"].get("machine", 0)
+    assert summary["voicemails_barred"] <= summary["outcomes"].get("machine", 0)
+    assert summary["recording_notices"] <= summary["connected"]
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
 

@@ -130,13 +130,26 @@ async def test_each_dial_presents_the_pool_number_nearest_the_callee(
         assert row["caller_id"] == (ny if row["phone_e164"].startswith("+1212") else sf), row
 
 
-async def test_a_voicemail_is_left_on_answering_machines(epool: asyncpg.Pool) -> None:
+MACHINES = CalleeModel(
+    p_human=0.0, p_machine=1.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4
+)
+
+
+@pytest.mark.parametrize(
+    ("purpose", "cause"),
+    [("survey", "voicemail_left"), ("telemarketing", "voicemail_barred: us.voicemail-drop")],
+)
+async def test_a_voicemail_is_left_on_answering_machines_where_the_rules_allow(
+    epool: asyncpg.Pool, purpose: str, cause: str
+) -> None:
     clock = FakeClock(NOON_SF)
-    machines = CalleeModel(
-        p_human=0.0, p_machine=1.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4
-    )
+    machines = MACHINES
     cid = await _campaign(
-        epool, clock, us_numbers(3, start=600), voicemail_message="sound:dialer/offer"
+        epool,
+        clock,
+        us_numbers(3, start=600),
+        voicemail_message="sound:dialer/offer",
+        purpose=purpose,
     )
     async with epool.acquire() as conn:
         await start(conn, cid, clock.now())
@@ -144,8 +157,9 @@ async def test_a_voicemail_is_left_on_answering_machines(epool: asyncpg.Pool) ->
     async def left() -> Any:
         return await epool.fetch(
             "SELECT outcome, answer, hangup_cause FROM attempts WHERE campaign_id = $1"
-            " AND hangup_cause = 'voicemail_left'",
+            " AND hangup_cause = $2",
             cid,
+            cause,
         )
 
     network = {"amd_false_human": 0.0, "fax_share": 0.0}

@@ -86,6 +86,15 @@ async def test_connected_calls_are_recorded_stored_and_announced(
         cid,
     )
     assert unrecorded == 0  # 'connected': only calls an agent took
+    # San Francisco numbers: California needs every party's consent, so each connected
+    # call heard the recording notice before its agent (Cal. Penal Code 632)
+    notices = await epool.fetch(
+        "SELECT DISTINCT recording_notice FROM attempts WHERE campaign_id = $1"
+        " AND connected_at IS NOT NULL",
+        cid,
+    )
+    assert [n["recording_notice"] for n in notices] == ["us-ca.recording-consent"]
+    assert event["recording_notice"] == "us-ca.recording-consent"
 
 
 async def test_downloads_need_the_clients_token_and_retention_deletes(

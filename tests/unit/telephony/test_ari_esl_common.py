@@ -141,5 +141,6 @@ def test_messages_play_as_sounds_or_fall_back_to_the_recording() -> None:
     assert ari_media(None, "sound:x") == "sound:x"
     assert esl_media("/srv/sounds/sorry.wav", "x.wav") == "/srv/sounds/sorry.wav"
     assert esl_media("acme/sorry.wav", "x.wav") == "acme/sorry.wav"
+    assert esl_media("sound:dialer/recording-notice", "x.wav") == "dialer/recording-notice.wav"
     assert esl_media("say:en number pronounced 5", "x.wav") == "x.wav"  # spaces: text
     assert esl_media("Sorry we missed you.", "x.wav") == "x.wav"
