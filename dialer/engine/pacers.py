@@ -2,8 +2,11 @@
 
 The pacers themselves live in ``dialer.pacing`` (pure). This module picks one per dial
 mode (``progressive``, ``power`` = fixed lines per free agent, ``predictive``), feeds it
-every event, and applies the rule the law imposes on top of any pacer: while the
-campaign's abandon rate is at its limit, nothing dials ahead of free agents.
+every event, and applies the rules the law imposes on top of any pacer: while the
+campaign's abandon rate is at its limit, nothing dials ahead of free agents; and a call
+ahead of free agents is placed only while the binding legal window can absorb one more
+abandon (``guard_launch``; the predictive pacer applies that guard itself, with its own
+estimate of the abandons already on their way).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dialer.engine.model import CampaignConfig
-from dialer.pacing import make_pacer
+from dialer.pacing import guard_launch, make_pacer
 from dialer.pacing.base import Pacer, PacingEvent, PacingState
 from dialer.pacing.fixed import ProgressivePacer
 
@@ -69,6 +72,7 @@ class PaceControl:
             return
         self._key = key
         self.mode = campaign.dial_mode
+        self.limit = campaign.max_abandon_rate
         paced = campaign.dial_mode in PACED_MODES
         self.main = build_pacer(campaign) if paced else ProgressivePacer()
         self.fallback = ProgressivePacer(max_lines=campaign.max_lines)
@@ -80,4 +84,8 @@ class PaceControl:
         """Calls to launch now, and the mode that said so."""
         if at_limit and self.mode in AHEAD_MODES:
             return PaceDecision(self.fallback.calls_to_launch(state), "progressive")
-        return PaceDecision(self.main.calls_to_launch(state), self.mode)
+        wanted = self.main.calls_to_launch(state)
+        if self.mode == "predictive":  # guards itself
+            return PaceDecision(wanted, self.mode)
+        calls = guard_launch(wanted, state, self.limit)
+        return PaceDecision(calls, self.mode if calls == wanted else "progressive")

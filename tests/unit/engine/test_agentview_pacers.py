@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dialer.engine.agentview import AgentView
-from dialer.engine.pacers import PaceControl
+from dialer.engine.pacers import PaceControl, PaceDecision
 from dialer.pacing.base import PacingState
 from tests.unit.engine.test_callflow import campaign
 
@@ -92,8 +92,26 @@ def test_at_the_abandon_limit_modes_that_dial_ahead_fall_back_to_progressive(mod
 
 def test_power_mode_dials_its_lines_per_free_agent_when_under_the_limit() -> None:
     control = PaceControl(campaign(dial_mode="power", dial_level=3.0))
-    decision = control.decide(_state(calls_in_flight=2), at_limit=False)
+    state = _state(calls_in_flight=2, window_human_answers=100, window_abandoned=1)
+    decision = control.decide(state, at_limit=False)
     assert (decision.mode, decision.calls) == ("power", 10)
+
+
+@pytest.mark.parametrize(("humans", "abandoned"), [(0, 0), (33, 0), (99, 2), (500, 15)])
+def test_power_mode_dials_progressively_while_the_window_cannot_absorb_an_abandon(
+    humans: int, abandoned: int
+) -> None:
+    """A new campaign, or one whose window is one abandon from 3 %, risks no abandon."""
+    control = PaceControl(campaign(dial_mode="power", dial_level=3.0))
+    state = _state(calls_in_flight=1, window_human_answers=humans, window_abandoned=abandoned)
+    decision = control.decide(state, at_limit=False)
+    assert (decision.mode, decision.calls) == ("progressive", 3)
+
+
+def test_power_mode_dials_ahead_once_the_window_can_absorb_one_more_abandon() -> None:
+    control = PaceControl(campaign(dial_mode="power", dial_level=3.0))
+    state = _state(window_human_answers=34, window_abandoned=0)  # 1 / 34 <= 3 %
+    assert control.decide(state, at_limit=False) == PaceDecision(12, "power")
 
 
 def test_progressive_is_never_changed_and_respects_the_line_cap() -> None:
@@ -108,4 +126,5 @@ def test_a_changed_dial_level_rebuilds_the_pacer() -> None:
     assert control.main is before
     control.update(campaign(dial_mode="power", dial_level=4.0))
     assert control.main is not before
-    assert control.decide(_state(), at_limit=False).calls == 16
+    state = _state(window_human_answers=200, window_abandoned=0)
+    assert control.decide(state, at_limit=False).calls == 16
