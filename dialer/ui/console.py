@@ -18,7 +18,19 @@ from aiohttp import web
 from dialer.ui import filters
 from dialer.ui.context import CONSOLE, PREFIX, STATIC_PREFIX, ConsoleState
 from dialer.ui.middleware import console_middleware
-from dialer.ui.pages import auth, campaigns, desk, dnc, floor, leads, lists, live, rules, users
+from dialer.ui.pages import (
+    auth,
+    board,
+    campaigns,
+    desk,
+    dnc,
+    floor,
+    leads,
+    lists,
+    live,
+    rules,
+    users,
+)
 from dialer.ui.render import see_other
 from dialer.ui.routing import install
 
@@ -35,6 +47,7 @@ PAGE_TABLES = (
     users.routes,
     floor.routes,
     leads.routes,
+    board.routes,
 )
 
 
