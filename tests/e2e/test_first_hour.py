@@ -113,7 +113,7 @@ def _first_hour(page: Page, token: str, csv_path: Path, busy: int) -> None:
     page.driver.delete_all_cookies()
     page.open("/ui/sign-in")
     page.type("#f-token", token)
-    page.click("button[type=submit]")
+    page.click("#token-sign-in button[type=submit]")
     page.wait_text("h1", "Campaigns")
 
     # The campaign list at laptop width: each row's three links stay on one line.
