@@ -197,6 +197,11 @@ CAMPAIGN_STATE = Gauge(
     "1 for each running or paused campaign, labelled with its state",
     ["campaign", "state"],
 )
+AGENTS_PAUSED = Gauge(
+    "dialer_agents_paused",
+    "Paused agents of the campaign by pause code (reason: one of the campaign's pause codes)",
+    ["campaign", "reason"],
+)
 CAMPAIGN_FIGURES_REFRESHED = Gauge(
     "dialer_campaign_figures_refreshed_timestamp_seconds",
     "Unix time of this process's last successful refresh of the figures above",

@@ -8,7 +8,18 @@ import asyncpg
 from aiohttp import web
 
 from dialer import __version__, db, metrics
-from dialer.api import agents, calls, campaigns, clients, codes, health, rules, users, webhooks
+from dialer.api import (
+    agents,
+    calls,
+    campaigns,
+    clients,
+    codes,
+    health,
+    reports,
+    rules,
+    users,
+    webhooks,
+)
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
@@ -43,6 +54,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     agents.routes,
     calls.routes,
     stats_api.routes,
+    reports.routes,
     users.routes,
     codes.routes,
     lists_api.routes,

@@ -1,5 +1,6 @@
 """Campaign figures that only the database knows, exported as gauges: leads by status,
-leads due now, and which campaigns are running or paused.
+leads due now, which campaigns are running or paused, and their paused agents by pause
+code.
 
 The engine's metrics describe what one process is doing; these describe the campaigns
 themselves, so the dashboards can show leads remaining and the alerts can tell "running
@@ -19,6 +20,7 @@ from datetime import datetime
 import asyncpg
 
 from dialer import metrics
+from dialer.campaigns.codes import DEFAULT_PAUSE_CODES
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
 from dialer.leads.store import STATUSES
@@ -29,11 +31,27 @@ _Q = queries("dialer.stats")
 REFRESH_S = 15.0
 
 
+def _paused_by_code(
+    campaigns: dict[str, str], codes: list[asyncpg.Record], paused: list[asyncpg.Record]
+) -> dict[tuple[str, str], int]:
+    """Paused agents by (campaign, pause code): every code of the campaign (0 when nobody
+    is paused with it, so the series exist), plus any other reason an agent is paused with."""
+    defined: dict[str, list[str]] = {}
+    for r in codes:
+        defined.setdefault(str(r["campaign_id"]), []).append(r["code"])
+    default = [c.code for c in DEFAULT_PAUSE_CODES]
+    counts = {(cid, code): 0 for cid in campaigns for code in defined.get(cid, default)}
+    for r in paused:
+        counts[(str(r["campaign_id"]), r["reason"])] = r["n"]
+    return counts
+
+
 class CampaignGauges:
     """Keeps ``dialer_leads``, ``dialer_leads_due`` and ``dialer_campaign_state`` current."""
 
     def __init__(self) -> None:
         self._exported: dict[str, str] = {}  # campaign -> state it is exported with
+        self._paused: set[tuple[str, str]] = set()  # (campaign, pause code) exported
 
     async def refresh(self, pool: asyncpg.Pool, now: datetime) -> None:
         """Read the figures and replace the exported series (one consistent picture)."""
@@ -42,6 +60,8 @@ class CampaignGauges:
             ids = [r["id"] for r in campaigns]
             leads = await conn.fetch(_Q["active_leads"], ids) if ids else []
             due = await conn.fetch(_Q["due_leads"], ids, now) if ids else []
+            paused = await conn.fetch(_Q["paused_agents"], ids) if ids else []
+            code_rows = await conn.fetch(_Q["pause_code_sets"], ids) if ids else []
         states = {str(r["id"]): r["state"] for r in campaigns}
         by_status: dict[str, dict[str, int]] = {c: dict.fromkeys(STATUSES, 0) for c in states}
         for r in leads:
@@ -59,7 +79,17 @@ class CampaignGauges:
                 metrics.LEADS.labels(cid, status).set(n)
             metrics.LEADS_DUE.labels(cid).set(due_now.get(cid, 0))
         self._exported = states
+        self._export_paused(_paused_by_code(states, code_rows, paused))
         metrics.CAMPAIGN_FIGURES_REFRESHED.set(now.timestamp())
+
+    def _export_paused(self, counts: dict[tuple[str, str], int]) -> None:
+        """Paused agents by campaign and code; a series no longer counted is removed."""
+        for gone in self._paused - counts.keys():
+            with contextlib.suppress(KeyError):
+                metrics.AGENTS_PAUSED.remove(*gone)
+        for (cid, reason), n in counts.items():
+            metrics.AGENTS_PAUSED.labels(cid, reason).set(n)
+        self._paused = set(counts)
 
     def _forget(self, cid: str) -> None:
         with contextlib.suppress(KeyError):
@@ -75,6 +105,7 @@ class CampaignGauges:
                 metrics.CAMPAIGN_STATE.remove(cid, state)
             self._forget(cid)
         self._exported = {}
+        self._export_paused({})
 
 
 class GaugeRefresher:

@@ -130,3 +130,14 @@ FROM leads
 WHERE campaign_id = ANY($1::bigint[]) AND status IN ('new', 'retry', 'callback')
   AND next_attempt_at <= $2
 GROUP BY campaign_id;
+
+-- name: paused_agents
+-- Paused agents of those campaigns by pause code (agent_campaigns_campaign_idx).
+SELECT ac.campaign_id, coalesce(a.state_reason, 'pause') AS reason, count(*) AS n
+FROM agent_campaigns ac JOIN agents a ON a.id = ac.agent_id
+WHERE ac.campaign_id = ANY($1::bigint[]) AND a.state = 'paused' AND a.deleted_at IS NULL
+GROUP BY ac.campaign_id, 2;
+
+-- name: pause_code_sets
+-- The pause codes those campaigns define (campaigns without any use the defaults).
+SELECT campaign_id, code FROM campaign_pause_codes WHERE campaign_id = ANY($1::bigint[]);

@@ -20,6 +20,7 @@ from dialer.ui.context import CONSOLE, PREFIX, STATIC_PREFIX, ConsoleState
 from dialer.ui.middleware import console_middleware
 from dialer.ui.pages import (
     auth,
+    board,
     callerids,
     campaigns,
     desk,
@@ -48,6 +49,7 @@ PAGE_TABLES = (
     users.routes,
     floor.routes,
     leads.routes,
+    board.routes,
 )
 
 

@@ -69,3 +69,27 @@ SELECT min((o.payload ->> 'next_attempt_at')::timestamptz)
 FROM webhook_outbox o
 WHERE o.type = 'compliance.blocked' AND o.campaign_id = $1 AND o.created_at >= $2
   AND (o.payload ->> 'next_attempt_at')::timestamptz > $3;
+
+-- name: board_agents
+-- The supervisor board: every agent of campaign $1 with its state, pause code, current
+-- call and the calls connected to it in this campaign since $2 (the campaign's day start).
+SELECT a.id, a.name, a.state, a.state_reason, a.state_changed_at, a.pending_action,
+       a.simulated, a.attempt_id, t.phone_e164, t.campaign_id AS call_campaign_id,
+       coalesce(t.connected_at, t.started_at) AS call_since, coalesce(c.calls, 0) AS calls_today
+FROM agents a
+JOIN agent_campaigns ac ON ac.agent_id = a.id AND ac.campaign_id = $1
+LEFT JOIN attempts t ON t.id = a.attempt_id
+LEFT JOIN (
+    SELECT agent_id, count(*) AS calls
+    FROM attempts
+    WHERE campaign_id = $1 AND started_at >= $2 AND connected_at IS NOT NULL
+    GROUP BY agent_id
+) c ON c.agent_id = a.id
+WHERE a.deleted_at IS NULL
+ORDER BY lower(a.name), a.id;
+
+-- name: visible_campaigns
+-- Campaigns the caller's client ($1, NULL = all) may report on, for a picker.
+SELECT id, name FROM campaigns
+WHERE deleted_at IS NULL AND ($1::bigint IS NULL OR client_id = $1)
+ORDER BY lower(name), id;

@@ -49,6 +49,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem("campaigns", "Campaigns", "/ui/campaigns", Permission.CAMPAIGNS_READ, "megaphone"),
     NavItem("dnc", "Do not call", "/ui/dnc", Permission.DNC_READ, "shield"),
+    NavItem("reports", "Agent report", "/ui/reports/agents", Permission.STATS_READ, "user"),
     NavItem("leads", "Find a lead", "/ui/leads", Permission.LEADS_READ, "search"),
     NavItem("desk", "Agent desktop", "/ui/desk", Permission.AGENT_SELF, "headset"),
     NavItem("rules", "Calling rules", "/ui/rules", Permission.RULES_READ, "scale"),

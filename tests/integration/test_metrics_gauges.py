@@ -61,6 +61,19 @@ async def test_running_and_paused_campaigns_are_exported(
         assert value("dialer_leads", campaign=str(draft), status="new") is None
         refreshed = value("dialer_campaign_figures_refreshed_timestamp_seconds")
         assert refreshed == clock.now().timestamp()
+        assert value("dialer_agents_paused", campaign=cid, reason="break") == 0  # a default
+
+        # An agent on a break is counted under its pause code until the break ends.
+        await pool.execute(
+            "UPDATE agents SET state = 'paused', state_reason = 'BREAK' WHERE id = $1",
+            data.agent_id,
+        )
+        await gauges.refresh(pool, clock.now())
+        assert value("dialer_agents_paused", campaign=cid, reason="BREAK") == 1
+        assert value("dialer_agents_paused", campaign=cid, reason="break") == 0
+        await pool.execute("UPDATE agents SET state = 'offline' WHERE id = $1", data.agent_id)
+        await gauges.refresh(pool, clock.now())
+        assert value("dialer_agents_paused", campaign=cid, reason="break") == 0  # a default
 
         # Paused: the state series moves; stopped: every series of the campaign goes.
         await pool.execute("UPDATE campaigns SET state = 'paused' WHERE id = $1", data.campaign_id)

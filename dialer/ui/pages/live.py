@@ -45,6 +45,7 @@ def campaign_tabs(who: Principal, campaign_id: int) -> list[tuple[str, str, str]
     tabs = []
     if who.can(Permission.STATS_READ):
         tabs.append(("live", "Live view", f"/ui/campaigns/{campaign_id}"))
+        tabs.append(("board", "Agents", f"/ui/campaigns/{campaign_id}/board"))
     if who.can(Permission.LEADS_READ):
         tabs.append(("lists", "Lead lists", f"/ui/campaigns/{campaign_id}/lists"))
     if who.can(Permission.CAMPAIGNS_READ):
