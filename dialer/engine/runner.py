@@ -264,6 +264,11 @@ class CampaignRunner:
                 while others := [t for t in self.tasks if t is not me]:
                     await asyncio.wait(others)
 
+    @property
+    def crashed(self) -> bool:
+        """One of the runner's loops ended while it was not stopping (a bug)."""
+        return not self.stopping and any(loop.done() for loop in self._loops)
+
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
 
@@ -279,6 +284,10 @@ class CampaignRunner:
                 await self._pace_once(None if t0 is None else Trigger(t0))
             except DB_ERRORS as exc:
                 log.warning("pacing paused: %s", exc, extra={"campaign_id": self.campaign_id})
+                await asyncio.sleep(1.0)
+            except Exception:  # one bad decision must not end this campaign's dialing
+                metrics.LOOP_ERRORS.labels("runner").inc()
+                log.exception("pacing pass failed", extra={"campaign_id": self.campaign_id})
                 await asyncio.sleep(1.0)
 
     def pacing_state(self) -> PacingState:

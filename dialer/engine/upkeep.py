@@ -60,6 +60,9 @@ async def tick_loop(runner: CampaignRunner) -> None:
             export(runner)
         except DB_ERRORS as exc:
             log.warning("runner tick failed: %s", exc, extra={"campaign_id": runner.campaign_id})
+        except Exception:  # the lease must keep being renewed whatever one job does
+            metrics.LOOP_ERRORS.labels("runner").inc()
+            log.exception("runner tick failed", extra={"campaign_id": runner.campaign_id})
         runner.kick(trigger=False)
 
 
