@@ -26,7 +26,7 @@ DB_POOL_SIZE = Gauge("dialer_db_pool_connections", "Pool connections open")
 LOOP_ERRORS = Counter(
     "dialer_loop_errors_total",
     "Exceptions a background loop caught and survived (engine, runner, agent_bus, ...)",
-    ["loop"],
+    ["name"],
 )
 
 # --- campaigns ---------------------------------------------------------------------------

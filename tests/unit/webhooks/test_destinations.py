@@ -17,6 +17,7 @@ from dialer.webhooks.destinations import (
     BlockedDestination,
     BlockedNetworks,
     GuardedResolver,
+    embedded_ipv4,
     ip_literal,
 )
 
@@ -150,9 +151,8 @@ def test_any_address_inside_a_blocked_network_is_refused(
 def test_an_address_is_refused_only_inside_a_blocked_network(
     nets: list[IPv4Network | IPv6Network], address: IPv4Address | IPv6Address
 ) -> None:
-    forms: list[IPv4Address | IPv6Address] = [address]
-    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
-        forms.append(address.ipv4_mapped)
+    # The address itself and every IPv4 address it reaches (mapped, compatible, NAT64, ...).
+    forms: list[IPv4Address | IPv6Address] = [address, *embedded_ipv4(address)]
     inside = any(f.version == n.version and f in n for f in forms for n in nets)
     policy = BlockedNetworks(tuple(nets))
     assert (policy.check_address(address) is not None) == inside
