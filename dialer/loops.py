@@ -29,7 +29,7 @@ class Heartbeat:
         self.passes = 0
         self.failures = 0
         self.last_error: str | None = None
-        self._task: asyncio.Task[Any] | None = None
+        self._tasks: tuple[asyncio.Task[Any], ...] = ()
         self.stopped = False
 
     def beat(self) -> None:
@@ -41,8 +41,9 @@ class Heartbeat:
         self.last_error = f"{type(exc).__name__}: {exc}"[:300]
         metrics.LOOP_ERRORS.labels(self.name).inc()
 
-    def watch(self, task: asyncio.Task[Any]) -> None:
-        self._task = task
+    def watch(self, *tasks: asyncio.Task[Any]) -> None:
+        """Report the loop dead when any of ``tasks`` (its workers) ends."""
+        self._tasks = tasks
         self.stopped = False
         self.beat()
 
@@ -50,7 +51,7 @@ class Heartbeat:
         """Why this loop is not healthy, or None."""
         if self.stopped:
             return None
-        if self._task is not None and self._task.done():
+        if any(task.done() for task in self._tasks):
             return f"{self.name} loop is not running"
         idle = self._monotonic() - self.last
         if idle > self.stall_after_s:
