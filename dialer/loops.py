@@ -45,7 +45,7 @@ class Heartbeat:
         """Report the loop dead when any of ``tasks`` (its workers) ends."""
         self._tasks = tasks
         self.stopped = False
-        self.beat()
+        self.last = self._monotonic()  # its first pass is due from now
 
     def problem(self) -> str | None:
         """Why this loop is not healthy, or None."""

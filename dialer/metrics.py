@@ -28,6 +28,8 @@ LOOP_ERRORS = Counter(
     "Exceptions a background loop caught and survived (engine, runner, agent_bus, ...)",
     ["name"],
 )
+for _loop in ("engine", "runner", "agent_bus", "webhooks", "imports", "scheduler"):
+    LOOP_ERRORS.labels(_loop)  # exported at 0 from the start (alerts can use increase())
 
 # --- campaigns ---------------------------------------------------------------------------
 CAMPAIGN_TRANSITIONS = Counter(

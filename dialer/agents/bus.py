@@ -137,9 +137,11 @@ class AgentBus:
         self.ready.clear()
         if conn is None:
             return
-        conn.remove_termination_listener(self._on_terminated)
+        with contextlib.suppress(Exception):  # a proxy the pool already took back
+            conn.remove_termination_listener(self._on_terminated)
         if broken:
-            conn.terminate()  # never wait on a connection that may be dead
+            with contextlib.suppress(Exception):
+                conn.terminate()  # never wait on a connection that may be dead
         else:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(self.check_timeout_s):
