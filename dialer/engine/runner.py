@@ -101,6 +101,7 @@ class CampaignRunner:
         self.stopping = False
         self.lost = False
         self.recovered: dict[str, int] = {}
+        self.inherited = 0  # calls in flight that a live process's earlier runner follows
         self._kicked = asyncio.Event()
         self._kick_t: float | None = None
         self._idle = asyncio.Event()
@@ -197,14 +198,7 @@ class CampaignRunner:
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         """Recover, load agents and budget, and start dialing (the lease is already held)."""
-        async with self.pool.acquire() as conn:
-            self.recovered = await closing.recover(conn, self.config, now=self.clock.now())
-        if self.recovered["closed"]:
-            log.warning(
-                "closed %s attempts left open by a previous runner as unknown",
-                self.recovered["closed"],
-                extra={"campaign_id": self.campaign_id},
-            )
+        await upkeep.recover(self)
         await upkeep.reload_agents(self)
         await upkeep.reload_budget(self)
         if self.bus is not None:
@@ -300,7 +294,7 @@ class CampaignRunner:
             agents_available=counts["available"],
             agents_on_call=counts["on_call"],
             agents_wrap_up=counts["wrap_up"],
-            calls_in_flight=self.flow.in_flight() + self.launcher.pending,
+            calls_in_flight=self.flow.in_flight() + self.launcher.pending + self.inherited,
             calls_waiting=self.flow.humans_waiting(),
             max_lines=self.config.lines,
             window_human_answers=humans,

@@ -258,7 +258,11 @@ class Engine:
             if row is not None:
                 async with self.pool.acquire() as conn:
                     done = await closing.recover(
-                        conn, CampaignConfig.from_row(row), now=self.clock.now()
+                        conn,
+                        CampaignConfig.from_row(row),
+                        now=self.clock.now(),
+                        instance_id=self.instance_id,
+                        grace=self.ttl,
                     )
                 log.warning(
                     "recovered a stopped campaign", extra={"campaign_id": campaign_id, **done}
@@ -273,7 +277,7 @@ class Engine:
 
         async def retire() -> None:
             try:
-                await runner.stop(graceful=not runner.lost)
+                await runner.stop()  # lost or not: calls in progress finish
                 await self._stop_hooks(campaign_id)
             finally:
                 self._stopping.discard(campaign_id)
