@@ -102,6 +102,7 @@ class CampaignRunner:
         self.lost = False
         self.recovered: dict[str, int] = {}
         self.inherited = 0  # calls in flight that a live process's earlier runner follows
+        self.takeover_grace_s = 0.0  # see Engine._takeover_grace
         self._kicked = asyncio.Event()
         self._kick_t: float | None = None
         self._idle = asyncio.Event()
@@ -313,7 +314,8 @@ class CampaignRunner:
             await self.guaranteed.offer_previews()
             return
         if c.dial_mode == "agentless":
-            want = (c.lines or 0) - len(self.flow.calls) - self.launcher.pending
+            busy = len(self.flow.calls) + self.launcher.pending + self.inherited
+            want = (c.lines or 0) - busy
             mode = "agentless"
         else:
             state = self.pacing_state()

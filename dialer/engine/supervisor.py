@@ -90,6 +90,7 @@ class Engine:
         self._wake = asyncio.Event()
         self.closed = False
         self.failing: dict[int, float] = {}  # campaign id -> when it may be tried again
+        self.outage_at: float | None = None  # when a pass last found the database away
         self.heartbeat = Heartbeat("engine", clock.monotonic, stall_after_s=3 * poll_s + 30)
 
     @property
@@ -109,6 +110,7 @@ class Engine:
             try:
                 await self.reconcile()
             except DB_ERRORS as exc:
+                self.outage_at = self.clock.monotonic()
                 log.warning("engine cannot reach the database: %s", exc)
             except Exception as exc:  # a bug must not stop every campaign of the process
                 self.heartbeat.failed(exc)
@@ -154,6 +156,16 @@ class Engine:
             log.exception("campaign cannot be run", extra={"campaign_id": campaign_id})
             self._quarantine(campaign_id)
             await leases.release(self.pool, f"campaign:{campaign_id}", self.instance_id)
+
+    def _takeover_grace(self) -> float:
+        """How long past its expiry another process's engine lease still counts as alive:
+        one lease life just after a database outage (every process was cut off; the others
+        renew within a poll of its return), none otherwise (a process that stopped renewing
+        while the database answered is gone)."""
+        recent = self.outage_at is not None and self.clock.monotonic() - self.outage_at < 4 * (
+            self.options.lease_ttl_s
+        )
+        return self.options.lease_ttl_s if recent else 0.0
 
     def _quarantine(self, campaign_id: int) -> None:
         self.failing[campaign_id] = self.clock.monotonic() + QUARANTINE_S
@@ -234,6 +246,7 @@ class Engine:
             options=self.options,
             health=self.health,
         )
+        runner.takeover_grace_s = self._takeover_grace()
         try:
             await runner.start()
         except BaseException:
@@ -262,7 +275,7 @@ class Engine:
                         CampaignConfig.from_row(row),
                         now=self.clock.now(),
                         instance_id=self.instance_id,
-                        grace=self.ttl,
+                        grace=timedelta(seconds=self._takeover_grace()),
                     )
                 log.warning(
                     "recovered a stopped campaign", extra={"campaign_id": campaign_id, **done}

@@ -115,7 +115,7 @@ async def recover(runner: CampaignRunner) -> None:
             runner.config,
             now=runner.clock.now(),
             instance_id=runner.instance_id,
-            grace=timedelta(seconds=runner.options.lease_ttl_s),
+            grace=timedelta(seconds=runner.takeover_grace_s),
         )
     runner.inherited = runner.recovered["held"]
     if runner.recovered["closed"] or runner.inherited:
@@ -139,7 +139,7 @@ async def close_orphans(runner: CampaignRunner) -> None:
             runner.config,
             now=runner.clock.now(),
             instance_id=runner.instance_id,
-            grace=timedelta(seconds=runner.options.lease_ttl_s),
+            grace=timedelta(seconds=runner.takeover_grace_s),
             runner_id=runner.runner_id,
         )
     if closed:

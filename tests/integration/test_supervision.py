@@ -139,3 +139,19 @@ async def test_readyz_reports_a_stalled_or_dead_engine_loop(epool: asyncpg.Pool)
     finally:
         await engine.stop()
         await client.close()
+
+
+async def test_a_lapsed_engine_lease_counts_as_alive_only_just_after_an_outage(
+    epool: asyncpg.Pool,
+) -> None:
+    clock = FakeClock(NOON_SF)
+    timer = LoopTimer(50.0)
+    engine = Engine(
+        epool, SimulatedGateway(timer, SimGatewayParams()), timer, clock, instance_id="grace"
+    )
+    ttl = engine.options.lease_ttl_s
+    assert engine._takeover_grace() == 0.0  # no outage: a lapsed process is gone
+    engine.outage_at = clock.monotonic()  # what a pass that found the database away records
+    assert engine._takeover_grace() == ttl
+    clock.advance(4 * ttl)
+    assert engine._takeover_grace() == 0.0
