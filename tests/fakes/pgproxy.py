@@ -49,7 +49,11 @@ class PgProxy:
         if self.refuse:
             writer.close()
             return
-        up_reader, up_writer = await self._upstream()
+        try:
+            up_reader, up_writer = await self._upstream()
+        except OSError:  # the server is down: the client sees the connection refused
+            writer.close()
+            return
         tasks = [
             asyncio.create_task(self._pump(reader, up_writer)),
             asyncio.create_task(self._pump(up_reader, writer)),
