@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -93,6 +94,7 @@ class Service:
     def __init__(self, url: str, folder: Path, agents: int, speed: float) -> None:
         self.url, self.folder, self.agents, self.speed = url, folder, agents, speed
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.secret_key = secrets.token_urlsafe(32)
         self.ports: dict[str, int] = {}
 
     def start(self, name: str) -> None:
@@ -109,6 +111,7 @@ class Service:
             "DIALER_SIM_SPEED": str(self.speed),
             "DIALER_LOG_LEVEL": "WARNING",
             "DIALER_SHUTDOWN_TIMEOUT_S": "5",
+            "DIALER_SECRET_KEY": self.secret_key,  # one key for every process (webhooks)
         }
         log = (self.folder / f"{name}.log").open("ab")
         self.procs[name] = subprocess.Popen(

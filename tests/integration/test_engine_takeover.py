@@ -116,3 +116,38 @@ async def test_a_live_processs_calls_are_left_to_it_and_count_as_in_flight(
 
 async def _at_least(count: object, n: int) -> bool:
     return await count() >= n  # type: ignore[operator]
+
+
+async def test_simulated_agents_of_a_runner_that_lost_its_lease_stay_logged_in(
+    epool: asyncpg.Pool,
+) -> None:
+    """Two processes simulate the same agent rows: the one that lost the campaign must not
+    log out the agents the new holder just logged in (its campaign would stand idle)."""
+    from dialer.agents.bus import AgentBus
+    from dialer.engine.simagents import SimulatedAgents
+    from dialer.telephony import LoopTimer
+
+    clock = FakeClock(NOON_SF)
+    async with epool.acquire() as conn:
+        campaign = await make_campaign(conn, clock.now(), dial_mode="predictive")
+    bus = AgentBus(epool)
+    await bus.start()
+    timer = LoopTimer(50.0)
+    try:
+
+        def agents() -> SimulatedAgents:
+            return SimulatedAgents(
+                epool, bus, timer, clock, campaign_id=campaign["id"], client_id=1, count=3
+            )
+
+        lost, holder = agents(), agents()
+        await lost.start()
+        await holder.start()  # the new holder logs the same rows in
+        await lost.stop(logout=False)
+        states = await epool.fetch("SELECT state FROM agents WHERE id = ANY($1)", holder.ids)
+        assert {r["state"] for r in states} == {"available"}
+        await holder.stop()
+        states = await epool.fetch("SELECT state FROM agents WHERE id = ANY($1)", holder.ids)
+        assert {r["state"] for r in states} == {"offline"}
+    finally:
+        await bus.stop()
