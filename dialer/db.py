@@ -17,6 +17,14 @@ from dialer.errors import DialerError
 
 # What a lost, restarting or refusing database raises: background loops log it and retry.
 DB_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+# Of those, what says the database is out of reach (not that a statement is wrong): the
+# connection failed or ended, or the server is shutting down or starting.
+OUTAGE_ERRORS = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
 
 log = logging.getLogger(__name__)
 

@@ -23,6 +23,13 @@ HTTP_LATENCY = Histogram(
 )
 DB_POOL_IN_USE = Gauge("dialer_db_pool_connections_in_use", "Pool connections checked out")
 DB_POOL_SIZE = Gauge("dialer_db_pool_connections", "Pool connections open")
+LOOP_ERRORS = Counter(
+    "dialer_loop_errors_total",
+    "Exceptions a background loop caught and survived (engine, runner, agent_bus, ...)",
+    ["name"],
+)
+for _loop in ("engine", "runner", "agent_bus", "webhooks", "imports", "scheduler"):
+    LOOP_ERRORS.labels(_loop)  # exported at 0 from the start (alerts can use increase())
 
 # --- campaigns ---------------------------------------------------------------------------
 CAMPAIGN_TRANSITIONS = Counter(

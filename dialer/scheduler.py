@@ -22,6 +22,7 @@ from dialer.campaigns import retention, store
 from dialer.campaigns.timetable import desired_action
 from dialer.clock import Clock
 from dialer.errors import DialerError
+from dialer.loops import Heartbeat
 from dialer.recordings import LocalRecordings
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class CampaignScheduler:
         self.leader = False
         self._versions: dict[int, Any] = {}
         self._aps = AsyncIOScheduler(timezone=UTC)
+        self.heartbeat = Heartbeat("scheduler", clock.monotonic, stall_after_s=3 * tick_s + 30)
 
     def start(self) -> None:
         self._aps.start()
@@ -76,6 +78,7 @@ class CampaignScheduler:
         self._aps.modify_job("tick", next_run_time=self.clock.now())
 
     async def stop(self) -> None:
+        self.heartbeat.stopped = True
         if self._aps.running:
             self._aps.shutdown(wait=False)
         if self.leader:
@@ -102,18 +105,26 @@ class CampaignScheduler:
             if self.leader:
                 self._drop_campaign_jobs()
             self._set_leader(False)
+            self.heartbeat.beat()
             return
         self._set_leader(True)
         rows = await self.pool.fetch(_SCHEDULED)
         seen = set()
         for row in rows:
             seen.add(row["id"])
-            if self._versions.get(row["id"]) != row["updated_at"]:
-                self._schedule(dict(row))
-            await self.apply(row["id"], dict(row))
+            try:
+                if self._versions.get(row["id"]) != row["updated_at"]:
+                    self._schedule(dict(row))
+                await self.apply(row["id"], dict(row))
+            except (OSError, asyncpg.PostgresError):
+                raise
+            except Exception as exc:  # one campaign's timetable must not stop the others
+                self.heartbeat.failed(exc)
+                log.exception("campaign not scheduled", extra={"campaign_id": row["id"]})
         for gone in set(self._versions) - seen:
             self._remove_jobs(gone)
         await self._sweep_recordings(now)
+        self.heartbeat.beat()
 
     async def _sweep_recordings(self, now: datetime) -> None:
         """Recording retention (``campaigns.retention``), every few minutes."""

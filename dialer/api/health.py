@@ -11,7 +11,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from dialer import metrics
 from dialer.api.registry import Routes
 from dialer.http.jsonio import json_response
-from dialer.http.keys import POOL
+from dialer.http.keys import AGENT_BUS, ENGINE, IMPORTS, POOL, SCHEDULER, WEBHOOK_WORKER
+from dialer.loops import Heartbeat
 from dialer.migrate import MigrationError, pending
 
 routes = Routes("service", "Health, readiness, metrics and this document")
@@ -25,7 +26,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get(
     "/readyz",
-    summary="Database reachable and migrations current (503 otherwise)",
+    summary="Database reachable, migrations current and every background loop of this "
+    "process running (503 otherwise)",
     permission=None,
 )
 async def readyz(request: web.Request) -> web.Response:
@@ -42,7 +44,23 @@ async def readyz(request: web.Request) -> web.Response:
     if todo:
         reason = f"{len(todo)} migration(s) pending: run `dialer migrate`"
         return json_response({"status": "not ready", "reason": reason}, status=503)
+    problems = [p for beat in heartbeats(request.app) if (p := beat.problem())]
+    if problems:
+        return json_response({"status": "not ready", "reason": "; ".join(problems)}, status=503)
     return json_response({"status": "ready"})
+
+
+def heartbeats(app: web.Application) -> list[Heartbeat]:
+    """The heartbeats of the background loops this process runs."""
+    parts = (
+        app.get(ENGINE),
+        app.get(AGENT_BUS),
+        app.get(WEBHOOK_WORKER),
+        app.get(IMPORTS),
+        app.get(SCHEDULER),
+    )
+    beats = [getattr(part, "heartbeat", None) for part in parts]
+    return [beat for beat in beats if isinstance(beat, Heartbeat)]
 
 
 @routes.get(

@@ -70,6 +70,10 @@ def _operation(endpoint: Endpoint) -> dict[str, Any]:
             "compressed one inflates past 50 times its length",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
+        op["responses"]["507"] = {
+            "description": "the server's upload space is full: nothing was kept; retry later",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
     if endpoint.body is not None:
         op["requestBody"] = {
             "required": True,

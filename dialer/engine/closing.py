@@ -266,16 +266,51 @@ async def _close_unplaced(
 
 
 async def recover(
-    conn: asyncpg.Connection, campaign: CampaignConfig, *, now: datetime
+    conn: asyncpg.Connection,
+    campaign: CampaignConfig,
+    *,
+    now: datetime,
+    instance_id: str = "",
+    grace: timedelta = timedelta(0),
 ) -> dict[str, int]:
     """Close what a dead (or stopped) runner left open; see the module docstring.
 
     Every open attempt becomes ``unknown`` and its lead is retried as such, from now (so
     never at once), a connected one too: its disposition is lost with the process.
     Claims are released and agents held by calls that no longer exist are freed.
+    Attempts of another process that is alive (``close_orphans``: its engine lease was live
+    within ``grace``) are left to it: its runner outlived a database outage and still
+    holds their outcomes. ``held`` counts them.
     """
+    closed, held = await close_orphans(
+        conn, campaign, now=now, instance_id=instance_id, grace=grace
+    )
+    released = await conn.execute(_Q["release_campaign_claims"], campaign.id)
+    freed = 0
+    for agent in await conn.fetch(_Q["stuck_agents"], campaign.id):
+        await agents.act(conn, agent["id"], "release", scope=None, now=now)
+        freed += 1
+    return {"closed": closed, "released": int(released.split()[-1]), "agents": freed, "held": held}
+
+
+async def close_orphans(
+    conn: asyncpg.Connection,
+    campaign: CampaignConfig,
+    *,
+    now: datetime,
+    instance_id: str = "",
+    grace: timedelta = timedelta(0),
+    runner_id: str | None = None,
+) -> tuple[int, int]:
+    """Close as ``unknown`` the open attempts (not ``runner_id``'s own) whose process is
+    gone; (closed, held by a live process)."""
     calls = []
-    for row in await conn.fetch(_Q["open_attempts"], campaign.id):
+    held = 0
+    rows = await conn.fetch(_Q["open_attempts"], campaign.id, now - grace, instance_id, runner_id)
+    for row in rows:
+        if row["held"]:
+            held += 1
+            continue
         plan = after_call(
             "unknown",
             lead_status=row["lead_status"],
@@ -288,10 +323,14 @@ async def recover(
         calls.append(
             CallRecord(row["id"], "unknown", now, hangup_cause="dialer restarted", plan=plan)
         )
-    closed = sum(r is not None for r in await close_calls(conn, campaign, calls))
-    released = await conn.execute(_Q["release_campaign_claims"], campaign.id)
-    freed = 0
+    if not calls:
+        return 0, held
+    written = {
+        c.attempt_id
+        for c, r in zip(calls, await close_calls(conn, campaign, calls), strict=True)
+        if r
+    }
     for agent in await conn.fetch(_Q["stuck_agents"], campaign.id):
-        await agents.act(conn, agent["id"], "release", scope=None, now=now)
-        freed += 1
-    return {"closed": closed, "released": int(released.split()[-1]), "agents": freed}
+        if agent["attempt_id"] in written:  # on the call that just closed
+            await agents.act(conn, agent["id"], "release", scope=None, now=now)
+    return len(written), held

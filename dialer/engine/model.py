@@ -159,6 +159,7 @@ class RunnerOptions:
     budget_every_s: float = 60.0
     agents_every_s: float = 10.0
     complete_every_s: float = 30.0
+    orphans_every_s: float = 5.0  # calls another live process still held at the start
     shutdown_timeout_s: float = 10.0
     hopper_min: int = 20
     max_batch: int = 50  # calls per launch batch (one statement)

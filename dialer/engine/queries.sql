@@ -58,8 +58,11 @@ UPDATE leads SET claimed_by = NULL, claimed_until = NULL
 WHERE id = ANY($1::bigint[]) AND claimed_by = $2;
 
 -- name: release_campaign_claims
+-- Claims of a campaign's leads, except those whose call is still open (held by a live
+-- runner of another process, which releases them when it writes the outcome).
 UPDATE leads SET claimed_by = NULL, claimed_until = NULL
-WHERE campaign_id = $1 AND claimed_by IS NOT NULL;
+WHERE campaign_id = $1 AND claimed_by IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = leads.id AND a.ended_at IS NULL);
 
 -- name: defer_lead
 UPDATE leads SET next_attempt_at = $3, claimed_by = NULL, claimed_until = NULL, updated_at = $4
@@ -249,10 +252,19 @@ UPDATE leads SET last_outcome = $2, last_disposition = coalesce($3, last_disposi
 WHERE id = $1;
 
 -- name: open_attempts
+-- Open attempts of a campaign not placed by runner $4. 'held': placed by another process
+-- ($3 is this one) whose engine lease was live at $2 (now minus a grace of one lease life:
+-- a process that lived through a database outage renews it within a poll of its return).
+-- That process's runner still follows the call and will write its outcome.
 SELECT a.id, a.lead_id, a.connected_at, l.status AS lead_status,
-       l.callback_agent_id AS lead_owner, l.attempts_count AS lead_attempts
+       l.callback_agent_id AS lead_owner, l.attempts_count AS lead_attempts,
+       EXISTS (
+           SELECT 1 FROM leases e
+           WHERE e.name = 'engine:' || regexp_replace(a.runner, '#[0-9]+$', '')
+             AND e.owner <> $3 AND e.expires_at > $2
+       ) AS held
 FROM attempts a JOIN leads l ON l.id = a.lead_id
-WHERE a.campaign_id = $1 AND a.ended_at IS NULL
+WHERE a.campaign_id = $1 AND a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
 ORDER BY a.id;
 
 -- name: budget_counts
@@ -272,7 +284,7 @@ FROM leads WHERE campaign_id = $1;
 -- name: stuck_agents
 -- Agents of a campaign held by a call or preview that no longer exists (after a crash).
 -- Agents wrapping up a call that ended normally keep waiting for their disposition.
-SELECT a.id, a.state
+SELECT a.id, a.state, a.attempt_id
 FROM agents a
 LEFT JOIN attempts t ON t.id = a.attempt_id
 WHERE a.campaign_id = $1 AND a.state = 'on_call'

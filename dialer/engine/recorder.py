@@ -6,6 +6,8 @@ while a quiet campaign still writes each call at once. A call's own earlier writ
 connect) finishes first. Database errors are retried with back-off; a batch that keeps
 failing is retried call by call, and a call that still cannot be written is left open for
 the next holder of the campaign's lease to close as ``unknown`` (never silently dropped).
+While the database is out of reach (a restart, an outage) nothing is given up: the writes
+wait for it, however long, until the runner stops (then for its shutdown timeout).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 import asyncpg
 
-from dialer.db import DB_ERRORS
+from dialer.db import DB_ERRORS, OUTAGE_ERRORS
 from dialer.engine import closing
 from dialer.engine.model import CampaignConfig
 from dialer.engine.recordkeep import RecordingKeeper
@@ -57,6 +59,7 @@ class Recorder:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self.stopping = False
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="recorder")
@@ -79,6 +82,7 @@ class Recorder:
                 await self._idle.wait()
 
     async def stop(self, timeout: float) -> None:
+        self.stopping = True
         await self.flush(timeout)
         if self._task is not None:
             self._task.cancel()
@@ -114,7 +118,8 @@ class Recorder:
 
     async def _attempt(self, calls: list[closing.CallRecord]) -> bool:
         delay = 0.1
-        for attempt in range(RETRIES):
+        attempt = 0
+        while True:
             try:
                 async with self.pool.acquire() as conn:
                     await closing.close_calls(conn, self.campaign(), calls)
@@ -125,7 +130,9 @@ class Recorder:
                 self.failures += 1
                 ids = [c.attempt_id for c in calls[:5]]
                 log.warning("attempts %s not written yet (%s)", ids, exc)
-                if attempt + 1 < RETRIES:
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, 5.0)
-        return False
+                outage = isinstance(exc, OUTAGE_ERRORS) and not self.stopping
+                attempt += 1
+                if attempt >= RETRIES and not outage:
+                    return False
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)

@@ -102,6 +102,8 @@ class CampaignRunner:
         self.stopping = False
         self.lost = False
         self.recovered: dict[str, int] = {}
+        self.inherited = 0  # calls in flight that a live process's earlier runner follows
+        self.takeover_grace_s = 0.0  # see Engine._takeover_grace
         self._kicked = asyncio.Event()
         self._kick_t: float | None = None
         self._idle = asyncio.Event()
@@ -201,14 +203,7 @@ class CampaignRunner:
     # -- lifecycle ------------------------------------------------------------------------
     async def start(self) -> None:
         """Recover, load agents and budget, and start dialing (the lease is already held)."""
-        async with self.pool.acquire() as conn:
-            self.recovered = await closing.recover(conn, self.config, now=self.clock.now())
-        if self.recovered["closed"]:
-            log.warning(
-                "closed %s attempts left open by a previous runner as unknown",
-                self.recovered["closed"],
-                extra={"campaign_id": self.campaign_id},
-            )
+        await upkeep.recover(self)
         await upkeep.reload_agents(self)
         await upkeep.reload_budget(self)
         if self.bus is not None:
@@ -269,6 +264,11 @@ class CampaignRunner:
                 while others := [t for t in self.tasks if t is not me]:
                     await asyncio.wait(others)
 
+    @property
+    def crashed(self) -> bool:
+        """One of the runner's loops ended while it was not stopping (a bug)."""
+        return not self.stopping and any(loop.done() for loop in self._loops)
+
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
 
@@ -285,6 +285,10 @@ class CampaignRunner:
             except DB_ERRORS as exc:
                 log.warning("pacing paused: %s", exc, extra={"campaign_id": self.campaign_id})
                 await asyncio.sleep(1.0)
+            except Exception:  # one bad decision must not end this campaign's dialing
+                metrics.LOOP_ERRORS.labels("runner").inc()
+                log.exception("pacing pass failed", extra={"campaign_id": self.campaign_id})
+                await asyncio.sleep(1.0)
 
     def pacing_state(self) -> PacingState:
         t = self.timer.now()
@@ -296,7 +300,7 @@ class CampaignRunner:
             agents_available=counts["available"],
             agents_on_call=counts["on_call"],
             agents_wrap_up=counts["wrap_up"],
-            calls_in_flight=self.flow.in_flight() + self.launcher.pending,
+            calls_in_flight=self.flow.in_flight() + self.launcher.pending + self.inherited,
             calls_waiting=self.flow.humans_waiting(),
             max_lines=self.config.lines,
             window_human_answers=humans,
@@ -315,7 +319,8 @@ class CampaignRunner:
             await self.guaranteed.offer_previews()
             return
         if c.dial_mode == "agentless":
-            want = (c.lines or 0) - len(self.flow.calls) - self.launcher.pending
+            busy = len(self.flow.calls) + self.launcher.pending + self.inherited
+            want = (c.lines or 0) - busy
             mode = "agentless"
         else:
             state = self.pacing_state()

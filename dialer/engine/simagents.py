@@ -132,8 +132,9 @@ class SimulatedAgents:
         await conn.execute(_ASSIGN, agent_id, self.campaign_id)
         return int(agent_id)
 
-    async def stop(self) -> None:
-        """Disposition calls still in wrap-up, then log every agent out."""
+    async def stop(self, *, logout: bool = True) -> None:
+        """Disposition calls still in wrap-up, then log every agent out (unless another
+        process's simulated agents took the same seats: ``logout=False``)."""
         if self._unsubscribe is not None:
             self._unsubscribe()
         for handle in [*self._timers.values(), *self._pause_timers.values()]:
@@ -147,8 +148,9 @@ class SimulatedAgents:
                 )
                 if row is not None and row["state"] == "wrap_up" and row["attempt_id"]:
                     await self._disposition(agent_id, row["attempt_id"])
-                with contextlib.suppress(DialerError):
-                    await store.act(conn, agent_id, "logout", scope=None, now=self.clock.now())
+                if logout:
+                    with contextlib.suppress(DialerError):
+                        await store.act(conn, agent_id, "logout", scope=None, now=self.clock.now())
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
 
@@ -258,7 +260,13 @@ def sim_agents_hook(
         if started is not None:
             started.append(agents)
         log.info("%s simulated agents logged in", count, extra={"campaign_id": c.id})
-        return agents.stop
+
+        async def stop() -> None:
+            # A runner whose lease another process took: that process's simulated agents
+            # are the same rows, logged in again there; logging them out would idle it.
+            await agents.stop(logout=not runner.lost)
+
+        return stop
 
     return hook
 

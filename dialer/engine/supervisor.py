@@ -13,6 +13,11 @@ campaign that no engine under its share takes within two polls is taken anyway.
 Campaigns that are no longer running are stopped gracefully (calls in progress finish).
 Hooks run beside each runner: the simulated agents of ``DIALER_SIM_AGENTS`` use them.
 An engine given ``campaigns`` (``dialer demo``: its own campaign) runs only those.
+
+One campaign cannot stop the others: a runner that fails to build or start, or whose
+loops die, is logged with its campaign id, its lease given up and the campaign left alone
+for ``QUARANTINE_S`` before it is tried again; the engine loop survives any exception and
+its ``heartbeat`` tells ``/readyz`` when it stalls or dies.
 """
 
 from __future__ import annotations
@@ -34,12 +39,14 @@ from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import CampaignRunner, RunnerOptions
 from dialer.gateway import Gateway
+from dialer.loops import Heartbeat
 from dialer.sql import queries
 from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 _Q = queries("dialer.engine")
 POLL_S = 5.0  # how often an engine looks for campaigns it should run
+QUARANTINE_S = 60.0  # a campaign whose runner failed is tried again after this long
 
 # Started beside a runner; returns the coroutine function that stops what it started.
 RunnerHook = Callable[[CampaignRunner], Awaitable[Callable[[], Awaitable[None]]]]
@@ -87,6 +94,9 @@ class Engine:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.closed = False
+        self.failing: dict[int, float] = {}  # campaign id -> when it may be tried again
+        self.outage_at: float | None = None  # when a pass last found the database away
+        self.heartbeat = Heartbeat("engine", clock.monotonic, stall_after_s=3 * poll_s + 30)
 
     @property
     def ttl(self) -> timedelta:
@@ -94,6 +104,7 @@ class Engine:
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="engine")
+        self.heartbeat.watch(self._task)
 
     def poke(self) -> None:
         """Look at the campaigns now rather than at the next poll."""
@@ -104,7 +115,12 @@ class Engine:
             try:
                 await self.reconcile()
             except DB_ERRORS as exc:
+                self.outage_at = self.clock.monotonic()
                 log.warning("engine cannot reach the database: %s", exc)
+            except Exception as exc:  # a bug must not stop every campaign of the process
+                self.heartbeat.failed(exc)
+                log.exception("engine pass failed; trying again at the next poll")
+            self.heartbeat.beat()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_s)
             self._wake.clear()
@@ -117,20 +133,56 @@ class Engine:
         running = {r["id"] for r in rows if r["state"] == "running"}
         orphaned = {r["id"] for r in rows if r["state"] != "running"}
         for cid, runner in list(self.runners.items()):
-            if runner.lost or cid not in running:
+            if runner.crashed:
+                log.error("runner loop died: stopping it", extra={"campaign_id": cid})
+                self._quarantine(cid)
+            if runner.lost or runner.crashed or cid not in running:
                 self._retire(cid)
         loads = await self._loads()
         share = -(-len(running) // len(loads))  # ceil: campaigns per engine
         self._rebalance(loads, share)
-        free = await self._free(running - set(self.runners) - self._stopping)
+        free = await self._free(running - set(self.runners) - self._stopping - self._failing())
         for cid in sorted(free):
             if len(self.runners) >= share and not self._overdue(cid):
                 continue  # leave it to an engine with fewer campaigns
             if await self._take(cid):
-                await self._start_runner(cid)
-        for cid in sorted(orphaned - set(self.runners) - self._stopping):
-            await self._recover_only(cid)
+                await self._isolated(cid, self._start_runner)
+        for cid in sorted(orphaned - set(self.runners) - self._stopping - self._failing()):
+            await self._isolated(cid, self._recover_only)
         metrics.RUNNER_LEASES.set(len(self.runners))
+
+    async def _isolated(self, campaign_id: int, step: Callable[[int], Awaitable[None]]) -> None:
+        """Run one campaign's step; anything but a database error stays with that campaign:
+        logged, its lease given up, the campaign left alone for ``QUARANTINE_S``."""
+        try:
+            await step(campaign_id)
+        except DB_ERRORS:
+            raise
+        except Exception as exc:
+            self.heartbeat.failed(exc)
+            log.exception("campaign cannot be run", extra={"campaign_id": campaign_id})
+            self._quarantine(campaign_id)
+            await leases.release(self.pool, f"campaign:{campaign_id}", self.instance_id)
+
+    def _takeover_grace(self) -> float:
+        """How long past its expiry another process's engine lease still counts as alive:
+        one lease life just after a database outage (every process was cut off; the others
+        renew within a poll of its return), none otherwise (a process that stopped renewing
+        while the database answered is gone)."""
+        recent = self.outage_at is not None and self.clock.monotonic() - self.outage_at < 4 * (
+            self.options.lease_ttl_s
+        )
+        return self.options.lease_ttl_s if recent else 0.0
+
+    def _quarantine(self, campaign_id: int) -> None:
+        self.failing[campaign_id] = self.clock.monotonic() + QUARANTINE_S
+
+    def _failing(self) -> set[int]:
+        """Campaigns whose runner failed recently (not tried again before their time)."""
+        now = self.clock.monotonic()
+        for cid in [c for c, until in self.failing.items() if until <= now]:
+            del self.failing[cid]
+        return set(self.failing)
 
     async def _loads(self) -> dict[str, int]:
         """Campaigns held by each live engine, this one included (each engine renews an
@@ -204,12 +256,13 @@ class Engine:
             options=self.options,
             health=self.health,
         )
+        runner.takeover_grace_s = self._takeover_grace()
         try:
             await runner.start()
-        except Exception:
-            log.exception("runner failed to start", extra={"campaign_id": campaign_id})
-            await runner.stop(graceful=False)
-            return
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await runner.stop(graceful=False)
+            raise
         self.runners[campaign_id] = runner
         stops = []
         for hook in self.hooks:
@@ -228,7 +281,11 @@ class Engine:
             if row is not None:
                 async with self.pool.acquire() as conn:
                     done = await closing.recover(
-                        conn, CampaignConfig.from_row(row), now=self.clock.now()
+                        conn,
+                        CampaignConfig.from_row(row),
+                        now=self.clock.now(),
+                        instance_id=self.instance_id,
+                        grace=timedelta(seconds=self._takeover_grace()),
                     )
                 log.warning(
                     "recovered a stopped campaign", extra={"campaign_id": campaign_id, **done}
@@ -243,7 +300,7 @@ class Engine:
 
         async def retire() -> None:
             try:
-                await runner.stop(graceful=not runner.lost)
+                await runner.stop()  # lost or not: calls in progress finish
                 await self._stop_hooks(campaign_id)
             finally:
                 self._stopping.discard(campaign_id)
@@ -261,6 +318,7 @@ class Engine:
     async def stop(self) -> None:
         """Graceful shutdown: every runner stops (calls finish or are recorded)."""
         self.closed = True
+        self.heartbeat.stopped = True
         self._wake.set()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -22,7 +22,7 @@ from dialer import leases, metrics
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
 from dialer.db import DB_ERRORS
-from dialer.engine import series
+from dialer.engine import closing, series
 from dialer.engine.budget import WINDOWS
 from dialer.engine.model import CampaignConfig
 from dialer.errors import DialerError
@@ -42,6 +42,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
         "budget": (o.budget_every_s, reload_budget),
         "agents": (o.agents_every_s, reload_agents),
         "complete": (o.complete_every_s, complete_if_done),
+        "orphans": (o.orphans_every_s, close_orphans),
     }
     due = dict.fromkeys(jobs, runner.clock.monotonic())
     while not runner.stopping:
@@ -60,33 +61,94 @@ async def tick_loop(runner: CampaignRunner) -> None:
             export(runner)
         except DB_ERRORS as exc:
             log.warning("runner tick failed: %s", exc, extra={"campaign_id": runner.campaign_id})
+        except Exception:  # the lease must keep being renewed whatever one job does
+            metrics.LOOP_ERRORS.labels("runner").inc()
+            log.exception("runner tick failed", extra={"campaign_id": runner.campaign_id})
         runner.kick(trigger=False)
 
 
 async def renew(runner: CampaignRunner) -> bool:
-    """Renew the lease every third of its life; stop the runner at once if it is lost."""
+    """Renew the lease every third of its life; stop the runner if another took it.
+
+    A database that cannot be reached is not a lost lease: nobody can take the lease
+    without the database either, and no dial can be written past its expiry (the fence in
+    ``start_attempts``). So the runner keeps following its calls and holding their
+    outcomes through an outage, and writes them when the database is back; it stops only
+    when the database says another process holds the lease, and then gracefully (calls
+    in progress finish and are recorded: nobody talking to an agent is cut off)."""
     ttl = runner.options.lease_ttl_s
     now = runner.clock.monotonic()
     if now - runner.renewed < ttl / 3:
         return True
     try:
-        if await leases.acquire(
+        held = await leases.acquire(
             runner.pool,
             runner.lease,
             runner.instance_id,
             now=runner.clock.now(),
             ttl=timedelta(seconds=ttl),
-        ):
-            runner.renewed = now
-            return True
+        )
     except DB_ERRORS as exc:
-        if now - runner.renewed < ttl * 0.8:  # keep going only while surely still ours
-            log.warning("lease not renewed yet: %s", exc)
-            return True
-    log.error("campaign lease lost: stopping", extra={"campaign_id": runner.campaign_id})
+        log.warning(
+            "lease not renewed: database unreachable (%s); calls in progress go on",
+            exc,
+            extra={"campaign_id": runner.campaign_id},
+        )
+        return True
+    if held:
+        runner.renewed = now
+        return True
+    log.error(
+        "campaign lease taken by another process: stopping",
+        extra={"campaign_id": runner.campaign_id},
+    )
     runner.lost = True
-    runner.spawn(runner.stop(graceful=False))
+    runner.spawn(runner.stop())
     return False
+
+
+async def recover(runner: CampaignRunner) -> None:
+    """What a previous holder left: see ``closing.recover``."""
+    async with runner.pool.acquire() as conn:
+        runner.recovered = await closing.recover(
+            conn,
+            runner.config,
+            now=runner.clock.now(),
+            instance_id=runner.instance_id,
+            grace=timedelta(seconds=runner.takeover_grace_s),
+        )
+    runner.inherited = runner.recovered["held"]
+    if runner.recovered["closed"] or runner.inherited:
+        log.warning(
+            "closed %s attempts left open by a previous runner as unknown; %s still followed "
+            "by a live process",
+            runner.recovered["closed"],
+            runner.inherited,
+            extra={"campaign_id": runner.campaign_id},
+        )
+
+
+async def close_orphans(runner: CampaignRunner) -> None:
+    """Close the calls a live process still held when this runner started, once that
+    process is gone (its engine lease expired); until then count them as in flight."""
+    if not runner.inherited:
+        return
+    async with runner.pool.acquire() as conn:
+        closed, runner.inherited = await closing.close_orphans(
+            conn,
+            runner.config,
+            now=runner.clock.now(),
+            instance_id=runner.instance_id,
+            grace=timedelta(seconds=runner.takeover_grace_s),
+            runner_id=runner.runner_id,
+        )
+    if closed:
+        log.warning(
+            "closed %s attempts of a process that died as unknown",
+            closed,
+            extra={"campaign_id": runner.campaign_id},
+        )
+        await reload_agents(runner)
 
 
 async def reload_config(runner: CampaignRunner) -> None:

@@ -5,9 +5,11 @@ import and handed to this process's import service; an import's errors as CSV.""
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import hashlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -28,6 +30,7 @@ from dialer.leads import imports
 from dialer.leads.background import ImportService, uploads_dir
 from dialer.leads.submit import DncOptions, FileOptions, dnc_import, lead_import, split_columns
 
+log = logging.getLogger(__name__)
 _CHUNK = 256 * 1024
 # A compressed body may decompress to at most this many times its length (gzip's own
 # ceiling is about 1,000; CSV text compresses 3-10 times).
@@ -37,6 +40,9 @@ _FIELD_MAX = 4096
 
 class Sink(Protocol):
     def write(self, data: bytes, /) -> int: ...
+
+
+NO_ROOM = "the server has no room for uploads now: nothing was kept; try again later"
 
 
 class UploadTooLarge(DialerError):
@@ -217,6 +223,13 @@ async def accept_upload(
     except UploadTooLarge as exc:
         response = error_response(413, str(exc), field="file")
         response.force_close()  # the rest of the body is not read: end the connection
+        return response
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        log.error("no room for uploads: %s", exc)
+        response = error_response(507, NO_ROOM, field="file")
+        response.force_close()
         return response
     except ServiceMissing:
         return error_response(503, "list imports do not run in this process")

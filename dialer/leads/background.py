@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from pathlib import Path
 
 import asyncpg
@@ -23,6 +24,7 @@ from dialer.clock import Clock
 from dialer.leads import imports
 from dialer.leads.importer import IMPORT_LOCK, Importer, lock_key
 from dialer.leads.parallel import ParsePool
+from dialer.loops import Heartbeat
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ class ImportService:
         self._idle = asyncio.Event()
         self._idle.set()
         self._busy = 0
+        # Its workers wait on a queue (no passes to count): only a dead worker is reported.
+        self.heartbeat = Heartbeat("imports", clock.monotonic, stall_after_s=math.inf)
 
     async def start(self) -> None:
         await self.recover()
@@ -71,6 +75,7 @@ class ImportService:
             asyncio.create_task(self._work(), name=f"dialer-import-{n}")
             for n in range(self.concurrency)
         ]
+        self.heartbeat.watch(*self._tasks)
 
     def submit(self, import_id: int) -> None:
         """Run a queued import as soon as a runner is free."""
@@ -88,7 +93,8 @@ class ImportService:
             self._busy += 1
             try:
                 await self.importer.run(import_id)
-            except Exception:  # the importer records failures; never let the runner die
+            except Exception as exc:  # the importer records failures; never let it die
+                self.heartbeat.failed(exc)
                 log.exception("import runner error", extra={"import_id": import_id})
             finally:
                 self._busy -= 1
@@ -113,6 +119,7 @@ class ImportService:
         return resubmitted
 
     async def stop(self) -> None:
+        self.heartbeat.stopped = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -112,7 +112,7 @@ async def gauges_part(app: web.Application) -> AsyncIterator[None]:
 
 async def agent_bus_part(app: web.Application) -> AsyncIterator[None]:
     """Only the agent bus (LISTEN): agent events without an engine (tests, tools)."""
-    bus = AgentBus(app[POOL])
+    bus = AgentBus(app[POOL], clock=app[CLOCK])
     await bus.start()
     app[AGENT_BUS] = bus
     yield
@@ -145,7 +145,7 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
             await start_gateway(gateway)  # a real switch: connect and reconcile first
         except GatewayError as exc:  # the adapter keeps reconnecting in the background
             unreachable = exc
-        bus = AgentBus(app[POOL])
+        bus = AgentBus(app[POOL], clock=app[CLOCK])
         await bus.start()
         hooks = list(given.hooks)
         if settings.sim_agents:

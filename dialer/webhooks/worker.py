@@ -31,6 +31,7 @@ import asyncpg
 from dialer import metrics
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
+from dialer.loops import Heartbeat
 from dialer.outbox import OPT_IN_TYPES, encode, envelope
 from dialer.secrets import SecretBox, SecretError
 from dialer.sql import queries
@@ -125,6 +126,10 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._last_housekeeping: float | None = None
+        # A pass waits at most 8 polls after an error; a slow receiver never holds it up.
+        self.heartbeat = Heartbeat(
+            "webhooks", clock.monotonic, stall_after_s=16 * poll_interval_s + 60
+        )
 
     # --- one step ---------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -324,9 +329,11 @@ class DeliveryWorker:
 
     def start(self) -> None:
         self._loop_task = asyncio.create_task(self._loop(), name="webhook-deliveries")
+        self.heartbeat.watch(self._loop_task)
 
     async def stop(self, timeout_s: float = 10.0) -> None:
         """Stop claiming; let sends in flight finish for up to ``timeout_s``, then release."""
+        self.heartbeat.stopped = True
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -358,10 +365,12 @@ class DeliveryWorker:
                 log.warning("webhook worker cannot reach the database", extra={"error": str(exc)})
                 busy = False
                 await asyncio.sleep(self.poll_interval_s * 8)
-            except Exception:
+            except Exception as exc:
+                self.heartbeat.failed(exc)
                 log.exception("webhook worker step failed")
                 busy = False
                 await asyncio.sleep(self.poll_interval_s * 8)
+            self.heartbeat.beat()
             if not busy:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)

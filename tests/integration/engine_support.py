@@ -134,9 +134,12 @@ async def running_engine(
     seed: int = 1,
     gateway_cls: type[SimulatedGateway] = SimulatedGateway,
     network: dict[str, Any] | None = None,
+    loop_paced: bool = True,
 ) -> AsyncIterator[RunningEngine]:
     """An engine with the simulated gateway (and optionally simulated agents); ``network``:
-    more ``SimGatewayParams`` (dead numbers, flagged caller IDs)."""
+    more ``SimGatewayParams`` (dead numbers, flagged caller IDs). A test ``clock`` is
+    loop-paced (``LoopPacedClock``) unless ``loop_paced`` is False: then the engine's wall
+    and monotonic time both move only when the test advances the clock."""
     timer = LoopTimer(speed)
     params = SimGatewayParams(callee=callee, **(network or {}))
     gateway = gateway_cls(timer, params, seed=seed)
@@ -153,7 +156,7 @@ async def running_engine(
         pool,
         gateway,
         timer,
-        LoopPacedClock(clock) if clock is not None else SystemClock(),
+        SystemClock() if clock is None else LoopPacedClock(clock) if loop_paced else clock,
         instance_id=instance_id,
         bus=bus,
         options=options or RunnerOptions(lease_ttl_s=5, tick_s=0.05, shutdown_timeout_s=5),

@@ -1,9 +1,10 @@
 """Crash safety with real processes: ``kill -9`` a ``dialer serve`` mid-campaign, start another.
 
 Nothing is lost and nothing is dialed twice: every attempt the dead process left open is
-closed as ``unknown`` by the process that takes the campaign over (within 30 s, default
-lease settings), its lead is rescheduled rather than redialed at once, and no lead ever has
-two attempts whose calls overlap.
+closed as ``unknown`` by the process that takes the campaign over (it takes over within
+30 s, default lease settings, and closes them once the dead process's engine lease has
+expired), its lead is rescheduled rather than redialed at once, and no lead ever has two
+attempts whose calls overlap.
 """
 
 from __future__ import annotations
@@ -135,8 +136,16 @@ async def test_kill_9_mid_campaign_loses_nothing_and_dials_nothing_twice(
         )
         assert time.monotonic() - killed_at < 30, "the campaign was not taken over within 30 s"
 
-        # Every call the dead process left open is closed as unknown ...
+        # Every call the dead process left open is closed as unknown (once its engine lease
+        # has expired: until then it might be a live process that still follows them) ...
         ids = [r["id"] for r in orphans]
+        await wait_for(
+            lambda: cpool.fetchval(
+                "SELECT bool_and(ended_at IS NOT NULL) FROM attempts WHERE id = ANY($1)", ids
+            ),
+            timeout=40,
+        )
+        assert time.monotonic() - killed_at < 40, "orphans were not closed within 40 s"
         closed = await cpool.fetch("SELECT outcome, ended_at FROM attempts WHERE id = ANY($1)", ids)
         assert {r["outcome"] for r in closed} == {"unknown"}
         # ... and its lead is rescheduled, not redialed at once.

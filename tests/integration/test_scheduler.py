@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import asyncpg
+import pytest
 
 from dialer.auth.roles import SYSTEM
 from dialer.campaigns import store
@@ -72,3 +74,46 @@ async def test_starts_at_and_shift_drive_the_campaign(pool: asyncpg.Pool) -> Non
 async def _state(pool: asyncpg.Pool, campaign_id: int) -> str:
     state: str = await pool.fetchval("SELECT state FROM campaigns WHERE id = $1", campaign_id)
     return state
+
+
+async def test_one_campaigns_broken_timetable_does_not_stop_the_others(
+    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock()
+    now = clock.now()
+    every_day = {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+    async with pool.acquire() as conn:
+        broken = await store.create(
+            conn,
+            {
+                "name": "broken",
+                "caller_id": "+14155550100",
+                "shift": {"timezone": "UTC", "windows": every_day},
+            },
+            SYSTEM,
+            now=now,
+        )
+        due = await store.create(
+            conn,
+            {
+                "name": "due",
+                "caller_id": "+14155550100",
+                "starts_at": (now + timedelta(minutes=1)).isoformat(),
+            },
+            SYSTEM,
+            now=now,
+        )
+    # A shift an older version stored (or a hand edit): its time zone no longer exists.
+    await pool.execute(
+        "UPDATE campaigns SET shift = jsonb_set(shift, '{timezone}', '\"Nowhere/Atlantis\"')"
+        " WHERE id = $1",
+        broken["id"],
+    )
+    clock.advance(120)
+    sched = CampaignScheduler(pool, clock, instance_id="isolated")
+    with caplog.at_level(logging.ERROR, logger="dialer.scheduler"):
+        await sched.tick()
+    assert (await _state(pool, due["id"])) == "running"
+    assert [r for r in caplog.records if getattr(r, "campaign_id", None) == broken["id"]]
+    assert sched.heartbeat.failures == 1 and sched.heartbeat.problem() is None
+    await sched.stop()

@@ -4,6 +4,7 @@ error, and an ``Idempotency-Key`` repeat is compared by the body's digest."""
 
 from __future__ import annotations
 
+import errno
 import gzip
 import stat
 from collections.abc import AsyncIterator
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from dialer.clock import FakeClock
 from dialer.config import Settings
+from dialer.http import uploads
 from dialer.http.keys import IMPORTS, SETTINGS
 from dialer.leads.background import ImportService
 from dialer.runtime.app import create_app
@@ -148,3 +150,38 @@ async def test_a_form_field_with_nul_is_400_naming_it(api: Api) -> None:
     )
     assert status == 400 and body["field"] == "name", body
     assert list(_uploads(api).glob("*")) == []
+
+
+async def test_a_full_uploads_disk_is_a_507_and_keeps_nothing(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk of ``uploads/`` fills up mid-upload (as a small tmpfs does): a clear 507,
+    the partial file removed, no import recorded; the next upload works once there is room."""
+    campaign = await make_campaign(api.pool)
+    real = uploads._private_file
+
+    class FullDisk:
+        def __init__(self, path: Path) -> None:
+            self.file = real(path)
+            self.room = 64 * 1024
+
+        def write(self, data: bytes) -> int:
+            if len(data) > self.room:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.room -= len(data)
+            return self.file.write(data)
+
+        def close(self) -> None:
+            self.file.close()
+
+    monkeypatch.setattr(uploads, "_private_file", FullDisk)
+    before = await api.pool.fetchval("SELECT count(*) FROM imports")
+    status, body = await _upload(api, campaign, _csv(20_000))
+    assert status == 507, body
+    assert body["field"] == "file" and "no room" in body["error"]
+    assert list(_uploads(api).glob("*")) == []
+    assert await api.pool.fetchval("SELECT count(*) FROM imports") == before
+    monkeypatch.undo()
+    status, body = await _upload(api, campaign, _csv(5))
+    assert status == 202, body
+    await _idle(api)
