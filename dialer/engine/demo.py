@@ -106,7 +106,7 @@ async def create_demo_campaign(
     row = await campaigns.create(
         conn,
         {
-            "name": f"demo {now:%Y-%m-%d %H:%M:%S}",
+            "name": f"demo {now:%Y-%m-%d %H:%M:%S}.{now.microsecond // 1000:03d}",
             "purpose": "telemarketing",
             "dial_mode": mode,
             "caller_id": "+14155550100",
@@ -132,7 +132,7 @@ DEMO_TOKEN = "dialer demo"
 _LEFT_RUNNING = r"""
 SELECT id FROM campaigns
 WHERE state = 'running' AND deleted_at IS NULL
-  AND name ~ '^demo [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$'
+  AND name ~ '^demo [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{3})?$'
 """
 _REVOKE_LEFT = r"""
 UPDATE api_tokens SET revoked_at = $2

@@ -22,7 +22,7 @@ import asyncpg
 import pytest
 from aiohttp import web
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -161,7 +161,16 @@ class Page:
         waiting = WebDriverWait(
             self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
         )
-        return waiting.until(condition)
+
+        def again_if_swapped(driver: Any) -> Any:
+            try:
+                return condition(driver)
+            except WebDriverException as exc:  # Chrome's word for a node htmx just replaced
+                if "does not belong to the document" in str(exc):
+                    return False
+                raise
+
+        return waiting.until(again_if_swapped)
 
     def find(self, css: str) -> WebElement:
         return self.wait(ec.visibility_of_element_located((By.CSS_SELECTOR, css)))
