@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,24 +92,32 @@ class LiveConsole:
         return token
 
 
-@pytest.fixture(scope="module")
-async def live_console(
-    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
+@asynccontextmanager
+async def serving_console(
+    pool: asyncpg.Pool, data_dir: Path, background: Sequence[Any] = ()
 ) -> AsyncIterator[LiveConsole]:
+    """The application (with ``background`` parts) on a free 127.0.0.1 port, a FakeClock."""
     clock = FakeClock()
-    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e-data"))
-    runner = web.AppRunner(create_app(settings, pool=pool, clock=clock), access_log=None)
+    app = create_app(Settings(data_dir=data_dir), pool=pool, clock=clock, background=background)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     host, port = runner.addresses[0][:2]
-    console = LiveConsole(f"http://{host}:{port}", pool, clock)
-    for role in ("manager", "viewer"):
-        console.tokens[role] = await console.token(role, name=f"Dana ({role})")
     try:
-        yield console
+        yield LiveConsole(f"http://{host}:{port}", pool, clock)
     finally:
         await runner.cleanup()
+
+
+@pytest.fixture(scope="module")
+async def live_console(
+    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveConsole]:
+    async with serving_console(pool, tmp_path_factory.mktemp("e2e-data")) as console:
+        for role in ("manager", "viewer"):
+            console.tokens[role] = await console.token(role, name=f"Dana ({role})")
+        yield console
 
 
 def _start_browser(binary: str, driver_path: str, profile: str) -> WebDriver:
@@ -155,6 +164,15 @@ class Page:
 
     def open(self, path: str) -> None:
         self.driver.get(self.base_url + path)
+
+    def sign_in_with_token(self, token: str) -> None:
+        """A fresh session signed in with an API token; lands on the campaign list."""
+        self.open("/ui/sign-in")
+        self.driver.delete_all_cookies()
+        self.open("/ui/sign-in")
+        self.type("#f-token", token)
+        self.click("#token-sign-in button[type=submit]")
+        self.wait_path("/ui/campaigns")
 
     def wait(self, condition: Callable[[Any], Any], timeout: float = WAIT_S) -> Any:
         """Wait for ``condition``; elements that htmx replaces meanwhile are looked up again."""

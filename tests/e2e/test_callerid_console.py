@@ -15,12 +15,7 @@ AT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 
 
 def _manage_pool(page: Page, token: str, campaign_id: int) -> None:
-    page.open("/ui/sign-in")
-    page.driver.delete_all_cookies()
-    page.open("/ui/sign-in")
-    page.type("#f-token", token)
-    page.click("#token-sign-in button[type=submit]")
-    page.wait_path("/ui/campaigns")
+    page.sign_in_with_token(token)
     page.click(f"#campaign-{campaign_id} a.cell-title")  # the campaign's pages carry the tab
     page.click("nav.tabs a[href$='/caller-ids']")
     page.wait_text("h1", "Caller IDs")

@@ -15,18 +15,14 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiohttp import web
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
 from dialer.auth.roles import SYSTEM
 from dialer.campaigns import store
-from dialer.clock import FakeClock
-from dialer.config import Settings
-from dialer.runtime import create_app
 from dialer.runtime.parts import imports_part
-from tests.e2e.conftest import LiveConsole, Page
+from tests.e2e.conftest import LiveConsole, Page, serving_console
 
 DESKTOP = (1366, 900)
 # Panels that scroll sideways (a scroll bar inside the page) and links that wrap.
@@ -50,20 +46,10 @@ async def first_hour(
     pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveConsole]:
     """The console with the import service (uploads land), a FakeClock, on a free port."""
-    clock = FakeClock()
-    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e-first-hour"))
-    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    console = LiveConsole(f"http://{host}:{port}", pool, clock)
-    console.tokens["manager"] = await console.token("manager", name="Noor (manager)")
-    try:
+    data_dir = tmp_path_factory.mktemp("e2e-first-hour")
+    async with serving_console(pool, data_dir, [imports_part]) as console:
+        console.tokens["manager"] = await console.token("manager", name="Noor (manager)")
         yield console
-    finally:
-        await runner.cleanup()
 
 
 async def _seed(console: LiveConsole) -> int:

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from aiohttp import web
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
@@ -20,12 +19,9 @@ from selenium.webdriver.support.ui import Select
 from dialer.agents import store as agents
 from dialer.auth import users
 from dialer.auth.roles import SYSTEM
-from dialer.clock import FakeClock
-from dialer.config import Settings
 from dialer.engine import records
-from dialer.runtime import create_app
 from dialer.runtime.parts import agent_bus_part
-from tests.e2e.conftest import LiveConsole, Page
+from tests.e2e.conftest import LiveConsole, Page, serving_console
 from tests.integration.engine_support import add_agent, add_leads, make_campaign, start
 
 PASSWORD = "correct horse battery"
@@ -36,18 +32,9 @@ async def floor(
     pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[LiveConsole]:
     """The console with the agent bus (desk sockets), on a real port."""
-    clock = FakeClock()
-    settings = Settings(data_dir=tmp_path_factory.mktemp("e2e-floor"))
-    app = create_app(settings, pool=pool, clock=clock, background=[agent_bus_part])
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield LiveConsole(f"http://{host}:{port}", pool, clock)
-    finally:
-        await runner.cleanup()
+    data_dir = tmp_path_factory.mktemp("e2e-floor")
+    async with serving_console(pool, data_dir, [agent_bus_part]) as console:
+        yield console
 
 
 def _sign_in(page: Page, name: str, password: str) -> None:

@@ -17,12 +17,7 @@ AT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
 
 
 def _edit(page: Page, token: str, campaign_id: int) -> None:
-    page.open("/ui/sign-in")
-    page.driver.delete_all_cookies()
-    page.open("/ui/sign-in")
-    page.type("#f-token", token)
-    page.click("#token-sign-in button[type=submit]")
-    page.wait_path("/ui/campaigns")
+    page.sign_in_with_token(token)
     page.open(f"/ui/campaigns/{campaign_id}/edit")
     assert Select(page.find("#f-record")).first_selected_option.get_attribute("value") == "off"
     Select(page.find("#f-record")).select_by_value("connected")
