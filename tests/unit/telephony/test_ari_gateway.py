@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -26,20 +25,6 @@ from tests.fakes.ari_server import FakeAsterisk
 from tests.fakes.contract import LiveHarness, check_contract, new_call_id
 from tests.fakes.gateways import HARNESS_NUMBERS, ari_gateway
 from tests.fakes.scenarios import number
-
-
-@pytest.fixture
-async def asterisk() -> AsyncIterator[FakeAsterisk]:
-    fake = FakeAsterisk(time_scale=0.01)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def ari(asterisk: FakeAsterisk) -> AsyncIterator[LiveHarness]:
-    async with ari_gateway(asterisk) as gateway:
-        yield LiveHarness(gateway, HARNESS_NUMBERS)
 
 
 async def dial(h: LiveHarness, suffix: str, **fields: Any) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -26,20 +25,6 @@ from tests.fakes.contract import LiveHarness, check_contract, new_call_id
 from tests.fakes.esl_server import FakeFreeSwitch
 from tests.fakes.gateways import HARNESS_NUMBERS, esl_gateway
 from tests.fakes.scenarios import number
-
-
-@pytest.fixture
-async def freeswitch() -> AsyncIterator[FakeFreeSwitch]:
-    fake = FakeFreeSwitch(time_scale=0.01)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def esl(freeswitch: FakeFreeSwitch) -> AsyncIterator[LiveHarness]:
-    async with esl_gateway(freeswitch) as gateway:
-        yield LiveHarness(gateway, HARNESS_NUMBERS)
 
 
 async def dial(h: LiveHarness, suffix: str, **fields: Any) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -31,34 +30,6 @@ from tests.fakes.gateways import HARNESS_NUMBERS, ari_gateway, esl_gateway
 from tests.fakes.scenarios import number
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-@pytest.fixture
-async def asterisk() -> AsyncIterator[FakeAsterisk]:
-    fake = FakeAsterisk(time_scale=0.01)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def freeswitch() -> AsyncIterator[FakeFreeSwitch]:
-    fake = FakeFreeSwitch(time_scale=0.01)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def ari(asterisk: FakeAsterisk) -> AsyncIterator[LiveHarness]:
-    async with ari_gateway(asterisk) as gateway:
-        yield LiveHarness(gateway, HARNESS_NUMBERS)
-
-
-@pytest.fixture
-async def esl(freeswitch: FakeFreeSwitch) -> AsyncIterator[LiveHarness]:
-    async with esl_gateway(freeswitch) as gateway:
-        yield LiveHarness(gateway, HARNESS_NUMBERS)
 
 
 @pytest.fixture(params=["ari", "esl"])

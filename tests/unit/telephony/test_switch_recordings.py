@@ -4,7 +4,6 @@ the call ended, then removed from the switch."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,6 @@ from tests.fakes.contract import LiveHarness, new_call_id
 from tests.fakes.esl_server import FakeFreeSwitch
 from tests.fakes.gateways import HARNESS_NUMBERS, ari_gateway, esl_gateway
 from tests.fakes.scenarios import number
-
-
-@pytest.fixture
-async def asterisk() -> AsyncIterator[FakeAsterisk]:
-    fake = FakeAsterisk(time_scale=0.01)
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def freeswitch() -> AsyncIterator[FakeFreeSwitch]:
-    fake = FakeFreeSwitch(time_scale=0.01)
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 async def _answered(h: LiveHarness, record: str) -> str:
