@@ -180,7 +180,7 @@ def combine_dnc(dnc_policies: Sequence[DncPolicy | None]) -> DncPolicy:
     return replace(combined, **_relationship(with_ebr)) if with_ebr else combined
 
 
-def _relationship(found: Sequence[DncPolicy]) -> dict[str, object]:
+def _relationship(found: Sequence[DncPolicy]) -> dict[str, Any]:
     first = found[0]
     return {
         "relationship_sources": frozenset().union(*(d.relationship_sources for d in found)),

@@ -114,7 +114,8 @@ WITH inserted AS (
                   OR EXISTS (
                     SELECT 1 FROM dnc_registry_numbers r
                     JOIN dnc_registries g ON g.generation = r.generation
-                    WHERE r.number = substr(s.phone_e164, 2)::bigint)
+                    WHERE r.number = substr(s.phone_e164, 2)::bigint
+                      AND g.kind IN ('dnc', 'litigator'))
                 THEN 'dnc' ELSE 'new' END,
            $4, $4, $4
     FROM import_staging s
@@ -173,7 +174,7 @@ SELECT $1, t.phone, t.alt::text[], t.region, t.subdivision, t.postal, t.zones::t
               OR EXISTS (
                 SELECT 1 FROM dnc_registry_numbers r
                 JOIN dnc_registries g ON g.generation = r.generation
-                WHERE r.number = substr(t.phone, 2)::bigint)
+                WHERE r.number = substr(t.phone, 2)::bigint AND g.kind IN ('dnc', 'litigator'))
             THEN 'dnc' ELSE 'new' END,
        $3, $3, $3
 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
