@@ -69,16 +69,19 @@ def parse_consent_rule(f: Any, common: dict[str, Any]) -> ConsentRule:
 
 
 def level_at(lead: LeadInfo, at: datetime) -> str:
-    """The consent in force at ``at``: revoked from the instant recorded; a consent dated
-    after ``at`` not yet given; the older yes/no ``consent`` counts as express."""
-    level = lead.consent_level
-    if level == "revoked" or (
-        lead.consent_revoked_at is not None and lead.consent_revoked_at <= at
-    ):
+    """The consent in force at ``at``: revoked from the instant recorded (until a consent
+    dated after the revocation); a consent dated after ``at`` not yet given; the older
+    yes/no ``consent`` counts as express."""
+    level, revoked_at, given_at = lead.consent_level, lead.consent_revoked_at, lead.consent_at
+    if level == "revoked":
         return "revoked"
+    if revoked_at is not None and revoked_at <= at:
+        renewed = given_at is not None and revoked_at < given_at <= at
+        if not renewed:  # only a consent given after the revocation counts again
+            return "revoked"
     if level == "none" and lead.consent:
         level = "express"
-    if level in GIVEN and lead.consent_at is not None and lead.consent_at > at:
+    if level in GIVEN and given_at is not None and given_at > at:
         return "none"
     return level
 

@@ -189,3 +189,9 @@ def test_relationship_window(days: int) -> None:
     lead = replace(NYC, dnc=True, dnc_sources=("us_dnc",), ebr_purchase_at=purchase)
     allowed = decide(lead, TM, AT).allowed
     assert allowed is (add_months(purchase, 18) > AT)
+
+
+def test_a_consent_given_after_the_revocation_counts_again() -> None:
+    lead = replace(NYC, wireless=True, consent_level="express_written", consent_revoked_at=ago(10))
+    assert "consent.revoked" in decide(replace(lead, consent_at=ago(20)), TM, AT).rule_ids
+    assert decide(replace(lead, consent_at=ago(5)), TM, AT).allowed
