@@ -36,7 +36,7 @@ _SOURCES = re.compile(r"^[a-z0-9_]{1,40}(,[a-z0-9_]{1,40})*$")
 
 def _instant(text: str, field: str, now: datetime) -> datetime:
     try:
-        return parse_instant(text if "T" in text else f"{text}T00:00:00Z", now=now)
+        return parse_instant(f"{text}T00:00:00Z" if len(text) == 10 else text, now=now)
     except ValidationError as exc:
         raise ValidationError(str(exc), field=field) from None
 
