@@ -66,7 +66,8 @@ def fits(job: dict[str, Any], path: Path) -> bool:
     found = [line for line in lines if line.strip()]
     sniff = kinds.sniff_valued if kind in kinds.VALUED else _SNIFF.match
     plain = sum(1 for line in found if sniff(line))
-    if bool(found) and plain >= 0.9 * len(found):  # odd lines are read one by one
+    share = 0.5 if kind in kinds.VALUED else 0.9  # valued files are read line by line anyway
+    if bool(found) and plain >= share * len(found):  # odd lines are read one by one
         return True
     what = "number,value" if kind in kinds.VALUED else "ten digits"
     return _refuse(special, f"a {options.get('source')} file is one '{what}' a line")

@@ -65,7 +65,8 @@ CREATE TEMP TABLE import_staging (
     postal_code  text,
     time_zones   text[] NOT NULL,
     fields       jsonb NOT NULL,
-    priority     integer NOT NULL
+    priority     integer NOT NULL,
+    consent      jsonb
 ) ON COMMIT DROP;
 
 -- name: truncate_staging
@@ -101,10 +102,18 @@ SET LOCAL session_replication_role = origin;
 -- name: insert_chunk_leads
 WITH inserted AS (
     INSERT INTO leads (campaign_id, list_id, list_row, phone_e164, alt_phones, region,
-                       subdivision, postal_code, time_zones, fields, priority, status,
-                       next_attempt_at, created_at, updated_at)
+                       subdivision, postal_code, time_zones, fields, priority, consent,
+                       consent_source, consent_at, consent_revoked_at, ebr_purchase_at,
+                       ebr_inquiry_at, status, next_attempt_at, created_at, updated_at)
     SELECT $1, $2, s.row_no, s.phone_e164, s.alt_phones, s.region, s.subdivision,
            s.postal_code, s.time_zones, s.fields, s.priority,
+           coalesce(s.consent->>'consent', 'none'), s.consent->>'consent_source',
+           (s.consent->>'consent_at')::timestamptz,
+           CASE WHEN s.consent->>'consent' = 'revoked'
+                THEN coalesce((s.consent->>'consent_revoked_at')::timestamptz, $4)
+                ELSE (s.consent->>'consent_revoked_at')::timestamptz END,
+           (s.consent->>'ebr_purchase_at')::timestamptz,
+           (s.consent->>'ebr_inquiry_at')::timestamptz,
            CASE WHEN EXISTS (
                     SELECT 1 FROM dnc_entries d
                     WHERE d.phone_e164 = s.phone_e164
