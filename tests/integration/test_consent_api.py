@@ -106,3 +106,14 @@ async def test_rules_check_takes_consent_facts(api: Api) -> None:
         "GET", mumbai + "&at=2026-07-01T06:30:00Z&ncpr=1,3&category=3", as_="manager"
     )
     assert found["allowed"], found
+
+
+async def test_openapi_documents_the_consent_fields(api: Api) -> None:
+    status, doc = await api.call("GET", "/api/v1/openapi.json", as_=None)
+    assert status == 200
+    check = doc["paths"]["/api/v1/rules/check"]["get"]
+    names = {p["name"] for p in check["parameters"]}
+    assert {"consent", "consent_at", "ebr_since", "wireless", "category"} <= names
+    patch = doc["paths"]["/api/v1/leads/{id}"]["patch"]
+    body = patch["requestBody"]["content"]["application/json"]["schema"]
+    assert {"consent", "consent_revoked_at", "ebr_purchase_at"} <= set(body["properties"])
