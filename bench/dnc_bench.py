@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import resource
 import shutil
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from figures import print_figures
 from scratch import scratch_database
 
 from dialer import db
@@ -190,11 +190,7 @@ def main() -> None:
         "loadavg": Path("/proc/loadavg").read_text().strip(),
     }
     del figures["worker_rss"]
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>20}: {value}")
+    print_figures(figures, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from figures import print_figures
 from scratch import create_scratch
 
 from dialer import db
@@ -411,11 +411,7 @@ def main() -> None:
     if args.two_process and "--speed" not in sys.argv:
         args.speed = 100.0
     result = asyncio.run(two_processes(args) if args.two_process else one_process(args))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:28} {value}")
+    print_figures(result, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import json
 import os
 import random
 import resource
@@ -39,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import phonenumbers
+from figures import print_figures
 from scratch import scratch_database
 
 from dialer import db
@@ -422,11 +422,7 @@ def main() -> None:
         "warnings": row["warnings"],
         "generate_s": round(generated, 1),
     }
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>30}: {value}")
+    print_figures(figures, as_json=args.json)
 
 
 if __name__ == "__main__":
