@@ -1,0 +1,79 @@
+"""Per-client retention: leads (with their attempts) whose last activity is older than the
+client's ``lead_retention_days`` are erased (no suppression: the data has expired, the
+person did not object). Run daily by the scheduler's leader, a batch at a time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from dialer.audit import record
+from dialer.auth.roles import SYSTEM, Principal
+from dialer.errors import NotFound, ValidationError
+from dialer.privacy.erase import RETENTION, delete_files, erase_leads
+from dialer.recordings import LocalRecordings
+from dialer.sql import queries
+
+_Q = queries("dialer.privacy")
+SWEEP_EVERY = timedelta(days=1)
+BATCH = 500
+MAX_DAYS = 36500
+
+
+def parse_days(body: dict[str, Any]) -> int | None:
+    """``{"lead_retention_days": N | null}`` → N (1..36500) or None (keep until erased)."""
+    unknown = set(body) - {"lead_retention_days"}
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationError(f"unknown field {field!r}", field=field)
+    if "lead_retention_days" not in body:
+        raise ValidationError("lead_retention_days is required (null: no limit)",
+                              field="lead_retention_days")  # fmt: skip
+    days = body["lead_retention_days"]
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise ValidationError(f"lead_retention_days must be a whole number of days from 1 to "
+                              f"{MAX_DAYS}, or null", field="lead_retention_days")  # fmt: skip
+    return days
+
+
+async def get_retention(conn: asyncpg.Connection, client_id: int, who: Principal) -> dict[str, Any]:
+    row = await conn.fetchrow(_Q["get_retention"], client_id)
+    if row is None or not who.sees_client(client_id):
+        raise NotFound(f"client {client_id} does not exist")
+    return {"client_id": row["id"], "name": row["name"],
+            "lead_retention_days": row["lead_retention_days"]}  # fmt: skip
+
+
+async def set_retention(
+    conn: asyncpg.Connection, client_id: int, days: int | None, who: Principal, *, now: datetime
+) -> dict[str, Any]:
+    """Set (or clear) a client's retention; audited."""
+    async with conn.transaction():
+        before = await get_retention(conn, client_id, who)
+        await conn.execute(_Q["set_retention"], client_id, days)
+        details = {"from": before["lead_retention_days"], "to": days}
+        await record(conn, who, "set_retention", "client", client_id, details, now=now)
+    return {**before, "lead_retention_days": days}
+
+
+async def sweep(pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: datetime) -> int:
+    """Erase one batch of expired leads; how many were erased."""
+    rows = await pool.fetch(_Q["expired_leads"], now, BATCH)
+    if not rows:
+        return 0
+    by_client: dict[int, list[int]] = defaultdict(list)
+    for row in rows:
+        by_client[row["client_id"]].append(row["id"])
+    erased = 0
+    for client_id, ids in by_client.items():
+        async with pool.acquire() as conn:
+            done = await erase_leads(conn, ids, who=SYSTEM, now=now, scope=client_id,
+                                     suppress=False, reason=RETENTION)  # fmt: skip
+        await delete_files(storage, done)
+        erased += len(done.leads)
+    return erased
