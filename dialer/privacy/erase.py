@@ -123,7 +123,11 @@ async def _erase_for_client(
     )
     await _scrub_rows(conn, texts, "audit_mentioning", "rewrite_audit", "details")
     await _scrub_rows(conn, texts, "flashes_mentioning", "rewrite_flash", "flash")
-    await conn.execute(_Q["delete_cached_responses"], [t.encode() for t in texts])
+    paths = [f"/api/v1/leads/{i}%" for i in ids] + ["/api/v1/dnc%", "/api/v1/erasures%"]
+    paths += [f"/api/v1/campaigns/{c}/leads%" for c in {r["campaign_id"] for r in leads}]
+    await conn.execute(
+        _Q["delete_cached_responses"], [t.encode() for t in texts], paths, client_id
+    )
 
 
 async def _rewrite_events(

@@ -84,10 +84,15 @@ SELECT id, details FROM audit_log WHERE details::text LIKE ANY($1::text[]);
 UPDATE audit_log SET details = $2 WHERE id = $1;
 
 -- name: delete_cached_responses
--- Idempotency replays whose stored answer holds the person's data.
-DELETE FROM idempotency_keys
-WHERE EXISTS (SELECT 1 FROM unnest($1::bytea[]) AS n(needle)
-              WHERE position(n.needle IN coalesce(body, ''::bytea)) > 0);
+-- Idempotency replays that may hold the person's data (kept answers are encrypted, so by
+-- path: the leads, their campaigns' pushes, DNC entries) of the client's tokens and of
+-- tokens of every client; and any unencrypted answer that holds one of the texts.
+DELETE FROM idempotency_keys k
+WHERE (k.path LIKE ANY($2::text[])
+       AND EXISTS (SELECT 1 FROM api_tokens t
+                   WHERE t.id = k.token_id AND (t.client_id IS NULL OR t.client_id = $3)))
+   OR EXISTS (SELECT 1 FROM unnest($1::bytea[]) AS n(needle)
+              WHERE position(n.needle IN coalesce(k.body, ''::bytea)) > 0);
 
 -- name: flashes_mentioning
 SELECT id, flash FROM ui_sessions WHERE flash::text LIKE ANY($1::text[]);

@@ -103,10 +103,10 @@ async def plant(api: Api, campaign_id: int, client_id: int, person: Person) -> i
     )  # fmt: skip
     assert status in (200, 201), _
     status, _ = await api.call(
-        "POST", f"/api/v1/campaigns/{campaign_id}/leads", as_="manager",
-        headers={"Idempotency-Key": f"k-{lead_id}"}, json={"phone": person.e164},
+        "PATCH", f"/api/v1/leads/{lead_id}", as_="manager",
+        headers={"Idempotency-Key": f"k-{lead_id}"}, json={"priority": 5},
     )  # fmt: skip
-    assert status == 409  # the lead exists: the answer (with the number) is cached
+    assert status == 200  # the answer (with the number and fields) is cached for replays
     return lead_id
 
 

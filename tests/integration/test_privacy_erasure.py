@@ -27,7 +27,7 @@ PLACES = [
     ("leads", "phone_e164"), ("leads", "fields"), ("attempts", "phone_e164"),
     ("attempts", "notes"), ("import_rejects", "value"), ("import_rejects", "detail"),
     ("webhook_outbox", "payload"), ("webhook_deliveries", "last_error"),
-    ("audit_log", "details"), ("dnc_entries", "phone_e164"), ("idempotency_keys", "body"),
+    ("audit_log", "details"), ("dnc_entries", "phone_e164"),
 ]
 BOB = Person("Philippa Oddworth", "+14155550177", "415.555.0177", "PB-99120-ZZ")
 
@@ -81,8 +81,10 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(api: Api) -> None:
     await plant(api, campaign, client_id, BOB)  # someone else, who stays
     data_dir = Path(api.client.app[SETTINGS].data_dir)  # type: ignore[index]
     planted = set(await traces(api.pool, ALICE.needles))  # the search finds them all
-    assert planted >= {f'"{t}"."{c}"' for t, c in PLACES}, planted
+    assert {f"\"{t}\".\"{c}\"" for t, c in PLACES} - planted == set(), planted
     assert file_traces(data_dir, ALICE.needles)
+    cached = "SELECT count(*) FROM idempotency_keys WHERE key = $1"  # encrypted: by key
+    assert await api.pool.fetchval(cached, f"k-{lead_id}") == 1
     before, report_before = await _totals(api, campaign), await _report(api, campaign)
 
     status, body = await api.call(
@@ -101,6 +103,7 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(api: Api) -> None:
             assert report_after[key] == report_before[key], key
     assert set(await traces(api.pool, BOB.needles)) >= {'"leads"."fields"', '"leads"."phone_e164"'}
 
+    assert await api.pool.fetchval(cached, f"k-{lead_id}") == 0
     lead = await api.pool.fetchrow("SELECT status, erased_at FROM leads WHERE id = $1", lead_id)
     assert lead["status"] == "erased" and lead["erased_at"] is not None
     pending = await api.pool.fetchval(
