@@ -152,7 +152,7 @@ class CampaignScheduler:
         try:
             erased = await privacy_retention.sweep(self.pool, self.recordings, now=now)
         except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("lead retention sweep failed", extra={"error": str(exc)})
+            log.warning("lead retention sweep failed: %s", exc)
             return 0
         if erased < privacy_retention.BATCH:
             self._privacy_at = now

@@ -139,8 +139,8 @@ SELECT l.id, c.client_id FROM leads l
 JOIN campaigns c ON c.id = l.campaign_id
 JOIN clients cl ON cl.id = c.client_id
 WHERE cl.lead_retention_days IS NOT NULL AND l.erased_at IS NULL
-  AND l.created_at < $1 - make_interval(days => cl.lead_retention_days)
-  AND coalesce(l.last_attempt_at, l.created_at) < $1 - make_interval(days => cl.lead_retention_days)
+  AND l.created_at < $1::timestamptz - make_interval(days => cl.lead_retention_days)
+  AND coalesce(l.last_attempt_at, l.created_at) < $1::timestamptz - make_interval(days => cl.lead_retention_days)
   AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = l.id AND a.ended_at IS NULL)
 ORDER BY l.id
 LIMIT $2;
