@@ -4,6 +4,8 @@ lead list on or off and reset it for another pass. Same domain code as the API
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from dialer.auth.roles import Permission
@@ -12,6 +14,7 @@ from dialer.http.keys import CLOCK, POOL
 from dialer.leads import lists
 from dialer.leads import store as leads
 from dialer.ui.context import session
+from dialer.ui.pages.privacy import retention_rows
 from dialer.ui.render import flash, render, see_other
 from dialer.ui.routing import UiRoutes
 
@@ -32,7 +35,12 @@ async def search_page(request: web.Request) -> web.Response:
                 e164, found = await lists.find_by_phone(conn, phone, region or None, who.client_id)
         except ValidationError as exc:
             error = exc.message[:1].upper() + exc.message[1:] + "."
+    retention: list[dict[str, Any]] = []
+    if who.can(Permission.PRIVACY):
+        async with request.app[POOL].acquire() as conn:
+            retention = await retention_rows(conn, who)
     context = {
+        "retention": retention,
         "title": "Find a lead",
         "section": "leads",
         "query": {"phone": phone, "default_region": region},
@@ -57,6 +65,7 @@ async def lead_page(request: web.Request) -> web.Response:
         "lead": lead,
         "campaign_name": campaign,
         "attempts": attempts,
+        "may_erase": who.can(Permission.PRIVACY),
     }
     return await render(request, "leads/page.html", context)
 
