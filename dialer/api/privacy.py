@@ -38,8 +38,11 @@ RETENTION = {
     "required": ["lead_retention_days"],
     "properties": {"lead_retention_days": {"type": ["integer", "null"], "minimum": 1}},
 }
-_SUPPRESS = Param("suppress", "keep a hashed suppression so the person is not imported again "
-                  "(default true)", {"type": "boolean"})  # fmt: skip
+_SUPPRESS = Param(
+    "suppress",
+    "keep a hashed suppression so the person is not imported again (default true)",
+    {"type": "boolean"},
+)
 
 
 def _flag(value: Any, field: str, default: bool = True) -> bool:
@@ -58,18 +61,33 @@ def _flag(value: Any, field: str, default: bool = True) -> bool:
     f"/api/v1/leads/{ID}",
     summary="Erase a lead's personal data (erase=true required); anonymised counts stay",
     permission=Permission.PRIVACY,
-    query=(Param("erase", "must be true: a lead is erased, never silently deleted",
-                 {"type": "boolean"}, required=True), _SUPPRESS),  # fmt: skip
+    query=(
+        Param(
+            "erase",
+            "must be true: a lead is erased, never silently deleted",
+            {"type": "boolean"},
+            required=True,
+        ),
+        _SUPPRESS,
+    ),
     response=ERASURE,
 )
 async def erase_lead(request: web.Request) -> web.Response:
     if not _flag(request.query.get("erase"), "erase", default=False):
-        raise ValidationError("pass erase=true to erase this person's personal data (leads "
-                              "are not deleted otherwise)", field="erase")  # fmt: skip
+        raise ValidationError(
+            "pass erase=true to erase this person's personal data (leads "
+            "are not deleted otherwise)",
+            field="erase",
+        )
     suppress = _flag(request.query.get("suppress"), "suppress")
     async with request.app[POOL].acquire() as conn:
-        done = await erase.erase_lead(conn, int(request.match_info["id"]), who=principal(request),
-                                      now=request.app[CLOCK].now(), suppress=suppress)  # fmt: skip
+        done = await erase.erase_lead(
+            conn,
+            int(request.match_info["id"]),
+            who=principal(request),
+            now=request.app[CLOCK].now(),
+            suppress=suppress,
+        )
     await erase.delete_files(request.app.get(RECORDINGS), done)
     return json_response(done.summary())
 
@@ -90,9 +108,14 @@ async def erase_by_phone(request: web.Request) -> web.Response:
     phone = e164_of(body.get("phone"), body.get("default_region"))
     client_id = client_of(who, body.get("client_id"))
     async with request.app[POOL].acquire() as conn:
-        done = await erase.erase_phone(conn, phone, client_id, who=who,
-                                       now=request.app[CLOCK].now(),
-                                       suppress=_flag(body.get("suppress"), "suppress"))  # fmt: skip
+        done = await erase.erase_phone(
+            conn,
+            phone,
+            client_id,
+            who=who,
+            now=request.app[CLOCK].now(),
+            suppress=_flag(body.get("suppress"), "suppress"),
+        )
     await erase.delete_files(request.app.get(RECORDINGS), done)
     return json_response(done.summary())
 
@@ -106,16 +129,20 @@ async def erase_by_phone(request: web.Request) -> web.Response:
         Param("client_id", "required for a token of every client", {"type": "integer"}),
         Param("default_region", "for a national-format number"),
     ),
-    response={"type": "object", "description": "leads, attempts, notes, recordings, "
-              "dnc_entries, webhook_events, suppressed"},  # fmt: skip
+    response={
+        "type": "object",
+        "description": "leads, attempts, notes, recordings, "
+        "dnc_entries, webhook_events, suppressed",
+    },
 )
 async def export_person(request: web.Request) -> web.Response:
     who = principal(request)
     phone = e164_of(request.query.get("phone"), request.query.get("default_region"))
     client_id = client_of(who, request.query.get("client_id"))
     async with request.app[POOL].acquire() as conn:
-        document = await export.subject_access(conn, phone, client_id, who=who,
-                                               now=request.app[CLOCK].now())  # fmt: skip
+        document = await export.subject_access(
+            conn, phone, client_id, who=who, now=request.app[CLOCK].now()
+        )
     return json_response(document)
 
 
@@ -127,8 +154,7 @@ async def export_person(request: web.Request) -> web.Response:
 )
 async def get_retention(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
-        row = await retention.get_retention(conn, int(request.match_info["id"]),
-                                            principal(request))  # fmt: skip
+        row = await retention.get_retention(conn, int(request.match_info["id"]), principal(request))
     return json_response(row)
 
 
@@ -142,7 +168,11 @@ async def get_retention(request: web.Request) -> web.Response:
 async def put_retention(request: web.Request) -> web.Response:
     days = retention.parse_days(await read_object(request))
     async with request.app[POOL].acquire() as conn:
-        row = await retention.set_retention(conn, int(request.match_info["id"]), days,
-                                            principal(request),
-                                            now=request.app[CLOCK].now())  # fmt: skip
+        row = await retention.set_retention(
+            conn,
+            int(request.match_info["id"]),
+            days,
+            principal(request),
+            now=request.app[CLOCK].now(),
+        )
     return json_response(row)

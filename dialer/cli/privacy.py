@@ -29,8 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     era.add_argument("--phone", help="the person's number (every lead of --client)")
     era.add_argument("--client", help="client id or name (with --phone)")
     era.add_argument("--region", help="country of a number without +country code")
-    era.add_argument("--no-suppress", action="store_true",
-                     help="keep no hashed suppression (the person may be imported again)")
+    era.add_argument(
+        "--no-suppress",
+        action="store_true",
+        help="keep no hashed suppression (the person may be imported again)",
+    )
     era.add_argument("--json", action="store_true")
     era.set_defaults(func=cmd_erase)
 
@@ -61,12 +64,14 @@ def cmd_erase(args: argparse.Namespace) -> int:
         now = datetime.now(UTC)
         async with connection(settings) as conn:
             if phone is None:
-                done = await erase.erase_lead(conn, args.id, who=SYSTEM, now=now,
-                                              suppress=not args.no_suppress)  # fmt: skip
+                done = await erase.erase_lead(
+                    conn, args.id, who=SYSTEM, now=now, suppress=not args.no_suppress
+                )
             else:
                 client_id = await resolve_client(conn, args.client)
-                done = await erase.erase_phone(conn, phone, client_id, who=SYSTEM, now=now,
-                                               suppress=not args.no_suppress)  # fmt: skip
+                done = await erase.erase_phone(
+                    conn, phone, client_id, who=SYSTEM, now=now, suppress=not args.no_suppress
+                )
         await erase.delete_files(recordings_storage(settings), done)
         return done
 
@@ -74,9 +79,11 @@ def cmd_erase(args: argparse.Namespace) -> int:
     if args.json:
         print_json(done.summary())
     else:
-        print(f"erased {len(done.leads)} lead(s): {done.attempts} attempt(s) anonymised, "
-              f"{done.recordings} recording(s) deleted"
-              + (", number suppressed" if done.suppressed else ""))  # fmt: skip
+        print(
+            f"erased {len(done.leads)} lead(s): {done.attempts} attempt(s) anonymised, "
+            f"{done.recordings} recording(s) deleted"
+            + (", number suppressed" if done.suppressed else "")
+        )
     return 0
 
 
@@ -87,8 +94,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     async def go() -> dict[str, object]:
         async with connection(settings) as conn:
             client_id = await resolve_client(conn, args.client)
-            return await export.subject_access(conn, phone, client_id, who=SYSTEM,
-                                               now=datetime.now(UTC))  # fmt: skip
+            return await export.subject_access(
+                conn, phone, client_id, who=SYSTEM, now=datetime.now(UTC)
+            )
 
     print_json(run(go()))
     return 0
@@ -104,14 +112,17 @@ def cmd_retention(args: argparse.Namespace) -> int:
             client_id = await resolve_client(conn, args.client)
             if args.days is None and not args.off:
                 return await retention.get_retention(conn, client_id, SYSTEM)
-            return await retention.set_retention(conn, client_id, args.days, SYSTEM,
-                                                 now=datetime.now(UTC))  # fmt: skip
+            return await retention.set_retention(
+                conn, client_id, args.days, SYSTEM, now=datetime.now(UTC)
+            )
 
     row = run(go())
     if args.json:
         print_json(row)
     else:
         days = row["lead_retention_days"]
-        print(f"client {row['client_id']}: " + (f"leads kept {days} days" if days
-              else "leads kept until erased"))  # fmt: skip
+        print(
+            f"client {row['client_id']}: "
+            + (f"leads kept {days} days" if days else "leads kept until erased")
+        )
     return 0

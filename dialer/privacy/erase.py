@@ -81,8 +81,9 @@ async def erase_leads(
         for row in rows:
             by_client.setdefault(row["client_id"], []).append(row)
         for client_id, leads in by_client.items():
-            await _erase_for_client(conn, client_id, leads, done, now=now, suppress=suppress,
-                                    extra_phones=extra_phones)  # fmt: skip
+            await _erase_for_client(
+                conn, client_id, leads, done, now=now, suppress=suppress, extra_phones=extra_phones
+            )
             await _announce(conn, client_id, leads, who, now=now, reason=reason, done=done)
     metrics.PRIVACY_ERASED_LEADS.labels(reason).inc(len(done.leads))
     return done
@@ -125,9 +126,7 @@ async def _erase_for_client(
     await _scrub_rows(conn, texts, "flashes_mentioning", "rewrite_flash", "flash")
     paths = [f"/api/v1/leads/{i}%" for i in ids] + ["/api/v1/dnc%", "/api/v1/erasures%"]
     paths += [f"/api/v1/campaigns/{c}/leads%" for c in {r["campaign_id"] for r in leads}]
-    await conn.execute(
-        _Q["delete_cached_responses"], [t.encode() for t in texts], paths, client_id
-    )
+    await conn.execute(_Q["delete_cached_responses"], [t.encode() for t in texts], paths, client_id)
 
 
 async def _rewrite_events(
@@ -137,7 +136,9 @@ async def _rewrite_events(
     client that mention them are scrubbed."""
     events = await conn.fetch(_Q["lead_events"], ids)
     for event in events:
-        await conn.execute(_Q["rewrite_event"], event["id"], traces.neutral_event(event["payload"]), now)
+        await conn.execute(
+            _Q["rewrite_event"], event["id"], traces.neutral_event(event["payload"]), now
+        )
     others = await conn.fetch(_Q["events_mentioning"], client_id, ids, traces.like_patterns(texts))
     for event in others:
         await conn.execute(
@@ -170,13 +171,22 @@ async def _announce(
     """Audit each erased lead (no number) and tell the CRM (``lead.erased``)."""
     events = []
     for lead in leads:
-        details = {"reason": reason, "campaign_id": lead["campaign_id"],
-                   "suppressed": done.suppressed}  # fmt: skip
+        details = {
+            "reason": reason,
+            "campaign_id": lead["campaign_id"],
+            "suppressed": done.suppressed,
+        }
         await record(conn, who, "erase", "lead", lead["id"], details, now=now)
-        data = {"lead_id": lead["id"], "campaign_id": lead["campaign_id"], "reason": reason,
-                "erased_at": now, "suppressed": done.suppressed}  # fmt: skip
-        events.append(OutboxEvent("lead.erased", client_id, data, now, lead["campaign_id"],
-                                  lead["id"]))  # fmt: skip
+        data = {
+            "lead_id": lead["id"],
+            "campaign_id": lead["campaign_id"],
+            "reason": reason,
+            "erased_at": now,
+            "suppressed": done.suppressed,
+        }
+        events.append(
+            OutboxEvent("lead.erased", client_id, data, now, lead["campaign_id"], lead["id"])
+        )
     await enqueue_many(conn, events)
 
 
@@ -200,8 +210,9 @@ async def erase_lead(
     suppress: bool = True,
 ) -> Erasure:
     """Erase one lead the principal can see; 404 for another client's or an unknown one."""
-    done = await erase_leads(conn, [lead_id], who=who, now=now, scope=who.client_id,
-                             suppress=suppress)  # fmt: skip
+    done = await erase_leads(
+        conn, [lead_id], who=who, now=now, scope=who.client_id, suppress=suppress
+    )
     if not done.leads:
         raise NotFound(f"lead {lead_id} does not exist")
     return done
@@ -223,12 +234,21 @@ async def erase_phone(
     if not await conn.fetchval("SELECT 1 FROM clients WHERE id = $1", client_id):
         raise NotFound(f"client {client_id} does not exist")
     ids = [r["id"] for r in await conn.fetch(_Q["leads_by_phone_in_client"], client_id, phone_e164)]
-    done = await erase_leads(conn, ids, who=who, now=now, scope=client_id, suppress=suppress,
-                             extra_phones=[phone_e164])  # fmt: skip
+    done = await erase_leads(
+        conn, ids, who=who, now=now, scope=client_id, suppress=suppress, extra_phones=[phone_e164]
+    )
     if not done.leads and suppress:
         async with conn.transaction():
-            await _erase_for_client(conn, client_id, [], done, now=now, suppress=True,
-                                    extra_phones=[phone_e164])  # fmt: skip
-            await record(conn, who, "erase", "client", client_id,
-                         {"reason": REQUEST, "leads": 0, "suppressed": True}, now=now)  # fmt: skip
+            await _erase_for_client(
+                conn, client_id, [], done, now=now, suppress=True, extra_phones=[phone_e164]
+            )
+            await record(
+                conn,
+                who,
+                "erase",
+                "client",
+                client_id,
+                {"reason": REQUEST, "leads": 0, "suppressed": True},
+                now=now,
+            )
     return done

@@ -43,14 +43,23 @@ async def subject_access(
     ids = [lead["id"] for lead in leads]
     attempts = [dict(r) for r in await conn.fetch(_Q["export_attempts"], ids)]
     recordings = [
-        {"attempt_id": a["id"], "seconds": a["recording_s"], "sha256": a["recording_sha256"],
-         "download": download_url(a["id"])}  # fmt: skip
+        {
+            "attempt_id": a["id"],
+            "seconds": a["recording_s"],
+            "sha256": a["recording_sha256"],
+            "download": download_url(a["id"]),
+        }
         for a in attempts
         if a.pop("has_recording")
     ]
     notes = [
-        {"attempt_id": a["id"], "at": a["ended_at"] or a["started_at"], "agent": a["agent_name"],
-         "disposition": a["disposition"], "notes": a["notes"]}  # fmt: skip
+        {
+            "attempt_id": a["id"],
+            "at": a["ended_at"] or a["started_at"],
+            "agent": a["agent_name"],
+            "disposition": a["disposition"],
+            "notes": a["notes"],
+        }
         for a in attempts
         if a["notes"]
     ]

@@ -30,14 +30,17 @@ def parse_days(body: dict[str, Any]) -> int | None:
         field = sorted(unknown)[0]
         raise ValidationError(f"unknown field {field!r}", field=field)
     if "lead_retention_days" not in body:
-        raise ValidationError("lead_retention_days is required (null: no limit)",
-                              field="lead_retention_days")  # fmt: skip
+        raise ValidationError(
+            "lead_retention_days is required (null: no limit)", field="lead_retention_days"
+        )
     days = body["lead_retention_days"]
     if days is None:
         return None
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise ValidationError(f"lead_retention_days must be a whole number of days from 1 to "
-                              f"{MAX_DAYS}, or null", field="lead_retention_days")  # fmt: skip
+        raise ValidationError(
+            f"lead_retention_days must be a whole number of days from 1 to {MAX_DAYS}, or null",
+            field="lead_retention_days",
+        )
     return days
 
 
@@ -45,8 +48,11 @@ async def get_retention(conn: asyncpg.Connection, client_id: int, who: Principal
     row = await conn.fetchrow(_Q["get_retention"], client_id)
     if row is None or not who.sees_client(client_id):
         raise NotFound(f"client {client_id} does not exist")
-    return {"client_id": row["id"], "name": row["name"],
-            "lead_retention_days": row["lead_retention_days"]}  # fmt: skip
+    return {
+        "client_id": row["id"],
+        "name": row["name"],
+        "lead_retention_days": row["lead_retention_days"],
+    }
 
 
 async def set_retention(
@@ -72,8 +78,9 @@ async def sweep(pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: dat
     erased = 0
     for client_id, ids in by_client.items():
         async with pool.acquire() as conn:
-            done = await erase_leads(conn, ids, who=SYSTEM, now=now, scope=client_id,
-                                     suppress=False, reason=RETENTION)  # fmt: skip
+            done = await erase_leads(
+                conn, ids, who=SYSTEM, now=now, scope=client_id, suppress=False, reason=RETENTION
+            )
         await delete_files(storage, done)
         erased += len(done.leads)
     return erased

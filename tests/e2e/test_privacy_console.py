@@ -46,10 +46,19 @@ async def test_a_manager_erases_a_person_from_the_lead_page(
         lead_id = await conn.fetchval(
             "INSERT INTO leads (campaign_id, phone_e164, fields) VALUES ($1, '+14155550187',"
             " $2) RETURNING id",
-            campaign["id"], {"name": "Anselm Pettigrew"},
-        )  # fmt: skip
-        await add_attempt(conn, campaign["id"], lead_id, AT, outcome="completed", answer="human",
-                          connected=True, talk_s=30.0)  # fmt: skip
+            campaign["id"],
+            {"name": "Anselm Pettigrew"},
+        )
+        await add_attempt(
+            conn,
+            campaign["id"],
+            lead_id,
+            AT,
+            outcome="completed",
+            answer="human",
+            connected=True,
+            talk_s=30.0,
+        )
     page = Page(driver, live_console.base_url)
     await asyncio.to_thread(_erase, page, live_console.tokens["manager"], lead_id)
     lead = await live_console.pool.fetchrow(

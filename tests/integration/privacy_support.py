@@ -62,17 +62,28 @@ async def plant(api: Api, campaign_id: int, client_id: int, person: Person) -> i
     async with api.pool.acquire() as conn:
         first = await add_attempt(conn, campaign_id, lead_id, now, outcome="no_answer")
         second = await add_attempt(
-            conn, campaign_id, lead_id, now, outcome="completed", answer="human",
-            connected=True, wait_s=0.5, talk_s=75.0, disposition="sale",
-        )  # fmt: skip
+            conn,
+            campaign_id,
+            lead_id,
+            now,
+            outcome="completed",
+            answer="human",
+            connected=True,
+            wait_s=0.5,
+            talk_s=75.0,
+            disposition="sale",
+        )
         key = f"{campaign_id}/{second}.wav"
         stored = await storage.put(key, b"RIFF" + person.name.encode() + person.e164.encode())
         await conn.execute(
             "UPDATE attempts SET notes = $2, recording_key = $3, recording_url = $4,"
             " recording_sha256 = $5, recording_s = 75 WHERE id = $1",
-            second, f"{person.name} asked about {person.policy}", key,
-            f"/api/v1/attempts/{second}/recording", stored.sha256,
-        )  # fmt: skip
+            second,
+            f"{person.name} asked about {person.policy}",
+            key,
+            f"/api/v1/attempts/{second}/recording",
+            stored.sha256,
+        )
         subscription = await conn.fetchval(
             "INSERT INTO webhook_subscriptions (client_id, url, events, secret_ciphertext)"
             " VALUES ($1, 'https://crm.example/hook', '{*}', '\\x00') RETURNING id",
@@ -80,32 +91,53 @@ async def plant(api: Api, campaign_id: int, client_id: int, person: Person) -> i
         )
         for n, attempt in enumerate((first, second)):
             await enqueue(
-                conn, "lead.disposition", client_id=client_id, campaign_id=campaign_id,
-                lead_id=lead_id, now=now, data={"lead_id": lead_id, "attempt_id": attempt,
-                "phone": person.e164, "fields": {"name": person.name}, "notes": person.policy},
-            )  # fmt: skip
+                conn,
+                "lead.disposition",
+                client_id=client_id,
+                campaign_id=campaign_id,
+                lead_id=lead_id,
+                now=now,
+                data={
+                    "lead_id": lead_id,
+                    "attempt_id": attempt,
+                    "phone": person.e164,
+                    "fields": {"name": person.name},
+                    "notes": person.policy,
+                },
+            )
             outbox = await conn.fetchval("SELECT max(id) FROM webhook_outbox")
             await conn.execute(
                 "INSERT INTO webhook_deliveries (subscription_id, outbox_id, lead_id, state,"
                 " next_attempt_at, started_at, created_at, last_error)"
                 " VALUES ($1, $2, $3, $4, $5, $5, $5, $6)",
-                subscription, outbox, lead_id, "delivered" if n == 0 else "pending", now,
+                subscription,
+                outbox,
+                lead_id,
+                "delivered" if n == 0 else "pending",
+                now,
                 f"echo {person.e164}",
-            )  # fmt: skip
+            )
         await conn.execute(
             "INSERT INTO audit_log (at, actor, action, object_type, object_id, details)"
             " VALUES ($1, 'test', 'note', 'lead', $2, $3)",
-            now, lead_id, {"phone": person.e164, "said": f"call {person.name}"},
-        )  # fmt: skip
+            now,
+            lead_id,
+            {"phone": person.e164, "said": f"call {person.name}"},
+        )
     status, _ = await api.call(
-        "POST", "/api/v1/dnc", as_="manager",
+        "POST",
+        "/api/v1/dnc",
+        as_="manager",
         json={"phone": person.e164, "scope": "client", "client_id": client_id},
-    )  # fmt: skip
+    )
     assert status in (200, 201), _
     status, _ = await api.call(
-        "PATCH", f"/api/v1/leads/{lead_id}", as_="manager",
-        headers={"Idempotency-Key": f"k-{lead_id}"}, json={"priority": 5},
-    )  # fmt: skip
+        "PATCH",
+        f"/api/v1/leads/{lead_id}",
+        as_="manager",
+        headers={"Idempotency-Key": f"k-{lead_id}"},
+        json={"priority": 5},
+    )
     assert status == 200  # the answer (with the number and fields) is cached for replays
     return lead_id
 
@@ -123,9 +155,9 @@ async def traces(pool: asyncpg.Pool, needles: list[str]) -> list[str]:
     for col in columns:
         ident = f'"{col["table_name"]}"."{col["column_name"]}"'
         if col["data_type"] == "bytea":
-            test = f'position(convert_to(n, \'UTF8\') IN "{col["column_name"]}") > 0'
+            test = f"position(convert_to(n, 'UTF8') IN \"{col['column_name']}\") > 0"
         else:
-            test = f'lower("{col["column_name"]}"::text) LIKE \'%\' || lower(n) || \'%\''
+            test = f"lower(\"{col['column_name']}\"::text) LIKE '%' || lower(n) || '%'"
         hit = await pool.fetchval(
             f'SELECT EXISTS (SELECT 1 FROM "{col["table_name"]}", unnest($1::text[]) AS n'
             f" WHERE {test})",

@@ -24,10 +24,16 @@ from tests.integration.test_import_support import make_campaign, make_client
 
 ALICE = Person("Zebedee Quarrington", "+14155550199", "(415) 555-0199", "PX-77341-QQ")
 PLACES = [
-    ("leads", "phone_e164"), ("leads", "fields"), ("attempts", "phone_e164"),
-    ("attempts", "notes"), ("import_rejects", "value"), ("import_rejects", "detail"),
-    ("webhook_outbox", "payload"), ("webhook_deliveries", "last_error"),
-    ("audit_log", "details"), ("dnc_entries", "phone_e164"),
+    ("leads", "phone_e164"),
+    ("leads", "fields"),
+    ("attempts", "phone_e164"),
+    ("attempts", "notes"),
+    ("import_rejects", "value"),
+    ("import_rejects", "detail"),
+    ("webhook_outbox", "payload"),
+    ("webhook_deliveries", "last_error"),
+    ("audit_log", "details"),
+    ("dnc_entries", "phone_e164"),
 ]
 BOB = Person("Philippa Oddworth", "+14155550177", "415.555.0177", "PB-99120-ZZ")
 
@@ -81,15 +87,13 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(api: Api) -> None:
     await plant(api, campaign, client_id, BOB)  # someone else, who stays
     data_dir = Path(api.client.app[SETTINGS].data_dir)  # type: ignore[index]
     planted = set(await traces(api.pool, ALICE.needles))  # the search finds them all
-    assert {f"\"{t}\".\"{c}\"" for t, c in PLACES} - planted == set(), planted
+    assert {f'"{t}"."{c}"' for t, c in PLACES} - planted == set(), planted
     assert file_traces(data_dir, ALICE.needles)
     cached = "SELECT count(*) FROM idempotency_keys WHERE key = $1"  # encrypted: by key
     assert await api.pool.fetchval(cached, f"k-{lead_id}") == 1
     before, report_before = await _totals(api, campaign), await _report(api, campaign)
 
-    status, body = await api.call(
-        "DELETE", f"/api/v1/leads/{lead_id}?erase=true", as_="manager"
-    )
+    status, body = await api.call("DELETE", f"/api/v1/leads/{lead_id}?erase=true", as_="manager")
     assert status == 200, body
     assert body["leads"] == [lead_id] and body["suppressed"] is True
     assert body["attempts_anonymised"] == 2 and body["recordings_deleted"] == 1
@@ -122,8 +126,9 @@ async def test_erasure_leaves_no_trace_in_any_table_or_file(api: Api) -> None:
     assert audit["details"]["reason"] == "request" and audit["actor"] != "system"
 
     # Suppression: the person is not imported again, by list or by push.
-    again = await upload(api, campaign, f"name,phone\n{ALICE.name},{ALICE.raw}\nNew Person,"
-                         "+14155550123\n")  # fmt: skip
+    again = await upload(
+        api, campaign, f"name,phone\n{ALICE.name},{ALICE.raw}\nNew Person,+14155550123\n"
+    )
     assert again["accepted"] == 1 and again["rejected_by_reason"] == {"erased": 1}
     status, body = await api.call(
         "POST", f"/api/v1/campaigns/{campaign}/leads", as_="manager", json={"phone": ALICE.raw}
@@ -139,9 +144,11 @@ async def test_erase_by_phone_across_the_clients_campaigns(api: Api) -> None:
         campaign = await make_campaign(api.pool, client_id=client_id)
         await upload(api, campaign, f"name,phone\n{person.name},{person.raw}\n")
     status, body = await api.call(
-        "POST", "/api/v1/erasures", as_="manager", json={"phone": person.raw,
-                                                         "default_region": "US"}
-    )  # fmt: skip
+        "POST",
+        "/api/v1/erasures",
+        as_="manager",
+        json={"phone": person.raw, "default_region": "US"},
+    )
     assert status == 200, body
     assert len(body["leads"]) == 2
     assert await traces(api.pool, [person.name, person.e164]) == []
@@ -151,16 +158,15 @@ async def test_who_may_erase(api: Api) -> None:
     client_id = int(api.tokens["client_id"])
     campaign = await make_campaign(api.pool, client_id=client_id)
     await upload(api, campaign, "name,phone\nCarys Wendlebury,+14155550133\n")
-    lead_id = await api.pool.fetchval(
-        "SELECT id FROM leads WHERE campaign_id = $1", campaign
-    )
+    lead_id = await api.pool.fetchval("SELECT id FROM leads WHERE campaign_id = $1", campaign)
     path = f"/api/v1/leads/{lead_id}?erase=true"
     assert (await api.call("DELETE", path, as_="other"))[0] == 404
     assert (await api.call("DELETE", path, as_="agent"))[0] == 403
     status, body = await api.call("DELETE", f"/api/v1/leads/{lead_id}", as_="manager")
     assert status == 400 and body["field"] == "erase"
-    status, body = await api.call("POST", "/api/v1/erasures", as_="admin",
-                                  json={"phone": "+14155550133"})  # fmt: skip
+    status, body = await api.call(
+        "POST", "/api/v1/erasures", as_="admin", json={"phone": "+14155550133"}
+    )
     assert status == 400 and body["field"] == "client_id"
     assert (await api.call("DELETE", path, as_="admin"))[0] == 200
     assert (await api.call("DELETE", path, as_="admin"))[0] == 404  # nothing left to erase

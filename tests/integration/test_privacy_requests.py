@@ -22,18 +22,35 @@ from tests.integration.test_stats_support import add_attempt
 DAY = timedelta(days=1)
 
 
-async def _lead(pool: asyncpg.Pool, campaign: int, phone: str, age: timedelta, clock: FakeClock,
-                name: str = "Ysolde Marchbanks") -> int:  # fmt: skip
+async def _lead(
+    pool: asyncpg.Pool,
+    campaign: int,
+    phone: str,
+    age: timedelta,
+    clock: FakeClock,
+    name: str = "Ysolde Marchbanks",
+) -> int:
     at = clock.now() - age
     lead_id: int = await pool.fetchval(
         "INSERT INTO leads (campaign_id, phone_e164, fields, status, next_attempt_at,"
         " created_at, updated_at, alt_phones) VALUES ($1, $2, $3, 'completed', $4, $4, $4,"
         " '{+14155550999}') RETURNING id",
-        campaign, phone, {"name": name}, at,
-    )  # fmt: skip
+        campaign,
+        phone,
+        {"name": name},
+        at,
+    )
     async with pool.acquire() as conn:
-        attempt = await add_attempt(conn, campaign, lead_id, at, outcome="completed",
-                                    answer="human", connected=True, talk_s=40.0)  # fmt: skip
+        attempt = await add_attempt(
+            conn,
+            campaign,
+            lead_id,
+            at,
+            outcome="completed",
+            answer="human",
+            connected=True,
+            talk_s=40.0,
+        )
         await conn.execute("UPDATE attempts SET notes = 'wants a brochure' WHERE id = $1", attempt)
         await conn.execute("UPDATE leads SET last_attempt_at = $2 WHERE id = $1", lead_id, at)
     return lead_id
@@ -48,10 +65,12 @@ async def test_subject_access_export_holds_everything_about_the_person(api: Api)
     await _lead(api.pool, other, "+14155550111", DAY, api.clock, name="Someone Else")
     await api.pool.execute(
         "INSERT INTO dnc_entries (phone_e164, client_id, source) VALUES ($1, $2, 'internal')",
-        "+14155550111", client,
-    )  # fmt: skip
-    status, doc = await api.call("GET", "/api/v1/leads/export?phone=(415)%20555-0111"
-                                 "&default_region=US", as_=manager)  # fmt: skip
+        "+14155550111",
+        client,
+    )
+    status, doc = await api.call(
+        "GET", "/api/v1/leads/export?phone=(415)%20555-0111&default_region=US", as_=manager
+    )
     assert status == 200, doc
     assert doc["phone_e164"] == "+14155550111" and doc["client_id"] == client
     assert [lead["id"] for lead in doc["leads"]] == [lead_id]
@@ -61,16 +80,15 @@ async def test_subject_access_export_holds_everything_about_the_person(api: Api)
     assert [d["source"] for d in doc["dnc_entries"]] == ["internal"]
     assert doc["suppressed"] is False and doc["recordings"] == []
     # by an alternate number too; another client's manager sees no client; agents: 403
-    status, doc = await api.call("GET", "/api/v1/leads/export?phone=%2B14155550999",
-                                 as_=manager)  # fmt: skip
+    status, doc = await api.call("GET", "/api/v1/leads/export?phone=%2B14155550999", as_=manager)
     assert [lead["id"] for lead in doc["leads"]] == [lead_id]
     stranger = await api.token("manager", client_id=await make_client(api.pool), name="x")
-    status, _ = await api.call("GET", f"/api/v1/leads/export?phone=%2B14155550111&client_id="
-                               f"{client}", as_=stranger)  # fmt: skip
+    status, _ = await api.call(
+        "GET", f"/api/v1/leads/export?phone=%2B14155550111&client_id={client}", as_=stranger
+    )
     assert status == 404
     assert (await api.call("GET", "/api/v1/leads/export?phone=x", as_=manager))[0] == 400
-    status, doc = await api.call("GET", "/api/v1/leads/export?phone=%2B14155550111",
-                                 as_="viewer")  # fmt: skip
+    status, doc = await api.call("GET", "/api/v1/leads/export?phone=%2B14155550111", as_="viewer")
     assert status == 403
 
 
@@ -80,20 +98,32 @@ async def test_retention_erases_only_leads_past_the_clients_limit(api: Api) -> N
     campaign = await make_campaign(api.pool, client_id=client)
     old = await _lead(api.pool, campaign, "+14155550121", 40 * DAY, api.clock)
     recent = await _lead(api.pool, campaign, "+14155550122", 5 * DAY, api.clock)
-    untouched = await _lead(api.pool, await make_campaign(api.pool, client_id=kept_client),
-                            "+14155550123", 400 * DAY, api.clock)  # fmt: skip
-    status, body = await api.call("PUT", f"/api/v1/clients/{client}/retention",
-                                  json={"lead_retention_days": 30})  # fmt: skip
+    untouched = await _lead(
+        api.pool,
+        await make_campaign(api.pool, client_id=kept_client),
+        "+14155550123",
+        400 * DAY,
+        api.clock,
+    )
+    status, body = await api.call(
+        "PUT", f"/api/v1/clients/{client}/retention", json={"lead_retention_days": 30}
+    )
     assert status == 200 and body["lead_retention_days"] == 30
-    assert (await api.call("PUT", f"/api/v1/clients/{client}/retention",
-                           json={"lead_retention_days": 0}))[0] == 400  # fmt: skip
+    assert (
+        await api.call(
+            "PUT", f"/api/v1/clients/{client}/retention", json={"lead_retention_days": 0}
+        )
+    )[0] == 400
     talk = "SELECT count(*), sum(talk_s) FROM attempts WHERE campaign_id = $1"
     before = tuple(await api.pool.fetchrow(talk, campaign))
 
     scheduler = CampaignScheduler(api.pool, api.clock, instance_id="privacy-test")
     assert await scheduler.sweep_retention(api.clock.now()) >= 1
-    statuses = dict(await api.pool.fetch(
-        "SELECT id, status FROM leads WHERE id = ANY($1)", [old, recent, untouched]))  # fmt: skip
+    statuses = dict(
+        await api.pool.fetch(
+            "SELECT id, status FROM leads WHERE id = ANY($1)", [old, recent, untouched]
+        )
+    )
     assert statuses == {old: "erased", recent: "completed", untouched: "completed"}
     assert tuple(await api.pool.fetchrow(talk, campaign)) == before
     notes = await api.pool.fetchval("SELECT notes FROM attempts WHERE lead_id = $1", old)
@@ -104,12 +134,16 @@ async def test_retention_erases_only_leads_past_the_clients_limit(api: Api) -> N
     assert event["reason"] == "retention" and event["suppressed"] is False
     audited = await api.pool.fetchval(
         "SELECT count(*) FROM audit_log WHERE object_type = 'client' AND object_id = $1"
-        " AND action = 'set_retention'", client,
-    )  # fmt: skip
+        " AND action = 'set_retention'",
+        client,
+    )
     assert audited == 1
     # daily: the next tick the same day erases nothing, even a lead that just expired
-    await api.pool.execute("UPDATE leads SET created_at = created_at - interval '60 days',"
-                           " last_attempt_at = NULL WHERE id = $1", recent)  # fmt: skip
+    await api.pool.execute(
+        "UPDATE leads SET created_at = created_at - interval '60 days',"
+        " last_attempt_at = NULL WHERE id = $1",
+        recent,
+    )
     assert await scheduler.sweep_retention(api.clock.now() + timedelta(hours=1)) == 0
     assert await scheduler.sweep_retention(api.clock.now() + 2 * DAY) >= 1
 
@@ -140,8 +174,22 @@ def test_cli_export_erase_and_retention(
     assert main(["lead", "export", "--phone", "+14155550131", "--client", str(client)]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["leads"][0]["fields"] == {"name": "Ysolde Marchbanks"}
-    assert main(["lead", "erase", "--phone", "4155550131", "--region", "US", "--client",
-                 str(client), "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "lead",
+                "erase",
+                "--phone",
+                "4155550131",
+                "--region",
+                "US",
+                "--client",
+                str(client),
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["suppressed"] is True
     assert main(["lead", "export", "--phone", "+14155550131", "--client", str(client)]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -24,8 +24,10 @@ async def _lead(console: Console, client_id: int, phone: str) -> int:
     campaign = await console.campaign(f"privacy {phone}", client_id=client_id)
     lead_id: int = await console.pool.fetchval(
         "INSERT INTO leads (campaign_id, phone_e164, fields) VALUES ($1, $2, $3) RETURNING id",
-        campaign, phone, {"name": "Tamsin Ockenden"},
-    )  # fmt: skip
+        campaign,
+        phone,
+        {"name": "Tamsin Ockenden"},
+    )
     return lead_id
 
 
@@ -60,12 +62,13 @@ async def test_retention_form_refuses_bad_days(console: Console) -> None:
     manager = await console.signed_in("manager")
     page = await manager.get("/ui/leads")
     assert 'id="retention-1"' in page.text
-    resp = await manager.submit("/ui/privacy/retention", {"client_id": "1",
-                                                           "lead_retention_days": "0"})  # fmt: skip
+    resp = await manager.submit(
+        "/ui/privacy/retention", {"client_id": "1", "lead_retention_days": "0"}
+    )
     assert resp.status == 303
     page = await manager.get("/ui/leads")
     assert "Lead_retention_days must be" in page.text or "lead_retention_days must" in page.text
     await manager.submit("/ui/privacy/retention", {"client_id": "1", "lead_retention_days": ""})
-    assert await console.pool.fetchval(
-        "SELECT lead_retention_days FROM clients WHERE id = 1"
-    ) is None
+    assert (
+        await console.pool.fetchval("SELECT lead_retention_days FROM clients WHERE id = 1") is None
+    )

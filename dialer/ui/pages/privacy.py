@@ -37,12 +37,21 @@ async def erase_lead(request: web.Request) -> web.Response:
     lead_id = int(request.match_info["id"])
     form = await request.post()
     async with request.app[POOL].acquire() as conn:
-        done = await erase.erase_lead(conn, lead_id, who=who, now=request.app[CLOCK].now(),
-                                      suppress=form.get("suppress", "on") == "on")  # fmt: skip
+        done = await erase.erase_lead(
+            conn,
+            lead_id,
+            who=who,
+            now=request.app[CLOCK].now(),
+            suppress=form.get("suppress", "on") == "on",
+        )
     await erase.delete_files(request.app.get(RECORDINGS), done)
     note = " Their number is suppressed: it will not be imported again." if done.suppressed else ""
-    await flash(request, "success", f"Lead #{lead_id} erased: {done.attempts} call record"
-                f"{'s' if done.attempts != 1 else ''} kept without personal data.{note}")  # fmt: skip
+    await flash(
+        request,
+        "success",
+        f"Lead #{lead_id} erased: {done.attempts} call record"
+        f"{'s' if done.attempts != 1 else ''} kept without personal data.{note}",
+    )
     return see_other("/ui/leads")
 
 
@@ -56,10 +65,11 @@ async def set_retention(request: web.Request) -> web.Response:
         days = None if not text else int(text) if text.isdigit() else -1
         days = retention.parse_days({"lead_retention_days": days})
         async with request.app[POOL].acquire() as conn:
-            row = await retention.set_retention(conn, client_id, days, who,
-                                                now=request.app[CLOCK].now())  # fmt: skip
+            row = await retention.set_retention(
+                conn, client_id, days, who, now=request.app[CLOCK].now()
+            )
     except (ValueError, ValidationError, DialerError) as exc:
-        message = exc.message if isinstance(exc, DialerError) else "choose a client"
+        message = str(exc) if isinstance(exc, DialerError) else "choose a client"
         await flash(request, "error", message[:1].upper() + message[1:] + ".")
         return see_other("/ui/leads#retention")
     kept = f"{days} days" if days else "until erased"
