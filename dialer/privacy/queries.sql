@@ -177,3 +177,22 @@ SELECT o.event_id, o.type, o.lead_id, o.created_at, o.payload, d.subscription_id
 FROM webhook_outbox o LEFT JOIN webhook_deliveries d ON d.outbox_id = o.id
 WHERE o.client_id = $1 AND o.lead_id = ANY($2::bigint[])
 ORDER BY o.id, d.id;
+
+-- name: expired_attempts
+-- Attempts older than their client's retention of leads that are kept (called again since):
+-- their notes and recordings go; outcome, times and durations stay. One batch.
+SELECT a.id, a.recording_key FROM attempts a
+JOIN campaigns c ON c.id = a.campaign_id
+JOIN clients cl ON cl.id = c.client_id
+WHERE cl.lead_retention_days IS NOT NULL AND a.erased_at IS NULL AND a.ended_at IS NOT NULL
+  AND a.started_at < $1::timestamptz - make_interval(days => cl.lead_retention_days)
+ORDER BY a.id
+LIMIT $2;
+
+-- name: erase_attempt_rows
+UPDATE attempts
+SET notes = NULL, gateway_call_id = NULL,
+    recording_deleted_at = CASE WHEN recording_key IS NOT NULL
+                                THEN coalesce(recording_deleted_at, $2) END,
+    recording_key = NULL, recording_url = NULL, recording_sha256 = NULL, erased_at = $2
+WHERE id = ANY($1::bigint[]);

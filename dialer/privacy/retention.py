@@ -13,7 +13,7 @@ import asyncpg
 from dialer.audit import record
 from dialer.auth.roles import SYSTEM, Principal
 from dialer.errors import NotFound, ValidationError
-from dialer.privacy.erase import RETENTION, delete_files, erase_leads
+from dialer.privacy.erase import RETENTION, Erasure, delete_files, erase_leads
 from dialer.recordings import LocalRecordings
 from dialer.sql import queries
 
@@ -68,7 +68,28 @@ async def set_retention(
 
 
 async def sweep(pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: datetime) -> int:
-    """Erase one batch of expired leads; how many were erased."""
+    """Erase one batch of expired leads (and of old attempts of leads kept because they
+    were called since); how many leads and attempts were erased."""
+    return await _expired_leads(pool, storage, now=now) + await _expired_attempts(
+        pool, storage, now=now
+    )
+
+
+async def _expired_attempts(
+    pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: datetime
+) -> int:
+    rows = await pool.fetch(_Q["expired_attempts"], now, BATCH)
+    if not rows:
+        return 0
+    await pool.execute(_Q["erase_attempt_rows"], [r["id"] for r in rows], now)
+    keys = [r["recording_key"] for r in rows if r["recording_key"]]
+    await delete_files(storage, Erasure(recording_keys=keys))
+    return len(rows)
+
+
+async def _expired_leads(
+    pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: datetime
+) -> int:
     rows = await pool.fetch(_Q["expired_leads"], now, BATCH)
     if not rows:
         return 0

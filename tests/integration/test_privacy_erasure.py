@@ -170,3 +170,16 @@ async def test_who_may_erase(api: Api) -> None:
     assert status == 400 and body["field"] == "client_id"
     assert (await api.call("DELETE", path, as_="admin"))[0] == 200
     assert (await api.call("DELETE", path, as_="admin"))[0] == 404  # nothing left to erase
+
+
+async def test_without_suppression_the_person_may_be_imported_again(api: Api) -> None:
+    client_id = int(api.tokens["client_id"])
+    campaign = await make_campaign(api.pool, client_id=client_id)
+    await upload(api, campaign, "name,phone\nRowena Tillbury,+14155550144\n")
+    lead_id = await api.pool.fetchval("SELECT id FROM leads WHERE campaign_id = $1", campaign)
+    status, body = await api.call(
+        "DELETE", f"/api/v1/leads/{lead_id}?erase=true&suppress=false", as_="manager"
+    )
+    assert status == 200 and body["suppressed"] is False
+    again = await upload(api, campaign, "name,phone\nRowena Tillbury,+14155550144\n")
+    assert again["accepted"] == 1

@@ -114,6 +114,11 @@ async def test_retention_erases_only_leads_past_the_clients_limit(api: Api) -> N
             "PUT", f"/api/v1/clients/{client}/retention", json={"lead_retention_days": 0}
         )
     )[0] == 400
+    async with api.pool.acquire() as conn:  # an old call of a lead called again since
+        stale = await add_attempt(
+            conn, campaign, recent, api.clock.now() - 50 * DAY, outcome="no_answer"
+        )
+        await conn.execute("UPDATE attempts SET notes = 'old note' WHERE id = $1", stale)
     talk = "SELECT count(*), sum(talk_s) FROM attempts WHERE campaign_id = $1"
     before = tuple(await api.pool.fetchrow(talk, campaign))
 
@@ -126,8 +131,15 @@ async def test_retention_erases_only_leads_past_the_clients_limit(api: Api) -> N
     )
     assert statuses == {old: "erased", recent: "completed", untouched: "completed"}
     assert tuple(await api.pool.fetchrow(talk, campaign)) == before
-    notes = await api.pool.fetchval("SELECT notes FROM attempts WHERE lead_id = $1", old)
-    assert notes is None
+    notes = dict(
+        await api.pool.fetch(
+            "SELECT id, notes FROM attempts WHERE lead_id = ANY($1)", [old, recent]
+        )
+    )
+    assert notes.pop(stale) is None and sorted(notes.values(), key=str) == [
+        None,
+        "wants a brochure",
+    ]
     event = await api.pool.fetchval(
         "SELECT payload FROM webhook_outbox WHERE type = 'lead.erased' AND lead_id = $1", old
     )
