@@ -224,3 +224,5 @@ CAMPAIGN_FIGURES_REFRESHED = Gauge(
 # otherwise go unnoticed (prometheus/alerts.yml, DialerImportFailed).
 for _state in ("completed", "failed"):
     IMPORTS.labels(_state)
+for _reason in ("request", "retention"):
+    PRIVACY_ERASED_LEADS.labels(_reason)  # exported at 0 (dashboards use increase())
