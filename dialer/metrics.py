@@ -55,6 +55,11 @@ IMPORT_DURATION = Histogram(
     buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
 )
 IMPORTS = Counter("dialer_imports_total", "Imports finished, by state", ["state"])
+PRIVACY_ERASED_LEADS = Counter(
+    "dialer_privacy_erased_leads_total",
+    "Leads erased (personal data removed), by reason: request or retention",
+    ["reason"],
+)
 
 # --- webhooks ----------------------------------------------------------------------------
 WEBHOOK_DELIVERIES = Counter(
@@ -219,3 +224,5 @@ CAMPAIGN_FIGURES_REFRESHED = Gauge(
 # otherwise go unnoticed (prometheus/alerts.yml, DialerImportFailed).
 for _state in ("completed", "failed"):
     IMPORTS.labels(_state)
+for _reason in ("request", "retention"):
+    PRIVACY_ERASED_LEADS.labels(_reason)  # exported at 0 (dashboards use increase())

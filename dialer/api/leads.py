@@ -69,6 +69,7 @@ _REJECT_STATUS = {
     phones.NO_COUNTRY_CODE: 400,
     phones.MALFORMED_ROW: 400,
     phones.DUPLICATE_IN_CAMPAIGN: 409,
+    phones.ERASED: 409,
 }
 
 

@@ -25,6 +25,7 @@ from dialer.leads.store import check_priority
 from dialer.sql import queries
 
 _Q = queries("dialer.leads")
+_P = queries("dialer.privacy")
 MAX_BATCH = 1000
 LOCK_WAIT = "2s"
 _KEYS = frozenset(
@@ -153,6 +154,7 @@ async def push(
         else:
             first[parsed.number.e164] = index
             leads.append(parsed)
+    leads = await _drop_erased(conn, campaign["client_id"], leads, results)
     if leads:
         await _insert(conn, campaign, leads, results, now=now)
     ordered = [results[i] for i in range(len(items))]
@@ -164,6 +166,25 @@ async def push(
         "rejected_by_reason": dict(sorted(reasons.items())),
         "items": ordered,
     }
+
+
+async def _drop_erased(
+    conn: asyncpg.Connection,
+    client_id: int,
+    leads: list[_Lead],
+    results: dict[int, dict[str, Any]],
+) -> list[_Lead]:
+    """Leads of people erased at their request are rejected (``erased``), number not echoed."""
+    if not leads:
+        return leads
+    numbers = [lead.number.e164 for lead in leads]
+    erased = {r["phone"] for r in await conn.fetch(_P["suppressed_numbers"], client_id, numbers)}
+    for lead in leads:
+        if lead.number.e164 in erased:
+            results[lead.index] = _rejected(
+                lead.index, phones.ERASED, "", "this person was erased at their request"
+            )
+    return [lead for lead in leads if lead.number.e164 not in erased]
 
 
 async def _insert(

@@ -20,7 +20,17 @@ from dialer.sql import queries
 
 _Q = queries("dialer.leads")
 PAGE_MAX = 500
-STATUSES = ("new", "retry", "callback", "completed", "dnc", "exhausted", "paused", "invalid")
+STATUSES = (
+    "new",
+    "retry",
+    "callback",
+    "completed",
+    "dnc",
+    "exhausted",
+    "paused",
+    "invalid",
+    "erased",
+)
 HOLDABLE = ("new", "retry", "callback")
 RELEASE_TO = ("new", "retry")
 PRIORITY_RANGE = (-1_000_000, 1_000_000)

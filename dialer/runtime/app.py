@@ -24,6 +24,7 @@ from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
 from dialer.api import lists as lists_api
+from dialer.api import privacy as privacy_api
 from dialer.api import recordings as recordings_api
 from dialer.api import stats as stats_api
 from dialer.api.idempotency import idempotency_middleware
@@ -48,6 +49,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     campaigns.routes,
     rules.routes,
     imports_api.routes,
+    privacy_api.routes,
     leads_api.routes,
     dnc_api.routes,
     webhooks.routes,

@@ -29,6 +29,7 @@ from dialer.ui.pages import (
     leads,
     lists,
     live,
+    privacy,
     rules,
     users,
 )
@@ -49,6 +50,7 @@ PAGE_TABLES = (
     users.routes,
     floor.routes,
     leads.routes,
+    privacy.routes,
     board.routes,
 )
 

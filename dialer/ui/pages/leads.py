@@ -15,6 +15,7 @@ from dialer.http.keys import CLOCK, POOL
 from dialer.leads import consent, lists
 from dialer.leads import store as leads
 from dialer.ui.context import session
+from dialer.ui.pages.privacy import retention_rows
 from dialer.ui.render import flash, render, see_other
 from dialer.ui.routing import UiRoutes
 
@@ -35,7 +36,12 @@ async def search_page(request: web.Request) -> web.Response:
                 e164, found = await lists.find_by_phone(conn, phone, region or None, who.client_id)
         except ValidationError as exc:
             error = exc.message[:1].upper() + exc.message[1:] + "."
+    retention: list[dict[str, Any]] = []
+    if who.can(Permission.PRIVACY):
+        async with request.app[POOL].acquire() as conn:
+            retention = await retention_rows(conn, who)
     context = {
+        "retention": retention,
         "title": "Find a lead",
         "section": "leads",
         "query": {"phone": phone, "default_region": region},
@@ -74,6 +80,7 @@ async def _lead_page(
         "consent_levels": [(level, level.replace("_", " ")) for level in consent.LEVELS],
         "consent_values": values or _consent_values(lead),
         "consent_errors": errors or {},
+        "may_erase": who.can(Permission.PRIVACY),
     }
     return await render(request, "leads/page.html", context, status=status)
 
