@@ -126,6 +126,7 @@ async def patch_lead(request: web.Request) -> web.Response:
             int(request.match_info["id"]),
             body,
             principal(request).client_id,
+            who=principal(request),
             now=request.app[CLOCK].now(),
         )
     return json_response(store.present(row))

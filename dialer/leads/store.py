@@ -13,9 +13,12 @@ from typing import Any
 
 import asyncpg
 
+from dialer import audit
+from dialer.auth.roles import Principal
 from dialer.compliance.place import Place, resolve_place
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.leads import consent
+from dialer.outbox import enqueue
 from dialer.sql import queries
 
 _Q = queries("dialer.leads")
@@ -133,11 +136,13 @@ async def patch(
     body: dict[str, Any],
     scope: int | None,
     *,
+    who: Principal,
     now: datetime,
 ) -> dict[str, Any]:
     """Change a lead's fields (merge), priority, hold (paused), address (re-resolving its
     time zones) or consent (``leads.consent``: a revocation counts from ``now``).
-    ``phone_e164`` cannot change."""
+    ``phone_e164`` cannot change. A consent change is audited and sent to the CRM
+    (``lead.consent``) in the same transaction."""
     for key in body:
         if key in ("phone", "phone_e164", "alt_phones"):
             raise ValidationError(
@@ -176,4 +181,31 @@ async def patch(
             now,
             *given.values(),
         )
+        if given != old:
+            await _consent_changed(conn, dict(row), current["client_id"], old, given, who, now)
     return dict(row)
+
+
+async def _consent_changed(
+    conn: asyncpg.Connection,
+    lead: dict[str, Any],
+    client_id: int,
+    old: consent.Consent,
+    new: consent.Consent,
+    who: Principal,
+    now: datetime,
+) -> None:
+    """Audit the change (levels and instants; never ``consent_source``, which can name the
+    person) and tell the CRM."""
+    data = {k: v for k, v in new.to_json().items() if k != "consent_source"}
+    details = {"from": old.consent, **data}
+    await audit.record(conn, who, "lead.consent", "lead", lead["id"], details, now=now)
+    await enqueue(
+        conn,
+        "lead.consent",
+        client_id=client_id,
+        campaign_id=lead["campaign_id"],
+        lead_id=lead["id"],
+        data={"lead_id": lead["id"], "campaign_id": lead["campaign_id"], **new.to_json()},
+        now=now,
+    )

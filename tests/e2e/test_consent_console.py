@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import Select
 
+from dialer.auth.roles import SYSTEM
 from dialer.leads import store as lead_store
 from tests.e2e.conftest import LiveConsole, Page
 from tests.integration.engine_support import add_leads, make_campaign
@@ -29,6 +30,7 @@ async def _lead(console: LiveConsole) -> int:
                 "consent_at": "2025-11-01",
             },
             None,
+            who=SYSTEM,
             now=console.clock.now(),
         )
     return lead_id

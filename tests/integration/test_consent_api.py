@@ -42,6 +42,22 @@ async def test_consent_is_pushed_changed_and_revoked(api: Api) -> None:
     assert changed["consent"] == "revoked"
     assert changed["consent_revoked_at"] == api.clock.now().isoformat()
     assert changed["consent_at"].startswith("2026-01-02")  # nothing stored is lost
+    # The revocation is audited (without the free-text source) and the CRM hears of it.
+    audited = await api.pool.fetchrow(
+        "SELECT actor, details FROM audit_log WHERE action = 'lead.consent' AND object_id = $1",
+        lead["id"],
+    )
+    assert audited["details"]["from"] == "express_written"
+    assert audited["details"]["consent"] == "revoked" and "consent_source" not in audited["details"]
+    event = await api.pool.fetchval(
+        "SELECT payload FROM webhook_outbox WHERE type = 'lead.consent' AND lead_id = $1",
+        lead["id"],
+    )
+    assert event["consent"] == "revoked" and event["consent_revoked_at"] is not None
+    unchanged = await api.call("PATCH", path, as_="manager", json={"priority": 3})
+    assert unchanged[0] == 200
+    count = "SELECT count(*) FROM webhook_outbox WHERE type = 'lead.consent' AND lead_id = $1"
+    assert await api.pool.fetchval(count, lead["id"]) == 1  # no consent change, no event
 
     # A new consent after the revocation must be dated after it.
     status, error = await api.call(

@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from dialer import db
+from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
 from dialer.engine import gate
 from dialer.engine.model import CampaignConfig, Lead
@@ -58,7 +59,9 @@ async def test_a_revocation_between_two_dials_stops_the_second(epool: asyncpg.Po
             retry_policy={"no_answer": 60},
         )
         [lead_id] = await add_leads(conn, campaign["id"], [phone], clock.now())
-        await lead_store.patch(conn, lead_id, {"consent": "express_written"}, None, now=clock.now())
+        await lead_store.patch(
+            conn, lead_id, {"consent": "express_written"}, None, who=SYSTEM, now=clock.now()
+        )
         await start(conn, campaign["id"], clock.now())
     attempts = "SELECT count(*) FROM attempts WHERE lead_id = $1"
     async with running_engine(epool, clock=clock, callee=NO_ANSWER, speed=200) as _env:
@@ -71,7 +74,9 @@ async def test_a_revocation_between_two_dials_stops_the_second(epool: asyncpg.Po
             timeout=60,
         )
         async with epool.acquire() as conn:
-            await lead_store.patch(conn, lead_id, {"consent": "revoked"}, None, now=clock.now())
+            await lead_store.patch(
+                conn, lead_id, {"consent": "revoked"}, None, who=SYSTEM, now=clock.now()
+            )
         clock.advance(120)  # the retry is due
         blocked = await wait_for(
             lambda: _value(
@@ -105,14 +110,18 @@ async def test_the_gate_reads_consent_and_registries_at_the_dial(
     assert done["state"] == "completed", done["error"]
     # The hopper's Lead objects predate both the registry and the consent.
     async with epool.acquire() as conn:
-        await lead_store.patch(conn, ids[1], {"consent": "express_written"}, None, now=clock.now())
+        await lead_store.patch(
+            conn, ids[1], {"consent": "express_written"}, None, who=SYSTEM, now=clock.now()
+        )
     decisions = await gate.check(epool, config, claimed, now=clock.now(), count=False)
     first, second = (d for _lead, d in decisions)
     assert "us.wireless-telemarketing-consent" in first.rule_ids
     assert second.allowed, second.rule_ids
 
     async with epool.acquire() as conn:
-        await lead_store.patch(conn, ids[1], {"consent": "revoked"}, None, now=clock.now())
+        await lead_store.patch(
+            conn, ids[1], {"consent": "revoked"}, None, who=SYSTEM, now=clock.now()
+        )
         decisions = await gate.check(conn, config, claimed, now=clock.now(), count=False)
     assert "consent.revoked" in decisions[1][1].rule_ids
 

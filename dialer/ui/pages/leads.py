@@ -111,7 +111,7 @@ async def lead_consent(request: web.Request) -> web.Response:
     try:
         async with request.app[POOL].acquire() as conn:
             await leads.patch(
-                conn, int(request.match_info["id"]), body, who.client_id,
+                conn, int(request.match_info["id"]), body, who.client_id, who=who,
                 now=request.app[CLOCK].now(),
             )  # fmt: skip
     except ValidationError as exc:
