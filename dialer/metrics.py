@@ -166,6 +166,21 @@ SWITCH_CALLS = Gauge("dialer_switch_calls", "Calls this process has on each swit
 SWITCH_ORIGINATES = Counter(
     "dialer_switch_originates_total", "Calls placed through each switch", ["switch"]
 )
+# Recordings in S3-compatible storage (DIALER_RECORDINGS_URL; dialer.recordings.s3).
+RECORDING_UPLOADS = Counter(
+    "dialer_recording_uploads_total",
+    "Recording uploads to object storage (failed: kept on local disk, retried)",
+    ["result"],
+)
+RECORDINGS_PENDING = Gauge(
+    "dialer_recordings_pending_upload",
+    "Recordings kept on this process's local disk waiting for a retried upload",
+)
+RECORDING_NOTICE_FAILED = Counter(
+    "dialer_recording_notice_failed_total",
+    "Calls whose required recording notice could not be played: bridged without recording",
+    ["campaign"],
+)
 HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
 COMPLIANCE_DECISIONS = Counter(
     "dialer_compliance_decisions_total",
@@ -219,3 +234,5 @@ CAMPAIGN_FIGURES_REFRESHED = Gauge(
 # otherwise go unnoticed (prometheus/alerts.yml, DialerImportFailed).
 for _state in ("completed", "failed"):
     IMPORTS.labels(_state)
+for _result in ("uploaded", "failed"):
+    RECORDING_UPLOADS.labels(_result)

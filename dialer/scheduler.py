@@ -23,7 +23,7 @@ from dialer.campaigns.timetable import desired_action
 from dialer.clock import Clock
 from dialer.errors import DialerError
 from dialer.loops import Heartbeat
-from dialer.recordings import LocalRecordings
+from dialer.recordings import RecordingStore
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class CampaignScheduler:
         instance_id: str,
         lease_ttl_s: float = 15.0,
         tick_s: float = 10.0,
-        recordings: LocalRecordings | None = None,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.pool = pool
         self.recordings = recordings

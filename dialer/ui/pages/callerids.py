@@ -109,7 +109,7 @@ async def save_caller_ids(request: web.Request) -> web.Response:
 
 
 @routes.get(r"/ui/attempts/{id:\d+}/recording", permission=Permission.LEADS_READ)
-async def recording_download(request: web.Request) -> web.Response:
+async def recording_download(request: web.Request) -> web.StreamResponse:
     """A call's recording for a session that sees the attempt's client (404 otherwise)."""
     who = session(request).principal
     return await recording_response(request, int(request.match_info["id"]), who.client_id)
