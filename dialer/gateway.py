@@ -71,10 +71,15 @@ class OriginateRequest:
 
 @dataclass(frozen=True, slots=True)
 class AgentLeg:
-    """Where to bridge an answered call: the agent and its softphone endpoint (if any)."""
+    """Where to bridge an answered call: the agent and its softphone endpoint (if any).
+
+    ``record`` False: the call must not be recorded from here on (its recording notice
+    could not be played): a ``connected`` recording is not started and an ``all`` one is
+    stopped and discarded (``take_recording`` then has none)."""
 
     agent_id: int
     endpoint: str | None = None
+    record: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from dialer.engine import calls as fsm
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
-from dialer.engine.conduct import play_notice, voicemail_step
+from dialer.engine.conduct import bridge_leg, play_notice, voicemail_step
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
@@ -30,7 +30,6 @@ from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
 from dialer.gateway import (
     ROBOCALL_REASONS,
-    AgentLeg,
     CallEvent,
     CallGone,
     Gateway,
@@ -291,9 +290,8 @@ class CallFlow:
         if call.notice and not await play_notice(self.gateway, call, self.campaign(), wait):
             return  # the callee hung up meanwhile: its Hangup event ended the call
         try:
-            await self.gateway.bridge(
-                call.call_id, AgentLeg(agent_id, slot.endpoint if slot else None)
-            )
+            leg = bridge_leg(call, agent_id, slot.endpoint if slot else None, cid)
+            await self.gateway.bridge(call.call_id, leg)
         except CallGone:
             return  # its Hangup event ends the call
         except GatewayError as exc:

@@ -147,7 +147,7 @@ class AriGateway(SwitchGateway):
             if status != 200:
                 raise GatewayError(f"could not call agent {agent.agent_id}: {_message(data)}")
             await asyncio.wait_for(asyncio.shield(wait), timeout + 5.0)
-            await self._join(call, leg)
+            await self._join(call, leg, agent.record)
         except BaseException as exc:
             failure = self.bridge_failed(call, leg, agent, exc)
             if failure is exc:
@@ -282,10 +282,14 @@ class AriGateway(SwitchGateway):
         call = self._playbacks.pop(playback["id"], None)
         if call is None:
             return
-        if playback.get("state") == "failed":
-            log.warning("playback failed: is %s installed?", playback.get("media_uri"))
         done = call.plays.pop(playback["id"], None)
-        if done is not None and not done.done():
+        if done is None or done.done():
+            return
+        if playback.get("state") == "failed":  # playbacks.json: done | failed when finished
+            media = playback.get("media_uri")
+            log.warning("playback failed: is %s installed?", media)
+            done.set_exception(GatewayError(f"Asterisk could not play {media}"))
+        else:
             done.set_result(True)
 
     def _replaced(self, msg: Message) -> None:
@@ -356,7 +360,7 @@ class AriGateway(SwitchGateway):
             kind = "human"
         self.book.answer(call, kind)
 
-    async def _join(self, call: SwitchCall, leg: str) -> None:
+    async def _join(self, call: SwitchCall, leg: str, record: bool) -> None:
         bridge = f"{call.call_id}-bridge"
         call.bridge_id = bridge
         params = {"type": "mixing", "name": f"{self.config.app}:{call.call_id}"}
@@ -370,7 +374,10 @@ class AriGateway(SwitchGateway):
         if status != 204:
             raise GatewayError(f"could not bridge the agent: {_message(data)}")
         call.bridged = True
-        if call.request.record == "connected":
+        if not record:
+            if call.request.record == "all":
+                self.tasks.spawn(self.recordings.cancel(call.call_id))
+        elif call.request.record == "connected":
             self.tasks.spawn(self.recordings.start("bridges", bridge, call.call_id))
 
     async def kill_channel(self, channel_id: str) -> None:

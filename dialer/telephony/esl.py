@@ -23,17 +23,14 @@ A call's life on FreeSWITCH (see docs/freeswitch.md for the dialplan it relies o
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import random
 import uuid
-from typing import Any
 
 from dialer.backoff import Backoff
 from dialer.gateway import (
     AgentLeg,
-    AnswerKind,
     EventSink,
     GatewayError,
     GatewayUnavailable,
@@ -45,6 +42,7 @@ from dialer.telephony.causes import cause_code, sip_status
 from dialer.telephony.dialstrings import esl_media
 from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_link import EslLink, Headers
+from dialer.telephony.esl_reconcile import AMD_KINDS, reconcile
 from dialer.telephony.esl_record import EslRecordings
 from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import EslConfig
@@ -56,13 +54,6 @@ EVENTS = (
     "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE "
     "CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB CUSTOM mod_amd::info dialer::amd avmd::beep"
 )
-AMD_KINDS: dict[str, AnswerKind] = {
-    "HUMAN": "human",
-    "NOT_SURE": "human",
-    "NOTSURE": "human",
-    "MACHINE": "machine",
-    "FAX": "fax",
-}
 AMD_MISSING_CAUSE = 27  # DESTINATION_OUT_OF_ORDER: what a missing dialplan application gives
 MAX_UUID = 36  # FreeSWITCH keeps at most this many characters of a channel UUID
 
@@ -156,7 +147,10 @@ class EslGateway(SwitchGateway):
             if not reply.startswith("+OK"):
                 raise GatewayError(f"could not bridge the agent: {reply.strip()}")
             call.bridged = True
-            if call.request.record == "connected":
+            if not agent.record:
+                if call.request.record == "all":
+                    self.tasks.spawn(self.recordings.cancel(call_id))
+            elif call.request.record == "connected":
                 self.tasks.spawn(self.recordings.start(call_id))
         except BaseException as exc:
             failure = self.bridge_failed(call, leg, agent, exc)
@@ -261,11 +255,16 @@ class EslGateway(SwitchGateway):
         if call is None or not call.plays:
             return
         response = headers.get("Application-Response", "")
-        if response and response != "FILE PLAYED":
-            log.warning("playback of %s: %s", headers.get("Application-Data"), response)
         key = next(iter(call.plays))
         done = call.plays.pop(key)
-        if not done.done():
+        if done.done():
+            return
+        # mod_dptools playback_function: FILE PLAYED, else FILE NOT FOUND / PLAYBACK ERROR
+        if response and response != "FILE PLAYED":
+            media = headers.get("Application-Data")
+            log.warning("playback of %s: %s", media, response)
+            done.set_exception(GatewayError(f"FreeSWITCH could not play {media}: {response}"))
+        else:
             done.set_result(True)
 
     def _hangup_complete(self, headers: Headers, body: str) -> None:
@@ -335,45 +334,8 @@ class EslGateway(SwitchGateway):
 
     # -- reconcile ------------------------------------------------------------------------
     async def reconcile(self) -> None:
-        """Make our calls agree with the switch (as ``AriGateway.reconcile`` does)."""
-        text = await self.link.api("show channels as json")
-        try:
-            rows = json.loads(text).get("rows") or []
-        except ValueError:
-            raise GatewayError(f"unreadable channel list: {text[:80]!r}") from None
-        present: dict[str, dict[str, Any]] = {row["uuid"]: row for row in rows}
-        for call in list(self.book.calls.values()):
-            row = present.get(call.call_id)
-            if row is None:
-                self.book.lose(call)
-                self._callee_gone(call, 0)
-                continue
-            if call.agent_leg in self.legs and call.agent_leg not in present:
-                self._agent_gone(call.agent_leg, 0)
-            if call.hangup_requested:
-                self.tasks.spawn(self.kill_channel(call.call_id))
-            else:
-                await self._catch_up(call, row)
-        known = set(self.book.calls) | set(self.legs)
-        for uid in [u for u in present if u not in known]:
-            owner = await self.link.api(f"uuid_getvar {uid} dialer_app")
-            if owner.strip() == self.config.app:
-                log.info("hanging up a stray channel", extra={"channel": uid})
-                await self.kill_channel(uid)
-
-    async def _catch_up(self, call: SwitchCall, row: dict[str, Any]) -> None:
-        callstate = row.get("callstate", "")
-        call.stage = call.stage or "channel"
-        if callstate in ("RINGING", "EARLY"):
-            self.book.ring(call)
-        elif callstate in ("ACTIVE", "HELD") and call.answered is None:
-            call.up = True
-            if not call.request.amd:
-                self.book.answer(call, "human")
-                return
-            result = (await self.link.api(f"uuid_getvar {call.call_id} amd_result")).strip()
-            if result.upper() in AMD_KINDS and not call.ended:
-                self.book.answer(call, AMD_KINDS[result.upper()])
+        """Make our calls agree with the switch (``esl_reconcile.reconcile``)."""
+        await reconcile(self)
 
     # -- plumbing -------------------------------------------------------------------------
     async def _start_job(self, call: SwitchCall | None, channel: str, command: str) -> None:

@@ -185,7 +185,9 @@ class SimulatedGateway:
         if call.answered is None or call.bridged:
             raise GatewayError(f"call {call_id} is not waiting for an agent")
         call.bridged = True
-        if call.request.record == "connected":
+        if not agent.record:  # the recording notice was not played: nothing is kept
+            call.recording_since = None
+        elif call.request.record == "connected":
             call.recording_since = self.timer.now()
         self._cancel(call)
         if call.truth == "human":

@@ -258,6 +258,10 @@ class FakeFreeSwitch(FakeSwitchBase):
             return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>]\n"
         if args[1] == "start":
             self.recording_paths[leg.id] = (args[2], asyncio.get_running_loop().time())
+        elif leg.id in self.recording_paths:  # stop: the file is closed where it is
+            path, started = self.recording_paths.pop(leg.id)
+            seconds = (asyncio.get_running_loop().time() - started) / self.time_scale
+            Path(path).write_bytes(wav(min(seconds, 30.0) / 100))
         return "+OK Success\n"
 
     def _background(self, job: str, command: str) -> None:
