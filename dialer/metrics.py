@@ -181,6 +181,11 @@ RECORDING_NOTICE_FAILED = Counter(
     "Calls whose required recording notice could not be played: bridged without recording",
     ["campaign"],
 )
+SWITCH_HOMED = Counter(
+    "dialer_switch_homed_originates_total",
+    "Calls placed on their agent's home switch (the agent was known when dialing)",
+    ["switch"],
+)
 HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
 COMPLIANCE_DECISIONS = Counter(
     "dialer_compliance_decisions_total",
