@@ -219,6 +219,7 @@ class Dialing:
         self.flow.add(call)
         cid = str(campaign.id)
         slot = None if dial.agent_id is None else self.flow.agents.agents.get(dial.agent_id)
+        endpoint = slot.endpoint if slot is not None else None
         request = OriginateRequest(
             call_id=dial.call_id,
             phone_e164=lead.phone_e164,
@@ -226,7 +227,7 @@ class Dialing:
             record=call.record,  # type: ignore[arg-type]
             ring_timeout_s=campaign.ring_timeout_s,
             amd=campaign.amd,
-            agent=None if dial.agent_id is None else AgentLeg(dial.agent_id, slot and slot.endpoint),
+            agent=None if dial.agent_id is None else AgentLeg(dial.agent_id, endpoint),
             variables=(
                 ("campaign_id", cid),
                 ("attempt_id", str(got.attempt_id)),
