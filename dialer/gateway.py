@@ -155,6 +155,17 @@ class RecordingSource(Protocol):
 
 
 @runtime_checkable
+class BeepListener(Protocol):
+    """A gateway that can wait for an answering machine's beep before a voicemail drop
+    (Asterisk: ``WaitForSilence`` after ``AMD()``; FreeSWITCH: mod_avmd)."""
+
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        """Return once the beep has passed (True), or after ``timeout_s`` (switch seconds)
+        without one or when the call ended (False)."""
+        ...
+
+
+@runtime_checkable
 class Gateway(Protocol):
     """A telephony switch as the engine uses it. ``t`` in events is the gateway's
     ``Timer.now()`` (seconds; sped up in simulation)."""

@@ -186,6 +186,11 @@ SWITCH_HOMED = Counter(
     "Calls placed on their agent's home switch (the agent was known when dialing)",
     ["switch"],
 )
+VOICEMAIL_BEEPS = Counter(
+    "dialer_voicemail_beeps_total",
+    "Waits for an answering machine's beep before a voicemail drop (heard, timeout, failed)",
+    ["campaign", "result"],
+)
 HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
 COMPLIANCE_DECISIONS = Counter(
     "dialer_compliance_decisions_total",

@@ -12,7 +12,9 @@ A call's life on FreeSWITCH (see docs/freeswitch.md for the dialplan it relies o
 3. ``CHANNEL_ANSWER``: without AMD that is ``Answered("human")``. With AMD the dialplan
    runs ``mod_amd``, whose ``CUSTOM mod_amd::info`` event carries ``variable_amd_result``
    (``HUMAN``, ``MACHINE``, ``NOT_SURE`` = human); any detector can report through a
-   ``CUSTOM dialer::amd`` event instead, and ``avmd::beep`` counts as a machine.
+   ``CUSTOM dialer::amd`` event instead, and ``avmd::beep`` counts as a machine. Before a
+   voicemail drop, ``wait_for_beep`` runs mod_avmd (``avmd <uuid> start``) until its
+   ``avmd::beep`` (mod_avmd.c: ``Unique-ID``, ``Beep-Status``, ``frequency``) or a timeout.
 4. ``bridge``: the agent's phone is originated per call (a UUID derived from the call id,
    ``&park()``); once it answers, ``uuid_bridge`` joins the two legs.
 5. ``play``: ``uuid_broadcast <uuid> <file> aleg``, finished on the ``playback``
@@ -171,6 +173,27 @@ class EslGateway(SwitchGateway):
             raise GatewayError(f"FreeSWITCH could not play {media}: {reply.strip()}")
         return bool(await done)
 
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        """Until mod_avmd hears the machine's beep (``avmd <uuid> start``, then ``CUSTOM
+        avmd::beep``), or False after ``timeout_s`` (``avmd <uuid> stop``)."""
+        call = self.book.answered(call_id)
+        if call.beeped:
+            return True
+        heard = call.beep = asyncio.get_running_loop().create_future()
+        try:
+            reply = await self.link.api(f"avmd {call_id} start")
+            if reply.strip() and not reply.startswith("+OK"):  # empty: already listening
+                if call.ended:
+                    return False
+                raise GatewayError(f"no beep detection (is mod_avmd loaded?): {reply.strip()}")
+            try:
+                return await asyncio.wait_for(asyncio.shield(heard), timeout_s)
+            except TimeoutError:
+                self.tasks.spawn(self.link.api(f"avmd {call_id} stop"))
+                return False
+        finally:
+            call.beep = None
+
     async def hangup(self, call_id: str) -> None:
         call = self.book.get(call_id)
         if call is None:
@@ -245,7 +268,12 @@ class EslGateway(SwitchGateway):
 
     def _beep(self, headers: Headers, body: str) -> None:
         call = self._call(headers)
-        if call is not None and call.up:
+        if call is None:
+            return
+        call.beeped = True
+        if call.beep is not None and not call.beep.done():
+            call.beep.set_result(True)
+        elif call.up and call.answered is None:
             self.book.answer(call, "machine")
 
     def _execute_complete(self, headers: Headers, body: str) -> None:

@@ -30,6 +30,7 @@ from dialer import metrics
 from dialer.gateway import (
     FINAL_EVENTS,
     AgentLeg,
+    BeepListener,
     CallEvent,
     CallGone,
     EventSink,
@@ -147,6 +148,12 @@ class MultiSwitchGateway:
 
     async def play(self, call_id: str, message: str) -> bool:
         return await self._switch(call_id).gateway.play(call_id, message)
+
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        gateway = self._switch(call_id).gateway
+        if isinstance(gateway, BeepListener):
+            return await gateway.wait_for_beep(call_id, timeout_s)
+        return False
 
     async def hangup(self, call_id: str) -> None:
         switch = self.by_call.get(call_id)
