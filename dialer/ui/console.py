@@ -29,6 +29,7 @@ from dialer.ui.pages import (
     leads,
     lists,
     live,
+    recordings,
     rules,
     users,
 )
@@ -50,6 +51,7 @@ PAGE_TABLES = (
     floor.routes,
     leads.routes,
     board.routes,
+    recordings.routes,
 )
 
 
