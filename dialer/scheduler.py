@@ -24,7 +24,7 @@ from dialer.clock import Clock
 from dialer.errors import DialerError
 from dialer.loops import Heartbeat
 from dialer.privacy import retention as privacy_retention
-from dialer.recordings import LocalRecordings
+from dialer.recordings import RecordingStore
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class CampaignScheduler:
         instance_id: str,
         lease_ttl_s: float = 15.0,
         tick_s: float = 10.0,
-        recordings: LocalRecordings | None = None,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.pool = pool
         self.recordings = recordings

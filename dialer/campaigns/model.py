@@ -286,6 +286,13 @@ FIELDS: dict[str, Field] = {
         "left on answering machines (sound URI or file), then the call is hung up; "
         "null = machines are hung up on",
     ),
+    "voicemail_beep_timeout_s": Field(
+        _number(0, 60),
+        {"type": "number"},
+        "seconds to wait for the answering machine's beep before the voicemail message "
+        "(0 = play as soon as AMD says machine)",
+        10.0,
+    ),
     "alt_phone_policy": Field(
         _choice(ALT_PHONE_POLICIES),
         {"enum": list(ALT_PHONE_POLICIES)},

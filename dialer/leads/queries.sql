@@ -228,7 +228,8 @@ LIMIT 100;
 
 -- name: lead_attempts
 SELECT a.id, a.started_at, a.ended_at, a.outcome, a.answer, a.talk_s, a.disposition,
-       a.notes, a.agent_id, ag.name AS agent_name
+       a.notes, a.agent_id, ag.name AS agent_name, a.recording_s, a.recording_deleted_at,
+       (a.recording_key IS NOT NULL AND a.recording_deleted_at IS NULL) AS has_recording
 FROM attempts a LEFT JOIN agents ag ON ag.id = a.agent_id
 WHERE a.lead_id = $1
 ORDER BY a.id DESC

@@ -26,7 +26,7 @@ from dialer.auth.roles import Principal
 from dialer.errors import Conflict, NotFound
 from dialer.outbox import OutboxEvent, enqueue_many
 from dialer.privacy import traces
-from dialer.recordings import LocalRecordings
+from dialer.recordings import RecordingStore
 from dialer.sql import queries
 
 log = logging.getLogger(__name__)
@@ -190,15 +190,17 @@ async def _announce(
     await enqueue_many(conn, events)
 
 
-async def delete_files(storage: LocalRecordings | None, erasure: Erasure) -> None:
-    """Remove the recording files of an erasure that has committed."""
+async def delete_files(storage: RecordingStore | None, erasure: Erasure) -> None:
+    """Remove the recording files (local or S3 objects) of an erasure that has committed. A
+    store that fails (disk, S3 unreachable) is logged with the key, never the person; the
+    erasure itself stands."""
     if storage is None:
         return
     for key in erasure.recording_keys:
         try:
             await storage.delete(key)
-        except (OSError, ValueError) as exc:
-            log.warning("recording not deleted", extra={"key": key, "error": str(exc)})
+        except Exception as exc:  # any backend (disk, S3): logged, deleted by hand
+            log.error("recording not deleted", extra={"key": key, "error": str(exc)})
 
 
 async def erase_lead(

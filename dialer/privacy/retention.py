@@ -14,7 +14,7 @@ from dialer.audit import record
 from dialer.auth.roles import SYSTEM, Principal
 from dialer.errors import NotFound, ValidationError
 from dialer.privacy.erase import RETENTION, Erasure, delete_files, erase_leads
-from dialer.recordings import LocalRecordings
+from dialer.recordings import RecordingStore
 from dialer.sql import queries
 
 _Q = queries("dialer.privacy")
@@ -67,7 +67,7 @@ async def set_retention(
     return {**before, "lead_retention_days": days}
 
 
-async def sweep(pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: datetime) -> int:
+async def sweep(pool: asyncpg.Pool, storage: RecordingStore | None, *, now: datetime) -> int:
     """Erase one batch of expired leads (and of old attempts of leads kept because they
     were called since); how many leads and attempts were erased."""
     return await _expired_leads(pool, storage, now=now) + await _expired_attempts(
@@ -76,7 +76,7 @@ async def sweep(pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: dat
 
 
 async def _expired_attempts(
-    pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: datetime
+    pool: asyncpg.Pool, storage: RecordingStore | None, *, now: datetime
 ) -> int:
     rows = await pool.fetch(_Q["expired_attempts"], now, BATCH)
     if not rows:
@@ -88,7 +88,7 @@ async def _expired_attempts(
 
 
 async def _expired_leads(
-    pool: asyncpg.Pool, storage: LocalRecordings | None, *, now: datetime
+    pool: asyncpg.Pool, storage: RecordingStore | None, *, now: datetime
 ) -> int:
     rows = await pool.fetch(_Q["expired_leads"], now, BATCH)
     if not rows:

@@ -95,6 +95,7 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     setup_limits(app)
     app[RECORDINGS] = recordings_storage(settings)
+    app.on_cleanup.append(_close_recordings)
     metrics.BUILD_INFO.labels(__version__).set(1)
 
     if pool is not None:
@@ -107,6 +108,10 @@ def create_app(
     app[health.OPENAPI] = build_document(endpoints)
     setup_ui(app)  # the web console under /ui/ (not in the OpenAPI document)
     return app
+
+
+async def _close_recordings(app: web.Application) -> None:
+    await app[RECORDINGS].close()
 
 
 def _pool_context(settings: Settings, url: str) -> CleanupContext:

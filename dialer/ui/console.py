@@ -30,6 +30,7 @@ from dialer.ui.pages import (
     lists,
     live,
     privacy,
+    recordings,
     rules,
     users,
 )
@@ -52,6 +53,7 @@ PAGE_TABLES = (
     leads.routes,
     privacy.routes,
     board.routes,
+    recordings.routes,
 )
 
 
