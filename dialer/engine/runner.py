@@ -97,7 +97,11 @@ class CampaignRunner:
             min_size=self.options.hopper_min,
             screen=self.rules.screen,
         )
-        self._build_calls(DbSeats(pool, clock, campaign.id))
+        keeper = None
+        if self.options.recordings is not None and isinstance(gateway, RecordingSource):
+            keeper = RecordingKeeper(gateway, self.options.recordings, campaign.id)
+        self.recorder = Recorder(pool, self.campaign, keeper=keeper, runner_id=self.runner_id)
+        self._build_calls(DbSeats(pool, clock, campaign.id, recorder=self.recorder))
         self.mode = campaign.dial_mode
         self.stopping = False
         self.lost = False
@@ -111,10 +115,6 @@ class CampaignRunner:
         self._unsubscribe: Any = None
         self._stopped = asyncio.Event()
         self.renewed = self.started_at = clock.monotonic()
-        keeper = None
-        if self.options.recordings is not None and isinstance(gateway, RecordingSource):
-            keeper = RecordingKeeper(gateway, self.options.recordings, campaign.id)
-        self.recorder = Recorder(pool, self.campaign, keeper=keeper)
 
     def _build_calls(self, seats: DbSeats) -> None:
         """The parts that place and follow calls, sharing the hopper, seats and health."""
