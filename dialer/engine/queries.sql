@@ -336,11 +336,13 @@ WHERE a.campaign_id = $1 AND a.state = 'on_call'
 
 -- name: attempt_for_disposition
 -- The call, its lead and its campaign, for a disposition, attempt and lead locked.
--- 'untouched': nobody changed the lead since this attempt's dial.
+-- 'untouched': nobody changed the lead since this attempt's dial (or, for an attempt a
+-- takeover closed 'unknown' during an outage, since that recovery: close_calls' fence).
 SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.started_at, a.connected_at, a.ended_at,
        a.outcome, a.disposition, a.phone_e164, c.client_id,
        l.status AS lead_status, l.attempts_count AS lead_attempts,
-       l.time_zones AS lead_time_zones, l.updated_at = a.started_at AS untouched,
+       l.time_zones AS lead_time_zones,
+       l.updated_at = coalesce(a.recovered_at, a.started_at) AS untouched,
        to_jsonb(c) AS campaign
 FROM attempts a
 JOIN campaigns c ON c.id = a.campaign_id

@@ -103,6 +103,9 @@ async def test_a_person_answering_while_the_database_is_away_is_bridged_and_writ
     )
     assert events == 1
     assert await direct.fetchval("SELECT count(*) FROM attempts WHERE lead_id = $1", lead_id) == 1
-    assert await direct.fetchval(
-        "SELECT count(*) FROM attempts WHERE campaign_id = $1 AND outcome = 'abandoned'", cid
-    ) == 0
+    assert (
+        await direct.fetchval(
+            "SELECT count(*) FROM attempts WHERE campaign_id = $1 AND outcome = 'abandoned'", cid
+        )
+        == 0
+    )

@@ -345,9 +345,7 @@ async def test_a_live_answer_while_the_database_is_away_is_seated_and_written_la
     assert call.state == "connected" and h.gateway.bridged == [("c1", 1)]
     # the table still says "available" until the connect is written: a reload keeps the
     # runner's picture, so agent 1 is not offered a second call
-    rows = [
-        {"id": n, "name": f"a{n}", "endpoint": None, "state": "available"} for n in (1, 2)
-    ]
+    rows = [{"id": n, "name": f"a{n}", "endpoint": None, "state": "available"} for n in (1, 2)]
     h.view.load(rows, h.timer.now())
     assert [s.id for s in h.view.available()] == [2]
     await h.timer.advance(30)
