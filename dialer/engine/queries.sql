@@ -311,6 +311,11 @@ FROM attempts a JOIN leads l ON l.id = a.lead_id
 WHERE a.campaign_id = $1 AND a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
 ORDER BY a.id;
 
+-- name: others_open
+-- Calls of a campaign still open that another runner placed (after an outage: in flight).
+SELECT count(*) FROM attempts
+WHERE campaign_id = $1 AND ended_at IS NULL AND runner IS DISTINCT FROM $2;
+
 -- name: budget_counts
 SELECT count(*) FILTER (WHERE answered_at > $2) AS humans_24h,
        count(*) FILTER (WHERE answered_at > $2 AND outcome = 'abandoned') AS abandoned_24h,
