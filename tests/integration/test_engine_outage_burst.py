@@ -47,7 +47,8 @@ async def _history(conn: asyncpg.Connection, campaign_id: int, now: datetime) ->
         "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, answered_at,"
         " ended_at, outcome, answer, compliance)"
         " SELECT $1, $2, '+14155559999', $3::timestamptz - n * interval '30 seconds',"
-        " $3::timestamptz - n * interval '30 seconds', $3::timestamptz - n * interval '29 seconds', 'completed', 'human',"
+        " $3::timestamptz - n * interval '30 seconds',"
+        " $3::timestamptz - n * interval '29 seconds', 'completed', 'human',"
         " '{}'::jsonb FROM generate_series(1, 2000) n",
         lead_id,
         campaign_id,
