@@ -28,7 +28,7 @@ from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
-from dialer.engine.seating import seat
+from dialer.engine.seating import seat, seated
 from dialer.engine.seats import Seats
 from dialer.gateway import (
     ROBOCALL_REASONS,
@@ -90,7 +90,6 @@ class CallFlow:
         self.by_state: Counter[str] = Counter()  # live calls by state
         self.illegal = 0
 
-    # -- counts ---------------------------------------------------------------------------
     def in_flight(self) -> int:
         """Dialed and unresolved: what the pacer calls ``calls_in_flight``."""
         return self.by_state["dialing"] + self.by_state["ringing"]
@@ -280,6 +279,7 @@ class CallFlow:
         if call.state != "connecting":  # the callee hung up meanwhile
             if ok and call.reserved_agent is None:
                 call.agent_taken = False
+                await seated(call)  # a connect written later lands before the release
                 await self._release_agent(call)
             return
         if not ok:  # another campaign (or a pause) took the agent first: ask the table

@@ -83,3 +83,10 @@ async def seat(
     call.pending = task  # the call's record is written after this connect
     metrics.SEATS_WITHOUT_DATABASE.labels(str(campaign_id)).inc()
     return True
+
+
+async def seated(call: LiveCall) -> None:
+    """Wait for a connect that ``seat`` queued (nothing to wait for otherwise)."""
+    pending = call.pending
+    if pending is not None and pending is not asyncio.current_task():
+        await asyncio.wait([pending])
