@@ -39,7 +39,12 @@ SUBSCRIPTION_FIELDS: dict[str, Any] = {
     },
 }
 SUBSCRIPTION = {"type": "object", "properties": SUBSCRIPTION_FIELDS}
-DELIVERY = {"type": "object", "description": "one event for one subscription, with its state"}
+DELIVERY = {
+    "type": "object",
+    "description": "one event for one subscription, with its state; to an internal address "
+    "(loopback, private, link-local) last_status is null and last_error a fixed sentence "
+    "unless the token is an admin's for every client",
+}
 
 
 def _id(request: web.Request) -> int:
