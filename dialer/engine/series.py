@@ -21,6 +21,7 @@ from dialer.engine.pacers import AHEAD_MODES
 _COUNTERS = (
     metrics.HUMAN_ANSWERS,
     metrics.CONNECTS,
+    metrics.SEATS_WITHOUT_DATABASE,
     metrics.ABANDONS,
     metrics.PACER_LAUNCHED,
     metrics.PACER_REQUESTED,
