@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 
-from dialer.pacing.base import PacingState
+from dialer.pacing.base import Pacer, PacingEvent, PacingState
 from dialer.pacing.estimators import DecayingRate
 
 
@@ -187,3 +187,21 @@ class _Dispersion:
         if self._mean > 1e-9:
             self.value = max(1.0, self._var / self._mean)
         return self.value
+
+
+class GuardedPacer:
+    """Any pacer with the engine's legal guard on top (``guard_launch`` on every answer).
+
+    This is what a fixed-ratio ("power") campaign really dials in the engine
+    (``dialer.engine.pacers.PaceControl``), so benchmarks compare against it too.
+    """
+
+    def __init__(self, inner: Pacer, limit: float = 0.03) -> None:
+        self.inner = inner
+        self.limit = limit
+
+    def observe(self, event: PacingEvent) -> None:
+        self.inner.observe(event)
+
+    def calls_to_launch(self, state: PacingState) -> int:
+        return guard_launch(self.inner.calls_to_launch(state), state, self.limit)
