@@ -151,12 +151,14 @@ def _stats(results: Sequence[SimResult]) -> dict[str, float]:
     }
 
 
-def run_scenario(job: tuple[Scenario, list[int]]) -> dict[str, Any]:
+def run_scenario(job: tuple[Scenario, list[int], dict[str, float]]) -> dict[str, Any]:
     """Every pacer on one scenario over the seeds (runs in a worker process)."""
-    sc, seeds = job
+    sc, seeds, tuning = job
     started = time.monotonic()
     prog = [sc.run(s, lambda: make_pacer("progressive")) for s in seeds]
-    pred = [sc.run(s, lambda: make_pacer("predictive", max_abandon_rate=LIMIT)) for s in seeds]
+    pred = [
+        sc.run(s, lambda: make_pacer("predictive", max_abandon_rate=LIMIT, **tuning)) for s in seeds
+    ]
     out: dict[str, Any] = {
         "index": sc.index,
         "name": sc.name,
@@ -266,6 +268,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--json", action="store_true", help="print the report as JSON")
     ap.add_argument("--quick", action="store_true", help="20 scenarios, 3 seeds, shifts <= 3 h")
     ap.add_argument("--only", type=int, action="append", default=[], help="scenario index")
+    ap.add_argument(
+        "--tune", action="append", default=[], metavar="KEY=VALUE", help="predictive tuning"
+    )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     args = ap.parse_args(argv)
     if args.scenarios < 1 or args.seeds < 1 or args.jobs < 1:
@@ -277,7 +282,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [s for s in draw_scenarios(n, max_hours) if not args.only or s.index in args.only]
     seeds = list(range(1, k + 1))
     started = time.monotonic()
-    jobs = [(sc, seeds) for sc in sorted(chosen, key=_cost, reverse=True)]
+    try:
+        tuning = {k: float(v) for k, v in (item.split("=", 1) for item in args.tune)}
+    except ValueError:
+        print("pacing_sweep: --tune takes KEY=NUMBER, e.g. --tune buffer=2", file=sys.stderr)
+        return 2
+    jobs = [(sc, seeds, tuning) for sc in sorted(chosen, key=_cost, reverse=True)]
     with Pool(args.jobs) as pool:
         rows = sorted(pool.imap_unordered(run_scenario, jobs), key=lambda r: r["index"])
     summary = summarise(rows)

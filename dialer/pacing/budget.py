@@ -149,7 +149,12 @@ def guard_launch(wanted: int, state: PacingState, limit: float, pending: float =
     """
     if window_can_absorb(state.window_human_answers, state.window_abandoned, limit, pending):
         return wanted
-    progressive = state.agents_available - state.calls_in_flight - state.calls_waiting
+    progressive = (
+        state.agents_available
+        - state.calls_in_flight
+        - state.calls_waiting
+        - state.shared_calls_in_flight
+    )
     return max(0, min(wanted, progressive))
 
 

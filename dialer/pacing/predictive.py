@@ -188,7 +188,8 @@ class PredictivePacer:
     # -- deciding ------------------------------------------------------------------
     def calls_to_launch(self, state: PacingState) -> int:
         """Progressive's count, or more while the marginal call's risk stays under θ."""
-        n_prog = max(0, state.agents_available - state.calls_in_flight)
+        shared = state.shared_calls_in_flight
+        n_prog = max(0, state.agents_available - state.calls_in_flight - shared)
         self._refresh(state)
         theta = self._threshold(state)
         self.theta = theta
@@ -222,7 +223,12 @@ class PredictivePacer:
             p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
             due = max(0.0, self.outlook.a[NH - 1])  # O(1) nudges can leave it a hair below 0
             due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
-            covered = state.agents_available - state.calls_in_flight - state.calls_waiting
+            covered = (
+                state.agents_available
+                - state.calls_in_flight
+                - state.calls_waiting
+                - state.shared_calls_in_flight
+            )
             n = min(n, max(n_prog, covered + math.floor((allowance + due) / p_hi)))
         if (n - n_prog) * pm.mean * self.theta <= allowance:
             return n
@@ -256,7 +262,8 @@ class PredictivePacer:
     def _pending_abandons(self, state: PacingState) -> float:
         """E[(humans due - agents due)+] over the whole ring window, normal approximation."""
         h, a = self.outlook.h, self.outlook.a
-        mu = state.calls_waiting + h[NH - 1] - state.agents_available - a[NH - 1]
+        shared = state.shared_calls_in_flight * self.outlook.p_by_tau[NH - 1]
+        mu = state.calls_waiting + h[NH - 1] + shared - state.agents_available - a[NH - 1]
         if mu < -6.0:
             return 0.0  # far more agents due than humans: nothing pending
         sd = math.sqrt(max(h[-1] + a[-1], 0.0) + self.variance_floor)
@@ -327,8 +334,10 @@ class PredictivePacer:
         ]
         sqrt, erfc = math.sqrt, math.erfc
 
+        shared = state.shared_calls_in_flight  # another campaign's calls, as if new
+
         def risk(n: int) -> float:
-            others = n - 1
+            others = n - 1 + shared
             total = worst = 0.0
             for i, (pg, hk, mu0, v0) in enumerate(rows):
                 extra = others * pg
