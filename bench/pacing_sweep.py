@@ -177,7 +177,15 @@ def run_scenario(job: tuple[Scenario, list[int], dict[str, float]]) -> dict[str,
         margin = out["predictive"]["occupancy_mean"] - rival
         out["margin_raw" if key == "best_ratio" else "margin"] = margin
     out["elapsed_s"] = round(time.monotonic() - started, 1)
-    print(f"  done {sc.index:>2} {sc.name} ({out['elapsed_s']} s)", file=sys.stderr, flush=True)
+    print(
+        f"  done {sc.index:>2} {sc.name} ({out['elapsed_s']} s): margin {out['margin']:+.3f}, "
+        f"vs unguarded {out['margin_raw']:+.3f}",
+        file=sys.stderr,
+        flush=True,
+    )
+    if os.environ.get("PACING_SWEEP_ROWS"):  # keep each row as it comes (long runs)
+        with open(os.environ["PACING_SWEEP_ROWS"], "a") as f:
+            f.write(json.dumps(out) + "\n")
     return out
 
 
