@@ -8,15 +8,18 @@ drifts up or down during the shift, and shares of imperfect floors: breaks and e
 log-outs, AMD errors, callers hanging up within 2 s, and two campaigns with different
 answer rates sharing the pool (each with its own budget). Every scenario runs
 progressive, the best fixed ratio in hindsight (0.05 grid, mean abandon <= 3 % over the
-seeds; on a shared floor one ratio for both, each campaign's mean <= 3 %) and predictive
-on the same ``K`` seeds (same callees for every pacer).
+seeds; on a shared floor one ratio for both, each campaign's mean <= 3 %) twice — as the
+engine's power mode dials it (with the legal slack guard, ``GuardedPacer``) and
+unguarded — and predictive on the same ``K`` seeds (same callees for every pacer).
 
-Printed per scenario: its margin (predictive - best ratio, mean occupancy; pool
-occupancy on a shared floor), predictive's worst-seed abandon (worst campaign) and its
-worst minute of the window; then the distribution of margins.
+Printed per scenario: both ratios (a ``!`` when the ratio's worst seed is over 3 %), the
+margin (predictive - guarded best ratio, mean occupancy; pool occupancy on a shared
+floor; the goal's figure) and the margin against the unguarded ratio, predictive's
+worst-seed abandon (worst campaign) and its worst minute of the window; then the
+distribution of both margins.
 
     python bench/pacing_sweep.py [--scenarios 40] [--seeds 5] [--json] [--quick]
-                                 [--only I] [--jobs N]
+                                 [--only I] [--jobs N] [--tune KEY=VALUE] [--rows FILE]
 
 ``--quick`` is 20 scenarios x 3 seeds with shifts cut to at most 3 h (same draws).
 """
@@ -151,9 +154,9 @@ def _stats(results: Sequence[SimResult]) -> dict[str, float]:
     }
 
 
-def run_scenario(job: tuple[Scenario, list[int], dict[str, float]]) -> dict[str, Any]:
+def run_scenario(job: tuple[Scenario, list[int], dict[str, float], str | None]) -> dict[str, Any]:
     """Every pacer on one scenario over the seeds (runs in a worker process)."""
-    sc, seeds, tuning = job
+    sc, seeds, tuning, rows = job
     started = time.monotonic()
     prog = [sc.run(s, lambda: make_pacer("progressive")) for s in seeds]
     pred = [
@@ -183,8 +186,8 @@ def run_scenario(job: tuple[Scenario, list[int], dict[str, float]]) -> dict[str,
         file=sys.stderr,
         flush=True,
     )
-    if os.environ.get("PACING_SWEEP_ROWS"):  # keep each row as it comes (long runs)
-        with open(os.environ["PACING_SWEEP_ROWS"], "a") as f:
+    if rows:  # keep each row as it comes (a long run may be cut short)
+        with open(rows, "a") as f:
             f.write(json.dumps(out) + "\n")
     return out
 
@@ -279,6 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--tune", action="append", default=[], metavar="KEY=VALUE", help="predictive tuning"
     )
+    ap.add_argument("--rows", metavar="FILE", help="append each scenario's row (JSON lines)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     args = ap.parse_args(argv)
     if args.scenarios < 1 or args.seeds < 1 or args.jobs < 1:
@@ -295,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         print("pacing_sweep: --tune takes KEY=NUMBER, e.g. --tune buffer=2", file=sys.stderr)
         return 2
-    jobs = [(sc, seeds, tuning) for sc in sorted(chosen, key=_cost, reverse=True)]
+    jobs = [(sc, seeds, tuning, args.rows) for sc in sorted(chosen, key=_cost, reverse=True)]
     with Pool(args.jobs) as pool:
         rows = sorted(pool.imap_unordered(run_scenario, jobs), key=lambda r: r["index"])
     summary = summarise(rows)
