@@ -282,6 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--tune", action="append", default=[], metavar="KEY=VALUE", help="predictive tuning"
     )
+    ap.add_argument(
+        "--smallest-first", action="store_true", help="cheap scenarios first (with --rows)"
+    )
     ap.add_argument("--rows", metavar="FILE", help="append each scenario's row (JSON lines)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     args = ap.parse_args(argv)
@@ -299,7 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         print("pacing_sweep: --tune takes KEY=NUMBER, e.g. --tune buffer=2", file=sys.stderr)
         return 2
-    jobs = [(sc, seeds, tuning, args.rows) for sc in sorted(chosen, key=_cost, reverse=True)]
+    order = sorted(chosen, key=_cost, reverse=not args.smallest_first)
+    jobs = [(sc, seeds, tuning, args.rows) for sc in order]
     with Pool(args.jobs) as pool:
         rows = sorted(pool.imap_unordered(run_scenario, jobs), key=lambda r: r["index"])
     summary = summarise(rows)
