@@ -56,6 +56,7 @@ class CampaignConfig:
     recording_announcement: str | None = None
     local_presence: bool = False
     caller_id_daily_cap: int | None = None
+    category: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -86,6 +87,7 @@ class CampaignConfig:
             recording_announcement=_get(row, "recording_announcement", None),
             local_presence=bool(_get(row, "local_presence", False)),
             caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
+            category=_get(row, "category", None),
         )
 
     @property

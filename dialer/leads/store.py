@@ -15,6 +15,7 @@ import asyncpg
 
 from dialer.compliance.place import Place, resolve_place
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.leads import consent
 from dialer.sql import queries
 
 _Q = queries("dialer.leads")
@@ -23,7 +24,7 @@ STATUSES = ("new", "retry", "callback", "completed", "dnc", "exhausted", "paused
 HOLDABLE = ("new", "retry", "callback")
 RELEASE_TO = ("new", "retry")
 PRIORITY_RANGE = (-1_000_000, 1_000_000)
-_PATCHABLE = ("fields", "priority", "status", "postal_code", "subdivision")
+_PATCHABLE = ("fields", "priority", "status", "postal_code", "subdivision", *consent.FIELDS)
 _HIDDEN = ("claimed_by", "claimed_until")
 
 
@@ -124,8 +125,9 @@ async def patch(
     *,
     now: datetime,
 ) -> dict[str, Any]:
-    """Change a lead's fields (merge), priority, hold (paused) or address (re-resolving its
-    time zones). ``phone_e164`` cannot change."""
+    """Change a lead's fields (merge), priority, hold (paused), address (re-resolving its
+    time zones) or consent (``leads.consent``: a revocation counts from ``now``).
+    ``phone_e164`` cannot change."""
     for key in body:
         if key in ("phone", "phone_e164", "alt_phones"):
             raise ValidationError(
@@ -146,6 +148,8 @@ async def patch(
         subdivision = _text_or_none(body, "subdivision", current["subdivision"])
         postal = _text_or_none(body, "postal_code", current["postal_code"])
         region, zones = current["region"], list(current["time_zones"])
+        old = consent.Consent.of(current)
+        given = consent.settle(consent.parse(body, old), old, now=now)
         if "subdivision" in body or "postal_code" in body:
             place = _place(current["phone_e164"], subdivision, postal)
             region, subdivision, zones = place.region, place.subdivision, list(place.time_zones)
@@ -160,5 +164,6 @@ async def patch(
             zones,
             region,
             now,
+            *given.values(),
         )
     return dict(row)

@@ -4,12 +4,15 @@ lead list on or off and reset it for another pass. Same domain code as the API
 
 from __future__ import annotations
 
+from datetime import UTC
+from typing import Any
+
 from aiohttp import web
 
 from dialer.auth.roles import Permission
 from dialer.errors import ValidationError
 from dialer.http.keys import CLOCK, POOL
-from dialer.leads import lists
+from dialer.leads import consent, lists
 from dialer.leads import store as leads
 from dialer.ui.context import session
 from dialer.ui.render import flash, render, see_other
@@ -45,6 +48,16 @@ async def search_page(request: web.Request) -> web.Response:
 
 @routes.get(f"/ui/leads/{ID}", permission=Permission.LEADS_READ)
 async def lead_page(request: web.Request) -> web.Response:
+    return await _lead_page(request)
+
+
+async def _lead_page(
+    request: web.Request,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
     who = session(request).principal
     async with request.app[POOL].acquire() as conn:
         lead = await leads.get(conn, int(request.match_info["id"]), who.client_id)
@@ -57,8 +70,51 @@ async def lead_page(request: web.Request) -> web.Response:
         "lead": lead,
         "campaign_name": campaign,
         "attempts": attempts,
+        "may_write": who.can(Permission.LEADS_WRITE),
+        "consent_levels": [(level, level.replace("_", " ")) for level in consent.LEVELS],
+        "consent_values": values or _consent_values(lead),
+        "consent_errors": errors or {},
     }
-    return await render(request, "leads/page.html", context)
+    return await render(request, "leads/page.html", context, status=status)
+
+
+def _consent_values(lead: dict[str, Any]) -> dict[str, str]:
+    """The form's values: instants as the datetime-local inputs show them (UTC)."""
+    found = {"consent": lead["consent"], "consent_source": lead["consent_source"] or ""}
+    for key in consent.TIMES:
+        moment = lead[key]
+        found[key] = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") if moment else ""
+    return found
+
+
+@routes.post(f"/ui/leads/{ID}/consent", permission=Permission.LEADS_WRITE)
+async def lead_consent(request: web.Request) -> web.Response:
+    """Record consent, its revocation (honoured from now: the number's next dial) or the
+    business relationship; the same change as ``PATCH /api/v1/leads/{id}``."""
+    form = await request.post()
+    values = {k: str(form.get(k, "")).strip() for k in consent.FIELDS if k in form}
+    body: dict[str, Any] = {"consent": values.get("consent", "none")}
+    body["consent_source"] = values.get("consent_source") or None
+    for key in consent.TIMES:
+        text = values.get(key, "")
+        body[key] = text + ("Z" if len(text) > 10 and text[-1].isdigit() else "") or None
+    if body["consent"] == "revoked" and not values.get("consent_revoked_at"):
+        body.pop("consent_revoked_at")  # now, or as recorded before
+    who = session(request).principal
+    try:
+        async with request.app[POOL].acquire() as conn:
+            await leads.patch(
+                conn, int(request.match_info["id"]), body, who.client_id,
+                now=request.app[CLOCK].now(),
+            )  # fmt: skip
+    except ValidationError as exc:
+        message = exc.message[:1].upper() + exc.message[1:] + "."
+        errors = {exc.field or "consent": message}
+        return await _lead_page(request, values=values, errors=errors, status=400)
+    revoked = body["consent"] == "revoked"
+    text = "Consent revoked: the number is not called again." if revoked else "Consent saved."
+    await flash(request, "success", text)
+    return see_other(f"/ui/leads/{request.match_info['id']}")
 
 
 async def _list_campaign(request: web.Request) -> int:
