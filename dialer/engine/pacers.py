@@ -7,16 +7,26 @@ campaign's abandon rate is at its limit, nothing dials ahead of free agents; and
 ahead of free agents is placed only while the binding legal window can absorb one more
 abandon (``guard_launch``; the predictive pacer applies that guard itself, with its own
 estimate of the abandons already on their way).
+
+Agents may work several campaigns (``agent_campaigns``); each campaign's runner then sees
+the same free agents. ``shared_calls`` counts the other campaigns' calls that may take
+them (``PacingState.shared_calls_in_flight``), so two pacers do not both dial for one agent.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from dialer.agents.states import LOGGED_IN
 from dialer.engine.model import CampaignConfig
 from dialer.pacing import guard_launch, make_pacer
 from dialer.pacing.base import Pacer, PacingEvent, PacingState
 from dialer.pacing.fixed import ProgressivePacer
+
+if TYPE_CHECKING:
+    from dialer.engine.runner import CampaignRunner
 
 PACED_MODES = ("progressive", "power", "predictive")
 AHEAD_MODES = frozenset({"power", "predictive"})  # modes that dial ahead of free agents
@@ -89,3 +99,37 @@ class PaceControl:
             return PaceDecision(wanted, self.mode)
         calls = guard_launch(wanted, state, self.limit)
         return PaceDecision(calls, self.mode if calls == wanted else "progressive")
+
+
+def shared_calls(mine: Set[int], others: Iterable[tuple[Set[int], int]]) -> int:
+    """Calls of other campaigns that compete for this campaign's agents.
+
+    ``mine``: the agent ids this campaign's pacer counts; ``others``: for every other
+    campaign, its agent ids and its calls in flight plus humans waiting for an agent.
+    A campaign counts only if it shares at least one agent with this one.
+    """
+    return sum(calls for agents, calls in others if calls > 0 and not mine.isdisjoint(agents))
+
+
+def pacing_state(runner: CampaignRunner) -> PacingState:
+    """What a runner shows its pacer now (counts from its agent view, calls and budget)."""
+    t = runner.timer.now()
+    view, flow = runner.view, runner.flow
+    counts = view.counts()
+    humans, abandoned = runner.budget.window_counts()
+    peers = ((p.view.agents.keys(), p.busy()) for p in runner.peers.values() if p is not runner)
+    return PacingState(
+        t=t,
+        agents_logged_in=sum(counts[s] for s in LOGGED_IN),
+        agents_available=counts["available"],
+        agents_on_call=counts["on_call"],
+        agents_wrap_up=counts["wrap_up"],
+        calls_in_flight=flow.in_flight() + runner.launcher.pending + runner.inherited,
+        calls_waiting=flow.humans_waiting(),
+        max_lines=runner.config.lines,
+        window_human_answers=humans,
+        window_abandoned=abandoned,
+        busy_agent_elapsed_s=view.elapsed("on_call", t),
+        wrap_agent_elapsed_s=view.elapsed("wrap_up", t),
+        shared_calls_in_flight=shared_calls(view.agents.keys(), peers),
+    )

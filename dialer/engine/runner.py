@@ -32,7 +32,6 @@ import asyncpg
 
 from dialer import leases, metrics
 from dialer.agents.bus import AgentBus
-from dialer.agents.states import LOGGED_IN
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS, OUTAGE_ERRORS
 from dialer.engine import busfollow, closing, series, upkeep
@@ -46,7 +45,7 @@ from dialer.engine.hopper import Hopper
 from dialer.engine.launcher import Launcher
 from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, RunnerOptions
-from dialer.engine.pacers import PaceControl
+from dialer.engine.pacers import PaceControl, pacing_state
 from dialer.engine.ramp import OutageRamp
 from dialer.engine.recorder import Recorder
 from dialer.engine.recordkeep import RecordingKeeper
@@ -110,6 +109,8 @@ class CampaignRunner:
         self.lost = False
         self.recovered: dict[str, int] = {}
         self.inherited = 0  # calls in flight that a live process's earlier runner follows
+        # this process's runners by campaign (the supervisor's): campaigns sharing agents
+        self.peers: dict[int, CampaignRunner] = {}
         self.takeover_grace_s = 0.0  # see Engine._takeover_grace
         self._kicked = asyncio.Event()
         self._kick_t: float | None = None
@@ -299,23 +300,12 @@ class CampaignRunner:
                 await asyncio.sleep(1.0)
 
     def pacing_state(self) -> PacingState:
-        t = self.timer.now()
-        counts = self.view.counts()
-        humans, abandoned = self.budget.window_counts()
-        return PacingState(
-            t=t,
-            agents_logged_in=sum(counts[s] for s in LOGGED_IN),
-            agents_available=counts["available"],
-            agents_on_call=counts["on_call"],
-            agents_wrap_up=counts["wrap_up"],
-            calls_in_flight=self.flow.in_flight() + self.launcher.pending + self.inherited,
-            calls_waiting=self.flow.humans_waiting(),
-            max_lines=self.config.lines,
-            window_human_answers=humans,
-            window_abandoned=abandoned,
-            busy_agent_elapsed_s=self.view.elapsed("on_call", t),
-            wrap_agent_elapsed_s=self.view.elapsed("wrap_up", t),
-        )
+        return pacing_state(self)
+
+    def busy(self) -> int:
+        """Calls in flight plus humans waiting: each wants an agent (of shared ones, too)."""
+        flow = self.flow
+        return flow.in_flight() + self.launcher.pending + self.inherited + flow.humans_waiting()
 
     async def _pace_once(self, started: Trigger | None) -> None:
         c = self.config

@@ -257,6 +257,7 @@ class Engine:
             health=self.health,
         )
         runner.takeover_grace_s = self._takeover_grace()
+        runner.peers = self.runners  # campaigns sharing agents see each other's calls
         try:
             await runner.start()
         except BaseException:

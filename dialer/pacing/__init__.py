@@ -22,7 +22,7 @@ from dialer.pacing.base import (
     Unanswered,
     WrapEnded,
 )
-from dialer.pacing.budget import guard_launch, window_can_absorb
+from dialer.pacing.budget import GuardedPacer, guard_launch, window_can_absorb
 from dialer.pacing.fixed import ProgressivePacer, RatioPacer
 from dialer.pacing.predictive import PredictivePacer
 from dialer.pacing.vicidial import VicidialPacer
@@ -37,6 +37,7 @@ __all__ = [
     "CallEnded",
     "Connected",
     "Dialed",
+    "GuardedPacer",
     "Pacer",
     "PacingEvent",
     "PacingState",

@@ -119,6 +119,11 @@ class PacingState:
     ``busy_agent_elapsed_s`` / ``wrap_agent_elapsed_s`` are optional: seconds each on-call
     agent has been talking / each wrap-up agent has been wrapping. When empty, pacers
     that need them reconstruct them from events.
+    ``shared_calls_in_flight``: calls (ringing, or answered and not yet given an agent) of
+    *other* campaigns whose agents overlap with these, that may take an agent counted
+    here as available or freeing up; without it two campaigns sharing a pool both count
+    the same free agents. Humans waiting for an agent are in ``calls_waiting`` whichever
+    campaign they belong to.
     """
 
     t: float
@@ -133,6 +138,7 @@ class PacingState:
     window_abandoned: int = 0
     busy_agent_elapsed_s: tuple[float, ...] = ()
     wrap_agent_elapsed_s: tuple[float, ...] = ()
+    shared_calls_in_flight: int = 0
 
 
 @runtime_checkable

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 
-from dialer.pacing.base import PacingState
+from dialer.pacing.base import Pacer, PacingEvent, PacingState
 from dialer.pacing.estimators import DecayingRate
 
 
@@ -61,6 +61,7 @@ class AbandonBudget:
         start_threshold: float | None = None,
         max_threshold: float = 0.5,
         guard_burst: float = 0.0,
+        young: float = 0.5,
     ) -> None:
         if not 0.0 < limit < 1.0:
             raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
@@ -72,6 +73,7 @@ class AbandonBudget:
         self.max_threshold = max_threshold
         self.headroom = 0.0
         self.guard_burst = guard_burst
+        self.young = young
         self.learn = learn
         self.min_scale = min_scale
         base = start_threshold if start_threshold is not None else limit
@@ -93,7 +95,7 @@ class AbandonBudget:
     def line(self, human_answers: int) -> float:
         """Abandons allowed so far after ``human_answers`` humans."""
         strict = self.limit * human_answers - self.reserve * self.scale
-        return max(strict, 0.5 * self.limit * human_answers)
+        return max(strict, self.young * self.limit * human_answers)
 
     def threshold(
         self, t: float, human_answers: int, abandoned: int, pending: float = 0.0
@@ -149,7 +151,12 @@ def guard_launch(wanted: int, state: PacingState, limit: float, pending: float =
     """
     if window_can_absorb(state.window_human_answers, state.window_abandoned, limit, pending):
         return wanted
-    progressive = state.agents_available - state.calls_in_flight - state.calls_waiting
+    progressive = (
+        state.agents_available
+        - state.calls_in_flight
+        - state.calls_waiting
+        - state.shared_calls_in_flight
+    )
     return max(0, min(wanted, progressive))
 
 
@@ -187,3 +194,66 @@ class _Dispersion:
         if self._mean > 1e-9:
             self.value = max(1.0, self._var / self._mean)
         return self.value
+
+
+class GuardedPacer:
+    """Any pacer with the engine's legal guard on top (``guard_launch`` on every answer).
+
+    This is what a fixed-ratio ("power") campaign really dials in the engine
+    (``dialer.engine.pacers.PaceControl``), so benchmarks compare against it too.
+    """
+
+    def __init__(self, inner: Pacer, limit: float = 0.03) -> None:
+        self.inner = inner
+        self.limit = limit
+
+    def observe(self, event: PacingEvent) -> None:
+        self.inner.observe(event)
+
+    def calls_to_launch(self, state: PacingState) -> int:
+        return guard_launch(self.inner.calls_to_launch(state), state, self.limit)
+
+
+def safe_uncovered(p: float, absorbable: int, eps: float, cap: int = 10_000) -> int:
+    """Most calls without an agent waiting for them that keep ``P(more humans than
+    absorbable) <= eps``: the largest ``m`` with ``P(Binomial(m, p) > absorbable) <= eps``.
+
+    The slack guard's tail bound: an expected count that fits the window is not enough
+    when the window can absorb one or two abandons, because humans come in bursts.
+    """
+    if absorbable < 0:
+        return 0
+    if p <= 0.0:
+        return cap
+    if p >= 1.0:
+        return absorbable
+    good, bad = absorbable, None  # m <= absorbable can never exceed it
+    step = max(1, absorbable)
+    while bad is None:
+        probe = good + step
+        if probe > cap:
+            return cap
+        if _binomial_tail(probe, p, absorbable) <= eps:
+            good, step = probe, step * 2
+        else:
+            bad = probe
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if _binomial_tail(mid, p, absorbable) <= eps:
+            good = mid
+        else:
+            bad = mid
+    return good
+
+
+def _binomial_tail(m: int, p: float, k: int) -> float:
+    """``P(Binomial(m, p) > k)``."""
+    if m <= k:
+        return 0.0
+    term = math.exp(m * math.log1p(-p))  # P(X = 0)
+    cdf = term
+    ratio = p / (1.0 - p)
+    for j in range(k):
+        term *= (m - j) / (j + 1) * ratio
+        cdf += term
+    return max(0.0, 1.0 - cdf)

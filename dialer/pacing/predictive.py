@@ -57,7 +57,7 @@ from dialer.pacing.base import (
     clamp_launch,
     line_cap,
 )
-from dialer.pacing.budget import AbandonBudget
+from dialer.pacing.budget import AbandonBudget, safe_uncovered
 from dialer.pacing.outlook import NH, AgentModel, CallModel, K, Outlook
 from dialer.pacing.tracking import InFlightTracker, StartTimes
 
@@ -75,7 +75,8 @@ class PredictivePacer:
     ``min_resolved`` the evidence needed before dialling ahead; ``max_dial_level`` a
     circuit breaker on calls in flight per logged-in agent; ``guard_safety``,
     ``guard_thin``, ``guard_due_z``, ``guard_burst`` the slack guard (see
-    ``_within_headroom`` and ``budget.window_can_absorb``).
+    ``_within_headroom`` and ``budget.window_can_absorb``); ``shared_p`` the answer rate
+    assumed for another campaign's calls on shared agents (``_shared_weight``).
     """
 
     def __init__(
@@ -101,6 +102,10 @@ class PredictivePacer:
         guard_thin: float = 5.0,
         guard_burst: float = 0.0,
         guard_due_z: float = 1.0,
+        shared_p: float = 0.5,
+        young: float = 0.5,
+        guard_eps: float = 0.05,
+        guard_tail_k: float = 2.0,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -114,6 +119,9 @@ class PredictivePacer:
         self.guard_safety = guard_safety
         self.guard_thin = guard_thin
         self.guard_due_z = guard_due_z
+        self.shared_p = shared_p
+        self.guard_eps = guard_eps
+        self.guard_tail_k = guard_tail_k
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -122,6 +130,7 @@ class PredictivePacer:
             min_scale=min_scale,
             learn=learn,
             guard_burst=guard_burst,
+            young=young,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()
@@ -188,7 +197,8 @@ class PredictivePacer:
     # -- deciding ------------------------------------------------------------------
     def calls_to_launch(self, state: PacingState) -> int:
         """Progressive's count, or more while the marginal call's risk stays under θ."""
-        n_prog = max(0, state.agents_available - state.calls_in_flight)
+        shared = state.shared_calls_in_flight
+        n_prog = max(0, state.agents_available - state.calls_in_flight - shared)
         self._refresh(state)
         theta = self._threshold(state)
         self.theta = theta
@@ -222,8 +232,20 @@ class PredictivePacer:
             p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
             due = max(0.0, self.outlook.a[NH - 1])  # O(1) nudges can leave it a hair below 0
             due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
-            covered = state.agents_available - state.calls_in_flight - state.calls_waiting
+            covered = (
+                state.agents_available
+                - state.calls_in_flight
+                - state.calls_waiting
+                - state.shared_calls_in_flight
+            )
             n = min(n, max(n_prog, covered + math.floor((allowance + due) / p_hi)))
+            # and a tail bound: more humans than the window absorbs only with prob. eps
+            absorbable = math.floor(
+                self.budget.limit * state.window_human_answers - state.window_abandoned + 1e-9
+            )
+            if absorbable < self.guard_tail_k:
+                tail = safe_uncovered(pm.mean, absorbable + math.floor(due), self.guard_eps)
+                n = min(n, max(n_prog, covered + tail))
         if (n - n_prog) * pm.mean * self.theta <= allowance:
             return n
         spent = 0.0
@@ -256,7 +278,8 @@ class PredictivePacer:
     def _pending_abandons(self, state: PacingState) -> float:
         """E[(humans due - agents due)+] over the whole ring window, normal approximation."""
         h, a = self.outlook.h, self.outlook.a
-        mu = state.calls_waiting + h[NH - 1] - state.agents_available - a[NH - 1]
+        shared = self._shared_weight(state) * self.outlook.p_by_tau[NH - 1]
+        mu = state.calls_waiting + h[NH - 1] + shared - state.agents_available - a[NH - 1]
         if mu < -6.0:
             return 0.0  # far more agents due than humans: nothing pending
         sd = math.sqrt(max(h[-1] + a[-1], 0.0) + self.variance_floor)
@@ -264,6 +287,12 @@ class PredictivePacer:
         return sd * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) + mu * 0.5 * math.erfc(
             -z / _SQRT2
         )
+
+    def _shared_weight(self, state: PacingState) -> float:
+        """Another campaign's calls in units of our new calls: their answer rate is not
+        ours and may be far higher, so each counts as answering at ``shared_p`` at least."""
+        p = self.calls.p_human.mean
+        return state.shared_calls_in_flight * max(1.0, self.shared_p / max(p, 1e-3))
 
     def _refresh(self, state: PacingState) -> None:
         t = state.t
@@ -327,8 +356,10 @@ class PredictivePacer:
         ]
         sqrt, erfc = math.sqrt, math.erfc
 
+        shared = self._shared_weight(state)  # another campaign's calls, as if new
+
         def risk(n: int) -> float:
-            others = n - 1
+            others = n - 1 + shared
             total = worst = 0.0
             for i, (pg, hk, mu0, v0) in enumerate(rows):
                 extra = others * pg

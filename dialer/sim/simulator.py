@@ -140,6 +140,9 @@ class _Shift:
             self.p.max_lines,
             c.humans,
             c.abandoned,
+            shared_calls_in_flight=sum(
+                max(0, o.in_flight - o.held) for o in self.camps if o is not c
+            ),
         )
 
     def launch(self, t: float, c: _Campaign, n: int) -> None:

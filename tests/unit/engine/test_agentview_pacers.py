@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from dialer.engine.agentview import AgentView
-from dialer.engine.pacers import PaceControl, PaceDecision
+from dialer.engine.pacers import PaceControl, PaceDecision, pacing_state, shared_calls
 from dialer.pacing.base import PacingState
 from tests.unit.engine.test_callflow import campaign
 
@@ -128,3 +129,64 @@ def test_a_changed_dial_level_rebuilds_the_pacer() -> None:
     assert control.main is not before
     state = _state(window_human_answers=200, window_abandoned=0)
     assert control.decide(state, at_limit=False).calls == 16
+
+
+@pytest.mark.parametrize(
+    ("mine", "others", "expected"),
+    [
+        ({1, 2, 3}, [], 0),
+        ({1, 2, 3}, [({3, 4}, 5)], 5),  # shares agent 3: its 5 calls compete for ours
+        ({1, 2, 3}, [({4, 5}, 5)], 0),  # no agent in common
+        ({1, 2, 3}, [({1}, 2), ({2, 9}, 3), ({7}, 4)], 5),
+        ({1, 2}, [({1, 2}, 0)], 0),
+        (set(), [({1}, 3)], 0),
+    ],
+)
+def test_other_campaigns_calls_count_only_where_they_share_agents(
+    mine: set[int], others: list[tuple[set[int], int]], expected: int
+) -> None:
+    assert shared_calls(mine, others) == expected
+
+
+def test_a_power_campaign_leaves_free_agents_to_the_calls_of_a_campaign_sharing_them() -> None:
+    control = PaceControl(campaign(dial_mode="power", dial_level=3.0))
+    state = PacingState(
+        t=0.0,
+        agents_logged_in=4,
+        agents_available=4,
+        agents_on_call=0,
+        agents_wrap_up=0,
+        calls_in_flight=0,
+        window_human_answers=0,  # a new campaign: the guard holds it to progressive
+        shared_calls_in_flight=3,
+    )
+    decision = control.decide(state, at_limit=False)
+    assert decision == PaceDecision(1, "progressive")  # 4 free, 3 wanted by the other
+
+
+def _runner(cid: int, agents: list[tuple[int, str]], in_flight: int, waiting: int = 0) -> Any:
+    view = AgentView(cid)
+    view.load([_row(a, s) for a, s in agents], 0.0)
+    runner = SimpleNamespace(
+        view=view,
+        flow=SimpleNamespace(in_flight=lambda: in_flight, humans_waiting=lambda: waiting),
+        launcher=SimpleNamespace(pending=0),
+        inherited=0,
+        budget=SimpleNamespace(window_counts=lambda: (100, 1)),
+        timer=SimpleNamespace(now=lambda: 5.0),
+        config=SimpleNamespace(lines=None),
+        peers={},
+    )
+    runner.busy = lambda: in_flight + waiting
+    return runner
+
+
+def test_the_engine_shows_each_pacer_the_calls_of_campaigns_sharing_its_agents() -> None:
+    a = _runner(1, [(1, "available"), (2, "available"), (3, "on_call")], in_flight=1)
+    b = _runner(2, [(2, "available"), (4, "available")], in_flight=2, waiting=1)
+    c = _runner(3, [(9, "available")], in_flight=7)  # no agent in common with a
+    a.peers = b.peers = c.peers = {1: a, 2: b, 3: c}
+    sa, sb = pacing_state(a), pacing_state(b)
+    assert (sa.agents_available, sa.calls_in_flight, sa.shared_calls_in_flight) == (2, 1, 3)
+    assert (sb.calls_in_flight, sb.calls_waiting, sb.shared_calls_in_flight) == (2, 1, 1)
+    assert pacing_state(c).shared_calls_in_flight == 0

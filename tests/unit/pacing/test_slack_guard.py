@@ -4,11 +4,21 @@ window's rate, minute by minute, never goes over the limit because of the pacer'
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialer.pacing import PacingState, guard_launch, make_pacer, window_can_absorb
+from dialer.pacing import (
+    GuardedPacer,
+    PacingState,
+    RatioPacer,
+    guard_launch,
+    make_pacer,
+    window_can_absorb,
+)
+from dialer.pacing.budget import safe_uncovered
 from dialer.sim import CalleeModel, SimParams, run_simulation
 
 
@@ -104,3 +114,58 @@ def test_window_rate_stays_within_the_limit_every_minute(
     r = run_simulation(params, make_pacer("predictive"))
     assert len(r.window_rates) == minutes
     assert max(r.window_rates) <= 0.03, [round(x, 4) for x in r.window_rates]
+
+
+@pytest.mark.parametrize(
+    ("p", "absorbable", "eps", "expected"),
+    [
+        (0.12, 1, 0.01, 1),  # 2 uncovered calls: P(both human) = 1.4 % > 1 %
+        (0.12, 3, 0.01, 8),
+        (0.04, 1, 0.01, 4),
+        (0.3, 0, 0.01, 0),  # nothing absorbable: no uncovered call at all
+        (1.0, 5, 0.01, 5),  # every call a human: exactly what the window absorbs
+        (0.12, -1, 0.01, 0),
+    ],
+)
+def test_safe_uncovered_table(p: float, absorbable: int, eps: float, expected: int) -> None:
+    assert safe_uncovered(p, absorbable, eps) == expected
+
+
+def _tail(m: int, p: float, k: int) -> float:
+    return sum(math.comb(m, j) * p**j * (1 - p) ** (m - j) for j in range(k + 1, m + 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    p=st.floats(0.01, 0.99),
+    absorbable=st.integers(0, 12),
+    eps=st.sampled_from([0.005, 0.02, 0.1]),
+)
+def test_safe_uncovered_is_the_largest_count_within_the_tail_bound(
+    p: float, absorbable: int, eps: float
+) -> None:
+    m = safe_uncovered(p, absorbable, eps)
+    assert m >= absorbable
+    assert _tail(m, p, absorbable) <= eps + 1e-9
+    assert _tail(m + 1, p, absorbable) > eps - 1e-9
+    # more room never allows fewer calls; a higher answer rate never allows more
+    assert safe_uncovered(p, absorbable + 1, eps) >= m
+    assert safe_uncovered(min(0.99, p * 1.5), absorbable, eps) <= m
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    ratio=st.floats(1.0, 10.0),
+    free=st.integers(0, 20),
+    in_flight=st.integers(0, 40),
+    humans=st.integers(0, 200),
+    abandoned=st.integers(0, 10),
+)
+def test_a_guarded_ratio_dials_ahead_only_while_the_window_absorbs_an_abandon(
+    ratio: float, free: int, in_flight: int, humans: int, abandoned: int
+) -> None:
+    state = _state(humans, abandoned, free=free, in_flight=in_flight)
+    n = GuardedPacer(RatioPacer(ratio)).calls_to_launch(state)
+    assert n <= RatioPacer(ratio).calls_to_launch(state)
+    if not window_can_absorb(humans, abandoned, 0.03):
+        assert n <= max(0, free - in_flight)
