@@ -34,7 +34,7 @@ from dialer.agents.bus import AgentBus
 from dialer.agents.states import LOGGED_IN
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
-from dialer.engine import closing, series, upkeep
+from dialer.engine import closing, manual, series, upkeep
 from dialer.engine.agentview import AgentView, Change
 from dialer.engine.budget import AbandonTally
 from dialer.engine.callflow import CallFlow
@@ -99,8 +99,7 @@ class CampaignRunner:
         )
         self._build_calls(DbSeats(pool, clock, campaign.id))
         self.mode = campaign.dial_mode
-        self.stopping = False
-        self.lost = False
+        self.stopping = self.lost = False
         self.recovered: dict[str, int] = {}
         self.inherited = 0  # calls in flight that a live process's earlier runner follows
         self.takeover_grace_s = 0.0  # see Engine._takeover_grace
@@ -353,14 +352,16 @@ class CampaignRunner:
     def _on_bus(self, message: dict[str, Any]) -> None:
         if self.stopping:
             return
-        agent_id = message.get("agent")
-        event = message.get("event")
+        agent_id, event = message.get("agent"), message.get("event")
         if event == "dial" and agent_id in self.dialing.offers:
             lead = self.dialing.offers.pop(agent_id)
             self.spawn(self.dialing.dial_reserved(agent_id, lead, Trigger(self.clock.monotonic())))
             return
         if event == "skip" and agent_id in self.dialing.offers:
             self.spawn(self.dialing.skip(agent_id))
+            return
+        if event == manual.EVENT and message.get("campaign") == self.campaign_id:
+            self.spawn(manual.place(self, message.get("attempt")))  # its campaign's runner
             return
         if event == "assignment":
             self.spawn(upkeep.reload_agents(self))
@@ -370,8 +371,9 @@ class CampaignRunner:
             self.agent_changed(change)
 
     def _resync(self) -> None:
-        """The bus may have missed messages: re-read the agents."""
+        """The bus may have missed messages: re-read the agents and unplaced manual dials."""
         self.spawn(upkeep.reload_agents(self))
+        self.spawn(manual.place_pending(self))
 
     def agent_changed(self, change: Change) -> None:
         if change.old == "wrap_up" and change.campaign_id == self.campaign_id:
