@@ -104,9 +104,7 @@ async def test_a_manual_dial_is_placed_and_bridged_to_that_agent_only(api: Api) 
         )
         assert others == 0  # the other available agent never got it
         lead = await api.pool.fetchrow("SELECT * FROM leads WHERE id = $1", body["lead_id"])
-        listed = await api.pool.fetchrow(
-            "SELECT * FROM lead_lists WHERE id = $1", lead["list_id"]
-        )
+        listed = await api.pool.fetchrow("SELECT * FROM lead_lists WHERE id = $1", lead["list_id"])
         assert listed["source"] == "manual" and not listed["active"]  # never auto-dialed
         audit = await api.pool.fetchval(
             "SELECT count(*) FROM audit_log WHERE action = 'agent.manual_dial' AND object_id = $1",
