@@ -31,7 +31,7 @@ from dialer.agents import store as agents
 from dialer.auth.roles import Principal
 from dialer.campaigns import store as campaigns
 from dialer.compliance import Decision
-from dialer.engine import gate, records
+from dialer.engine import closing, gate, records
 from dialer.engine.dialing import Recorded, Trigger
 from dialer.engine.model import CampaignConfig, Lead
 from dialer.errors import Conflict, ValidationError
@@ -271,16 +271,7 @@ async def place(runner: CampaignRunner, attempt_id: Any) -> None:
     if not isinstance(attempt_id, int) or runner.stopping:
         return
     campaign, now = runner.config, runner.clock.now()
-    row = await runner.pool.fetchrow(
-        _Q["manual_take"],
-        attempt_id,
-        campaign.id,
-        runner.runner_id,
-        None,
-        runner.lease,
-        runner.instance_id,
-        now,
-    )
+    row = await _take(runner, attempt_id, now)
     if row is None:  # placed already, closed, or the lease moved on
         return
     lead = Lead.from_row(row, 0.0)
@@ -317,3 +308,43 @@ async def place_pending(runner: CampaignRunner) -> None:
     may have been missed while the bus reconnected)."""
     for attempt_id in await runner.pool.fetch(_Q["manual_pending"], runner.campaign_id):
         await place(runner, attempt_id["id"])
+
+
+async def _take(runner: CampaignRunner, attempt_id: int, now: datetime) -> asyncpg.Record | None:
+    return await runner.pool.fetchrow(
+        _Q["manual_take"],
+        attempt_id,
+        runner.campaign_id,
+        runner.runner_id,
+        None,
+        runner.lease,
+        runner.instance_id,
+        now,
+    )
+
+
+async def cancel_pending(runner: CampaignRunner) -> None:
+    """A stopping runner, still holding its lease: close the manual dials it will not place
+    (accepted as it stopped) as not placed and free their agents, so no agent waits for a
+    call until the campaign runs again. Such a dial is not counted and counts for no calling
+    rule, like a dial the switch refused. (One accepted after this is closed by the next
+    holder's recovery.)"""
+    try:
+        await _cancel_pending(runner)
+    except Exception:  # the lease must still be released
+        log.exception("manual dials not closed", extra={"campaign_id": runner.campaign_id})
+
+
+async def _cancel_pending(runner: CampaignRunner) -> None:
+    if runner.lost:
+        return
+    for pending in await runner.pool.fetch(_Q["manual_pending"], runner.campaign_id):
+        now = runner.clock.now()
+        row = await _take(runner, pending["id"], now)
+        if row is None:
+            continue
+        why = "the campaign's runner stopped before placing this manual dial"
+        record = closing.unplaced(pending["id"], row["status"], why, now=now, due_at=now)
+        async with runner.pool.acquire() as conn:
+            await closing.close_calls(conn, runner.config, [record])
+        await runner.dialing.seats.release(row["agent_id"], pending["id"])

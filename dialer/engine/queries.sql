@@ -419,7 +419,7 @@ WITH lead AS (
 ), ins AS (
     INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance,
                           gateway_call_id, runner, mode, agent_guaranteed, agent_id, caller_id)
-    SELECT lead.id, lead.campaign_id, lead.phone_e164, $3, $5::jsonb, $6, 'manual', 'manual',
+    SELECT lead.id, lead.campaign_id, lead.phone_e164, $3, $5::text::jsonb, $6, 'manual', 'manual',
            true, $2, $7
     FROM lead
     RETURNING id, lead_id

@@ -103,12 +103,10 @@ class CampaignRunner:
         self.recovered: dict[str, int] = {}
         self.inherited = 0  # calls in flight that a live process's earlier runner follows
         self.takeover_grace_s = 0.0  # see Engine._takeover_grace
-        self._kicked = asyncio.Event()
         self._kick_t: float | None = None
-        self._idle = asyncio.Event()
+        self._kicked, self._idle, self._stopped = asyncio.Event(), asyncio.Event(), asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
-        self._stopped = asyncio.Event()
         self.renewed = self.started_at = clock.monotonic()
         keeper = None
         if self.options.recordings is not None and isinstance(gateway, RecordingSource):
@@ -248,6 +246,7 @@ class CampaignRunner:
         await self.recorder.stop(self.options.shutdown_timeout_s)
         if self._unsubscribe is not None:
             self._unsubscribe()
+        await manual.cancel_pending(self)  # accepted as it stopped: closed, agents freed
         if not self.lost:
             with contextlib.suppress(Exception):
                 await leases.release(self.pool, self.lease, self.instance_id)

@@ -96,6 +96,7 @@ async def test_a_manual_dial_is_placed_and_bridged_to_that_agent_only(api: Api) 
         row = await wait_for(connected)
         assert row["agent_id"] == f["agent"] and row["mode"] == "manual"
         assert row["agent_guaranteed"] and row["outcome"] != "abandoned"
+        assert row["compliance"]["allowed"] and row["compliance"]["agent_guaranteed"]
         assert row["runner"].startswith(f["owner"])  # placed by the lease holder's runner
         others = await api.pool.fetchval(
             "SELECT count(*) FROM agent_state_log WHERE agent_id = $1 AND attempt_id = $2",
