@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 from dialer.sim.model import CalleeModel
@@ -203,3 +204,41 @@ async def test_the_runner_in_another_engine_places_the_call(api: Api) -> None:
         by_instance = {e.engine.instance_id: e.gateway.originated for e in f["engines"]}
         assert by_instance[f["owner"]] == 1
         assert sum(by_instance.values()) == 1
+
+
+async def test_a_dial_no_runner_placed_is_closed_and_its_agent_freed(api: Api) -> None:
+    """Accepted while the campaign's lease was held by a process that then died: the next
+    holder's recovery closes the attempt (never placed) and frees the agent."""
+    now = api.clock.now()
+    async with api.pool.acquire() as conn:
+        campaign = await make_campaign(conn, now)
+        agent = await add_agent(conn, campaign["id"], now)
+        await start(conn, campaign["id"], now)
+        await conn.execute(
+            "INSERT INTO leases (name, owner, expires_at) VALUES ($1, 'gone', $2)",
+            f"campaign:{campaign['id']}",
+            now + timedelta(seconds=1),
+        )
+    status, body = await api.call(
+        "POST",
+        f"/api/v1/agents/{agent}/dial",
+        json={"phone": NY.format(9), "campaign_id": campaign["id"]},
+    )
+    assert status == 202, body
+    api.clock.advance(2)  # the dead process's lease lapses
+    async with running_engine(api.pool, instance_id="heir", clock=api.clock, callee=ANSWERS):
+
+        async def closed() -> Any:
+            return await api.pool.fetchrow(
+                "SELECT outcome, runner FROM attempts WHERE id = $1 AND ended_at IS NOT NULL",
+                body["attempt_id"],
+            )
+
+        row = await wait_for(closed)
+        assert row["runner"] == "manual"  # never placed
+        state = await wait_for(
+            lambda: api.pool.fetchval(
+                "SELECT state FROM agents WHERE id = $1 AND state = 'available'", agent
+            )
+        )
+        assert state == "available"
