@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -35,6 +34,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from figures import print_figures
 
 from dialer.config import Settings
 from dialer.errors import UsageError
@@ -200,12 +201,7 @@ def main() -> int:
     except UsageError as exc:
         print(f"ari_smoke: error: {exc.message}", file=sys.stderr)
         return 2
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            if key != "events":
-                print(f"{key:>15}: {value}")
+    print_figures(result, as_json=args.json, skip=("events",))
     return 0
 
 

@@ -15,20 +15,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import os
 import random
 import resource
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from figures import print_figures
+from scratch import scratch_database
 
 from dialer import db
 from dialer.auth.roles import SYSTEM
@@ -157,28 +155,14 @@ async def _run(url: str, folder: Path, args: argparse.Namespace) -> dict[str, An
         "refresh": refresh,
         "lookup_during_refresh": lookup_during,
         "lookup_after": lookup,
-        "generation_mb": {k: round(v, 1) for k, v in dict(sizes).items()},
+        "generation_mb": {k: round(float(v), 1) for k, v in dict(sizes).items()},
         "worker_rss": workers,
     }
 
 
 async def _scratch(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    base = os.environ.get("DIALER_DATABASE_URL")
-    pg_folder = None
-    if not base:
-        pg_folder = Path(tempfile.mkdtemp(prefix="dialer-dnc-bench-pg-"))
-        base = await asyncio.to_thread(db.start_embedded, pg_folder, quiet=True)
-    name = f"dialer_dnc_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        url = urlunsplit(urlsplit(base)._replace(path="/" + name))
+    async with scratch_database("dialer_dnc_bench", migrated=False) as url:
         return await _run(url, folder, args)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if pg_folder is not None:
-            shutil.rmtree(pg_folder, ignore_errors=True)
 
 
 def main() -> None:
@@ -206,11 +190,7 @@ def main() -> None:
         "loadavg": Path("/proc/loadavg").read_text().strip(),
     }
     del figures["worker_rss"]
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>20}: {value}")
+    print_figures(figures, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import signal
@@ -36,12 +35,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from figures import print_figures
+from scratch import create_scratch
 
 from dialer import db
 from dialer.agents.bus import AgentBus
@@ -52,7 +51,6 @@ from dialer.compliance import geodata
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.simagents import sim_agents_hook
 from dialer.engine.supervisor import Engine
-from dialer.migrate import migrate
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
 
@@ -72,10 +70,6 @@ COLD_LIST = CalleeModel(
 RETRY_FAST = {k: 60 for k in ("no_answer", "busy", "machine", "failed", "abandoned", "unknown")}
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
@@ -83,40 +77,6 @@ def _pct(values: list[float], q: float) -> float:
 
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-async def _scratch_database() -> tuple[str, str, Path | None]:
-    """(server URL, scratch database URL, embedded data folder to remove)."""
-    folder = None
-    server = os.environ.get("DIALER_DATABASE_URL")
-    if not server:
-        folder = Path(tempfile.mkdtemp(prefix="dialer-engine-bench-"))
-        server = await asyncio.to_thread(db.start_embedded, folder, quiet=True)
-    name = f"engine_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        await admin.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
-    finally:
-        await admin.close()
-    url = _with_database(server, name)
-    conn = await db.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
-    return server, url, folder
-
-
-async def _drop(server: str, url: str, folder: Path | None) -> None:
-    admin = await asyncpg.connect(server)
-    try:
-        name = urlsplit(url).path.lstrip("/")
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-    if folder is not None:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _numbers(count: int, offset: int) -> list[tuple[str, str | None, list[str]]]:
@@ -202,7 +162,8 @@ async def _double_dials(pool: asyncpg.Pool, min_gap_s: float) -> dict[str, int]:
 
 # -- one process --------------------------------------------------------------------------
 async def one_process(args: argparse.Namespace) -> dict[str, Any]:
-    server, url, folder = await _scratch_database()
+    scratch = await create_scratch("engine_bench", fast_commit=True)
+    url = scratch.url
     pool = await db.create_pool(url, min_size=10, max_size=args.pool)
     try:
         async with pool.acquire() as conn:
@@ -253,7 +214,7 @@ async def one_process(args: argparse.Namespace) -> dict[str, Any]:
         return result
     finally:
         await pool.close()
-        await _drop(server, url, folder)
+        await scratch.drop()
 
 
 async def _measure(
@@ -339,7 +300,8 @@ async def _serve(url: str, name: str, args: argparse.Namespace, logs: Path) -> A
 
 
 async def two_processes(args: argparse.Namespace) -> dict[str, Any]:
-    server, url, folder = await _scratch_database()
+    scratch = await create_scratch("engine_bench", fast_commit=True)
+    url = scratch.url
     logs = Path(tempfile.mkdtemp(prefix="dialer-engine-bench-logs-"))
     pool = await db.create_pool(url, min_size=1, max_size=4)
     procs: dict[str, Any] = {}
@@ -420,7 +382,7 @@ async def two_processes(args: argparse.Namespace) -> dict[str, Any]:
                 proc.kill()
                 await proc.wait()
         await pool.close()
-        await _drop(server, url, folder)
+        await scratch.drop()
         shutil.rmtree(logs, ignore_errors=True)
 
 
@@ -449,11 +411,7 @@ def main() -> None:
     if args.two_process and "--speed" not in sys.argv:
         args.speed = 100.0
     result = asyncio.run(two_processes(args) if args.two_process else one_process(args))
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:28} {value}")
+    print_figures(result, as_json=args.json)
 
 
 if __name__ == "__main__":

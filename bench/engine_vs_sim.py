@@ -37,7 +37,8 @@ from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
 
 
 async def engine_run(args: argparse.Namespace) -> dict[str, Any]:
-    server, url, folder = await eb._scratch_database()
+    scratch = await eb.create_scratch("engine_vs_sim", fast_commit=True)
+    url = scratch.url
     pool = await db.create_pool(url, min_size=5, max_size=20)
     try:
         async with pool.acquire() as conn:
@@ -87,7 +88,7 @@ async def engine_run(args: argparse.Namespace) -> dict[str, Any]:
         return result
     finally:
         await pool.close()
-        await eb._drop(server, url, folder)
+        await scratch.drop()
 
 
 def sim_run(args: argparse.Namespace) -> dict[str, Any]:

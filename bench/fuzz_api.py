@@ -26,12 +26,10 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import requests
 import schemathesis
@@ -156,13 +154,7 @@ async def _serve(url: str, data_dir: Path) -> tuple[Any, Any, str, str]:
     from dialer.auth.tokens import create_token
     from dialer.clock import SystemClock
     from dialer.config import Settings
-    from dialer.migrate import migrate
 
-    conn = await db.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
     pool = await db.create_pool(url)
     clock = SystemClock()
     runner = web.AppRunner(fuzz_app(pool, Settings(data_dir=data_dir), clock))
@@ -176,28 +168,20 @@ async def _serve(url: str, data_dir: Path) -> tuple[Any, Any, str, str]:
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    import asyncpg
-
-    from dialer import db
+    from scratch import scratch_database  # bench/ is on the path when run as a script
 
     folder = Path(tempfile.mkdtemp(prefix="dialer-fuzz-"))
-    server = os.environ.get("DIALER_DATABASE_URL") or db.start_embedded(folder, quiet=True)
-    name = f"fuzz_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server)
-    await admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        url = urlunsplit(urlsplit(server)._replace(path="/" + name))
-        runner, pool, base_url, token = await _serve(url, folder / "data")
-        started = time.perf_counter()
-        try:
-            report = await asyncio.to_thread(fuzz, base_url, token, examples=args.examples)
-        finally:
-            await runner.cleanup()
-            await pool.close()
-        elapsed = time.perf_counter() - started
+        async with scratch_database("fuzz") as url:
+            runner, pool, base_url, token = await _serve(url, folder / "data")
+            started = time.perf_counter()
+            try:
+                report = await asyncio.to_thread(fuzz, base_url, token, examples=args.examples)
+            finally:
+                await runner.cleanup()
+                await pool.close()
+            elapsed = time.perf_counter() - started
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
         shutil.rmtree(folder, ignore_errors=True)
     return {
         "examples_per_operation_and_mode": args.examples,

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import json
 import os
 import random
 import resource
@@ -36,10 +35,11 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import asyncpg
 import phonenumbers
+from figures import print_figures
+from scratch import scratch_database
 
 from dialer import db
 from dialer.clock import SystemClock
@@ -82,10 +82,6 @@ CA_PLACES = {"416": "ON", "604": "BC", "514": "QC", "403": "AB", "867": "NU"}
 INVALID = ("98765", "call me", "+44 20 1234", "n/a", "", "9.18765E+11", "12345678901234567", "-")
 FIRST = ("Aarav", "Priya", "Rahul", "Fatima", "Wanjiru", "John", "Maria", "Chen", "Amélie", "Zoë")
 LAST = ("Sharma", "Khan", "Otieno", "Smith", "García", "Nguyen", "Dubois", "O'Brien", "Müller")
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
 def _stems(rng: random.Random) -> dict[str, list[str]]:
@@ -345,23 +341,8 @@ async def _import(
 
 
 async def _scratch(args: argparse.Namespace, path: Path, dnc: list[str]) -> dict[str, Any]:
-    base = os.environ.get("DIALER_DATABASE_URL")
-    folder = None
-    if not base:
-        folder = Path(tempfile.mkdtemp(prefix="dialer-import-bench-pg-"))
-        base = await asyncio.to_thread(db.start_embedded, folder, quiet=True)
-    name = f"dialer_import_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        return await _import(
-            _with_database(base, name), path, dnc, args.workers, args.phone_backend
-        )
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+    async with scratch_database("dialer_import_bench", migrated=False) as url:
+        return await _import(url, path, dnc, args.workers, args.phone_backend)
 
 
 def _idle_machine_rate(rows: int, result: dict[str, Any]) -> float | None:
@@ -441,11 +422,7 @@ def main() -> None:
         "warnings": row["warnings"],
         "generate_s": round(generated, 1),
     }
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>30}: {value}")
+    print_figures(figures, as_json=args.json)
 
 
 if __name__ == "__main__":

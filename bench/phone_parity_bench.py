@@ -13,13 +13,14 @@ fallback covers them). Not a test: it prints figures (one JSON object with ``--j
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+
+from figures import print_figures
 
 from dialer.leads import numbers, parity, phones
 
@@ -76,11 +77,7 @@ def main() -> int:
         "speedup": round(fast / slow, 2),
         "loadavg": Path("/proc/loadavg").read_text().strip(),
     }
-    if args.json:
-        print(json.dumps(figures))
-    else:
-        for key, value in figures.items():
-            print(f"{key:>40}: {value}")
+    print_figures(figures, as_json=args.json)
     return 1 if mismatches else 0
 
 

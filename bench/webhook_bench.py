@@ -28,25 +28,22 @@ import json
 import os
 import random
 import secrets
-import shutil
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.fakes: the receiver
 
+from scratch import scratch_database
+
 from dialer import db
 from dialer.auth.roles import SYSTEM
 from dialer.clock import SystemClock
-from dialer.migrate import migrate
 from dialer.outbox import enqueue
 from dialer.secrets import SecretBox
 from dialer.webhooks import subscriptions
@@ -56,10 +53,6 @@ from dialer.webhooks.worker import DeliveryWorker
 from tests.fakes.receiver import Receiver
 
 CLOCK = SystemClock()
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -272,27 +265,8 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    folder: Path | None = None
-    server = os.environ.get("DIALER_DATABASE_URL")
-    if not server:
-        folder = Path(tempfile.mkdtemp(prefix="dialer-webhook-bench-"))
-        server = db.start_embedded(folder, quiet=True)
-    name = f"webhook_bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(server)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_database(server, name)
-    try:
-        conn = await db.connect(url)
-        try:
-            await migrate(conn)
-        finally:
-            await conn.close()
+    async with scratch_database("webhook_bench") as url:
         return await run(args, url)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> int:

@@ -6,15 +6,14 @@ and the agent report page (``dialer.stats.agents``, the report behind
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
 from aiohttp import web
 
 from dialer.agents.states import STATES as AGENT_STATES
-from dialer.auth.roles import Permission
-from dialer.campaigns import store
+from dialer.auth.roles import Permission, Principal
 from dialer.errors import ValidationError
 from dialer.http.keys import CLOCK, POOL
 from dialer.instants import parse_instant
@@ -23,8 +22,8 @@ from dialer.stats.agents import agent_report, report_csv
 from dialer.stats.summary import day_start
 from dialer.ui.context import session
 from dialer.ui.pages.campaigns import operating_zone
-from dialer.ui.pages.live import REFRESH_S, head_context
-from dialer.ui.render import is_htmx, render, render_partial, see_other
+from dialer.ui.pages.live import REFRESH_S, polled_page, polled_panel
+from dialer.ui.render import render
 from dialer.ui.routing import UiRoutes
 
 routes = UiRoutes()
@@ -33,7 +32,9 @@ DEFAULT_WINDOW = timedelta(hours=24)
 _Q = queries("dialer.ui")
 
 
-async def _board(conn: asyncpg.Connection, campaign: dict[str, Any], now: Any) -> dict[str, Any]:
+async def _board(
+    conn: asyncpg.Connection, who: Principal, campaign: dict[str, Any], now: datetime
+) -> dict[str, Any]:
     since = day_start(now, operating_zone(campaign))
     team = [dict(r) for r in await conn.fetch(_Q["board_agents"], campaign["id"], since)]
     by_state = Counter(a["state"] for a in team)
@@ -48,30 +49,17 @@ async def _board(conn: asyncpg.Connection, campaign: dict[str, Any], now: Any) -
 
 @routes.get(f"/ui/campaigns/{ID}/board", permission=Permission.STATS_READ)
 async def board_page(request: web.Request) -> web.Response:
-    who = session(request).principal
-    now = request.app[CLOCK].now()
-    async with request.app[POOL].acquire() as conn:
-        campaign = await store.get(conn, int(request.match_info["id"]), who.client_id)
-        board = await _board(conn, campaign, now)
-    context = {
-        "title": f"{campaign['name']}: agents",
-        "section": "campaigns",
-        **head_context(who, campaign, "board"),
-        **board,
-    }
-    return await render(request, "board/page.html", context)
+    return await polled_page(
+        request, tab="board", title="{name}: agents", template="board/page.html", build=_board
+    )
 
 
 @routes.get(f"/ui/campaigns/{ID}/board/panel", permission=Permission.STATS_READ)
 async def board_panel(request: web.Request) -> web.Response:
     """The refreshing part of the board (htmx polls it); the full page without htmx."""
-    if not is_htmx(request):
-        return see_other(f"/ui/campaigns/{request.match_info['id']}/board")
-    who = session(request).principal
-    async with request.app[POOL].acquire() as conn:
-        campaign = await store.get(conn, int(request.match_info["id"]), who.client_id)
-        board = await _board(conn, campaign, request.app[CLOCK].now())
-    return render_partial(request, "board/_panel.html", board)
+    return await polled_panel(
+        request, page="/ui/campaigns/{id}/board", template="board/_panel.html", build=_board
+    )
 
 
 async def _report(request: web.Request) -> tuple[dict[str, Any], dict[str, Any] | None, Any]:

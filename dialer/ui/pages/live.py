@@ -8,6 +8,7 @@ chart ``dialer.stats.timeline``; the page polls one fragment every few seconds (
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,29 +105,58 @@ async def _panel(
     }
 
 
-@routes.get(f"/ui/campaigns/{ID}", permission=Permission.STATS_READ)
-async def live_view(request: web.Request) -> web.Response:
+PanelBuilder = Callable[
+    [asyncpg.Connection, Principal, dict[str, Any], datetime], Awaitable[dict[str, Any]]
+]
+
+
+async def polled_page(
+    request: web.Request, *, tab: str, title: str, template: str, build: PanelBuilder
+) -> web.Response:
+    """A campaign tab whose body is a panel htmx refreshes: the campaign header plus the
+    panel ``build`` makes. ``title`` may name ``{name}``, the campaign's."""
     who = session(request).principal
     now = request.app[CLOCK].now()
     async with request.app[POOL].acquire() as conn:
         campaign = await store.get(conn, int(request.match_info["id"]), who.client_id)
-        panel = await _panel(conn, who, campaign, now)
+        panel = await build(conn, who, campaign, now)
     context = {
-        "title": campaign["name"],
+        "title": title.format(name=campaign["name"]),
         "section": "campaigns",
-        **head_context(who, campaign, "live"),
+        **head_context(who, campaign, tab),
         **panel,
     }
-    return await render(request, "live/page.html", context)
+    return await render(request, template, context)
+
+
+async def polled_panel(
+    request: web.Request, *, page: str, template: str, build: PanelBuilder, **extra: Any
+) -> web.Response:
+    """The refreshing part of a :func:`polled_page` (htmx polls it); without htmx, a
+    redirect to the full page (``page`` may name ``{id}``)."""
+    if not is_htmx(request):
+        return see_other(page.format(id=request.match_info["id"]))
+    who = session(request).principal
+    async with request.app[POOL].acquire() as conn:
+        campaign = await store.get(conn, int(request.match_info["id"]), who.client_id)
+        panel = await build(conn, who, campaign, request.app[CLOCK].now())
+    return render_partial(request, template, {**panel, **extra})
+
+
+@routes.get(f"/ui/campaigns/{ID}", permission=Permission.STATS_READ)
+async def live_view(request: web.Request) -> web.Response:
+    return await polled_page(
+        request, tab="live", title="{name}", template="live/page.html", build=_panel
+    )
 
 
 @routes.get(f"/ui/campaigns/{ID}/live", permission=Permission.STATS_READ)
 async def live_panel(request: web.Request) -> web.Response:
     """The refreshing part of the live view (htmx polls it); a full page without htmx."""
-    if not is_htmx(request):
-        return see_other(f"/ui/campaigns/{request.match_info['id']}")
-    who = session(request).principal
-    async with request.app[POOL].acquire() as conn:
-        campaign = await store.get(conn, int(request.match_info["id"]), who.client_id)
-        panel = await _panel(conn, who, campaign, request.app[CLOCK].now())
-    return render_partial(request, "live/_panel.html", {**panel, "oob_state": True})
+    return await polled_panel(
+        request,
+        page="/ui/campaigns/{id}",
+        template="live/_panel.html",
+        build=_panel,
+        oob_state=True,
+    )
