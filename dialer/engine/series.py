@@ -17,6 +17,8 @@ from dialer.engine.calls import OUTCOMES
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import AHEAD_MODES
 
+MANUAL_RESULTS = ("accepted", "blocked", "dnc", "busy")  # dialer_manual_dials_total{result}
+
 # Counters labelled by campaign only: created at zero on start.
 _COUNTERS = (
     metrics.HUMAN_ANSWERS,
@@ -29,6 +31,8 @@ _COUNTERS = (
 # Every metric with a campaign label that a runner writes. Not the campaign store's
 # dialer_campaign_state_changes_total: the pause or stop that ends a runner is counted just
 # before the runner goes, and removing the series then would hide it from the next scrape.
+# Nor dialer_manual_dials_total: counted by the process that took the request (created at
+# zero here so dashboards see the first one), which need not be the runner's.
 _BY_CAMPAIGN = (
     *_COUNTERS,
     metrics.CALLS_IN_FLIGHT,
@@ -67,6 +71,8 @@ def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None
         metrics.DIALS.labels(cid, mode)
     for outcome in OUTCOMES:
         metrics.CALL_OUTCOMES.labels(cid, outcome)
+    for result in MANUAL_RESULTS:
+        metrics.MANUAL_DIALS.labels(cid, result)
     caller_ids(campaign, pool)
     _info(campaign).set(1)
 
