@@ -31,8 +31,6 @@ _COUNTERS = (
 # Every metric with a campaign label that a runner writes. Not the campaign store's
 # dialer_campaign_state_changes_total: the pause or stop that ends a runner is counted just
 # before the runner goes, and removing the series then would hide it from the next scrape.
-# Nor dialer_manual_dials_total: counted by the process that took the request (created at
-# zero here so dashboards see the first one), which need not be the runner's.
 _BY_CAMPAIGN = (
     *_COUNTERS,
     metrics.CALLS_IN_FLIGHT,
@@ -51,6 +49,7 @@ _BY_CAMPAIGN = (
     metrics.AGENTS,
     metrics.ABANDON_RATE,
     metrics.CAMPAIGN_INFO,
+    metrics.MANUAL_DIALS,  # counted where the request was taken; created here at zero
 )
 
 

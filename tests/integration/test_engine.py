@@ -503,8 +503,8 @@ async def test_campaign_series_follow_a_rename_and_go_when_the_runner_stops(
             await campaigns.transition(conn, cid, "pause", scope=None, now=clock.now())
         await wait_for(lambda: _async(cid not in env.engine.runners and not env.engine._stopping))
     # Every series the runner wrote is gone; the pause that stopped it stays to be scraped.
-    # (Other tests' campaigns of the same id may have left state changes too.) Manual dial
-    # requests stay too: counted by the process that took the request, not the runner.
+    # (Other tests' campaigns of the same id may have left state changes too, and manual
+    # dial requests taken while no runner of theirs ran in this process.)
     assert {name for name, _ in series()} <= {
         "dialer_campaign_state_changes_total",
         "dialer_campaign_state_changes_created",
