@@ -188,6 +188,17 @@ class Field:
 
 
 RECORDING_CONSENT = ("where_required", "always")
+CATEGORIES = ("1", "2", "3", "4", "5", "6", "7", "8")
+
+
+def _category(field: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if str(value) not in CATEGORIES or isinstance(value, bool):
+        raise _fail(field, "must be an NCPR category 1-8 or null")
+    return str(value)
+
+
 ALT_PHONE_POLICIES = ("off", "on_bad_number", "on_failure")
 RECORD_MODES = ("off", "connected", "all")
 
@@ -275,12 +286,27 @@ FIELDS: dict[str, Field] = {
         "left on answering machines (sound URI or file), then the call is hung up; "
         "null = machines are hung up on",
     ),
+    "voicemail_beep_timeout_s": Field(
+        _number(0, 60),
+        {"type": "number"},
+        "seconds to wait for the answering machine's beep before the voicemail message "
+        "(0 = play as soon as AMD says machine)",
+        10.0,
+    ),
     "alt_phone_policy": Field(
         _choice(ALT_PHONE_POLICIES),
         {"enum": list(ALT_PHONE_POLICIES)},
         "when a lead's alternate numbers are dialed: off; on_bad_number (the current one "
         "is unallocated/disconnected: retired); on_failure (also after busy/no answer)",
         "on_bad_number",
+    ),
+    "category": Field(
+        _category,
+        {"enum": [*CATEGORIES, None]},
+        "the calls' commercial category where a registry keeps preferences by category "
+        "(India's NCPR: 1 banking/insurance/financial, 2 real estate, 3 education, 4 health, "
+        "5 consumer goods/automobiles, 6 communication/broadcasting/IT, 7 tourism/leisure, "
+        "8 food/beverages); a number open to it may be called; null = none",
     ),
     "safe_harbor_message": Field(
         _string(2000, nullable=True),

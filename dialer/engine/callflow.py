@@ -22,7 +22,7 @@ from dialer.engine import calls as fsm
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
-from dialer.engine.conduct import play_notice, voicemail_step
+from dialer.engine.conduct import await_beep, bridge_leg, play_notice, voicemail_step
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import PaceControl
@@ -30,7 +30,6 @@ from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
 from dialer.gateway import (
     ROBOCALL_REASONS,
-    AgentLeg,
     CallEvent,
     CallGone,
     Gateway,
@@ -200,8 +199,9 @@ class CallFlow:
         elif effect == fsm.MESSAGE:
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
         elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
+            beep = await_beep(self.gateway, call, self.campaign(), self.timer.speed)
             vm = self.campaign().voicemail_message or ""
-            self.spawn(self._play(call, vm, "voicemail", cause="voicemail_left"))
+            self.spawn(self._play(call, vm, "voicemail", cause="voicemail_left", first=beep))
         elif effect == fsm.BRIDGE:
             call.pending = self.spawn(self._connect(call))
         elif effect == fsm.REQUEUE:
@@ -273,8 +273,7 @@ class CallFlow:
         except Exception:
             log.exception("connect failed", extra={"call_id": call.call_id})
             ok = False
-        if ok:
-            call.agent_taken = True
+        call.agent_taken |= ok
         if call.state != "connecting":  # the callee hung up meanwhile
             if ok and call.reserved_agent is None:
                 call.agent_taken = False
@@ -291,9 +290,8 @@ class CallFlow:
         if call.notice and not await play_notice(self.gateway, call, self.campaign(), wait):
             return  # the callee hung up meanwhile: its Hangup event ended the call
         try:
-            await self.gateway.bridge(
-                call.call_id, AgentLeg(agent_id, slot.endpoint if slot else None)
-            )
+            leg = bridge_leg(call, agent_id, slot.endpoint if slot else None, cid)
+            await self.gateway.bridge(call.call_id, leg)
         except CallGone:
             return  # its Hangup event ends the call
         except GatewayError as exc:
@@ -319,7 +317,11 @@ class CallFlow:
         if call.agent_id is not None:
             await self.seats.release(call.agent_id, call.attempt_id)
 
-    async def _play(self, call: LiveCall, msg: str, state: str, cause: str | None = None) -> None:
+    async def _play(
+        self, call: LiveCall, msg: str, state: str, cause: str | None = None, first: Any = None
+    ) -> None:
+        if first is not None:  # the voicemail waits for the beep
+            await first
         try:
             finished = await asyncio.wait_for(
                 self.gateway.play(call.call_id, msg), PLAY_WATCHDOG_S / self.timer.speed

@@ -52,10 +52,12 @@ class CampaignConfig:
     alt_phone_policy: str = "on_bad_number"
     record: str = "off"
     voicemail_message: str | None = None
+    voicemail_beep_timeout_s: float = 10.0
     recording_consent: str = "where_required"
     recording_announcement: str | None = None
     local_presence: bool = False
     caller_id_daily_cap: int | None = None
+    category: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -82,10 +84,12 @@ class CampaignConfig:
             alt_phone_policy=_get(row, "alt_phone_policy", "on_bad_number"),
             record=_get(row, "record", "off"),
             voicemail_message=_get(row, "voicemail_message", None),
+            voicemail_beep_timeout_s=float(_get(row, "voicemail_beep_timeout_s", 10.0)),
             recording_consent=_get(row, "recording_consent", "where_required"),
             recording_announcement=_get(row, "recording_announcement", None),
             local_presence=bool(_get(row, "local_presence", False)),
             caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
+            category=_get(row, "category", None),
         )
 
     @property

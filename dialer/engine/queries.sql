@@ -470,3 +470,12 @@ SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE;
 
 -- name: manual_set_list
 UPDATE leads SET list_id = $2 WHERE id = $1 AND list_id IS NULL RETURNING *;
+
+-- name: lead_consent
+-- The consent and relationship of leads as they are now (read at every dial: a revocation
+-- recorded after the lead was claimed still stops its call).
+SELECT id, consent, consent_at, consent_revoked_at, ebr_purchase_at, ebr_inquiry_at
+FROM leads
+WHERE id = ANY($1::bigint[])
+  AND (consent <> 'none' OR consent_revoked_at IS NOT NULL
+       OR ebr_purchase_at IS NOT NULL OR ebr_inquiry_at IS NOT NULL);

@@ -27,6 +27,7 @@ _COUNTERS = (
     metrics.PACER_LAUNCHED,
     metrics.PACER_REQUESTED,
     metrics.GATEWAY_ERRORS,
+    metrics.RECORDING_NOTICE_FAILED,
 )
 # Every metric with a campaign label that a runner writes. Not the campaign store's
 # dialer_campaign_state_changes_total: the pause or stop that ends a runner is counted just
@@ -50,6 +51,7 @@ _BY_CAMPAIGN = (
     metrics.ABANDON_RATE,
     metrics.CAMPAIGN_INFO,
     metrics.MANUAL_DIALS,  # counted where the request was taken; created here at zero
+    metrics.VOICEMAIL_BEEPS,
 )
 
 
@@ -72,6 +74,8 @@ def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None
         metrics.CALL_OUTCOMES.labels(cid, outcome)
     for result in MANUAL_RESULTS:
         metrics.MANUAL_DIALS.labels(cid, result)
+    for result in ("heard", "timeout", "failed"):
+        metrics.VOICEMAIL_BEEPS.labels(cid, result)
     caller_ids(campaign, pool)
     _info(campaign).set(1)
 

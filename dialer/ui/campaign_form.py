@@ -35,6 +35,7 @@ NUMBER_FIELDS = (
     "ring_timeout_s",
     "abandon_timeout_s",
     "recording_retention_days",
+    "voicemail_beep_timeout_s",
 )
 CHOICE_FIELDS = ("record", "recording_consent", "alt_phone_policy")  # sent only when chosen
 NULLABLE = {
