@@ -23,6 +23,7 @@ MANUAL_RESULTS = ("accepted", "blocked", "dnc", "busy")  # dialer_manual_dials_t
 _COUNTERS = (
     metrics.HUMAN_ANSWERS,
     metrics.CONNECTS,
+    metrics.SEATS_WITHOUT_DATABASE,
     metrics.ABANDONS,
     metrics.PACER_LAUNCHED,
     metrics.PACER_REQUESTED,
