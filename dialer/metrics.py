@@ -89,6 +89,12 @@ WEBHOOK_OLDEST_PENDING = Gauge(
 # dialer.engine.series.forget_campaign).
 _CALL_SECONDS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
 DIALS = Counter("dialer_dials_total", "Calls originated", ["campaign", "mode"])
+MANUAL_DIALS = Counter(
+    "dialer_manual_dials_total",
+    "Manual dials agents asked for, by result: accepted (recorded and handed to the "
+    "campaign's runner), blocked (calling rules), dnc, busy (the agent could not take a call)",
+    ["campaign", "result"],
+)
 CALL_OUTCOMES = Counter(
     "dialer_call_outcomes_total", "Calls ended, by outcome", ["campaign", "outcome"]
 )

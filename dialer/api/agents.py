@@ -20,6 +20,7 @@ from dialer.api.params import query_int
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.campaigns.codes import check_pause_code
+from dialer.engine import manual
 from dialer.errors import ValidationError
 from dialer.http import agentstream
 from dialer.http.agentstream import acting_on
@@ -197,8 +198,57 @@ def _preview_action(choice: str, summary: str) -> None:
     )(handler)
 
 
-_preview_action("dial", "Preview mode: dial the lead on screen")
 _preview_action("skip", "Preview mode: pass on the lead on screen (offered again later)")
+
+
+@routes.post(
+    f"/api/v1/agents/{ID}/dial",
+    summary="Manual dial: call `phone` for this agent (the call reaches this agent only; "
+    "202 with the attempt id, 409 with the rules' reasons); no body: preview mode, dial the "
+    "lead on screen",
+    permission=Permission.AGENT_SELF,
+    body={
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "phone": {"type": "string", "description": "the number, in any usual format"},
+            "campaign_id": {"type": "integer", "description": "a campaign the agent works"},
+            "lead_id": {"type": "integer", "description": "the lead to call (its number)"},
+        },
+    },
+    status=202,
+    response={
+        "type": "object",
+        "properties": {
+            "attempt_id": {"type": "integer"},
+            "lead_id": {"type": "integer"},
+            "agent_id": {"type": "integer"},
+            "accepted": {"type": "string", "description": "preview mode: dial"},
+            "campaign_id": {"type": "integer"},
+            "phone": {"type": "string", "description": "E.164"},
+        },
+    },
+)
+async def manual_dial(request: web.Request) -> web.Response:
+    """202 with the attempt id; 409 with the rules' decision (``reasons``, ``rule_ids``,
+    ``next_allowed_at``) when the calling rules or the DNC list refuse the number, 409 when
+    the agent is offline or busy (see ``dialer.engine.manual``)."""
+    agent_id, who = await acting_on(request)
+    body = await read_object(request) if request.can_read_body else {}
+    if not body:  # preview mode: the agent dials the lead on screen
+        async with request.app[POOL].acquire() as conn:
+            row = await store.preview_choice(conn, agent_id, "dial", scope=who.client_id)
+        return json_response(
+            {"agent_id": agent_id, "lead_id": row["preview_lead_id"], "accepted": "dial"},
+            status=202,
+        )
+    req = manual.parse(agent_id, body)
+    try:
+        async with request.app[POOL].acquire() as conn:
+            accepted = await manual.request_dial(conn, req, who=who, now=request.app[CLOCK].now())
+    except manual.Refused as exc:
+        return json_response(exc.to_dict(), status=409)
+    return json_response(accepted, status=202)
 
 
 @routes.get(

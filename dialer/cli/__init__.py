@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.server",
     "dialer.cli.tokens",
     "dialer.cli.users",
+    "dialer.cli.agents",
     "dialer.cli.campaigns",
     "dialer.cli.callerid",
     "dialer.cli.rules",

@@ -1,11 +1,12 @@
-"""What a runner does with the agent bus's messages: a preview agent's dial or skip, an
-assignment change, an agent's new state; and after the bus was deaf, a fresh read."""
+"""What a runner does with the agent bus's messages: a preview agent's dial or skip, a
+manual dial of its campaign, an assignment change, an agent's new state; and after the bus
+was deaf, a fresh read."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dialer.engine import upkeep
+from dialer.engine import manual, upkeep
 from dialer.engine.dialing import Trigger
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ def on_bus(runner: CampaignRunner, message: dict[str, Any]) -> None:
     if event == "skip" and agent_id in offers:
         runner.spawn(runner.dialing.skip(agent_id))
         return
+    if event == manual.EVENT and message.get("campaign") == runner.campaign_id:
+        runner.spawn(manual.place(runner, message.get("attempt")))  # its campaign's runner
+        return
     if event == "assignment":
         runner.spawn(upkeep.reload_agents(runner))
         return
@@ -35,5 +39,6 @@ def on_bus(runner: CampaignRunner, message: dict[str, Any]) -> None:
 
 
 def resync(runner: CampaignRunner) -> None:
-    """The bus may have missed messages: re-read the agents."""
+    """The bus may have missed messages: re-read the agents and unplaced manual dials."""
     runner.spawn(upkeep.reload_agents(runner))
+    runner.spawn(manual.place_pending(runner))

@@ -30,13 +30,7 @@ from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seating import seat, seated
 from dialer.engine.seats import Seats
-from dialer.gateway import (
-    ROBOCALL_REASONS,
-    CallEvent,
-    CallGone,
-    Gateway,
-    GatewayError,
-)
+from dialer.gateway import ROBOCALL_REASONS, CallEvent, CallGone, Gateway, GatewayError
 from dialer.pacing.base import (
     Abandoned,
     AnsweredHuman,

@@ -207,7 +207,8 @@ SELECT count(*) AS attempts,
        count(*) FILTER (WHERE connected_at IS NOT NULL) AS connected,
        count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned,
        count(*) FILTER (WHERE answer = 'human') AS human_answers,
-       count(*) FILTER (WHERE ended_at IS NULL) AS open
+       count(*) FILTER (WHERE ended_at IS NULL) AS open,
+       count(*) FILTER (WHERE mode = 'manual') AS manual_dials
 FROM attempts WHERE campaign_id = $1
 """
 _OUTCOMES = """
@@ -271,6 +272,7 @@ async def summary(
         "agent_occupancy": round(occupancy, 4),
         "blocked_by_rules": blocked_by_rules,
         "open_attempts": row["open"],
+        "manual_dials": row["manual_dials"],
         "leads": leads,
         "caller_ids": caller_ids,
         "number_hygiene": hygiene,

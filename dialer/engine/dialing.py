@@ -17,8 +17,8 @@ import contextlib
 import logging
 import uuid
 from collections import deque
-from collections.abc import Callable, Coroutine
-from dataclasses import replace
+from collections.abc import AsyncIterator, Callable, Coroutine
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ import asyncpg
 from dialer import metrics
 from dialer.agents import store as agents
 from dialer.clock import Clock
-from dialer.compliance import load_rulebook
+from dialer.compliance import Decision, load_rulebook
 from dialer.engine import closing, gate, records
 from dialer.engine.callerids import CallerIdChooser
 from dialer.engine.callflow import CallFlow
@@ -50,6 +50,16 @@ _Q = queries("dialer.engine")
 SKIP_DELAY = timedelta(minutes=10)  # a lead an agent skipped in preview is offered later
 REDIAL_AFTER_REFUSAL = timedelta(seconds=60)  # a lead whose dial the gateway refused
 NOT_ATTEMPTED = GatewayUnavailable("the gateway is down (not attempted; the probe goes first)")
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A dial whose attempt another process wrote (a manual dial), ready to originate."""
+
+    started: records.Started
+    call_id: str
+    caller_id: str
+    decision: Decision
 
 
 class Trigger:
@@ -148,10 +158,16 @@ class Dialing:
         campaign = self.campaign()
         if not campaign.caller_id or self.closed:
             return 0
+        async with self._placing_call():
+            return await self._place(campaign, leads, dials, mode, started)
+
+    @contextlib.asynccontextmanager
+    async def _placing_call(self) -> AsyncIterator[None]:
+        """Count a placing step (``settled`` waits until none is left)."""
         self._placing += 1
         self._settled.clear()
         try:
-            return await self._place(campaign, leads, dials, mode, started)
+            yield
         finally:
             self._placing -= 1
             if not self._placing:
@@ -296,9 +312,27 @@ class Dialing:
             await self.hopper.release([lead])
         return ok
 
-    async def dial_reserved(self, agent_id: int, lead: Lead, started: Trigger | None) -> int:
+    async def dial_reserved(
+        self,
+        agent_id: int,
+        lead: Lead,
+        started: Trigger | None,
+        *,
+        recorded: Recorded | None = None,
+    ) -> int:
         """Dial a lead for the agent already held for it; if the call cannot be placed (rules,
-        shutdown), free the agent and the lead."""
+        shutdown), free the agent and the lead. ``recorded``: a manual dial, decided and
+        recorded by the process that took the request; placed as it is (no second gate,
+        no second record). While the runner is closing it is left to the next holder of the
+        lease, whose recovery closes it."""
+        if recorded is not None:
+            if self.closed:
+                return 0
+            dial = Dial(lead, recorded.decision, recorded.call_id, "manual", agent_id)
+            dial = replace(dial, caller_id=recorded.caller_id)
+            async with self._placing_call():
+                await self._originate(self.campaign(), dial, recorded.started, started)
+            return 1
         [(lead, decision)] = await gate.check(
             self.pool, self.campaign(), [lead], now=self.clock.now(), agent_guaranteed=True
         )

@@ -430,6 +430,98 @@ WHERE id = $1;
 -- The recording notice played on this attempt, and the rule (or 'campaign') that asked for it.
 UPDATE attempts SET recording_notice = $2 WHERE id = $1;
 
+-- name: manual_list
+-- The campaign's list for numbers an agent dialed by hand that were not leads yet: switched
+-- off, so the engine never dials them on its own (a manager may switch it on). Created on
+-- first use; the campaign row is locked by the caller so two first dials make one list.
+WITH found AS (
+    SELECT id FROM lead_lists WHERE campaign_id = $1 AND source = 'manual' ORDER BY id LIMIT 1
+), made AS (
+    INSERT INTO lead_lists (campaign_id, name, source, active, created_at)
+    SELECT $1, 'Manual dials', 'manual', false, $2
+    WHERE NOT EXISTS (SELECT 1 FROM found)
+    RETURNING id
+)
+SELECT id FROM found UNION ALL SELECT id FROM made;
+
+-- name: manual_reserve_agent
+-- Hold an agent for their own manual dial: only when signed in and available or paused (a
+-- paused agent goes back to the same pause when the call and its wrap-up are over).
+UPDATE agents
+SET state = 'on_call', state_reason = 'manual', state_changed_at = $2, attempt_id = NULL,
+    campaign_id = $3, preview_lead_id = NULL,
+    pending_action = CASE WHEN state = 'paused' THEN 'pause' END,
+    pending_reason = CASE WHEN state = 'paused' THEN coalesce(state_reason, 'pause') END
+WHERE id = $1 AND state IN ('available', 'paused') AND deleted_at IS NULL
+RETURNING id;
+
+-- name: manual_start_attempt
+-- The record of a manual dial, written by whichever process took the request: the lead is
+-- pushed out and claimed as start_attempts does (claimed by 'manual' until its outcome),
+-- the attempt links the held agent ($2) and is marked for the campaign's runner to place
+-- (runner 'manual'). $5 decision, $6 call id, $7 caller ID.
+WITH lead AS (
+    UPDATE leads l
+    SET attempts_count = l.attempts_count + 1, last_attempt_at = $3, next_attempt_at = $4,
+        status = CASE WHEN l.status = 'callback' THEN 'callback' ELSE 'retry' END,
+        claimed_by = 'manual', claimed_until = 'infinity', updated_at = $3
+    WHERE l.id = $1 AND l.status NOT IN ('dnc', 'invalid')
+    RETURNING l.id, l.campaign_id, l.phone_e164, l.attempts_count, l.status
+), ins AS (
+    INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance,
+                          gateway_call_id, runner, mode, agent_guaranteed, agent_id, caller_id)
+    SELECT lead.id, lead.campaign_id, lead.phone_e164, $3, $5::text::jsonb, $6, 'manual', 'manual',
+           true, $2, $7
+    FROM lead
+    RETURNING id, lead_id
+), linked AS (
+    UPDATE agents g SET attempt_id = ins.id
+    FROM ins
+    WHERE g.id = $2 AND g.state = 'on_call' AND g.attempt_id IS NULL
+    RETURNING g.id
+)
+SELECT ins.id, lead.attempts_count, lead.status, (SELECT count(*) FROM linked) AS linked
+FROM ins JOIN lead ON lead.id = ins.lead_id;
+
+-- name: manual_announce
+SELECT pg_notify('dialer_agents', $1::text);
+
+-- name: campaign_runner
+-- The process holding a campaign's lease (its runner dials), if any.
+SELECT owner FROM leases WHERE name = $1 AND expires_at > $2;
+
+-- name: manual_take
+-- The campaign's runner takes a manual dial to place it (once: the runner column moves from
+-- 'manual' to the runner), fenced by its lease like start_attempts; with the lead to dial.
+WITH t AS (
+    UPDATE attempts a SET runner = $3, caller_id = coalesce($4, a.caller_id)
+    WHERE a.id = $1 AND a.campaign_id = $2 AND a.ended_at IS NULL AND a.runner = 'manual'
+      AND EXISTS (SELECT 1 FROM leases WHERE name = $5 AND owner = $6 AND expires_at > $7)
+    RETURNING a.id, a.agent_id, a.started_at, a.gateway_call_id, a.lead_id, a.caller_id
+)
+SELECT t.id AS attempt_id, t.agent_id, t.started_at, t.gateway_call_id, t.caller_id,
+       l.id, l.phone_e164, l.region, l.subdivision, l.postal_code, l.time_zones, l.status,
+       l.attempts_count, l.callback_agent_id
+FROM t JOIN leads l ON l.id = t.lead_id;
+
+-- name: manual_pending
+-- Manual dials of the campaign that no runner has taken yet (announced while none listened).
+SELECT id FROM attempts
+WHERE campaign_id = $1 AND ended_at IS NULL AND runner = 'manual'
+ORDER BY id;
+
+-- name: manual_caller_id
+UPDATE attempts SET caller_id = $2 WHERE id = $1;
+
+-- name: manual_find_lead
+SELECT * FROM leads WHERE campaign_id = $1 AND phone_e164 = $2;
+
+-- name: manual_lock_campaign
+SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE;
+
+-- name: manual_set_list
+UPDATE leads SET list_id = $2 WHERE id = $1 AND list_id IS NULL RETURNING *;
+
 -- name: lead_consent
 -- The consent and relationship of leads as they are now (read at every dial: a revocation
 -- recorded after the lead was claimed still stops its call).

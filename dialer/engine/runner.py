@@ -34,7 +34,7 @@ from dialer import leases, metrics
 from dialer.agents.bus import AgentBus
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS, OUTAGE_ERRORS
-from dialer.engine import busfollow, closing, series, upkeep
+from dialer.engine import busfollow, closing, manual, series, upkeep
 from dialer.engine.agentview import AgentView, Change
 from dialer.engine.budget import AbandonTally
 from dialer.engine.callflow import CallFlow
@@ -105,19 +105,16 @@ class CampaignRunner:
         self.recorder = Recorder(pool, self.campaign, keeper=keeper, runner_id=self.runner_id)
         self._build_calls(DbSeats(pool, clock, campaign.id, recorder=self.recorder))
         self.mode = campaign.dial_mode
-        self.stopping = False
-        self.lost = False
+        self.stopping = self.lost = False
         self.recovered: dict[str, int] = {}
         self.inherited = 0  # calls in flight that a live process's earlier runner follows
         # this process's runners by campaign (the supervisor's): campaigns sharing agents
         self.peers: dict[int, CampaignRunner] = {}
         self.takeover_grace_s = 0.0  # see Engine._takeover_grace
-        self._kicked = asyncio.Event()
         self._kick_t: float | None = None
-        self._idle = asyncio.Event()
+        self._kicked, self._idle, self._stopped = asyncio.Event(), asyncio.Event(), asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
         self._unsubscribe: Any = None
-        self._stopped = asyncio.Event()
         self.renewed = self.started_at = clock.monotonic()
 
     def _build_calls(self, seats: DbSeats) -> None:
@@ -256,6 +253,7 @@ class CampaignRunner:
         await self.recorder.stop(self.options.shutdown_timeout_s)
         if self._unsubscribe is not None:
             self._unsubscribe()
+        await manual.cancel_pending(self)  # accepted as it stopped: closed, agents freed
         if not self.lost:
             with contextlib.suppress(Exception):
                 await leases.release(self.pool, self.lease, self.instance_id)

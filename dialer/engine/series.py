@@ -17,6 +17,8 @@ from dialer.engine.calls import OUTCOMES
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import AHEAD_MODES
 
+MANUAL_RESULTS = ("accepted", "blocked", "dnc", "busy")  # dialer_manual_dials_total{result}
+
 # Counters labelled by campaign only: created at zero on start.
 _COUNTERS = (
     metrics.HUMAN_ANSWERS,
@@ -49,6 +51,7 @@ _BY_CAMPAIGN = (
     metrics.AGENTS,
     metrics.ABANDON_RATE,
     metrics.CAMPAIGN_INFO,
+    metrics.MANUAL_DIALS,  # counted where the request was taken; created here at zero
     metrics.VOICEMAIL_BEEPS,
 )
 
@@ -70,6 +73,8 @@ def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None
         metrics.DIALS.labels(cid, mode)
     for outcome in OUTCOMES:
         metrics.CALL_OUTCOMES.labels(cid, outcome)
+    for result in MANUAL_RESULTS:
+        metrics.MANUAL_DIALS.labels(cid, result)
     for result in ("heard", "timeout", "failed"):
         metrics.VOICEMAIL_BEEPS.labels(cid, result)
     caller_ids(campaign, pool)

@@ -26,6 +26,7 @@ from dialer.agents.bus import AgentBus
 from dialer.auth.roles import Principal
 from dialer.campaigns import codes
 from dialer.clock import Clock
+from dialer.engine import manual
 from dialer.errors import DialerError, ValidationError
 from dialer.timer import Timer, TimerHandle
 
@@ -37,6 +38,11 @@ log = logging.getLogger(__name__)
 
 _FIND = """
 SELECT id FROM agents WHERE client_id = $1 AND lower(name) = lower($2) AND deleted_at IS NULL
+"""
+_PICK = """
+SELECT phone_e164 FROM leads
+WHERE campaign_id = $1 AND status IN ('new', 'retry') AND claimed_by IS NULL
+ORDER BY id LIMIT 1 OFFSET $2
 """
 _ASSIGN = """
 INSERT INTO agent_campaigns (agent_id, campaign_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
@@ -62,6 +68,7 @@ class SimAgentParams:
 
     pause_p: float = 0.03  # after a call: how often the agent takes a pause
     pause_s: float = 120.0
+    manual_p: float = 0.1  # after a call: how often the agent pauses and dials a lead by hand
 
     def draw(self, rng: random.Random, codes: list[str] | None = None) -> str:
         """A disposition code: of ``codes`` (the campaign's) when given, weighted like the
@@ -98,6 +105,8 @@ class SimulatedAgents:
         self.params = params or SimAgentParams()
         self.rng = random.Random(seed)
         self.pause_rng = random.Random(None if seed is None else seed + 1)
+        self.manual_rng = random.Random(None if seed is None else seed + 2)
+        self.manual_dials = 0  # manual dials the rules allowed (placed by the runner)
         self.record = record or record_disposition
         self.ids: list[int] = []
         self._timers: dict[int, TimerHandle] = {}
@@ -193,7 +202,9 @@ class SimulatedAgents:
                 async with self.pool.acquire() as conn:
                     await self.record(conn, attempt_id, attempt_body, who=who, now=self.clock.now())
                 self.dispositions += 1
-                if self.pause_rng.random() < self.params.pause_p:
+                if self.manual_rng.random() < self.params.manual_p:
+                    self._later(agent_id, 0.0, self._manual)
+                elif self.pause_rng.random() < self.params.pause_p:
                     self._later(agent_id, 0.0, self._pause)
                 return
             except ValidationError as exc:  # e.g. a callback for a lead with no known zone
@@ -202,15 +213,40 @@ class SimulatedAgents:
                 log.debug("simulated disposition skipped: %s", exc)
                 return
 
-    async def _pause(self, agent_id: int) -> None:
+    async def _pause(self, agent_id: int, code: str | None = None, pause_s: float = 0.0) -> None:
         """A pause with one of the campaign's pause codes, then ready again."""
         async with self.pool.acquire() as conn:
             pauses = await codes.pause_codes(conn, self.campaign_id)
-            code = self.pause_rng.choice(pauses).code
+            code = code or self.pause_rng.choice(pauses).code
             with contextlib.suppress(DialerError):
                 await store.act(
                     conn, agent_id, "pause", scope=None, now=self.clock.now(), reason=code
                 )
+        self._ready_after(agent_id, pause_s or self.params.pause_s)
+
+    async def _manual(self, agent_id: int) -> None:
+        """Pause, dial one of the campaign's leads by hand (a customer who asked for this
+        agent), and be ready again shortly: the call comes to this agent (and the rules may
+        refuse the number, as they would a person's)."""
+        async with self.pool.acquire() as conn:
+            first = (await codes.pause_codes(conn, self.campaign_id))[0].code
+        await self._pause(agent_id, first, self.params.preview_s)
+        async with self.pool.acquire() as conn:
+            phone = await conn.fetchval(_PICK, self.campaign_id, self.manual_rng.randrange(50))
+            if phone is None:
+                return
+            who = Principal(None, f"sim-agent:{agent_id}", "agent", self.client_id, agent_id)
+            req = manual.Request(agent_id, self.campaign_id, phone)
+            try:
+                await manual.request_dial(conn, req, who=who, now=self.clock.now())
+                self.manual_dials += 1
+            except DialerError as exc:  # the rules said no, or a call came first
+                log.debug("simulated manual dial not placed: %s", exc)
+
+    def _ready_after(self, agent_id: int, delay: float) -> None:
+        old = self._pause_timers.pop(agent_id, None)
+        if old is not None:
+            old.cancel()
 
         def fire() -> None:  # a timer of its own: a call's wrap-up must not cancel it
             self._pause_timers.pop(agent_id, None)
@@ -218,7 +254,7 @@ class SimulatedAgents:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-        self._pause_timers[agent_id] = self.timer.call_later(self.params.pause_s, fire)
+        self._pause_timers[agent_id] = self.timer.call_later(delay, fire)
 
     async def _ready(self, agent_id: int) -> None:
         async with self.pool.acquire() as conn:

@@ -1,6 +1,9 @@
 """The per-agent report behind ``GET /api/v1/reports/agents`` and the console's agent
-report: for each agent, calls, seconds talking, waiting (available), in wrap-up and
-paused (by pause code), dispositions by code and connects per logged-in hour.
+report: for each agent, calls, seconds talking, dialing (held for a call not answered yet:
+a preview, a guaranteed or manual call ringing), waiting (available), in wrap-up and paused
+(by pause code), dispositions by code and connects per logged-in hour. Talk is the time the
+agent's calls were connected, so an agent's talk agrees with the ``talk_s`` of the calls
+they took (in real time; under ``DIALER_SIM_SPEED`` attempts count call-world seconds).
 
 Time comes from ``agent_state_log`` (every state change, whatever made it), cut to the
 window ``[from, to)`` and to ``now`` (time that has not happened yet is not counted); calls
@@ -25,13 +28,20 @@ from dialer.stats.report import check_window
 
 _Q = queries("dialer.stats", "agents.sql")
 # Seconds in these states are reported as talk, wait and wrap-up; paused time by code.
-STATE_FIELDS = {"on_call": "talk_s", "available": "wait_s", "wrap_up": "wrap_up_s"}
+# "dialing" is the part of on_call before the call connects (see agents.sql: state_seconds).
+STATE_FIELDS = {
+    "on_call": "talk_s",
+    "dialing": "dialing_s",
+    "available": "wait_s",
+    "wrap_up": "wrap_up_s",
+}
 CSV_COLUMNS = (
     "agent_id",
     "agent_name",
     "calls",
     "logged_in_s",
     "talk_s",
+    "dialing_s",
     "wait_s",
     "wrap_up_s",
     "pause_s",

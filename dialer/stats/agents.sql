@@ -39,14 +39,28 @@ WITH changes AS (
            least(coalesce(lead(at) OVER (PARTITION BY agent_id ORDER BY at, id), $3), $3) AS t1
     FROM changes
 )
-SELECT s.agent_id, s.state,
+-- Time on a call is talk only while the call is connected (its attempt's connected_at to
+-- ended_at, as attempts.talk_s): the rest of it, an agent held for a call not yet answered
+-- (a lead previewed, a guaranteed or manual call ringing), is reported as 'dialing'.
+SELECT s.agent_id, v.state,
        CASE WHEN s.state = 'paused' THEN coalesce(s.reason, 'pause') END AS reason,
-       sum(extract(epoch FROM s.t1 - s.t0))::float8 AS seconds
+       sum(v.seconds)::float8 AS seconds
 FROM spans s
 LEFT JOIN attempts a ON a.id = s.attempt_id
-WHERE s.t1 > s.t0 AND s.state <> 'offline'
+CROSS JOIN LATERAL (
+    SELECT extract(epoch FROM s.t1 - s.t0) AS total,
+           CASE WHEN s.state = 'on_call' AND a.connected_at IS NOT NULL THEN greatest(0,
+                extract(epoch FROM least(s.t1, coalesce(a.ended_at, s.t1))
+                                   - greatest(s.t0, a.connected_at)))
+                WHEN s.state = 'on_call' THEN 0 END AS talk
+) t
+CROSS JOIN LATERAL (
+    VALUES (s.state, coalesce(t.talk, t.total)),
+           ('dialing', CASE WHEN s.state = 'on_call' THEN t.total - t.talk ELSE 0 END)
+) v(state, seconds)
+WHERE s.t1 > s.t0 AND s.state <> 'offline' AND v.seconds > 0
   AND ($4::bigint IS NULL OR s.state NOT IN ('on_call', 'wrap_up') OR a.campaign_id = $4)
-GROUP BY s.agent_id, s.state, 3;
+GROUP BY s.agent_id, v.state, 3;
 
 -- name: agent_calls
 -- Calls connected to each agent ($1) among the attempts of campaigns $4 started in

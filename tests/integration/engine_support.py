@@ -148,7 +148,7 @@ async def running_engine(
     started: list[SimulatedAgents] = []
     hooks = ()
     if sim_agents:
-        params = SimAgentParams(wrap_s=2.0)
+        params = SimAgentParams(wrap_s=2.0, manual_p=0.0)  # tests of paced calls only
         hooks = (
             sim_agents_hook(bus, timer, sim_agents, seed=seed, params=params, started=started),
         )

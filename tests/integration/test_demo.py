@@ -24,6 +24,7 @@ KEYS = {
     "abandon_rate",
     "agent_occupancy",
     "blocked_by_rules",
+    "manual_dials",
     "duration_s",
 }
 
@@ -71,6 +72,7 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     assert sum(summary["outcomes"].values()) == summary["attempts"]
     assert summary["blocked_by_rules"] >= 0 and 0 <= summary["agent_occupancy"] <= 1
     assert summary["open_attempts"] == 0
+    assert 0 <= summary["manual_dials"] <= summary["attempts"]  # simulated agents dial by hand
     # the caller-ID pool (local presence) and the number hygiene are on show
     assert set(summary["caller_ids"]) <= {
         "+14155550100", "+12125550100", "+13055550100", "+13125550101"

@@ -27,6 +27,8 @@ AGENT = {"id": 7, "name": "Ann"}
           "logged_in_s": 90.5, "connects_per_hour": 0.0}),
         ([("offline", None, 999.0), ("available", None, 1.0004)], [],
          {"wait_s": 1.0, "logged_in_s": 1.0}),
+        ([("dialing", None, 12.0), ("on_call", None, 48.0)], [(None, 1)],
+         {"talk_s": 48.0, "dialing_s": 12.0, "logged_in_s": 60.0, "connects_per_hour": 60.0}),
     ],
 )  # fmt: skip
 def test_figures(

@@ -20,6 +20,7 @@ from aiohttp import web
 from dialer.agents import store as agents
 from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import codes
+from dialer.engine import manual
 from dialer.engine.dispositions import record_disposition
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.http import agentstream
@@ -148,7 +149,12 @@ async def desktop(request: web.Request) -> web.Response:
         except Refused:
             return _refused(request)
         dispositions = await _dispositions(conn, agent)
+        manual_campaigns = await _manual_campaigns(conn, agent["id"])
     context = {
+        "manual_campaigns": manual_campaigns,
+        "manual_form": {},
+        "manual_errors": {},
+        "manual_result": None,
         "title": f"Desktop · {agent['name']}",
         "section": "desk",
         "initial": await initial_messages(request, agent),
@@ -233,6 +239,71 @@ async def preview_choice(request: web.Request) -> web.Response:
         return render_partial(request, "_flash.html", {"flash": message, "oob": True})
     await flash(request, kind, text)
     return see_other(f"/ui/agents/{_id(request)}")
+
+
+async def _manual_campaigns(conn: asyncpg.Connection, agent_id: int) -> list[tuple[int, str]]:
+    rows = await conn.fetch(
+        "SELECT c.id, c.name FROM agent_campaigns ac JOIN campaigns c ON c.id = ac.campaign_id"
+        " WHERE ac.agent_id = $1 AND c.deleted_at IS NULL ORDER BY c.name",
+        agent_id,
+    )
+    return [(r["id"], r["name"]) for r in rows]
+
+
+@routes.post(f"/ui/agents/{ID}/manual", permission=Permission.AGENT_SELF)
+async def manual_dial(request: web.Request) -> web.Response:
+    """Manual dial from the desk: ``engine.manual.request_dial``, as the API."""
+    who = session(request).principal
+    posted = check_fields(await request.post())
+    form = {k: str(v).strip() for k, v in posted.items() if k in ("phone", "campaign_id")}
+    errors: dict[str, str] = {}
+    result: dict[str, Any]
+    async with request.app[POOL].acquire() as conn:
+        try:
+            await _agent(conn, who, _id(request))
+        except Refused:
+            return _refused(request)
+        campaigns = await _manual_campaigns(conn, _id(request))
+        try:
+            cid = form.get("campaign_id", "")
+            body = {
+                "phone": form.get("phone", ""),
+                "campaign_id": int(cid) if cid.isdigit() and len(cid) < 18 else 0,
+            }
+            req = manual.parse(_id(request), body)
+            got = await manual.request_dial(conn, req, who=who, now=request.app[CLOCK].now())
+        except manual.Refused as exc:
+            refusal = exc.to_dict()
+            result = {"kind": "error", "text": _sentence(exc.message), **refusal}
+        except ValidationError as exc:
+            errors[exc.field if exc.field in ("phone", "campaign_id") else "phone"] = _sentence(
+                exc.message
+            )
+            result = {"kind": "error", "text": "The dial needs a correction."}
+        except (Conflict, NotFound) as exc:
+            result = {"kind": "error", "text": _sentence(str(exc))}
+        else:
+            result = {
+                "kind": "success",
+                "text": f"Dialing {got['phone']} (call {got['attempt_id']})…",
+            }
+            form = {"campaign_id": form.get("campaign_id", "")}
+    context = {
+        "agent_id": _id(request),
+        "manual_campaigns": campaigns,
+        "manual_form": form,
+        "manual_errors": errors,
+        "manual_result": result,
+    }
+    if is_htmx(request):
+        return render_partial(request, "desk/_manual.html", context)
+    await flash(request, "success" if result["kind"] == "success" else "error", result["text"])
+    return see_other(f"/ui/agents/{_id(request)}")
+
+
+def _sentence(message: str) -> str:
+    text = message[:1].upper() + message[1:]
+    return text if text.endswith((".", "…")) else text + "."
 
 
 def disposition_body(form: dict[str, str]) -> dict[str, Any]:

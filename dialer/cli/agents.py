@@ -1,0 +1,66 @@
+"""``dialer agent dial``: place a manual dial for an agent from the command line.
+
+The same path as ``POST /api/v1/agents/{id}/dial``: the number is normalised, the calling
+rules and the DNC list decide, and the runner of the campaign (in whichever ``dialer serve``
+holds its lease) places the call for that agent only. A refusal prints the rules' reasons
+and exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from dialer.agents import store as agents
+from dialer.auth.roles import Principal
+from dialer.campaigns import store as campaigns
+from dialer.cli.common import connection, print_json, run, settings_from
+from dialer.engine import manual
+
+CLI = Principal(None, "cli", "admin")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    cmd = sub.add_parser("agent", help="act for an agent (manual dial)")
+    asub = cmd.add_subparsers(dest="agent_command", metavar="ACTION", required=True)
+    dial = asub.add_parser("dial", help="dial PHONE for the agent (signed in, available or paused)")
+    dial.add_argument("--agent", required=True, metavar="ID_OR_NAME")
+    dial.add_argument("--phone", required=True, help="the number, in any usual format")
+    dial.add_argument("--campaign", required=True, metavar="ID_OR_NAME")
+    dial.add_argument("--lead", type=int, default=None, help="the lead to call (its number)")
+    dial.add_argument("--json", action="store_true")
+    dial.set_defaults(func=cmd_dial)
+
+
+def cmd_dial(args: argparse.Namespace) -> int:
+    async def go() -> dict[str, Any]:
+        async with connection(settings_from(args)) as conn:
+            agent_id = await agents.resolve(conn, args.agent, None)
+            campaign = await campaigns.find(conn, args.campaign, None)
+            body: dict[str, Any] = {"phone": args.phone, "campaign_id": campaign["id"]}
+            if args.lead is not None:
+                body["lead_id"] = args.lead
+            req = manual.parse(agent_id, body)
+            try:
+                return await manual.request_dial(conn, req, who=CLI, now=datetime.now(UTC))
+            except manual.Refused as exc:
+                return {"refused": exc.to_dict()}
+
+    got = run(go())
+    refused = got.get("refused")
+    if refused is not None:
+        if args.json:
+            print_json(refused)
+        else:
+            reasons = "; ".join(refused["reasons"])
+            when = refused["next_allowed_at"]
+            after = f" (allowed from {when:%Y-%m-%d %H:%M} UTC)" if when else ""
+            print(f"dialer: error: {refused['error']}: {reasons}{after}", file=sys.stderr)
+        return 2
+    if args.json:
+        print_json(got)
+    else:
+        print(f"attempt {got['attempt_id']}: dialing {got['phone']} (lead {got['lead_id']})")
+    return 0
