@@ -111,6 +111,16 @@ CONNECTS = Counter("dialer_connects_total", "Answered calls bridged to an agent"
 ABANDONS = Counter(
     "dialer_abandons_total", "Live answers given the safe-harbor message (no agent)", ["campaign"]
 )
+OPT_OUTS = Counter(
+    "dialer_opt_outs_total",
+    "Callees who pressed the opt-out key during a recorded message (number put on DNC)",
+    ["campaign", "message"],
+)
+OPT_OUT_FAILURES = Counter(
+    "dialer_opt_out_failures_total",
+    "In-call opt-outs that could not be written to the DNC list (see the log)",
+    ["campaign"],
+)
 ABANDON_RATE = Gauge(
     "dialer_abandon_rate",
     "Abandoned / live answers over the legal window (24h Ofcom, 30d FCC)",

@@ -25,6 +25,7 @@ EVENT_TYPES = (
     "lead.disposition",
     "lead.callback_scheduled",
     "lead.dnc",
+    "dnc.added",
     "lead.completed",
     "campaign.state_changed",
     "import.completed",

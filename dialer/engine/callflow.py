@@ -25,6 +25,7 @@ from dialer.engine.closing import CallRecord
 from dialer.engine.conduct import play_notice, voicemail_step
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
+from dialer.engine.optout import OptOuts
 from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
@@ -33,6 +34,7 @@ from dialer.gateway import (
     AgentLeg,
     CallEvent,
     CallGone,
+    Dtmf,
     Gateway,
     GatewayError,
 )
@@ -71,6 +73,7 @@ class CallFlow:
         record: Callable[[LiveCall, CallRecord, bool], None],
         kick: Callable[[], None],
         seats: Seats,
+        opt_outs: OptOuts | None = None,
     ) -> None:
         self.gateway = gateway
         self.timer = timer
@@ -83,6 +86,7 @@ class CallFlow:
         self.record = record
         self.kick = kick
         self.seats = seats
+        self.messages = opt_outs or OptOuts(pool=None, clock=clock, campaign=campaign, spawn=spawn)
         self.calls: dict[str, LiveCall] = {}
         self.waiting: deque[LiveCall] = deque()
         self.by_state: Counter[str] = Counter()  # live calls by state
@@ -118,6 +122,9 @@ class CallFlow:
         call = self.calls.get(event.call_id)
         if call is None:
             return  # a late event for a call already closed
+        if isinstance(event, Dtmf):
+            self.messages.key(call, event.digit)
+            return
         name, cause = event_name(event)
         if name == "machine" and self.campaign().voicemail_message:
             name, cause = voicemail_step(call)
@@ -196,9 +203,11 @@ class CallFlow:
             self.spawn(self._hangup(call))
         elif effect == fsm.SAFE_HARBOR:
             self._cancel_deadline(call)
-            self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
+            msg = self.campaign().safe_harbor_message
+            self.spawn(self._play(call, msg, "abandoning", offer="abandon"))
         elif effect == fsm.MESSAGE:
-            self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
+            msg = self.campaign().safe_harbor_message
+            self.spawn(self._play(call, msg, "messaging", offer="agentless"))
         elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
             vm = self.campaign().voicemail_message or ""
             self.spawn(self._play(call, vm, "voicemail", cause="voicemail_left"))
@@ -319,14 +328,10 @@ class CallFlow:
         if call.agent_id is not None:
             await self.seats.release(call.agent_id, call.attempt_id)
 
-    async def _play(self, call: LiveCall, msg: str, state: str, cause: str | None = None) -> None:
-        try:
-            finished = await asyncio.wait_for(
-                self.gateway.play(call.call_id, msg), PLAY_WATCHDOG_S / self.timer.speed
-            )
-        except (GatewayError, TimeoutError) as exc:
-            log.info("message not played: %s", exc, extra={"call_id": call.call_id})
-            finished = True
+    async def _play(
+        self, call: LiveCall, msg: str, state: str, cause: str | None = None, offer: str = ""
+    ) -> None:
+        finished = await self.messages.message(self.gateway, self.timer, call, msg, offer)
         if finished and call.state == state:
             self.advance(call, "played", cause=cause)
 
@@ -355,14 +360,6 @@ class CallFlow:
             now=self.clock.now(),
         )
 
-    @staticmethod
-    def _wait(call: LiveCall, t: float) -> float | None:
-        """Live answer to agent, to the abandon, or to the callee's hangup."""
-        if call.answered_t is None or call.answer != "human":
-            return None
-        end = next(x for x in (call.connected_t, call.dropped_t, t) if x is not None)
-        return max(0.0, end - call.answered_t)
-
     def _finish(self, call: LiveCall, outcome: str, t: float) -> None:
         if self.calls.pop(call.call_id, None) is not None:
             self.by_state["ended"] -= 1
@@ -382,7 +379,7 @@ class CallFlow:
             answer=call.answer,
             answered_at=call.answered_at,
             ring_s=(call.answered_t if call.answered_t is not None else t) - call.dialed_t,
-            wait_s=self._wait(call, t),
+            wait_s=call.answer_wait(t),
             talk_s=talk,
             hangup_cause=call.cause,
             plan=None if connected else self._plan(call, outcome),

@@ -160,8 +160,8 @@ WHERE id = $1;
 -- Close a batch of ended calls and, in the same statement, their leads and agents. Per
 -- call: attempt, end, outcome, answer, answered at, ring/wait/talk seconds, hangup cause,
 -- plan (status, next attempt, callback owner: null status = no plan), hold-until, wrap.
---  * a plan is applied only if nobody changed the lead since the dial (else only the
---    outcome is noted);
+--  * a plan is applied only if nobody changed the lead since the dial and it is not dnc
+--    (an in-call opt-out) (else only the outcome is noted);
 --  * without a plan (a connected call) the lead waits for the disposition until hold-until;
 --  * with wrap the agent on the call goes into wrap-up (a pending pause/logout stays).
 -- Attempts already closed (recovered by a process that took over) are skipped.
@@ -191,11 +191,13 @@ WITH r AS (
         claimed_by = NULL, claimed_until = NULL
     FROM a
     WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at = a.started_at
+      AND l.status <> 'dnc'
     RETURNING l.id
 ), noted AS (
     UPDATE leads l SET last_outcome = a.outcome, claimed_by = NULL, claimed_until = NULL
     FROM a
-    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at <> a.started_at
+    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL
+      AND (l.updated_at <> a.started_at OR l.status = 'dnc')
     RETURNING l.id
 ), held AS (
     UPDATE leads l SET claimed_until = a.hold_until
