@@ -27,6 +27,7 @@ TEXT_FIELDS = (
     "safe_harbor_message",
     "recording_announcement",
     "voicemail_message",
+    "opt_out_prompt",
 )
 NUMBER_FIELDS = (
     "max_attempts",
@@ -36,7 +37,8 @@ NUMBER_FIELDS = (
     "abandon_timeout_s",
     "recording_retention_days",
 )
-CHOICE_FIELDS = ("record", "recording_consent", "alt_phone_policy")  # sent only when chosen
+# sent only when chosen
+CHOICE_FIELDS = ("record", "recording_consent", "alt_phone_policy", "opt_out", "opt_out_key")
 NULLABLE = {
     "caller_id",
     "default_region",
@@ -45,6 +47,7 @@ NULLABLE = {
     "recording_announcement",
     "voicemail_message",
     "recording_retention_days",
+    "opt_out_prompt",
 }
 # Where the form's unit differs from the API's, the range message is said in the form's unit.
 MESSAGES = {
