@@ -114,7 +114,7 @@ ABANDONS = Counter(
 OPT_OUTS = Counter(
     "dialer_opt_outs_total",
     "Callees who pressed the opt-out key during a recorded message (number put on DNC)",
-    ["campaign", "message"],
+    ["campaign"],
 )
 OPT_OUT_FAILURES = Counter(
     "dialer_opt_out_failures_total",

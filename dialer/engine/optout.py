@@ -89,7 +89,7 @@ class OptOuts:
         if call.opt_out_kind is None or call.opted_out or digit != campaign.opt_out_key:
             return
         call.opted_out = True
-        metrics.OPT_OUTS.labels(str(campaign.id), call.opt_out_kind).inc()
+        metrics.OPT_OUTS.labels(str(campaign.id)).inc()
         self.spawn(self._store(call, campaign))
         if call.key_wait is not None and not call.key_wait.done():
             call.key_wait.set_result(None)
