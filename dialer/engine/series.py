@@ -22,6 +22,8 @@ _COUNTERS = (
     metrics.HUMAN_ANSWERS,
     metrics.CONNECTS,
     metrics.ABANDONS,
+    metrics.OPT_OUTS,
+    metrics.OPT_OUT_FAILURES,
     metrics.PACER_LAUNCHED,
     metrics.PACER_REQUESTED,
     metrics.GATEWAY_ERRORS,
