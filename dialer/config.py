@@ -13,13 +13,19 @@ import socket
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
-from ipaddress import IPv4Network, IPv6Network, ip_network
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from string import Formatter
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from dialer.errors import ConfigError
+from dialer.settingvalues import (
+    DEFAULT_WEBHOOK_BLOCKED_NETWORKS,
+    ari_url,
+    http_url,
+    parse_networks,
+    s3_url,
+    template,
+)
 from dialer.switchspec import parse_switches
 
 PREFIX = "DIALER_"
@@ -123,67 +129,11 @@ def _secret(raw: str) -> Secret | None:
     return Secret(raw) if raw.strip() else None
 
 
-def _ari_url(raw: str) -> str | None:
-    value = raw.strip().rstrip("/")
-    if not value:
-        return None
-    parts = urlsplit(value)
-    if parts.username or parts.password:  # not ValueError: its message would echo the value
-        raise ConfigError(
-            "DIALER_ARI_URL must not contain credentials: set DIALER_ARI_USER and "
-            "DIALER_ARI_PASSWORD instead",
-            field="DIALER_ARI_URL",
-        )
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an http(s) URL such as http://127.0.0.1:8088/ari")
-    return value
-
-
 def _name(raw: str) -> str:
     value = raw.strip()
     if not value or not all(c.isascii() and (c.isalnum() or c in "-_") for c in value):
         raise ValueError("must be letters, digits, '-' or '_'")
     return value
-
-
-def _template(*names: str) -> Callable[[str], str | None]:
-    """A dial-string template using some of ``names`` as ``{placeholders}``."""
-    allowed = ", ".join("{" + n + "}" for n in names)
-
-    def parse(raw: str) -> str | None:
-        value = raw.strip()
-        if not value:
-            return None
-        try:
-            used = {f for _, f, _, _ in Formatter().parse(value) if f is not None}
-        except ValueError:
-            raise ValueError(f"has unbalanced braces; placeholders are {allowed}") from None
-        if not used or not used <= set(names):
-            raise ValueError(f"must use the placeholders {allowed} and no others")
-        return value
-
-    return parse
-
-
-def parse_networks(raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
-    """Comma-separated CIDR networks, IPv4 or IPv6 (``10.0.0.0/8,fc00::/7``); empty = none."""
-    networks = []
-    for part in raw.split(","):
-        if not part.strip():
-            continue
-        try:
-            networks.append(ip_network(part.strip()))
-        except ValueError as exc:
-            why = str(exc) if "host bits" in str(exc) else f"{part.strip()!r} is not one"
-            raise ValueError(
-                f"must be comma-separated CIDR networks such as 10.0.0.0/8,fc00::/7: {why}"
-            ) from None
-    return tuple(networks)
-
-
-DEFAULT_WEBHOOK_BLOCKED_NETWORKS = parse_networks(
-    "169.254.0.0/16,fe80::/10,0.0.0.0/8,::/128,224.0.0.0/4,ff00::/8"
-)
 
 
 def _setting(default: Any, parse: Callable[[str], Any], help: str, *, secret: bool = False) -> Any:
@@ -240,6 +190,22 @@ class Settings:
         lambda raw: Path(_text(raw)),
         "where call recordings are stored (default: the data directory's recordings/)",
     )
+    recordings_url: str | None = _setting(
+        None,
+        s3_url,
+        "s3://bucket/prefix: recordings in S3-compatible storage, spooled in "
+        "DIALER_RECORDINGS_DIR until uploaded (docs/recordings.md); unset = local directory",
+    )
+    s3_endpoint_url: str | None = _setting(
+        None, http_url, "S3 endpoint of MinIO, Ceph, ... (unset = AWS)"
+    )
+    s3_region: str | None = _setting(None, _opt_text, "S3 region (unset = the AWS default)")
+    s3_access_key_id: Secret | None = _setting(
+        None, _secret, "S3 access key (unset = AWS default chain: env, profile, role)", secret=True
+    )
+    s3_secret_access_key: Secret | None = _setting(
+        None, _secret, "S3 secret key (never logged)", secret=True
+    )
     max_upload_bytes: int = _setting(
         2 * 1024**3, _int(1024, 1024**4), "largest lead-list upload accepted over HTTP"
     )
@@ -247,7 +213,7 @@ class Settings:
         10.0, _float(0.0, 600.0), "seconds to finish in-flight work on SIGTERM"
     )
     ari_url: str | None = _setting(
-        None, _ari_url, "Asterisk ARI base URL, e.g. http://127.0.0.1:8088/ari (gateway ari)"
+        None, ari_url, "Asterisk ARI base URL, e.g. http://127.0.0.1:8088/ari (gateway ari)"
     )
     ari_user: str | None = _setting(None, _opt_text, "ARI user from ari.conf (gateway ari)")
     ari_password: Secret | None = _setting(None, _secret, "ARI password (never logged)")
@@ -276,13 +242,13 @@ class Settings:
     )
     trunk_template: str | None = _setting(
         None,
-        _template("number", "digits"),
+        template("number", "digits"),
         "callee dial string; default PJSIP/{number}@trunk (ari), "
         "sofia/gateway/trunk/{number} (esl)",
     )
     agent_endpoint_template: str | None = _setting(
         None,
-        _template("endpoint", "agent_id"),
+        template("endpoint", "agent_id"),
         "agent dial string when the agent's endpoint is not one; default PJSIP/{endpoint} (ari), "
         "user/{endpoint} (esl)",
     )

@@ -46,6 +46,19 @@ class CallGone(GatewayError):
 
 
 @dataclass(frozen=True, slots=True)
+class AgentLeg:
+    """Where to bridge an answered call: the agent and its softphone endpoint (if any).
+
+    ``record`` False: the call must not be recorded from here on (its recording notice
+    could not be played): a ``connected`` recording is not started and an ``all`` one is
+    stopped and discarded (``take_recording`` then has none)."""
+
+    agent_id: int
+    endpoint: str | None = None
+    record: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class OriginateRequest:
     """One outbound call as the engine asks for it.
 
@@ -62,6 +75,7 @@ class OriginateRequest:
     amd: bool = True
     variables: tuple[tuple[str, str], ...] = ()
     record: Literal["off", "connected", "all"] = "off"  # from the bridge / from the answer
+    agent: AgentLeg | None = None  # the agent already chosen (preview, owned callback)
 
     def __post_init__(self) -> None:
         if not self.caller_id or not self.caller_id.startswith("+"):
@@ -70,14 +84,6 @@ class OriginateRequest:
             raise ValueError("the callee number must be in E.164 form")
         if self.ring_timeout_s < 15:
             raise ValueError("ring timeout must be at least 15 seconds")
-
-
-@dataclass(frozen=True, slots=True)
-class AgentLeg:
-    """Where to bridge an answered call: the agent and its softphone endpoint (if any)."""
-
-    agent_id: int
-    endpoint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +164,17 @@ class RecordingSource(Protocol):
 
     async def take_recording(self, call_id: str) -> Recording | None:
         """The call's recording (None: none was made); the switch's copy is removed."""
+        ...
+
+
+@runtime_checkable
+class BeepListener(Protocol):
+    """A gateway that can wait for an answering machine's beep before a voicemail drop
+    (Asterisk: ``WaitForSilence`` after ``AMD()``; FreeSWITCH: mod_avmd)."""
+
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        """Return once the beep has passed (True), or after ``timeout_s`` (switch seconds)
+        without one or when the call ended (False)."""
         ...
 
 

@@ -55,6 +55,11 @@ IMPORT_DURATION = Histogram(
     buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 3600),
 )
 IMPORTS = Counter("dialer_imports_total", "Imports finished, by state", ["state"])
+PRIVACY_ERASED_LEADS = Counter(
+    "dialer_privacy_erased_leads_total",
+    "Leads erased (personal data removed), by reason: request or retention",
+    ["reason"],
+)
 
 # --- webhooks ----------------------------------------------------------------------------
 WEBHOOK_DELIVERIES = Counter(
@@ -176,6 +181,31 @@ SWITCH_CALLS = Gauge("dialer_switch_calls", "Calls this process has on each swit
 SWITCH_ORIGINATES = Counter(
     "dialer_switch_originates_total", "Calls placed through each switch", ["switch"]
 )
+# Recordings in S3-compatible storage (DIALER_RECORDINGS_URL; dialer.recordings.s3).
+RECORDING_UPLOADS = Counter(
+    "dialer_recording_uploads_total",
+    "Recording uploads to object storage (failed: kept on local disk, retried)",
+    ["result"],
+)
+RECORDINGS_PENDING = Gauge(
+    "dialer_recordings_pending_upload",
+    "Recordings kept on this process's local disk waiting for a retried upload",
+)
+RECORDING_NOTICE_FAILED = Counter(
+    "dialer_recording_notice_failed_total",
+    "Calls whose required recording notice could not be played: bridged without recording",
+    ["campaign"],
+)
+SWITCH_HOMED = Counter(
+    "dialer_switch_homed_originates_total",
+    "Calls placed on their agent's home switch (the agent was known when dialing)",
+    ["switch"],
+)
+VOICEMAIL_BEEPS = Counter(
+    "dialer_voicemail_beeps_total",
+    "Waits for an answering machine's beep before a voicemail drop (heard, timeout, failed)",
+    ["campaign", "result"],
+)
 HOPPER_LEADS = Gauge("dialer_hopper_leads", "Leads claimed and waiting to be dialed", ["campaign"])
 COMPLIANCE_DECISIONS = Counter(
     "dialer_compliance_decisions_total",
@@ -229,3 +259,7 @@ CAMPAIGN_FIGURES_REFRESHED = Gauge(
 # otherwise go unnoticed (prometheus/alerts.yml, DialerImportFailed).
 for _state in ("completed", "failed"):
     IMPORTS.labels(_state)
+for _reason in ("request", "retention"):
+    PRIVACY_ERASED_LEADS.labels(_reason)  # exported at 0 (dashboards use increase())
+for _result in ("uploaded", "failed"):
+    RECORDING_UPLOADS.labels(_result)

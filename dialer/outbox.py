@@ -31,6 +31,8 @@ EVENT_TYPES = (
     "import.completed",
     "list.reset",
     "compliance.blocked",
+    "lead.erased",
+    "lead.consent",
 )
 # Delivered only to subscriptions that name them: ``*`` does not include these.
 OPT_IN_TYPES = frozenset({"compliance.blocked"})

@@ -23,7 +23,8 @@ from dialer.campaigns.timetable import desired_action
 from dialer.clock import Clock
 from dialer.errors import DialerError
 from dialer.loops import Heartbeat
-from dialer.recordings import LocalRecordings
+from dialer.privacy import retention as privacy_retention
+from dialer.recordings import RecordingStore
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,12 @@ class CampaignScheduler:
         instance_id: str,
         lease_ttl_s: float = 15.0,
         tick_s: float = 10.0,
-        recordings: LocalRecordings | None = None,
+        recordings: RecordingStore | None = None,
     ) -> None:
         self.pool = pool
         self.recordings = recordings
         self._swept_at: datetime | None = None
+        self._privacy_at: datetime | None = None
         self.clock = clock
         self.instance_id = instance_id
         self.lease_ttl = timedelta(seconds=lease_ttl_s)
@@ -124,6 +126,7 @@ class CampaignScheduler:
         for gone in set(self._versions) - seen:
             self._remove_jobs(gone)
         await self._sweep_recordings(now)
+        await self.sweep_retention(now)
         self.heartbeat.beat()
 
     async def _sweep_recordings(self, now: datetime) -> None:
@@ -140,6 +143,22 @@ class CampaignScheduler:
             return
         if deleted:
             log.info("deleted expired recordings", extra={"count": deleted})
+
+    async def sweep_retention(self, now: datetime) -> int:
+        """Lead retention (``privacy.retention``): once a day, and again on the next tick
+        while a batch came back full. How many leads were erased."""
+        if self._privacy_at is not None and now - self._privacy_at < privacy_retention.SWEEP_EVERY:
+            return 0
+        try:
+            erased = await privacy_retention.sweep(self.pool, self.recordings, now=now)
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("lead retention sweep failed: %s", exc)
+            return 0
+        if erased < privacy_retention.BATCH:
+            self._privacy_at = now
+        if erased:
+            log.info("erased leads past their client's retention", extra={"count": erased})
+        return erased
 
     def _drop_campaign_jobs(self) -> None:
         for campaign_id in list(self._versions):

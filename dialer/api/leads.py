@@ -20,10 +20,23 @@ from dialer.leads import phones, push, store
 routes = Routes("leads", "Leads of a campaign: list, read, hold, change, push from a CRM")
 
 ID = r"{id:\d+}"
+_WHEN = {"type": ["string", "null"], "format": "date-time"}
+CONSENT_PROPERTIES: dict[str, Any] = {
+    "consent": {
+        "enum": ["none", "express", "express_written", "revoked"],
+        "description": "revoked: the rules block the number from this instant (its next dial)",
+    },
+    "consent_at": _WHEN | {"description": "when consent was given (default: now)"},
+    "consent_source": {"type": ["string", "null"], "description": "how/where it was given"},
+    "consent_revoked_at": _WHEN | {"description": "when it was revoked (default: now)"},
+    "ebr_purchase_at": _WHEN | {"description": "last purchase from the client (EBR 18 months)"},
+    "ebr_inquiry_at": _WHEN | {"description": "last inquiry to the client (EBR 3 months)"},
+}
 LEAD = {
     "type": "object",
     "description": "a lead: phone_e164, alt_phones, region, subdivision, postal_code, "
-    "time_zones, fields, status, priority, attempts_count, next_attempt_at, list_id, list_row",
+    "time_zones, fields, status, priority, attempts_count, next_attempt_at, list_id, list_row, "
+    "consent, consent_at, consent_source, consent_revoked_at, ebr_purchase_at, ebr_inquiry_at",
 }
 LEAD_INPUT = {
     "type": "object",
@@ -36,6 +49,7 @@ LEAD_INPUT = {
         "postal_code": {"type": "string"},
         "alt_phones": {"type": "array", "items": {"type": "string"}},
         "default_region": {"type": "string", "description": "overrides the campaign's"},
+        **CONSENT_PROPERTIES,
     },
 }
 PATCH = {
@@ -46,6 +60,7 @@ PATCH = {
         "status": {"enum": ["paused", "new", "retry"]},
         "subdivision": {"type": ["string", "null"]},
         "postal_code": {"type": ["string", "null"]},
+        **CONSENT_PROPERTIES,
     },
 }
 _REJECT_STATUS = {
@@ -54,6 +69,7 @@ _REJECT_STATUS = {
     phones.NO_COUNTRY_CODE: 400,
     phones.MALFORMED_ROW: 400,
     phones.DUPLICATE_IN_CAMPAIGN: 409,
+    phones.ERASED: 409,
 }
 
 
@@ -96,7 +112,8 @@ async def get_lead(request: web.Request) -> web.Response:
 
 @routes.patch(
     f"/api/v1/leads/{ID}",
-    summary="Change a lead: fields (merge), priority, hold (paused) / release, address",
+    summary="Change a lead: fields (merge), priority, hold (paused) / release, address, "
+    "consent (consent=revoked records a revocation, honoured before the next dial)",
     permission=Permission.LEADS_WRITE,
     body=PATCH,
     response=LEAD,
@@ -109,6 +126,7 @@ async def patch_lead(request: web.Request) -> web.Response:
             int(request.match_info["id"]),
             body,
             principal(request).client_id,
+            who=principal(request),
             now=request.app[CLOCK].now(),
         )
     return json_response(store.present(row))
@@ -160,5 +178,8 @@ def _single(result: dict[str, Any]) -> web.Response:
         extra["lead_id"] = result["lead_id"]
     message = f"{result['reason']}: {result['detail']}"
     return error_response(
-        _REJECT_STATUS.get(result["reason"], 400), message, field="phone", **extra
+        _REJECT_STATUS.get(result["reason"], 400),
+        message,
+        field=result.get("field") or "phone",
+        **extra,
     )

@@ -18,7 +18,7 @@ routes = Routes("recordings", "Call recordings")
     summary="The call's recording (audio/wav); 404 if none or not yours",
     permission=Permission.LEADS_READ,
 )
-async def get_recording(request: web.Request) -> web.Response:
+async def get_recording(request: web.Request) -> web.StreamResponse:
     return await recording_response(
         request, int(request.match_info["id"]), principal(request).client_id
     )

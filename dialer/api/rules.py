@@ -7,7 +7,7 @@ from aiohttp import web
 from dialer.api.registry import Param, Routes
 from dialer.auth.roles import Permission
 from dialer.compliance import load_rulebook
-from dialer.compliance.check import PURPOSES, check_number, parse_instant
+from dialer.compliance.check import FACTS, PURPOSES, check_number, parse_instant
 from dialer.engine.gate import check_lead
 from dialer.errors import ValidationError
 from dialer.http.jsonio import json_response
@@ -64,6 +64,17 @@ DECISION = {
         Param("region", "ISO country for a number without +"),
         Param("postal", "the callee's postal code (narrows state and zone)"),
         Param("state", "the callee's state or province (ISO 3166-2 suffix)"),
+        Param(
+            "consent",
+            "the callee's consent (revoked: blocked)",
+            {"enum": ["none", "express", "express_written", "revoked"]},
+        ),
+        Param("consent_at", "when it was given (ISO 8601)", {"format": "date-time"}),
+        Param("ebr_since", "the callee's last purchase from the seller (EBR)", {"format": "date"}),
+        Param("wireless", "is the number mobile?", {"enum": ["yes", "no", "unknown"]}),
+        Param("category", "the call's NCPR category (India)", {"enum": list("12345678")}),
+        Param("dnc", "DNC lists holding the number, comma-separated (us_dnc,internal)"),
+        Param("ncpr", "the number's NCPR preference: 0 (fully blocked) or categories (1,3)"),
     ),
     response=DECISION,
 )
@@ -79,6 +90,7 @@ async def check(request: web.Request) -> web.Response:
         region=q.get("region") or None,
         postal_code=q.get("postal") or None,
         state=q.get("state") or None,
+        facts={name: q.get(name) for name in FACTS},
     )
     return json_response(decision.to_dict())
 
@@ -91,7 +103,7 @@ async def _check_lead(request: web.Request) -> web.Response:
         raise ValidationError(
             f"lead_id must be a whole number, got {q['lead_id']!r}", field="lead_id"
         ) from None
-    extra = [n for n in ("phone", "purpose", "region", "postal", "state") if q.get(n)]
+    extra = [n for n in ("phone", "purpose", "region", "postal", "state", *FACTS) if q.get(n)]
     if extra:
         raise ValidationError(
             f"lead_id takes the number, place and purpose from the lead; drop {', '.join(extra)}",

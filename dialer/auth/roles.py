@@ -25,6 +25,7 @@ class Permission(StrEnum):
     STATS_READ = "stats.read"
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"  # create, disable, reset people who sign in (own client)
+    PRIVACY = "privacy.manage"  # erase a person, export their data, set retention
 
 
 _READ = {p for p in Permission if p.value.endswith(".read")}
@@ -41,6 +42,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.DNC_WRITE,
             Permission.AGENTS_WRITE,
             Permission.AGENT_SELF,  # drive the agents of their client (supervisor actions)
+            Permission.PRIVACY,
         }
     ),
     "agent": frozenset({Permission.AGENT_SELF, Permission.RULES_READ}),

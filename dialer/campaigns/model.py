@@ -190,6 +190,17 @@ class Field:
 
 
 RECORDING_CONSENT = ("where_required", "always")
+CATEGORIES = ("1", "2", "3", "4", "5", "6", "7", "8")
+
+
+def _category(field: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if str(value) not in CATEGORIES or isinstance(value, bool):
+        raise _fail(field, "must be an NCPR category 1-8 or null")
+    return str(value)
+
+
 ALT_PHONE_POLICIES = ("off", "on_bad_number", "on_failure")
 RECORD_MODES = ("off", "connected", "all")
 
@@ -285,12 +296,17 @@ FIELDS: dict[str, Field] = {
         "where_required",
     ),
     "opt_out_prompt": Field(
-        _string(2000, nullable=True),
-        {"type": ["string", "null"]},
-        "the opt-out prompt (text or sound URI); null = sound:dialer/opt-out-prompt",
+        _string(2000, nullable=True), {"type": ["string", "null"]}, "opt-out prompt (sound URI)"
     ),
     "opt_out_key": Field(
         _choice(OPT_OUT_KEYS), {"enum": list(OPT_OUT_KEYS)}, "the key that opts out", "9"
+    ),
+    "voicemail_beep_timeout_s": Field(
+        _number(0, 60),
+        {"type": "number"},
+        "seconds to wait for the answering machine's beep before the voicemail message "
+        "(0 = play as soon as AMD says machine)",
+        10.0,
     ),
     "alt_phone_policy": Field(
         _choice(ALT_PHONE_POLICIES),
@@ -298,6 +314,14 @@ FIELDS: dict[str, Field] = {
         "when a lead's alternate numbers are dialed: off; on_bad_number (the current one "
         "is unallocated/disconnected: retired); on_failure (also after busy/no answer)",
         "on_bad_number",
+    ),
+    "category": Field(
+        _category,
+        {"enum": [*CATEGORIES, None]},
+        "the calls' commercial category where a registry keeps preferences by category "
+        "(India's NCPR: 1 banking/insurance/financial, 2 real estate, 3 education, 4 health, "
+        "5 consumer goods/automobiles, 6 communication/broadcasting/IT, 7 tourism/leisure, "
+        "8 food/beverages); a number open to it may be called; null = none",
     ),
     "safe_harbor_message": Field(
         _string(2000, nullable=True),

@@ -14,7 +14,7 @@ import asyncpg
 
 from dialer.audit import record
 from dialer.auth.roles import SYSTEM
-from dialer.recordings import LocalRecordings
+from dialer.recordings import RecordingStore
 from dialer.sql import queries
 
 _Q = queries("dialer.campaigns")
@@ -22,7 +22,7 @@ SWEEP_EVERY = timedelta(minutes=10)
 BATCH = 500
 
 
-async def sweep(pool: asyncpg.Pool, storage: LocalRecordings, *, now: datetime) -> int:
+async def sweep(pool: asyncpg.Pool, storage: RecordingStore, *, now: datetime) -> int:
     """Delete one batch of expired recordings; how many were deleted."""
     rows = await pool.fetch(_Q["expired_recordings"], now, BATCH)
     if not rows:

@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.demo",
     "dialer.cli.imports",
     "dialer.cli.dnc",
+    "dialer.cli.privacy",
     "dialer.cli.stats",
 )
 

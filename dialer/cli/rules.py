@@ -16,7 +16,7 @@ from typing import Any
 
 from dialer.cli.common import connection, run, settings_from
 from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
-from dialer.compliance.check import parse_instant
+from dialer.compliance.check import FACTS, parse_instant
 from dialer.compliance.rulebook import Pack
 from dialer.engine.gate import check_lead
 from dialer.errors import UsageError, ValidationError
@@ -37,6 +37,17 @@ def register(subparsers: Any) -> None:
     check.add_argument("--region", help="default region for national numbers (e.g. US)")
     check.add_argument("--postal", help="callee's postal code (narrows time zones)")
     check.add_argument("--state", help="callee's state/province (ISO 3166-2 suffix)")
+    check.add_argument(
+        "--consent",
+        choices=("none", "express", "express_written", "revoked"),
+        help="the callee's consent (revoked: blocked)",
+    )
+    check.add_argument("--consent-at", help="when the consent was given (ISO 8601)")
+    check.add_argument("--ebr-since", help="the callee's last purchase from the seller (EBR)")
+    check.add_argument("--wireless", choices=("yes", "no", "unknown"), help="is it mobile?")
+    check.add_argument("--category", help="the call's NCPR category 1-8 (India)")
+    check.add_argument("--dnc", help="DNC lists holding the number (us_dnc,internal)")
+    check.add_argument("--ncpr", help="the number's NCPR preference: 0 or categories (1,3)")
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.set_defaults(func=cmd_check)
 
@@ -68,12 +79,13 @@ _FLAGS = {
     "region": "--region",
     "postal_code": "--postal",
     "state": "--state",
+    **{name: "--" + name.replace("_", "-") for name in FACTS},
 }
 
 
 def _check_lead(args: argparse.Namespace) -> tuple[str, Decision]:
-    names = ("phone", "purpose", "region", "postal", "state")
-    extra = [f"--{n}" for n in names if getattr(args, n)]
+    names = ("phone", "purpose", "region", "postal", "state", *FACTS)
+    extra = [f"--{n.replace('_', '-')}" for n in names if getattr(args, n)]
     if extra:
         raise UsageError(
             f"--lead takes the number, place and purpose from the lead; drop {', '.join(extra)}",
@@ -111,6 +123,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             region=args.region,
             postal_code=args.postal,
             state=args.state,
+            facts={name: getattr(args, name) for name in FACTS},
         )
     except ValidationError as exc:
         flag = _FLAGS.get(exc.field or "", "--phone")

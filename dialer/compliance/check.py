@@ -7,19 +7,75 @@ field. No history is available, so contact caps are not counted.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
 import phonenumbers
 
+from dialer.compliance.consent import CONSENT_LEVELS
 from dialer.compliance.decide import decide
-from dialer.compliance.model import Decision, LeadInfo
+from dialer.compliance.model import CallPreference, Decision, LeadInfo
 from dialer.compliance.place import parse_number
 from dialer.compliance.rulebook import RuleBook
 from dialer.compliance.rules import PURPOSES
 from dialer.errors import ValidationError
 from dialer.inputs import check_instant
 
-__all__ = ["PURPOSES", "check_number", "parse_instant"]
+__all__ = ["FACTS", "PURPOSES", "check_number", "parse_facts", "parse_instant"]
+
+FACTS = ("consent", "consent_at", "ebr_since", "wireless", "category", "dnc", "ncpr")
+"""What a check may say about the callee besides the number (CLI flags, query parameters):
+``consent`` level, ``consent_at``, ``ebr_since`` (last purchase from the seller),
+``wireless`` yes|no|unknown, the call's NCPR ``category`` (1-8), the ``dnc`` lists holding
+the number (comma-separated sources) and its NCPR preference ``ncpr`` (0 or categories)."""
+_WIRELESS = {"yes": True, "no": False, "unknown": None}
+_SOURCES = re.compile(r"^[a-z0-9_]{1,40}(,[a-z0-9_]{1,40})*$")
+
+
+def _instant(text: str, field: str, now: datetime) -> datetime:
+    try:
+        return parse_instant(f"{text}T00:00:00Z" if len(text) == 10 else text, now=now)
+    except ValidationError as exc:
+        raise ValidationError(str(exc), field=field) from None
+
+
+def parse_facts(
+    raw: Mapping[str, str | None], lead: LeadInfo, *, now: datetime
+) -> tuple[LeadInfo, CallPreference | None, str | None]:
+    """The lead with the facts of ``raw`` (keys from ``FACTS``; empty values ignored), the
+    number's NCPR preference and the call's category; ``ValidationError`` names the field."""
+    got = {k: v.strip() for k, v in raw.items() if k in FACTS and v is not None and v.strip()}
+    changes: dict[str, object] = {}
+    level = got.get("consent", "none").lower()
+    if level not in CONSENT_LEVELS:
+        raise ValidationError(
+            f"consent must be one of {', '.join(CONSENT_LEVELS)}", field="consent"
+        )
+    changes["consent_level"] = level
+    if "consent_at" in got:
+        changes["consent_at"] = _instant(got["consent_at"], "consent_at", now)
+    if "ebr_since" in got:
+        changes["ebr_purchase_at"] = _instant(got["ebr_since"], "ebr_since", now)
+    wireless = got.get("wireless", "unknown").lower()
+    if wireless not in _WIRELESS:
+        raise ValidationError("wireless must be yes, no or unknown", field="wireless")
+    changes["wireless"] = _WIRELESS[wireless]
+    if "dnc" in got:
+        if not _SOURCES.match(got["dnc"]):
+            raise ValidationError("dnc: comma-separated list names (us_dnc,internal)", field="dnc")
+        changes["dnc"], changes["dnc_sources"] = True, tuple(got["dnc"].split(","))
+    category = got.get("category")
+    if (category is not None and category not in "12345678") or category == "":
+        raise ValidationError("category must be an NCPR category 1-8", field="category")
+    preference = None
+    if "ncpr" in got:
+        found = re.sub(r"[^0-9]", "", got["ncpr"])
+        if not found or any(c not in "012345678" for c in found):
+            raise ValidationError("ncpr: 0 (fully blocked) or categories 1-8 (1,3)", field="ncpr")
+        preference = CallPreference(frozenset(found) - {"0"})
+    return replace(lead, **changes), preference, category  # type: ignore[arg-type]
 
 
 def parse_instant(at: str | datetime | None, *, now: datetime) -> datetime:
@@ -77,6 +133,7 @@ def check_number(
     postal_code: str | None = None,
     state: str | None = None,
     rulebook: RuleBook | None = None,
+    facts: Mapping[str, str | None] | None = None,
 ) -> Decision:
     """Decide for ``phone`` at ``at`` (default ``now``); ``ValidationError`` for bad input."""
     if purpose not in PURPOSES:
@@ -102,4 +159,9 @@ def check_number(
         lead = LeadInfo.from_phone(e164, state=state, postal_code=postal_code)
     except ValueError as exc:
         raise ValidationError(str(exc), field="postal_code") from None
-    return decide(lead, purpose, moment, rulebook=rulebook)
+    preference, category = None, None
+    if facts:
+        lead, preference, category = parse_facts(facts, lead, now=now)
+    return decide(
+        lead, purpose, moment, rulebook=rulebook, preference=preference, category=category
+    )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.compliance import geodata
 from dialer.compliance.caps import history_blocks
+from dialer.compliance.consent import consent_reasons, consented, level_at, relationship_holds
 from dialer.compliance.model import CallPreference, ContactRecord, Decision, LeadInfo, Reason
 from dialer.compliance.place import UNKNOWN_ZONE, nanp_subdivisions, resolve_place
 from dialer.compliance.policy import Policy
@@ -83,32 +84,56 @@ def _place(lead: LeadInfo) -> _PlaceInfo:
     return found
 
 
-def _dnc_reasons(lead: LeadInfo, policy: Policy, waived: frozenset[str]) -> list[Reason]:
+def _relationship(lead: LeadInfo, policy: Policy, source: str, at: datetime, consent: bool) -> bool:
+    """A registry entry lifted for this seller: written permission or a live relationship."""
+    settings = policy.dnc
+    if source not in settings.relationship_sources:
+        return False
+    if policy.purpose not in settings.relationship_purposes:
+        return False
+    if consent and level_at(lead, at) == "express_written":
+        return True
+    purchase, inquiry = settings.ebr_purchase_months, settings.ebr_inquiry_months
+    return relationship_holds(lead, at, purchase, inquiry)
+
+
+def _dnc_reasons(
+    lead: LeadInfo, policy: Policy, waived: frozenset[str], at: datetime, consent: bool
+) -> list[Reason]:
     if not lead.dnc and not lead.dnc_sources:
         return []
     settings = policy.dnc
     reasons = []
     for source in lead.dnc_sources or ("",):
         rule_id = f"dnc.{source}" if source else "dnc"
-        if rule_id in waived:
+        if rule_id in waived or source in settings.never_exempt_sources:
+            if rule_id not in waived:
+                reasons.append(_dnc_reason(rule_id, source, policy))
             continue
-        exempt = (
-            lead.consent
-            and bool(source)
-            and policy.purpose in settings.consent_exempt_purposes
-            and source not in settings.never_exempt_sources
+        exempt = bool(source) and (
+            (consent and policy.purpose in settings.consent_exempt_purposes)
+            or _relationship(lead, policy, source, at, consent)
         )
         if not exempt:
-            where = f" ({source} list)" if source else ""
-            reasons.append(
-                Reason(
-                    rule_id,
-                    f"number is on a do-not-call list{where}; no pack exempts "
-                    f"{policy.purpose} calls for it",
-                    settings.source or "do-not-call lists of the client and registries",
-                )
-            )
+            reasons.append(_dnc_reason(rule_id, source, policy))
     return reasons
+
+
+def _dnc_reason(rule_id: str, source: str, policy: Policy) -> Reason:
+    where = f" ({source} list)" if source else ""
+    settings = policy.dnc
+    cited = settings.source or "do-not-call lists of the client and registries"
+    if source in settings.relationship_sources:
+        cited += " | " + settings.relationship_source
+        message = (
+            f"number is on a do-not-call list{where}; no written permission or business "
+            f"relationship with the seller lifts it for {policy.purpose} calls"
+        )
+    else:
+        message = (
+            f"number is on a do-not-call list{where}; no pack exempts {policy.purpose} calls for it"
+        )
+    return Reason(rule_id, message, cited)
 
 
 def _preference_reasons(
@@ -140,6 +165,7 @@ def _blocked(
     agent_guaranteed: bool,
     waived: frozenset[str],
     never: list[Reason],
+    consent: bool,
 ) -> tuple[list[Reason], datetime | None]:
     """Reasons for a blocked call and the earliest instant all rules allow (or None).
     ``never``: reasons no later time lifts (a registered preference refusing the call)."""
@@ -149,7 +175,7 @@ def _blocked(
         policy.caps, policy.cooldowns, history, at, agent_guaranteed=agent_guaranteed
     )
     reasons += [Reason(b.rule.id, b.message, b.rule.source, b.release) for b in blocks]
-    dnc = _dnc_reasons(lead, policy, waived) + never
+    dnc = _dnc_reasons(lead, policy, waived, at, consent) + never
     reasons += dnc
     if dnc:
         return reasons, None
@@ -195,16 +221,24 @@ def decide(
     book = rulebook or load_rulebook()
     subdivisions, names, zones = _place(lead)
     bands = NO_PREFERENCE if preference is None else (True, preference.windows)
-    key = (lead.region, subdivisions, purpose, schedule, waived_rules, lead.consent, bands)
+    consent = consented(lead, at)
+    key = (lead.region, subdivisions, purpose, schedule, waived_rules, consent, bands)
     policy = book.cached_policy(key)
+    if consent and policy.consent_rules and not consented(lead, at, policy.consent_rules):
+        consent = False  # reassigned since the consent: the consent was someone else's
+        policy = book.cached_policy((*key[:5], False, bands))
     never = [] if preference is None else _preference_reasons(policy, preference, category)
+    if policy.consent_rules or lead.consent_level == "revoked" or lead.consent_revoked_at:
+        never += consent_reasons(lead, at, policy.consent_rules)
+    elif lead.litigator_sources:
+        never += consent_reasons(lead, at, ())
     locals_ = [at.astimezone(tz) for tz in zones]
     local_times = {name: local.isoformat() for name, local in zip(names, locals_, strict=True)}
     allowed = bool(zones) and not never and policy.time_allowed(locals_, at)
     if allowed and (history or lead.dnc or lead.dnc_sources):
         allowed = not history_blocks(
             policy.caps, policy.cooldowns, history, at, agent_guaranteed=agent_guaranteed
-        ) and not _dnc_reasons(lead, policy, waived_rules)
+        ) and not _dnc_reasons(lead, policy, waived_rules, at, consent)
     if allowed:
         reasons: list[Reason] = []
         next_at: datetime | None = at
@@ -213,8 +247,9 @@ def decide(
         next_at = None
     else:
         reasons, next_at = _blocked(
-            lead, policy, zones, locals_, at, history, agent_guaranteed, waived_rules, never
-        )
+            lead, policy, zones, locals_, at, history, agent_guaranteed, waived_rules, never,
+            consent,
+        )  # fmt: skip
     return Decision(
         allowed=allowed,
         at_utc=at,

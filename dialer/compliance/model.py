@@ -20,7 +20,16 @@ from dialer.compliance.windows import DAY_KEYS, WeeklyWindows
 
 @dataclass(frozen=True, slots=True)
 class LeadInfo:
-    """The callee as the rules see it: number, place, DNC status and consent."""
+    """The callee as the rules see it: number, place, DNC status and consent.
+
+    ``consent``: some prior consent is known (the older yes/no form). ``consent_level``:
+    none | express | express_written | revoked, given at ``consent_at`` (None: date not
+    known), revoked at ``consent_revoked_at`` (blocked from that instant). ``ebr_*_at``: the
+    callee's last purchase from / inquiry to the client (the seller). ``wireless``: the number
+    is known mobile (True), known not (False) or unknown (None). ``disconnected_at``: the
+    Reassigned Numbers Database's last permanent disconnection of the number.
+    ``litigator_sources``: litigator lists that hold the number (blocked whatever consent).
+    """
 
     phone_e164: str
     region: str | None
@@ -30,6 +39,14 @@ class LeadInfo:
     dnc: bool = False
     dnc_sources: tuple[str, ...] = ()
     consent: bool = False
+    consent_level: str = "none"
+    consent_at: datetime | None = None
+    consent_revoked_at: datetime | None = None
+    ebr_purchase_at: datetime | None = None
+    ebr_inquiry_at: datetime | None = None
+    wireless: bool | None = None
+    disconnected_at: datetime | None = None
+    litigator_sources: tuple[str, ...] = ()
 
     @classmethod
     def from_phone(
@@ -67,7 +84,8 @@ class CallPreference:
     default hours; no preference known means the default hours apply.
 
     ``categories``: accepted categories (empty: fully blocked). ``windows``: accepted local
-    time bands per weekday (None: any time).
+    time bands per weekday (None: not known, e.g. a registry file of categories only; the
+    pack's default hours then still apply).
     """
 
     categories: frozenset[str] = frozenset()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from dialer.compliance.consent import ConsentRule, combine_dnc
 from dialer.compliance.holiday_calendar import HolidayCalendar
 from dialer.compliance.rules import (
     CapRule,
@@ -198,6 +199,7 @@ class Policy:
     callee_layer: Layer
     fixed_layers: tuple[Layer, ...]
     preferences: tuple[PreferenceRule, ...] = ()
+    consent_rules: tuple[ConsentRule, ...] = ()
     _gaps: dict[tuple[str, ...], tuple[datetime, datetime]] = field(default_factory=dict)
 
     def time_allowed(self, locals_: Sequence[datetime], at: datetime) -> bool:
@@ -276,21 +278,6 @@ def _layer(clock: str | None, rules: Sequence[tuple[TimeRule, HolidayCalendar | 
     return Layer(ZoneInfo(clock) if clock else None, allowed, tuple(dict.fromkeys(calendars)))
 
 
-def _combine_dnc(dnc_policies: Sequence[DncPolicy | None]) -> DncPolicy:
-    """An exemption holds only if every applicable pack grants it (a pack without a
-    ``[dnc]`` table grants none); never-exempt sources add up."""
-    exempt: frozenset[str] | None = None
-    never: set[str] = {"internal"}
-    sources = []
-    for dnc in dnc_policies:
-        purposes = dnc.consent_exempt_purposes if dnc is not None else frozenset()
-        exempt = purposes if exempt is None else exempt & purposes
-        if dnc is not None:
-            never.update(dnc.never_exempt_sources)
-            sources.append(dnc.source)
-    return DncPolicy(exempt or frozenset(), frozenset(never), " | ".join(s for s in sources if s))
-
-
 def compile_policy(
     *,
     packs: Sequence[tuple[str, Sequence[Rule], DncPolicy | None]],
@@ -304,12 +291,13 @@ def compile_policy(
     """Fold the applicable packs' rules (+ campaign schedule) for one purpose and region.
 
     ``preference``: (is a registered preference known for the number, its time bands).
-    When known, rules marked ``unless_preference`` (the default hours) give way to the
-    ``preference`` rules, which apply the registered bands."""
+    When known with bands, rules marked ``unless_preference`` (the default hours) give way to
+    the ``preference`` rules, which apply the registered bands."""
     time_rules: list[tuple[TimeRule, HolidayCalendar | None]] = []
     caps: list[CapRule] = []
     cooldowns: list[CooldownRule] = []
     preferences: list[PreferenceRule] = []
+    consent_rules: list[ConsentRule] = []
     waived: list[str] = []
     known, bands = preference
     rules: list[Rule] = [r for _pid, pack_rules, _dnc in packs for r in pack_rules]
@@ -321,9 +309,11 @@ def compile_policy(
         if rule.id in waived_rules:
             waived.append(rule.id)
             continue
-        if rule.unless_preference and known:
-            continue
-        if isinstance(rule, PreferenceRule):
+        if rule.unless_preference and known and bands is not None:
+            continue  # registered bands replace the default hours (none known: they stay)
+        if isinstance(rule, ConsentRule):
+            consent_rules.append(rule)
+        elif isinstance(rule, PreferenceRule):
             if known:
                 preferences.append(rule)
                 if bands is not None:
@@ -346,11 +336,12 @@ def compile_policy(
         time_rules=tuple(RuleCheck.build(r, c) for r, c in time_rules),
         caps=tuple(caps),
         cooldowns=tuple(cooldowns),
-        dnc=_combine_dnc([dnc for _pid, _rules, dnc in packs]),
+        dnc=combine_dnc([dnc for _pid, _rules, dnc in packs]),
         waived=tuple(waived),
         callee_layer=_layer(None, by_clock[None]),
         fixed_layers=fixed,
         preferences=tuple(preferences),
+        consent_rules=tuple(consent_rules),
     )
 
 

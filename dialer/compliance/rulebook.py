@@ -102,6 +102,11 @@ class Pack:
                 "consent_exempt_purposes": sorted(self.dnc.consent_exempt_purposes),
                 "never_exempt_sources": sorted(self.dnc.never_exempt_sources),
                 "source": self.dnc.source,
+                "relationship_sources": sorted(self.dnc.relationship_sources),
+                "relationship_purposes": sorted(self.dnc.relationship_purposes),
+                "ebr_purchase_months": self.dnc.ebr_purchase_months,
+                "ebr_inquiry_months": self.dnc.ebr_inquiry_months,
+                "relationship_source": self.dnc.relationship_source,
             },
             "rules": [_describe_rule(r) for r in self.rules],
             **describe_conduct(self.recording_consent, self.voicemail_drop),
@@ -135,10 +140,18 @@ def _dnc(raw: Any, where: str, purposes: frozenset[str]) -> DncPolicy | None:
     f = _Fields(raw, where)
     exempt = f.str_list("consent_exempt_purposes", PURPOSES) or ()
     never = f.str_list("never_exempt_sources")
+    months = [f.get(k, int, 0) for k in ("ebr_purchase_months", "ebr_inquiry_months")]
+    if any(m < 0 or m > 120 for m in months):
+        raise PackError(f"{where}: ebr_*_months must be 0-120")
     policy = DncPolicy(
         consent_exempt_purposes=frozenset(exempt) & purposes,
         never_exempt_sources=frozenset(never if never is not None else ("internal",)),
         source=f.get("source", str),
+        relationship_sources=frozenset(f.str_list("relationship_sources") or ()),
+        relationship_purposes=frozenset(f.str_list("relationship_purposes", PURPOSES) or ()),
+        ebr_purchase_months=months[0],
+        ebr_inquiry_months=months[1],
+        relationship_source=f.get("relationship_source", str, ""),
     )
     f.finish()
     return policy

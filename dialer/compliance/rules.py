@@ -13,6 +13,7 @@ source was checked. Kinds:
 * ``preference``  the number's registered preference (categories, time bands and days),
                   when one is known; a time rule with ``unless_preference = true`` is the
                   default that the registered bands replace
+* ``consent`` / ``reassigned``  what consent a call needs (``compliance.consent``)
 
 The first four are *time rules*: each reduces to "allowed weekly intervals minus holiday
 dates" on a clock (the callee's zones unless ``clock`` names a fixed IANA zone).
@@ -37,7 +38,7 @@ OUTCOMES: tuple[str, ...] = (
 )  # fmt: skip
 CONFIDENCE: tuple[str, ...] = ("verified", "secondary", "unverified", "default")
 TIME_KINDS = ("window", "closed_days", "blackout", "holidays")
-KINDS = (*TIME_KINDS, "cap", "cooldown", "preference")
+KINDS = (*TIME_KINDS, "cap", "cooldown", "preference", "consent", "reassigned")
 SCOPES = ("same_campaign", "all")
 _DURATION = re.compile(r"^(\d+)\s*([mhd])$")
 _RULE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)+$")
@@ -52,12 +53,20 @@ class DncPolicy:
     """When a DNC-listed number may still be called: only with consent, for these purposes.
 
     Sources in ``never_exempt_sources`` (default: ``internal``, the callee's own request to
-    this client) are never lifted by consent.
+    this client) are never lifted by consent. ``relationship_sources``: registries a call
+    for ``relationship_purposes`` may still reach under an established business relationship
+    (a purchase within ``ebr_purchase_months``, an inquiry within ``ebr_inquiry_months``) or
+    the callee's express written permission (``relationship_source`` cites it).
     """
 
     consent_exempt_purposes: frozenset[str]
     never_exempt_sources: frozenset[str]
     source: str
+    relationship_sources: frozenset[str] = frozenset()
+    relationship_purposes: frozenset[str] = frozenset()
+    ebr_purchase_months: int = 0
+    ebr_inquiry_months: int = 0
+    relationship_source: str = ""
 
 
 def parse_duration(text: object) -> timedelta:
@@ -369,7 +378,11 @@ def parse_rule(
     }
     f.get("note", str, None)
     rule: Rule
-    if kind == "preference":
+    if kind in ("consent", "reassigned"):
+        from dialer.compliance.consent import parse_consent_rule  # it builds on Rule
+
+        rule = parse_consent_rule(f, common)
+    elif kind == "preference":
         rule = PreferenceRule(**common)
     elif kind in TIME_KINDS:
         rule = _time_rule(f, common)

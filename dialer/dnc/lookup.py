@@ -9,9 +9,12 @@ generation in force.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
 
 import asyncpg
+
+from dialer.dnc.kinds import categories_of
 
 _SOURCES = """
 SELECT phone_e164, array_agg(DISTINCT source ORDER BY source) AS sources
@@ -24,7 +27,7 @@ FROM (
     UNION ALL
     SELECT '+' || r.number::text, g.source
     FROM dnc_registry_numbers r JOIN dnc_registries g ON g.generation = r.generation
-    WHERE r.number = ANY($5::bigint[])
+    WHERE r.number = ANY($5::bigint[]) AND g.kind = 'dnc'
 ) found
 GROUP BY phone_e164
 """
@@ -44,3 +47,42 @@ async def dnc_sources(
     digits = [int(p[1:]) for p in phones if p[1:].isdigit() and len(p) <= 19]  # registries
     rows = await conn.fetch(_SOURCES, list(phones), client_id, campaign_id, now, digits)
     return {r["phone_e164"]: list(r["sources"]) for r in rows}
+
+
+_FACTS = """
+SELECT '+' || r.number::text AS phone_e164, g.source, g.kind, r.since, r.categories
+FROM dnc_registry_numbers r JOIN dnc_registries g ON g.generation = r.generation
+WHERE r.number = ANY($1::bigint[]) AND g.kind <> 'dnc'
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryFacts:
+    """What registries other than DNC lists say about a number (``dnc/kinds.py``)."""
+
+    wireless: bool | None = None
+    disconnected_at: datetime | None = None
+    categories: frozenset[str] | None = None  # an NCPR preference; empty: fully blocked
+    litigator_sources: tuple[str, ...] = ()
+
+
+async def registry_facts(
+    conn: asyncpg.Connection | asyncpg.Pool, phones: Sequence[str]
+) -> dict[str, RegistryFacts]:
+    """phone → facts (numbers no such registry lists are absent)."""
+    digits = [int(p[1:]) for p in phones if p[1:].isdigit() and len(p) <= 19]
+    if not digits:
+        return {}
+    found: dict[str, dict[str, object]] = {}
+    for r in await conn.fetch(_FACTS, digits):
+        facts = found.setdefault(r["phone_e164"], {})
+        kind = r["kind"]
+        if kind == "wireless":
+            facts["wireless"] = True
+        elif kind == "reassigned" and r["since"] is not None:
+            facts["disconnected_at"] = datetime.combine(r["since"], time(), tzinfo=UTC)
+        elif kind == "preference" and r["categories"] is not None:
+            facts["categories"] = categories_of(r["categories"])
+        elif kind == "litigator":
+            facts["litigator_sources"] = (*facts.get("litigator_sources", ()), r["source"])  # type: ignore[misc]
+    return {phone: RegistryFacts(**facts) for phone, facts in found.items()}  # type: ignore[arg-type]

@@ -10,7 +10,10 @@ that fails leaves it as it was. The replaced partition is detached (without bloc
 and dropped after the commit.
 
 Taken for global imports of a registry source in ``FORMATS`` without reason or expiry whose
-file looks digit-only; every other DNC import goes through ``DncSink`` as before.
+file looks digit-only; every other DNC import goes through ``DncSink`` as before. A registry
+carries a kind (``dnc/kinds.py``): only ``dnc`` and ``litigator`` numbers block leads; the
+others (wireless, reassigned dates, NCPR preferences) are facts the rules read at each dial,
+and their files must come this way (anything else is refused, never loaded as a DNC list).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from typing import Any
 
 import asyncpg
 
+from dialer.dnc import kinds
+from dialer.dnc.kinds import FORMATS
 from dialer.dnc.sink import DNC_LIST_LOCK
 from dialer.dnc.store import REGISTRIES, block_leads
 from dialer.errors import UsageError
@@ -34,31 +39,44 @@ from dialer.sql import queries
 log = logging.getLogger(__name__)
 _Q = queries("dialer.dnc", "registry.sql")
 
-# Registry source → its country calling code (lines are the national ten digits).
-FORMATS = {"us_dnc": 1, "dncl": 1}
 BLOCK_BYTES = 4 << 20
 _CLEAN = re.compile(rb"(?:[2-9][0-9]{2}[2-9][0-9]{6}\n)*")
 _CLEAN_CRLF = re.compile(rb"(?:[2-9][0-9]{2}[2-9][0-9]{6}\r\n)*")
 _TEN = re.compile(r"^[2-9][0-9]{2}[2-9][0-9]{6}$")
 _SNIFF = re.compile(rb"^[0-9]{10}\r?$")
 _PART = "dnc_registry_numbers_{}"
+_NULL = "\\N"
 
 
 def fits(job: dict[str, Any], path: Path) -> bool:
-    """Whether this DNC import is a registry file the fast path takes."""
+    """Whether this DNC import is a registry file the fast path takes; ``UsageError`` for
+    a registry of another kind than ``dnc`` that cannot take it (it is no DNC list)."""
     options = job["options"]
+    kind = kinds.kind_of(options.get("source"))
+    special = kind != "dnc"
     if options.get("source") not in FORMATS or options.get("reason") or options.get("expires_at"):
-        return False
+        return _refuse(special, "a registry file takes no reason or expiry")
     if job["client_id"] is not None or job["campaign_id"] is not None:
-        return False
+        return _refuse(special, "a registry file is global (no client or campaign)")
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
     lines = head.split(b"\n")
     if len(head) == 64 * 1024:
         lines = lines[:-1]  # probably cut
     found = [line for line in lines if line.strip()]
-    plain = sum(1 for line in found if _SNIFF.match(line))
-    return bool(found) and plain >= 0.9 * len(found)  # odd lines are read one by one
+    sniff = kinds.sniff_valued if kind in kinds.VALUED else _SNIFF.match
+    plain = sum(1 for line in found if sniff(line))
+    share = 0.5 if kind in kinds.VALUED else 0.9  # valued files are read line by line anyway
+    if bool(found) and plain >= share * len(found):  # odd lines are read one by one
+        return True
+    what = "number,value" if kind in kinds.VALUED else "ten digits"
+    return _refuse(special, f"a {options.get('source')} file is one '{what}' a line")
+
+
+def _refuse(special: bool, why: str) -> bool:
+    if special:
+        raise UsageError(why)
+    return False
 
 
 def _blocks(path: Path) -> Iterator[tuple[bytes, int]]:
@@ -85,13 +103,14 @@ def _blocks(path: Path) -> Iterator[tuple[bytes, int]]:
 def _line(text: str, cc: int, region: str | None) -> str | phones.Rejection:
     """One line that is not plainly ten digits: its ten national digits, or why not."""
     digits = text.strip()
-    if _TEN.match(digits):
+    national_form = kinds.NATIONAL.get(cc, _TEN)
+    if national_form.match(digits):
         return digits
     number = phones.normalise_number(digits, region)
     if isinstance(number, phones.Rejection):
         return number
     national = number.e164[1 + len(str(cc)) :]
-    if not number.e164.startswith(f"+{cc}") or not _TEN.match(national):
+    if not number.e164.startswith(f"+{cc}") or not national_form.match(national):
         return phones.Rejection(phones.INVALID_NUMBER, f"not a +{cc} number of this registry")
     return national
 
@@ -103,7 +122,7 @@ class RegistryLoad:
         self.import_id: int = job["id"]
         self.source: str = job["options"]["source"]
         self.replace = job["options"].get("mode") == "replace"
-        self.cc = FORMATS[self.source]
+        self.cc, self.kind = FORMATS[self.source]
         self.region = REGISTRIES.get(self.source)
         self.offset = self.cc * 10**10
         self.now = now
@@ -173,7 +192,8 @@ class RegistryLoad:
         row = valid = 0
         prefix = str(self.cc).encode()
         for block, offset in _blocks(path):
-            if _CLEAN.fullmatch(block) or _CLEAN_CRLF.fullmatch(block):
+            valued = self.kind in kinds.VALUED
+            if not valued and (_CLEAN.fullmatch(block) or _CLEAN_CRLF.fullmatch(block)):
                 lines = block.count(b"\n")
                 payload, rejects = block.replace(b"\r", b""), list[Reject]()
                 if not raw:  # E.164 digits: the country code before every line (C speed)
@@ -182,11 +202,11 @@ class RegistryLoad:
                 valid += lines
             else:
                 payload, rejects, lines = self._mixed(block, row, tally, raw)
-                valid += payload.count(b"\n") - (payload.count(b"\\N") if raw else 0)
-            table, column = (
-                ("registry_raw", "number") if raw else (_PART.format(self.gen), "number")
-            )
-            await conn.copy_to_table(table, source=as_source(payload), columns=[column])
+                lines_out = payload.split(b"\n")
+                valid += sum(1 for x in lines_out if x and not (raw and x.startswith(b"\\N")))
+            table = "registry_raw" if raw else _PART.format(self.gen)
+            columns = ["number", "since", "categories"] if valued else ["number"]
+            await conn.copy_to_table(table, source=as_source(payload), columns=columns)
             row += lines
             tally.add_rejects(rejects)
             await save_rejects(conn, self.import_id, rejects)
@@ -205,17 +225,27 @@ class RegistryLoad:
         out: list[str] = []
         rejects: list[Reject] = []
         lines = block.decode("utf-8", "replace").split("\n")[:-1]
+        valued = self.kind in kinds.VALUED
+        empty = "\\N\t\\N\t\\N" if valued else "\\N"
         for n, text in enumerate(lines, start=row + 1):
             if not text.strip():
                 if raw:
-                    out.append("\\N")  # a blank line: keeps the numbering, counts for nothing
+                    out.append(empty)  # a blank line: keeps the numbering, counts for nothing
                 continue
             tally.rows += 1
-            found = _line(text, self.cc, self.region)
+            number_text, value = _split(text) if valued else (text, "")
+            found = _line(number_text, self.cc, self.region)
+            if not isinstance(found, phones.Rejection) and valued:
+                try:
+                    since, mask = kinds.parse_value(self.kind, value)
+                except ValueError as exc:
+                    found = phones.Rejection("bad_value", str(exc))
+                else:
+                    found += "\t" + (since or _NULL) + "\t" + (_NULL if mask is None else str(mask))
             if isinstance(found, phones.Rejection):
                 rejects.append((n, found.reason, text.strip()[:500], found.detail))
                 if raw:
-                    out.append("\\N")
+                    out.append(empty)
             else:
                 out.append(found if raw else f"{self.cc}{found}")
         return ("\n".join(out) + "\n").encode() if out else b"", rejects, len(lines)
@@ -227,15 +257,19 @@ class RegistryLoad:
         added, removed, numbers = in_file - kept, 0, in_file
         if self.replace:
             removed = self.old_numbers - kept
-            removed += await conn.fetchval(self._sql("remove_unlisted_entries"), self.source)
+            if self.kind == "dnc":
+                removed += await conn.fetchval(self._sql("remove_unlisted_entries"), self.source)
         elif self.old is not None:
             await conn.execute(self._sql("keep_old_numbers"))  # add mode: old and file
             numbers += self.old_numbers - kept
         await conn.execute(self._sql("attach_part"))
         await conn.execute(
-            _Q["save_generation"], self.source, self.gen, numbers, self.import_id, self.now
+            _Q["save_generation"],
+            *(self.source, self.gen, numbers, self.import_id, self.now, self.kind),
         )
-        marked = await conn.fetch(self._sql("mark_leads"), f"+{self.cc}", self.now)
+        marked = []
+        if self.kind in kinds.BLOCKING:
+            marked = await conn.fetch(self._sql("mark_leads"), f"+{self.cc}", self.now)
         blocked = await block_leads(conn, marked, source=self.source, reason=None, now=self.now)
         tally.accepted = added
         refresh = {"kept": kept, "added": added, "removed": removed}
@@ -258,6 +292,15 @@ class RegistryLoad:
         ]
         tally.add_rejects(rejects)
         await save_rejects(conn, self.import_id, rejects)
+
+
+def _split(text: str) -> tuple[str, str]:
+    """``number,value`` (comma, semicolon or tab) → (number, value)."""
+    for sep in (",", ";", "\t"):
+        if sep in text:
+            number, _, value = text.partition(sep)
+            return number, value
+    return text, ""
 
 
 async def registries_listing(conn: asyncpg.Connection, phone_e164: str) -> list[str]:

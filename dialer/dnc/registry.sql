@@ -10,25 +10,31 @@ SELECT generation, numbers FROM dnc_registries WHERE source = $1 FOR UPDATE;
 -- Every line of the file, in file order (row_no = line number); NULL: not a number.
 -- name: create_raw
 CREATE TEMP TABLE registry_raw (
-    row_no  bigint GENERATED ALWAYS AS IDENTITY (CACHE 100000),
-    number  bigint
+    row_no      bigint GENERATED ALWAYS AS IDENTITY (CACHE 100000),
+    number      bigint,
+    since       date,
+    categories  smallint
 ) ON COMMIT DROP;
 
 -- name: create_part
 CREATE TABLE {part} (
     generation  bigint NOT NULL DEFAULT {gen} CHECK (generation = {gen}),
-    number      bigint NOT NULL
+    number      bigint NOT NULL,
+    since       date,
+    categories  smallint
 );
 
--- The file's distinct numbers, as E.164 digits.
+-- The file's distinct numbers, as E.164 digits (a repeated number: its last line's value).
 -- name: fill_part
-INSERT INTO {part} (number)
-SELECT DISTINCT number + $1::bigint FROM registry_raw WHERE number IS NOT NULL;
+INSERT INTO {part} (number, since, categories)
+SELECT DISTINCT ON (number) number + $1::bigint, since, categories
+FROM registry_raw WHERE number IS NOT NULL
+ORDER BY number, row_no DESC;
 
 -- Add mode: the old generation's numbers that the file does not repeat.
 -- name: keep_old_numbers
-INSERT INTO {part} (number)
-SELECT o.number FROM {old} o
+INSERT INTO {part} (number, since, categories)
+SELECT o.number, o.since, o.categories FROM {old} o
 WHERE NOT EXISTS (SELECT 1 FROM {part} n WHERE n.number = o.number);
 
 -- What a load did, kept with the import's record (in its options, beside the mode).
@@ -67,11 +73,11 @@ ORDER BY row_no;
 SELECT count(*) FROM {part} n WHERE EXISTS (SELECT 1 FROM {old} o WHERE o.number = n.number);
 
 -- name: save_generation
-INSERT INTO dnc_registries (source, generation, numbers, import_id, loaded_at)
-VALUES ($1, $2, $3, $4, $5)
+INSERT INTO dnc_registries (source, generation, numbers, import_id, loaded_at, kind)
+VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (source) DO UPDATE
 SET generation = EXCLUDED.generation, numbers = EXCLUDED.numbers,
-    import_id = EXCLUDED.import_id, loaded_at = EXCLUDED.loaded_at;
+    import_id = EXCLUDED.import_id, loaded_at = EXCLUDED.loaded_at, kind = EXCLUDED.kind;
 
 -- Replace mode: single global entries of the registry's source (added one by one, or from a
 -- file in another format) that the new file no longer holds.
@@ -110,5 +116,5 @@ WHERE p.relname = 'dnc_registry_numbers'
 
 -- name: registries_listing
 SELECT g.source FROM dnc_registry_numbers r JOIN dnc_registries g ON g.generation = r.generation
-WHERE r.number = $1
+WHERE r.number = $1 AND g.kind IN ('dnc', 'litigator')
 ORDER BY g.source;

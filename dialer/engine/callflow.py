@@ -22,7 +22,7 @@ from dialer.engine import calls as fsm
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
-from dialer.engine.conduct import play_notice, voicemail_step
+from dialer.engine.conduct import await_beep, bridge_leg, play_notice, voicemail_step
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.optout import OptOuts
@@ -31,7 +31,6 @@ from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seats import Seats
 from dialer.gateway import (
     ROBOCALL_REASONS,
-    AgentLeg,
     CallEvent,
     CallGone,
     Dtmf,
@@ -203,14 +202,13 @@ class CallFlow:
             self.spawn(self._hangup(call))
         elif effect == fsm.SAFE_HARBOR:
             self._cancel_deadline(call)
-            msg = self.campaign().safe_harbor_message
-            self.spawn(self._play(call, msg, "abandoning", offer="abandon"))
+            self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
         elif effect == fsm.MESSAGE:
-            msg = self.campaign().safe_harbor_message
-            self.spawn(self._play(call, msg, "messaging", offer="agentless"))
+            self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
         elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
+            beep = await_beep(self.gateway, call, self.campaign(), self.timer.speed)
             vm = self.campaign().voicemail_message or ""
-            self.spawn(self._play(call, vm, "voicemail", cause="voicemail_left"))
+            self.spawn(self._play(call, vm, "voicemail", cause="voicemail_left", first=beep))
         elif effect == fsm.BRIDGE:
             call.pending = self.spawn(self._connect(call))
         elif effect == fsm.REQUEUE:
@@ -282,8 +280,7 @@ class CallFlow:
         except Exception:
             log.exception("connect failed", extra={"call_id": call.call_id})
             ok = False
-        if ok:
-            call.agent_taken = True
+        call.agent_taken |= ok
         if call.state != "connecting":  # the callee hung up meanwhile
             if ok and call.reserved_agent is None:
                 call.agent_taken = False
@@ -300,9 +297,8 @@ class CallFlow:
         if call.notice and not await play_notice(self.gateway, call, self.campaign(), wait):
             return  # the callee hung up meanwhile: its Hangup event ended the call
         try:
-            await self.gateway.bridge(
-                call.call_id, AgentLeg(agent_id, slot.endpoint if slot else None)
-            )
+            leg = bridge_leg(call, agent_id, slot.endpoint if slot else None, cid)
+            await self.gateway.bridge(call.call_id, leg)
         except CallGone:
             return  # its Hangup event ends the call
         except GatewayError as exc:
@@ -329,8 +325,11 @@ class CallFlow:
             await self.seats.release(call.agent_id, call.attempt_id)
 
     async def _play(
-        self, call: LiveCall, msg: str, state: str, cause: str | None = None, offer: str = ""
+        self, call: LiveCall, msg: str, state: str, cause: str | None = None, first: Any = None
     ) -> None:
+        if first is not None:  # the voicemail waits for the beep
+            await first
+        offer = {"abandoning": "abandon", "messaging": "agentless"}.get(state, "")
         finished = await self.messages.message(self.gateway, self.timer, call, msg, offer)
         if finished and call.state == state:
             self.advance(call, "played", cause=cause)

@@ -116,12 +116,14 @@ async def create_demo_campaign(
             "voicemail_message": "sound:dialer/voicemail-offer",
             "recording_retention_days": 30,
             "opt_out": "always",  # simulated callees press 9 on the abandon message
+            "category": "1",
         },
         SYSTEM,
         now=now,
     )
     await insert_leads(conn, row["id"], generate_leads(leads, seed=row["id"]), now=now)
     await conn.execute(_ALTERNATES, row["id"])
+    await conn.execute(_CONSENT, row["id"], now)
     await callerids.put_pool(conn, row["id"], DEMO_POOL, SYSTEM, now=now)
     started, _ = await campaigns.transition(conn, row["id"], "start", scope=None, now=now)
     return started
@@ -183,6 +185,22 @@ UPDATE leads
 SET alt_phones = ARRAY[left(phone_e164, -4)
                        || lpad(((right(phone_e164, 4)::int + 5000) % 10000)::text, 4, '0')]
 WHERE campaign_id = $1 AND id % 5 = 0
+"""
+
+# Some leads carry consent and a business relationship, so the calling rules use them: a third
+# gave written consent a month ago, some an inquiry last month, one in 17 revoked (blocked).
+_CONSENT = """
+UPDATE leads
+SET consent = CASE WHEN id % 17 = 0 THEN 'revoked'
+                   WHEN id % 3 = 0 THEN 'express_written'
+                   WHEN id % 7 = 0 THEN 'express' ELSE 'none' END,
+    consent_at = CASE WHEN id % 3 = 0 OR id % 7 = 0 OR id % 17 = 0
+                      THEN $2::timestamptz - interval '30 days' END,
+    consent_source = CASE WHEN id % 3 = 0 OR id % 7 = 0 OR id % 17 = 0
+                          THEN 'demo web form' END,
+    consent_revoked_at = CASE WHEN id % 17 = 0 THEN $2::timestamptz END,
+    ebr_inquiry_at = CASE WHEN id % 4 = 0 THEN $2::timestamptz - interval '40 days' END
+WHERE campaign_id = $1
 """
 
 _SUMMARY = """

@@ -41,7 +41,7 @@ from dialer.engine.pacers import PaceControl
 from dialer.engine.records import Dial
 from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import Seats
-from dialer.gateway import Gateway, GatewayError, GatewayUnavailable, OriginateRequest
+from dialer.gateway import AgentLeg, Gateway, GatewayError, GatewayUnavailable, OriginateRequest
 from dialer.pacing.base import Dialed
 from dialer.sql import queries
 from dialer.timer import Timer
@@ -220,6 +220,8 @@ class Dialing:
         call.opt_out = opt_out_offers(load_rulebook(), campaign, lead)
         self.flow.add(call)
         cid = str(campaign.id)
+        slot = None if dial.agent_id is None else self.flow.agents.agents.get(dial.agent_id)
+        endpoint = slot.endpoint if slot is not None else None
         request = OriginateRequest(
             call_id=dial.call_id,
             phone_e164=lead.phone_e164,
@@ -227,6 +229,7 @@ class Dialing:
             record=call.record,  # type: ignore[arg-type]
             ring_timeout_s=campaign.ring_timeout_s,
             amd=campaign.amd,
+            agent=None if dial.agent_id is None else AgentLeg(dial.agent_id, endpoint),
             variables=(
                 ("campaign_id", cid),
                 ("attempt_id", str(got.attempt_id)),

@@ -1,11 +1,13 @@
 """The rules gate: ``compliance.decide`` for a batch of leads right before they are dialed.
 
 For each batch the gate reads, fresh from the database, the DNC entries that apply to the
-numbers (``dnc.lookup.dnc_sources``: entries added after the import count) and the earlier
-attempts to those numbers from every campaign of the client within the rules' look-back
-(caps, cool-downs, Ofcom's 72 hours after an abandoned call), then asks ``decide`` about
-each lead at this instant. Two reads per batch, however many leads (one for the hopper's
-screen, which skips the history).
+numbers (``dnc.lookup.dnc_sources``: entries added after the import count), what other
+registries say of them (wireless, reassigned, litigator, NCPR preference), the leads'
+consent and business relationship as they are now (a revocation recorded after the claim
+counts) and the earlier attempts to those numbers from every campaign of the client within
+the rules' look-back (caps, cool-downs, Ofcom's 72 hours after an abandoned call), then asks
+``decide`` about each lead at this instant. Four reads per batch, however many leads (three
+for the hopper's screen, which skips the history).
 
 ``check_lead`` asks the same question for one lead by id at any instant, through the same
 reads, for ``dialer check --lead``, the API's ``lead_id`` and the console: the decision then
@@ -18,13 +20,15 @@ import asyncio
 import functools
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import asyncpg
 
 from dialer import metrics
-from dialer.compliance import MAX_LOOKBACK, ContactRecord, Decision, decide
-from dialer.dnc.lookup import dnc_sources
+from dialer.compliance import MAX_LOOKBACK, CallPreference, ContactRecord, Decision, decide
+from dialer.compliance.model import LeadInfo
+from dialer.dnc.lookup import RegistryFacts, dnc_sources, registry_facts
 from dialer.engine.model import CampaignConfig, Lead
 from dialer.errors import NotFound
 from dialer.leads import store as lead_store
@@ -62,6 +66,46 @@ async def _history(
     return found
 
 
+async def _nothing() -> dict[str, list[ContactRecord]]:
+    return {}
+
+
+async def _consent(
+    db: asyncpg.Pool | asyncpg.Connection, leads: Sequence[Lead]
+) -> dict[int, asyncpg.Record]:
+    rows = await db.fetch(_Q["lead_consent"], [lead.id for lead in leads])
+    return {r["id"]: r for r in rows}
+
+
+def _info(
+    lead: Lead,
+    dnc: tuple[str, ...],
+    consent: asyncpg.Record | None,
+    facts: RegistryFacts | None,
+) -> tuple[LeadInfo, CallPreference | None]:
+    """The lead as the rules see it now, and its registered preference (if any)."""
+    info = lead.info(dnc)
+    if consent is None and facts is None:
+        return info, None
+    changes: dict[str, object] = {}
+    if consent is not None:
+        changes = {
+            "consent_level": consent["consent"],
+            "consent_at": consent["consent_at"],
+            "consent_revoked_at": consent["consent_revoked_at"],
+            "ebr_purchase_at": consent["ebr_purchase_at"],
+            "ebr_inquiry_at": consent["ebr_inquiry_at"],
+        }
+    preference = None
+    if facts is not None:
+        changes["wireless"] = facts.wireless
+        changes["disconnected_at"] = facts.disconnected_at
+        changes["litigator_sources"] = facts.litigator_sources
+        if facts.categories is not None:
+            preference = CallPreference(facts.categories)
+    return replace(info, **changes), preference  # type: ignore[arg-type]
+
+
 def _count(decision: Decision) -> None:
     if decision.allowed:
         metrics.COMPLIANCE_DECISIONS.labels("allowed", "none").inc()
@@ -93,25 +137,37 @@ async def check(
         dnc_sources, phones=phones, client_id=campaign.client_id, campaign_id=campaign.id, now=now
     )
     found: dict[str, list[ContactRecord]] = {}
-    if not history:
-        dnc = await dnc_read(db)
-    elif isinstance(db, asyncpg.Pool):  # two connections: both reads at once
-        dnc, found = await asyncio.gather(dnc_read(db), _history(db, campaign, phones, now, upto))
+    if isinstance(db, asyncpg.Pool):  # a connection each: the reads at once
+        history_read = _history(db, campaign, phones, now, upto) if history else _nothing()
+        dnc, facts, consent, found = await asyncio.gather(
+            dnc_read(db), registry_facts(db, phones), _consent(db, leads), history_read
+        )
     else:  # one connection (the dialing path's): one after the other
         dnc = await dnc_read(db)
-        found = await _history(db, campaign, phones, now, upto)
+        facts = await registry_facts(db, phones)
+        consent = await _consent(db, leads)
+        if history:
+            found = await _history(db, campaign, phones, now, upto)
     results = []
     for n, lead in enumerate(leads, 1):
         if n % YIELD_EVERY == 0:
             await asyncio.sleep(0)  # a big screen must not hold up the runners' calls
+        info, preference = _info(
+            lead,
+            tuple(dnc.get(lead.phone_e164, ())),
+            consent.get(lead.id),
+            facts.get(lead.phone_e164),
+        )
         decision = decide(
-            lead.info(tuple(dnc.get(lead.phone_e164, ()))),
+            info,
             campaign.purpose,
             now,
             found.get(lead.phone_e164, ()),
             schedule=campaign.schedule,
             waived_rules=campaign.waived_rules,
             agent_guaranteed=agent_guaranteed,
+            preference=preference,
+            category=campaign.category,
         )
         if count:
             _count(decision)

@@ -49,6 +49,7 @@ class LiveCall:
     record: str = "off"  # what the switch records of it (the campaign's ``record``)
     notice: str | None = None  # why the recording notice must play ("campaign" or a rule id)
     notice_played: bool = False
+    unrecorded: bool = False  # its required notice was not played: nothing recorded or kept
     voicemail_barred: str | None = None  # the rule that forbids a voicemail drop here
     pending: asyncio.Task[Any] | None = None  # the connect, to finish before the close
     opt_out: dict[str, str] = field(default_factory=dict)  # message kind → why offered
@@ -59,6 +60,8 @@ class LiveCall:
     @property
     def recorded(self) -> bool:
         """Whether the switch recorded some of the call (``record``: connected / all)."""
+        if self.unrecorded:
+            return False
         if self.record == "all":
             return self.answered_t is not None
         return self.record == "connected" and self.connected_t is not None

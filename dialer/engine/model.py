@@ -52,6 +52,7 @@ class CampaignConfig:
     alt_phone_policy: str = "on_bad_number"
     record: str = "off"
     voicemail_message: str | None = None
+    voicemail_beep_timeout_s: float = 10.0
     recording_consent: str = "where_required"
     recording_announcement: str | None = None
     local_presence: bool = False
@@ -59,6 +60,7 @@ class CampaignConfig:
     opt_out: str = "where_required"
     opt_out_prompt: str | None = None
     opt_out_key: str = "9"
+    category: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -85,6 +87,7 @@ class CampaignConfig:
             alt_phone_policy=_get(row, "alt_phone_policy", "on_bad_number"),
             record=_get(row, "record", "off"),
             voicemail_message=_get(row, "voicemail_message", None),
+            voicemail_beep_timeout_s=float(_get(row, "voicemail_beep_timeout_s", 10.0)),
             recording_consent=_get(row, "recording_consent", "where_required"),
             recording_announcement=_get(row, "recording_announcement", None),
             local_presence=bool(_get(row, "local_presence", False)),
@@ -92,6 +95,7 @@ class CampaignConfig:
             opt_out=_get(row, "opt_out", "where_required"),
             opt_out_prompt=_get(row, "opt_out_prompt", None),
             opt_out_key=_get(row, "opt_out_key", "9"),
+            category=_get(row, "category", None),
         )
 
     @property

@@ -380,3 +380,12 @@ WHERE id = $1;
 -- name: attempt_notice
 -- The recording notice played on this attempt, and the rule (or 'campaign') that asked for it.
 UPDATE attempts SET recording_notice = $2 WHERE id = $1;
+
+-- name: lead_consent
+-- The consent and relationship of leads as they are now (read at every dial: a revocation
+-- recorded after the lead was claimed still stops its call).
+SELECT id, consent, consent_at, consent_revoked_at, ebr_purchase_at, ebr_inquiry_at
+FROM leads
+WHERE id = ANY($1::bigint[])
+  AND (consent <> 'none' OR consent_revoked_at IS NOT NULL
+       OR ebr_purchase_at IS NOT NULL OR ebr_inquiry_at IS NOT NULL);

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from dialer.engine.closing import CallRecord, RecordingInfo
 from dialer.gateway import Gateway, RecordingSource
-from dialer.recordings import LocalRecordings, download_url, recording_key
+from dialer.recordings import RecordingStore, download_url, recording_key
 
 log = logging.getLogger(__name__)
 FETCH_TIMEOUT_S = 15.0
@@ -26,7 +26,7 @@ FETCH_TIMEOUT_S = 15.0
 class RecordingKeeper:
     """Takes recordings from the gateway into storage (see the module docstring)."""
 
-    def __init__(self, gateway: Gateway, storage: LocalRecordings, campaign_id: int) -> None:
+    def __init__(self, gateway: Gateway, storage: RecordingStore, campaign_id: int) -> None:
         self.gateway = gateway
         self.storage = storage
         self.campaign_id = campaign_id

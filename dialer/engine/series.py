@@ -27,6 +27,7 @@ _COUNTERS = (
     metrics.PACER_LAUNCHED,
     metrics.PACER_REQUESTED,
     metrics.GATEWAY_ERRORS,
+    metrics.RECORDING_NOTICE_FAILED,
 )
 # Every metric with a campaign label that a runner writes. Not the campaign store's
 # dialer_campaign_state_changes_total: the pause or stop that ends a runner is counted just
@@ -49,6 +50,7 @@ _BY_CAMPAIGN = (
     metrics.AGENTS,
     metrics.ABANDON_RATE,
     metrics.CAMPAIGN_INFO,
+    metrics.VOICEMAIL_BEEPS,
 )
 
 
@@ -69,6 +71,8 @@ def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None
         metrics.DIALS.labels(cid, mode)
     for outcome in OUTCOMES:
         metrics.CALL_OUTCOMES.labels(cid, outcome)
+    for result in ("heard", "timeout", "failed"):
+        metrics.VOICEMAIL_BEEPS.labels(cid, result)
     caller_ids(campaign, pool)
     _info(campaign).set(1)
 

@@ -16,7 +16,7 @@ from dialer.clock import Clock
 from dialer.config import Settings
 from dialer.engine.supervisor import Engine
 from dialer.leads.background import ImportService
-from dialer.recordings import LocalRecordings
+from dialer.recordings import RecordingStore
 from dialer.scheduler import CampaignScheduler
 from dialer.webhooks.worker import DeliveryWorker
 
@@ -29,7 +29,7 @@ AGENT_BUS = web.AppKey("agent_bus", AgentBus)
 IMPORTS = web.AppKey("imports", ImportService)
 WEBHOOK_WORKER = web.AppKey("webhook_worker", DeliveryWorker)
 SCHEDULER = web.AppKey("scheduler", CampaignScheduler)
-RECORDINGS = web.AppKey("recordings", LocalRecordings)
+RECORDINGS = web.AppKey("recordings", RecordingStore)
 
 PRINCIPAL = web.RequestKey("principal", Principal)
 # SHA-256 of a streamed body (an upload), set by whoever read it (Idempotency-Key compares it).

@@ -48,6 +48,15 @@ STATE_NAMES = ("state", "province", "stateprovince", "stateorprovince", "stateco
 POSTAL_NAMES = ("zip", "zipcode", "zip5", "postcode", "postalcode", "postal", "pincode", "pin")
 AREA_CODE_NAMES = ("areacode", "npa")
 PRIORITY_NAMES = ("priority",)
+# Consent and relationship columns (``leads.consent``): header name (squashed) → column.
+CONSENT_NAMES = {
+    "consent": "consent",
+    "consentat": "consent_at",
+    "consentsource": "consent_source",
+    "consentrevokedat": "consent_revoked_at",
+    "ebrpurchaseat": "ebr_purchase_at",
+    "ebrinquiryat": "ebr_inquiry_at",
+}
 
 
 def squash(name: str) -> str:
@@ -73,6 +82,7 @@ class ColumnMap:
     postal: int | None
     priority: int | None
     field_names: tuple[str | None, ...]
+    consent: tuple[tuple[str, int], ...] = ()  # (lead column, index) of consent columns
 
 
 def unique_names(header: Sequence[str]) -> tuple[str, ...]:
@@ -168,11 +178,16 @@ def map_columns(
     if area_code == phone:
         area_code = None
     state = postal = priority = None
+    consent: tuple[tuple[str, int], ...] = ()
     if not numbers_only and has_header:
         state = _find(names, STATE_NAMES)
         postal = _find(names, POSTAL_NAMES)
         priority = _find(names, PRIORITY_NAMES)
-    excluded = {phone, area_code, priority, *alternates}
+        squashed = [squash(n) for n in names]
+        consent = tuple(
+            (CONSENT_NAMES[name], i) for i, name in enumerate(squashed) if name in CONSENT_NAMES
+        )
+    excluded = {phone, area_code, priority, *alternates, *(i for _n, i in consent)}
     field_names = tuple(
         None if numbers_only or i in excluded else name for i, name in enumerate(names)
     )
@@ -186,6 +201,7 @@ def map_columns(
         postal=postal,
         priority=priority,
         field_names=field_names,
+        consent=consent,
     )
 
 

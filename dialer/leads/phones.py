@@ -27,6 +27,7 @@ DUPLICATE_IN_FILE = "duplicate_in_file"
 DUPLICATE_IN_CAMPAIGN = "duplicate_in_campaign"
 DNC = "dnc"
 ALREADY_LISTED = "already_listed"  # DNC imports: the entry exists already
+ERASED = "erased"  # the person was erased at their request (a hashed suppression)
 REASONS = (
     MISSING_PHONE,
     INVALID_NUMBER,
@@ -36,6 +37,7 @@ REASONS = (
     DUPLICATE_IN_CAMPAIGN,
     DNC,
     ALREADY_LISTED,
+    ERASED,
 )
 
 # Cells that mean "no number" rather than a wrong one.

@@ -19,12 +19,13 @@ import asyncpg
 
 from dialer.dnc.lookup import dnc_sources
 from dialer.errors import Conflict, ValidationError
-from dialer.leads import phones
+from dialer.leads import consent, phones
 from dialer.leads.rows import place_for
 from dialer.leads.store import check_priority
 from dialer.sql import queries
 
 _Q = queries("dialer.leads")
+_P = queries("dialer.privacy")
 MAX_BATCH = 1000
 LOCK_WAIT = "2s"
 _KEYS = frozenset(
@@ -37,8 +38,10 @@ _KEYS = frozenset(
         "postal_code",
         "alt_phones",
         "default_region",
+        *consent.FIELDS,
     }
 )
+INVALID_CONSENT = "invalid_consent"
 
 
 @dataclass
@@ -63,7 +66,7 @@ def _text(item: dict[str, Any], key: str) -> str:
     return str(value).strip()
 
 
-def _parse(index: int, item: Any, region: str | None) -> _Lead | dict[str, Any]:
+def _parse(index: int, item: Any, region: str | None, now: datetime) -> _Lead | dict[str, Any]:
     """One item → a lead to insert, or its rejection."""
     if not isinstance(item, dict):
         return _rejected(index, phones.MALFORMED_ROW, str(item)[:200], "not a JSON object")
@@ -84,10 +87,16 @@ def _parse(index: int, item: Any, region: str | None) -> _Lead | dict[str, Any]:
         postal = _text(item, "postal_code")
     except (ValueError, ValidationError) as exc:
         return _rejected(index, phones.MALFORMED_ROW, "", str(exc))
+    try:
+        given = consent.settle(consent.parse(item), consent.Consent(), now=now)
+    except ValidationError as exc:
+        bad = _rejected(index, INVALID_CONSENT, str(item.get(exc.field or "", ""))[:200], str(exc))
+        return bad | {"field": exc.field}
     number = phones.normalise_number(raw, item_region)
     if isinstance(number, phones.Rejection):
         return _rejected(index, number.reason, raw, number.detail)
-    lead = _Lead(index, raw, number, {"priority": priority, "state": state, "postal": postal})
+    values = {"priority": priority, "state": state, "postal": postal, "consent": given}
+    lead = _Lead(index, raw, number, values)
     found: list[str] = []
     for alt in alternates:
         other = phones.normalise_number(alt, item_region)
@@ -103,7 +112,7 @@ def _parse(index: int, item: Any, region: str | None) -> _Lead | dict[str, Any]:
 
 
 def _columns(leads: list[_Lead]) -> list[list[Any]]:
-    columns: list[list[Any]] = [[] for _ in range(8)]
+    columns: list[list[Any]] = [[] for _ in range(8 + len(consent.FIELDS))]
     for lead in leads:
         place = place_for(lead.number, lead.values["state"], lead.values["postal"], lead.warnings)
         row = (
@@ -115,6 +124,7 @@ def _columns(leads: list[_Lead]) -> list[list[Any]]:
             "{" + ",".join(place.time_zones) + "}",
             json.dumps(lead.values["fields"], ensure_ascii=False),
             lead.values["priority"],
+            *lead.values["consent"].values(),
         )
         for column, value in zip(columns, row, strict=True):
             column.append(value)
@@ -135,7 +145,7 @@ async def push(
     leads: list[_Lead] = []
     first: dict[str, int] = {}
     for index, item in enumerate(items):
-        parsed = _parse(index, item, campaign.get("default_region"))
+        parsed = _parse(index, item, campaign.get("default_region"), now)
         if isinstance(parsed, dict):
             results[index] = parsed
         elif parsed.number.e164 in first:
@@ -144,6 +154,7 @@ async def push(
         else:
             first[parsed.number.e164] = index
             leads.append(parsed)
+    leads = await _drop_erased(conn, campaign["client_id"], leads, results)
     if leads:
         await _insert(conn, campaign, leads, results, now=now)
     ordered = [results[i] for i in range(len(items))]
@@ -155,6 +166,25 @@ async def push(
         "rejected_by_reason": dict(sorted(reasons.items())),
         "items": ordered,
     }
+
+
+async def _drop_erased(
+    conn: asyncpg.Connection,
+    client_id: int,
+    leads: list[_Lead],
+    results: dict[int, dict[str, Any]],
+) -> list[_Lead]:
+    """Leads of people erased at their request are rejected (``erased``), number not echoed."""
+    if not leads:
+        return leads
+    numbers = [lead.number.e164 for lead in leads]
+    erased = {r["phone"] for r in await conn.fetch(_P["suppressed_numbers"], client_id, numbers)}
+    for lead in leads:
+        if lead.number.e164 in erased:
+            results[lead.index] = _rejected(
+                lead.index, phones.ERASED, "", "this person was erased at their request"
+            )
+    return [lead for lead in leads if lead.number.e164 not in erased]
 
 
 async def _insert(

@@ -65,7 +65,8 @@ CREATE TEMP TABLE import_staging (
     postal_code  text,
     time_zones   text[] NOT NULL,
     fields       jsonb NOT NULL,
-    priority     integer NOT NULL
+    priority     integer NOT NULL,
+    consent      jsonb
 ) ON COMMIT DROP;
 
 -- name: truncate_staging
@@ -101,10 +102,18 @@ SET LOCAL session_replication_role = origin;
 -- name: insert_chunk_leads
 WITH inserted AS (
     INSERT INTO leads (campaign_id, list_id, list_row, phone_e164, alt_phones, region,
-                       subdivision, postal_code, time_zones, fields, priority, status,
-                       next_attempt_at, created_at, updated_at)
+                       subdivision, postal_code, time_zones, fields, priority, consent,
+                       consent_source, consent_at, consent_revoked_at, ebr_purchase_at,
+                       ebr_inquiry_at, status, next_attempt_at, created_at, updated_at)
     SELECT $1, $2, s.row_no, s.phone_e164, s.alt_phones, s.region, s.subdivision,
            s.postal_code, s.time_zones, s.fields, s.priority,
+           coalesce(s.consent->>'consent', 'none'), s.consent->>'consent_source',
+           (s.consent->>'consent_at')::timestamptz,
+           CASE WHEN s.consent->>'consent' = 'revoked'
+                THEN coalesce((s.consent->>'consent_revoked_at')::timestamptz, $4)
+                ELSE (s.consent->>'consent_revoked_at')::timestamptz END,
+           (s.consent->>'ebr_purchase_at')::timestamptz,
+           (s.consent->>'ebr_inquiry_at')::timestamptz,
            CASE WHEN EXISTS (
                     SELECT 1 FROM dnc_entries d
                     WHERE d.phone_e164 = s.phone_e164
@@ -114,7 +123,8 @@ WITH inserted AS (
                   OR EXISTS (
                     SELECT 1 FROM dnc_registry_numbers r
                     JOIN dnc_registries g ON g.generation = r.generation
-                    WHERE r.number = substr(s.phone_e164, 2)::bigint)
+                    WHERE r.number = substr(s.phone_e164, 2)::bigint
+                      AND g.kind IN ('dnc', 'litigator'))
                 THEN 'dnc' ELSE 'new' END,
            $4, $4, $4
     FROM import_staging s
@@ -154,16 +164,21 @@ LIMIT $5;
 -- name: update_lead
 UPDATE leads
 SET fields = $2, priority = $3, status = $4, subdivision = $5, postal_code = $6,
-    time_zones = $7, region = $8, updated_at = $9
+    time_zones = $7, region = $8, updated_at = $9,
+    consent = $10, consent_source = $11, consent_at = $12, consent_revoked_at = $13,
+    ebr_purchase_at = $14, ebr_inquiry_at = $15
 WHERE id = $1
 RETURNING *;
 
 -- CRM pushes: one statement for a batch, the same DNC rule as a list import.
 -- name: insert_api_leads
 INSERT INTO leads (campaign_id, phone_e164, alt_phones, region, subdivision, postal_code,
-                   time_zones, fields, priority, status, next_attempt_at, created_at, updated_at)
+                   time_zones, fields, priority, consent, consent_source, consent_at,
+                   consent_revoked_at, ebr_purchase_at, ebr_inquiry_at,
+                   status, next_attempt_at, created_at, updated_at)
 SELECT $1, t.phone, t.alt::text[], t.region, t.subdivision, t.postal, t.zones::text[],
-       t.fields::jsonb, t.priority,
+       t.fields::jsonb, t.priority, t.consent, t.consent_source, t.consent_at,
+       t.consent_revoked_at, t.ebr_purchase_at, t.ebr_inquiry_at,
        CASE WHEN EXISTS (
                 SELECT 1 FROM dnc_entries d
                 WHERE d.phone_e164 = t.phone
@@ -173,12 +188,14 @@ SELECT $1, t.phone, t.alt::text[], t.region, t.subdivision, t.postal, t.zones::t
               OR EXISTS (
                 SELECT 1 FROM dnc_registry_numbers r
                 JOIN dnc_registries g ON g.generation = r.generation
-                WHERE r.number = substr(t.phone, 2)::bigint)
+                WHERE r.number = substr(t.phone, 2)::bigint AND g.kind IN ('dnc', 'litigator'))
             THEN 'dnc' ELSE 'new' END,
        $3, $3, $3
 FROM unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-            $10::text[], $11::int[])
-     AS t (phone, alt, region, subdivision, postal, zones, fields, priority)
+            $10::text[], $11::int[], $12::text[], $13::text[], $14::timestamptz[],
+            $15::timestamptz[], $16::timestamptz[], $17::timestamptz[])
+     AS t (phone, alt, region, subdivision, postal, zones, fields, priority, consent,
+           consent_source, consent_at, consent_revoked_at, ebr_purchase_at, ebr_inquiry_at)
 ON CONFLICT (campaign_id, phone_e164) DO NOTHING
 RETURNING *;
 
@@ -211,7 +228,8 @@ LIMIT 100;
 
 -- name: lead_attempts
 SELECT a.id, a.started_at, a.ended_at, a.outcome, a.answer, a.talk_s, a.disposition,
-       a.notes, a.agent_id, ag.name AS agent_name
+       a.notes, a.agent_id, ag.name AS agent_name, a.recording_s, a.recording_deleted_at,
+       (a.recording_key IS NOT NULL AND a.recording_deleted_at IS NULL) AS has_recording
 FROM attempts a LEFT JOIN agents ag ON ag.id = a.agent_id
 WHERE a.lead_id = $1
 ORDER BY a.id DESC

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import time
 from collections import Counter
@@ -18,7 +19,8 @@ from dataclasses import dataclass, field
 from json.encoder import encode_basestring
 
 from dialer.compliance.place import Place, resolve_place
-from dialer.leads import phones
+from dialer.errors import ValidationError
+from dialer.leads import consent, phones
 from dialer.leads.columns import ColumnMap
 from dialer.leads.csvfile import decode
 
@@ -37,6 +39,7 @@ _EXTENSION_KEY = '"phone_extension":'
 BAD_ADDRESS = "address_not_used"  # state/postal code unknown or not of the number's country
 BAD_ALTERNATE = "alternate_phone_invalid"  # kept as written in fields
 BAD_PRIORITY = "priority_not_integer"
+INVALID_CONSENT = "invalid_consent"  # a rejection: the row's consent cannot be read
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +173,23 @@ class _Chunk:
             return 0
         return priority
 
-    def lead_row(self, row_no: int, raw: str, number: phones.Number, row: list[str]) -> str:
+    def consent(self, row_no: int, row: list[str]) -> str | None:
+        """The row's consent columns as JSON for the staging row (``\\N``: none); None when
+        a value is bad (the row is rejected, naming the column)."""
+        values = {name: _cell(row, index) for name, index in self.cols.consent}
+        if not any(values.values()):
+            return _NULL
+        try:
+            found = consent.parse(values)
+        except ValidationError as exc:
+            value = values.get(exc.field or "", "")
+            self.reject(row_no, INVALID_CONSENT, value, f"{exc.field}: {exc.message}")
+            return None
+        return _text(json.dumps(found.to_json()))
+
+    def lead_row(
+        self, row_no: int, raw: str, number: phones.Number, row: list[str], given: str
+    ) -> str:
         cols = self.cols
         # The fields document, written directly (the hot path: no dict, no encoder object).
         fields = [
@@ -195,6 +214,7 @@ class _Chunk:
                 _place_text(place),
                 document.replace("\\", "\\\\"),
                 str(priority),
+                given,
             )
         )
 
@@ -257,7 +277,9 @@ def _process(spec: RowSpec, first_row: int, data: bytes) -> ChunkResult:
                 chunk.reject(row_no, number.reason, raw, number.detail)
                 continue
             if leads:
-                out.append(chunk.lead_row(row_no, raw, number, row))
+                given = chunk.consent(row_no, row) if cols.consent else _NULL
+                if given is not None:
+                    out.append(chunk.lead_row(row_no, raw, number, row, given))
             else:
                 out.append(f"{row_no}\t{_text(raw)}\t{number.e164}")
     except csv.Error as exc:
@@ -290,6 +312,7 @@ def staging_columns(kind: str) -> tuple[str, ...]:
             "time_zones",
             "fields",
             "priority",
+            "consent",
         )
     return ("row_no", "raw_phone", "phone_e164")
 

@@ -24,6 +24,8 @@ from dialer.leads.rows import LEADS, ChunkResult, staging_columns
 from dialer.sql import queries
 
 _Q = queries("dialer.leads")
+_P = queries("dialer.privacy")
+_ERASED = "this person was erased at their request: not imported again"
 _STAGING = "import_staging"
 
 
@@ -60,6 +62,8 @@ class LeadSink:
             await conn.copy_to_table(
                 _STAGING, source=as_source(chunk.payload), columns=staging_columns(LEADS)
             )
+            erased = await conn.fetch(_P["drop_suppressed_staging"], self.client_id)
+            rejects += [(r["row_no"], phones.ERASED, "", _ERASED) for r in erased]  # never kept
             if self.fk_checked_once:
                 await conn.execute(_Q["row_fk_checks_off"])
             leftovers = await conn.fetch(
@@ -69,7 +73,7 @@ class LeadSink:
                 await conn.execute(_Q["row_fk_checks_on"])
             dnc_rows = [r for r in leftovers if r["status"] == "dnc"]
             duplicates = [r for r in leftovers if r["status"] is None]
-            tally.accepted += chunk.staged - len(leftovers)
+            tally.accepted += chunk.staged - len(erased) - len(leftovers)
             tally.dnc += len(dnc_rows)
             rejects += await self._dnc_rejects(conn, dnc_rows)
             rejects += await self._duplicate_rejects(conn, duplicates)

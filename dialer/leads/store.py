@@ -13,17 +13,31 @@ from typing import Any
 
 import asyncpg
 
+from dialer import audit
+from dialer.auth.roles import Principal
 from dialer.compliance.place import Place, resolve_place
 from dialer.errors import Conflict, NotFound, ValidationError
+from dialer.leads import consent
+from dialer.outbox import enqueue
 from dialer.sql import queries
 
 _Q = queries("dialer.leads")
 PAGE_MAX = 500
-STATUSES = ("new", "retry", "callback", "completed", "dnc", "exhausted", "paused", "invalid")
+STATUSES = (
+    "new",
+    "retry",
+    "callback",
+    "completed",
+    "dnc",
+    "exhausted",
+    "paused",
+    "invalid",
+    "erased",
+)
 HOLDABLE = ("new", "retry", "callback")
 RELEASE_TO = ("new", "retry")
 PRIORITY_RANGE = (-1_000_000, 1_000_000)
-_PATCHABLE = ("fields", "priority", "status", "postal_code", "subdivision")
+_PATCHABLE = ("fields", "priority", "status", "postal_code", "subdivision", *consent.FIELDS)
 _HIDDEN = ("claimed_by", "claimed_until")
 
 
@@ -122,10 +136,13 @@ async def patch(
     body: dict[str, Any],
     scope: int | None,
     *,
+    who: Principal,
     now: datetime,
 ) -> dict[str, Any]:
-    """Change a lead's fields (merge), priority, hold (paused) or address (re-resolving its
-    time zones). ``phone_e164`` cannot change."""
+    """Change a lead's fields (merge), priority, hold (paused), address (re-resolving its
+    time zones) or consent (``leads.consent``: a revocation counts from ``now``).
+    ``phone_e164`` cannot change. A consent change is audited and sent to the CRM
+    (``lead.consent``) in the same transaction."""
     for key in body:
         if key in ("phone", "phone_e164", "alt_phones"):
             raise ValidationError(
@@ -146,6 +163,8 @@ async def patch(
         subdivision = _text_or_none(body, "subdivision", current["subdivision"])
         postal = _text_or_none(body, "postal_code", current["postal_code"])
         region, zones = current["region"], list(current["time_zones"])
+        old = consent.Consent.of(current)
+        given = consent.settle(consent.parse(body, old), old, now=now)
         if "subdivision" in body or "postal_code" in body:
             place = _place(current["phone_e164"], subdivision, postal)
             region, subdivision, zones = place.region, place.subdivision, list(place.time_zones)
@@ -160,5 +179,33 @@ async def patch(
             zones,
             region,
             now,
+            *given.values(),
         )
+        if given != old:
+            await _consent_changed(conn, dict(row), current["client_id"], old, given, who, now)
     return dict(row)
+
+
+async def _consent_changed(
+    conn: asyncpg.Connection,
+    lead: dict[str, Any],
+    client_id: int,
+    old: consent.Consent,
+    new: consent.Consent,
+    who: Principal,
+    now: datetime,
+) -> None:
+    """Audit the change (levels and instants; never ``consent_source``, which can name the
+    person) and tell the CRM."""
+    data = {k: v for k, v in new.to_json().items() if k != "consent_source"}
+    details = {"from": old.consent, **data}
+    await audit.record(conn, who, "lead.consent", "lead", lead["id"], details, now=now)
+    await enqueue(
+        conn,
+        "lead.consent",
+        client_id=client_id,
+        campaign_id=lead["campaign_id"],
+        lead_id=lead["id"],
+        data={"lead_id": lead["id"], "campaign_id": lead["campaign_id"], **new.to_json()},
+        now=now,
+    )

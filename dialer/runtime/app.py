@@ -24,6 +24,7 @@ from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
 from dialer.api import leads as leads_api
 from dialer.api import lists as lists_api
+from dialer.api import privacy as privacy_api
 from dialer.api import recordings as recordings_api
 from dialer.api import stats as stats_api
 from dialer.api.idempotency import idempotency_middleware
@@ -48,6 +49,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     campaigns.routes,
     rules.routes,
     imports_api.routes,
+    privacy_api.routes,
     leads_api.routes,
     dnc_api.routes,
     webhooks.routes,
@@ -93,6 +95,7 @@ def create_app(
     app[CLOCK] = clock or SystemClock()
     setup_limits(app)
     app[RECORDINGS] = recordings_storage(settings)
+    app.on_cleanup.append(_close_recordings)
     metrics.BUILD_INFO.labels(__version__).set(1)
 
     if pool is not None:
@@ -105,6 +108,10 @@ def create_app(
     app[health.OPENAPI] = build_document(endpoints)
     setup_ui(app)  # the web console under /ui/ (not in the OpenAPI document)
     return app
+
+
+async def _close_recordings(app: web.Application) -> None:
+    await app[RECORDINGS].close()
 
 
 def _pool_context(settings: Settings, url: str) -> CleanupContext:

@@ -9,6 +9,8 @@ webhook worker, scheduler and gauges.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +34,7 @@ from dialer.http.keys import (
     WEBHOOK_WORKER,
 )
 from dialer.leads.background import ImportService
+from dialer.recordings.s3 import RETRY_S, S3Recordings
 from dialer.scheduler import CampaignScheduler
 from dialer.secrets import secret_box
 from dialer.stats.gauges import GaugeRefresher
@@ -119,6 +122,31 @@ async def agent_bus_part(app: web.Application) -> AsyncIterator[None]:
     await bus.stop()
 
 
+async def recordings_part(app: web.Application) -> AsyncIterator[None]:
+    """Retries the uploads of recordings spooled on local disk (S3 storage only)."""
+    store = app[RECORDINGS]
+    if not isinstance(store, S3Recordings):
+        yield
+        return
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        while not stop.is_set():
+            try:
+                await store.flush(app[POOL])
+            except Exception as exc:  # the next pass tries again; nothing is lost
+                log.warning("recording uploads not retried: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), RETRY_S)
+
+    task = asyncio.create_task(loop(), name="recording-uploads")
+    try:
+        yield
+    finally:
+        stop.set()
+        await task
+
+
 @dataclass(frozen=True)
 class EngineParts:
     """What the engine part may be given instead of building it from the settings."""
@@ -192,7 +220,14 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
 def service_parts() -> list[CleanupContext]:
     """Everything ``dialer serve`` runs besides HTTP, started after the pool, stopped
     before it."""
-    return [scheduler_part, webhooks_part, engine_part(), imports_part, gauges_part]
+    return [
+        scheduler_part,
+        webhooks_part,
+        engine_part(),
+        imports_part,
+        gauges_part,
+        recordings_part,
+    ]
 
 
 def demo_parts(campaign_id: int) -> list[CleanupContext]:
@@ -200,4 +235,4 @@ def demo_parts(campaign_id: int) -> list[CleanupContext]:
     the demo's campaign, so campaigns the user left in the data directory stay as they are
     (a running one is neither dialed nor started, paused or stopped by a schedule)."""
     engine = engine_part(EngineParts(campaigns=frozenset({campaign_id})))
-    return [webhooks_part, engine, imports_part, gauges_part]
+    return [webhooks_part, engine, imports_part, gauges_part, recordings_part]

@@ -12,7 +12,8 @@ A call's life on Asterisk (see docs/asterisk.md for the dialplan it relies on):
    Without AMD that is ``Answered("human")``. With AMD the channel is sent to the
    ``dialer-amd`` dialplan context, which runs ``AMD()`` and returns with
    ``Stasis(${DIALER_APP},amd)``; ``AMDSTATUS`` (from ``ChannelVarset`` or read back)
-   gives ``Answered(human|machine|fax)``; ``NOTSURE`` counts as human.
+   gives ``Answered(human|machine|fax)``; ``NOTSURE`` counts as human (``ari_amd``). Before
+   a voicemail drop, ``wait_for_beep`` sends it to ``dialer-beep`` (``WaitForSilence``).
 4. ``bridge``: the agent's phone is called per call (``{call_id}-agent``, app args
    ``agent``; it should auto-answer) and both legs join a mixing bridge
    ``{call_id}-bridge``. Whoever hangs up first ends the call; the other leg and the bridge
@@ -39,10 +40,11 @@ from dialer.gateway import (
     OriginateRequest,
     Recording,
 )
+from dialer.telephony.ari_amd import beep_passed, read_amd, start_amd, verdict, wait_for_beep
 from dialer.telephony.ari_link import AriLink, Message, seg
 from dialer.telephony.ari_reconcile import reconcile
 from dialer.telephony.ari_record import AriRecordings
-from dialer.telephony.ari_wire import AMD_KINDS, channel_variables, refusal
+from dialer.telephony.ari_wire import channel_variables, refusal
 from dialer.telephony.ari_wire import error_text as _message
 from dialer.telephony.callbook import SwitchCall
 from dialer.telephony.causes import cause_label, sip_status
@@ -149,7 +151,7 @@ class AriGateway(SwitchGateway):
             if status != 200:
                 raise GatewayError(f"could not call agent {agent.agent_id}: {_message(data)}")
             await asyncio.wait_for(asyncio.shield(wait), timeout + 5.0)
-            await self._join(call, leg)
+            await self._join(call, leg, agent.record)
         except BaseException as exc:
             failure = self.bridge_failed(call, leg, agent, exc)
             if failure is exc:
@@ -171,6 +173,10 @@ class AriGateway(SwitchGateway):
             self._playbacks.pop(playback, None)
             raise GatewayError(f"Asterisk could not play {media} (HTTP {status}: {_message(data)})")
         return bool(await done)
+
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        """Until the answering machine's beep has passed (``ari_amd``)."""
+        return await wait_for_beep(self, self.book.answered(call_id), timeout_s)
 
     async def hangup(self, call_id: str) -> None:
         call = self.book.get(call_id)
@@ -211,14 +217,16 @@ class AriGateway(SwitchGateway):
         call.stage, call.up = stage, True
         if stage == "dial":
             if call.request.amd:
-                self.tasks.spawn(self._start_amd(call))
+                self.tasks.spawn(start_amd(self, call))
             else:
                 self.book.answer(call, "human")
         elif stage == "amd":
             if call.amd_status is not None:
-                self._verdict(call, call.amd_status)
+                verdict(self, call, call.amd_status)
             else:
-                self.tasks.spawn(self._read_amd(call))
+                self.tasks.spawn(read_amd(self, call))
+        elif stage == "beep":
+            self.tasks.spawn(beep_passed(self, call))
 
     def _state_change(self, msg: Message) -> None:
         call = self.book.get(msg["channel"]["id"])
@@ -284,10 +292,14 @@ class AriGateway(SwitchGateway):
         call = self._playbacks.pop(playback["id"], None)
         if call is None:
             return
-        if playback.get("state") == "failed":
-            log.warning("playback failed: is %s installed?", playback.get("media_uri"))
         done = call.plays.pop(playback["id"], None)
-        if done is not None and not done.done():
+        if done is None or done.done():
+            return
+        if playback.get("state") == "failed":  # playbacks.json: done | failed when finished
+            media = playback.get("media_uri")
+            log.warning("playback failed: is %s installed?", media)
+            done.set_exception(GatewayError(f"Asterisk could not play {media}"))
+        else:
             done.set_result(True)
 
     def _replaced(self, msg: Message) -> None:
@@ -332,33 +344,7 @@ class AriGateway(SwitchGateway):
             )
 
     # -- steps ----------------------------------------------------------------------------
-    async def _start_amd(self, call: SwitchCall) -> None:
-        params = {"context": self.config.amd_context, "extension": "s", "priority": "1"}
-        status, data = await self.request("POST", f"/channels/{seg(call.call_id)}/continue", params)
-        if status >= 400 and status != 404 and not call.ended:
-            log.warning("AMD could not start (%s); the answer counts as human", _message(data))
-            self.book.answer(call, "human")
-        elif status < 400:
-            self.book.await_verdict(call, self.config.amd_timeout_s)
-
-    async def _read_amd(self, call: SwitchCall) -> None:
-        path = f"/channels/{seg(call.call_id)}/variable"
-        status, data = await self.request("GET", path, {"variable": "AMDSTATUS"})
-        if call.ended or (status == 404 and "channel" in _message(data).lower()):
-            return
-        self._verdict(call, str(data.get("value", "")) if status == 200 else "")
-
-    def _verdict(self, call: SwitchCall, status: str) -> None:
-        status = status.strip().upper()
-        if status == "HANGUP":
-            return  # the callee left during AMD: ChannelDestroyed ends the call
-        kind = AMD_KINDS.get(status)
-        if kind is None:
-            log.warning("AMDSTATUS %r not understood: is AMD() in the dialplan?", status)
-            kind = "human"
-        self.book.answer(call, kind)
-
-    async def _join(self, call: SwitchCall, leg: str) -> None:
+    async def _join(self, call: SwitchCall, leg: str, record: bool) -> None:
         bridge = f"{call.call_id}-bridge"
         call.bridge_id = bridge
         params = {"type": "mixing", "name": f"{self.config.app}:{call.call_id}"}
@@ -372,7 +358,10 @@ class AriGateway(SwitchGateway):
         if status != 204:
             raise GatewayError(f"could not bridge the agent: {_message(data)}")
         call.bridged = True
-        if call.request.record == "connected":
+        if not record:
+            if call.request.record == "all":
+                self.tasks.spawn(self.recordings.cancel(call.call_id))
+        elif call.request.record == "connected":
             self.tasks.spawn(self.recordings.start("bridges", bridge, call.call_id))
 
     async def kill_channel(self, channel_id: str) -> None:

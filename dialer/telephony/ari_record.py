@@ -48,6 +48,14 @@ class AriRecordings:
         if done is not None and not done.done():
             done.set_result(float(recording.get("duration") or 0))
 
+    async def cancel(self, name: str) -> None:
+        """Stop a live recording and discard it (``DELETE /recordings/live/{name}``)."""
+        if self.finished.pop(name, None) is None:
+            return
+        status, data = await self.link.request("DELETE", f"/recordings/live/{seg(name)}")
+        if status >= 300:
+            log.warning("Asterisk did not discard recording %s (HTTP %s: %s)", name, status, data)
+
     async def take(self, name: str) -> Recording | None:
         done = self.finished.pop(name, None)
         if done is None:

@@ -59,6 +59,8 @@ class SwitchCall:
     bridge_id: str | None = None
     bridged: bool = False
     plays: dict[str, asyncio.Future[bool]] = field(default_factory=dict)
+    beep: asyncio.Future[bool] | None = None  # waiting for a machine's beep (voicemail drop)
+    beeped: bool = False  # the switch heard the beep
     ended: bool = False
 
     @property
@@ -210,8 +212,8 @@ class CallBook:
             call.amd_watch.cancel()
         if self.calls.get(call.call_id) is call:
             del self.calls[call.call_id]
-        for future in call.plays.values():
-            if not future.done():
+        for future in [*call.plays.values(), call.beep]:
+            if future is not None and not future.done():
                 future.set_result(False)
         if call.agent_wait is not None and not call.agent_wait.done():
             call.agent_wait.set_exception(CallGone(f"call {call.call_id} has ended"))

@@ -12,7 +12,9 @@ A call's life on FreeSWITCH (see docs/freeswitch.md for the dialplan it relies o
 3. ``CHANNEL_ANSWER``: without AMD that is ``Answered("human")``. With AMD the dialplan
    runs ``mod_amd``, whose ``CUSTOM mod_amd::info`` event carries ``variable_amd_result``
    (``HUMAN``, ``MACHINE``, ``NOT_SURE`` = human); any detector can report through a
-   ``CUSTOM dialer::amd`` event instead, and ``avmd::beep`` counts as a machine.
+   ``CUSTOM dialer::amd`` event instead, and ``avmd::beep`` counts as a machine. Before a
+   voicemail drop, ``wait_for_beep`` runs mod_avmd (``avmd <uuid> start``) until its
+   ``avmd::beep`` (mod_avmd.c: ``Unique-ID``, ``Beep-Status``, ``frequency``) or a timeout.
 4. ``bridge``: the agent's phone is originated per call (a UUID derived from the call id,
    ``&park()``); once it answers, ``uuid_bridge`` joins the two legs.
 5. ``play``: ``uuid_broadcast <uuid> <file> aleg``, finished on the ``playback``
@@ -23,17 +25,14 @@ A call's life on FreeSWITCH (see docs/freeswitch.md for the dialplan it relies o
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import math
 import random
 import uuid
-from typing import Any
 
 from dialer.backoff import Backoff
 from dialer.gateway import (
     AgentLeg,
-    AnswerKind,
     EventSink,
     GatewayError,
     GatewayUnavailable,
@@ -46,6 +45,7 @@ from dialer.telephony.dialstrings import esl_media
 from dialer.telephony.dtmf import ESL_EVENT, esl_dtmf
 from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_link import EslLink, Headers
+from dialer.telephony.esl_reconcile import AMD_KINDS, reconcile
 from dialer.telephony.esl_record import EslRecordings
 from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import EslConfig
@@ -57,13 +57,6 @@ EVENTS = (
     "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE "
     "CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB DTMF CUSTOM mod_amd::info dialer::amd avmd::beep"
 )
-AMD_KINDS: dict[str, AnswerKind] = {
-    "HUMAN": "human",
-    "NOT_SURE": "human",
-    "NOTSURE": "human",
-    "MACHINE": "machine",
-    "FAX": "fax",
-}
 AMD_MISSING_CAUSE = 27  # DESTINATION_OUT_OF_ORDER: what a missing dialplan application gives
 MAX_UUID = 36  # FreeSWITCH keeps at most this many characters of a channel UUID
 
@@ -158,7 +151,10 @@ class EslGateway(SwitchGateway):
             if not reply.startswith("+OK"):
                 raise GatewayError(f"could not bridge the agent: {reply.strip()}")
             call.bridged = True
-            if call.request.record == "connected":
+            if not agent.record:
+                if call.request.record == "all":
+                    self.tasks.spawn(self.recordings.cancel(call_id))
+            elif call.request.record == "connected":
                 self.tasks.spawn(self.recordings.start(call_id))
         except BaseException as exc:
             failure = self.bridge_failed(call, leg, agent, exc)
@@ -178,6 +174,27 @@ class EslGateway(SwitchGateway):
                 return False
             raise GatewayError(f"FreeSWITCH could not play {media}: {reply.strip()}")
         return bool(await done)
+
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        """Until mod_avmd hears the machine's beep (``avmd <uuid> start``, then ``CUSTOM
+        avmd::beep``), or False after ``timeout_s`` (``avmd <uuid> stop``)."""
+        call = self.book.answered(call_id)
+        if call.beeped:
+            return True
+        heard = call.beep = asyncio.get_running_loop().create_future()
+        try:
+            reply = await self.link.api(f"avmd {call_id} start")
+            if reply.strip() and not reply.startswith("+OK"):  # empty: already listening
+                if call.ended:
+                    return False
+                raise GatewayError(f"no beep detection (is mod_avmd loaded?): {reply.strip()}")
+            try:
+                return await asyncio.wait_for(asyncio.shield(heard), timeout_s)
+            except TimeoutError:
+                self.tasks.spawn(self.link.api(f"avmd {call_id} stop"))
+                return False
+        finally:
+            call.beep = None
 
     async def hangup(self, call_id: str) -> None:
         call = self.book.get(call_id)
@@ -253,7 +270,12 @@ class EslGateway(SwitchGateway):
 
     def _beep(self, headers: Headers, body: str) -> None:
         call = self._call(headers)
-        if call is not None and call.up:
+        if call is None:
+            return
+        call.beeped = True
+        if call.beep is not None and not call.beep.done():
+            call.beep.set_result(True)
+        elif call.up and call.answered is None:
             self.book.answer(call, "machine")
 
     def _execute_complete(self, headers: Headers, body: str) -> None:
@@ -263,11 +285,16 @@ class EslGateway(SwitchGateway):
         if call is None or not call.plays:
             return
         response = headers.get("Application-Response", "")
-        if response and response != "FILE PLAYED":
-            log.warning("playback of %s: %s", headers.get("Application-Data"), response)
         key = next(iter(call.plays))
         done = call.plays.pop(key)
-        if not done.done():
+        if done.done():
+            return
+        # mod_dptools playback_function: FILE PLAYED, else FILE NOT FOUND / PLAYBACK ERROR
+        if response and response != "FILE PLAYED":
+            media = headers.get("Application-Data")
+            log.warning("playback of %s: %s", media, response)
+            done.set_exception(GatewayError(f"FreeSWITCH could not play {media}: {response}"))
+        else:
             done.set_result(True)
 
     def _hangup_complete(self, headers: Headers, body: str) -> None:
@@ -337,45 +364,8 @@ class EslGateway(SwitchGateway):
 
     # -- reconcile ------------------------------------------------------------------------
     async def reconcile(self) -> None:
-        """Make our calls agree with the switch (as ``AriGateway.reconcile`` does)."""
-        text = await self.link.api("show channels as json")
-        try:
-            rows = json.loads(text).get("rows") or []
-        except ValueError:
-            raise GatewayError(f"unreadable channel list: {text[:80]!r}") from None
-        present: dict[str, dict[str, Any]] = {row["uuid"]: row for row in rows}
-        for call in list(self.book.calls.values()):
-            row = present.get(call.call_id)
-            if row is None:
-                self.book.lose(call)
-                self._callee_gone(call, 0)
-                continue
-            if call.agent_leg in self.legs and call.agent_leg not in present:
-                self._agent_gone(call.agent_leg, 0)
-            if call.hangup_requested:
-                self.tasks.spawn(self.kill_channel(call.call_id))
-            else:
-                await self._catch_up(call, row)
-        known = set(self.book.calls) | set(self.legs)
-        for uid in [u for u in present if u not in known]:
-            owner = await self.link.api(f"uuid_getvar {uid} dialer_app")
-            if owner.strip() == self.config.app:
-                log.info("hanging up a stray channel", extra={"channel": uid})
-                await self.kill_channel(uid)
-
-    async def _catch_up(self, call: SwitchCall, row: dict[str, Any]) -> None:
-        callstate = row.get("callstate", "")
-        call.stage = call.stage or "channel"
-        if callstate in ("RINGING", "EARLY"):
-            self.book.ring(call)
-        elif callstate in ("ACTIVE", "HELD") and call.answered is None:
-            call.up = True
-            if not call.request.amd:
-                self.book.answer(call, "human")
-                return
-            result = (await self.link.api(f"uuid_getvar {call.call_id} amd_result")).strip()
-            if result.upper() in AMD_KINDS and not call.ended:
-                self.book.answer(call, AMD_KINDS[result.upper()])
+        """Make our calls agree with the switch (``esl_reconcile.reconcile``)."""
+        await reconcile(self)
 
     # -- plumbing -------------------------------------------------------------------------
     async def _start_job(self, call: SwitchCall | None, channel: str, command: str) -> None:

@@ -37,6 +37,16 @@ class EslRecordings:
         else:
             log.warning("FreeSWITCH did not record %s: %s", call_id, reply.strip())
 
+    async def cancel(self, call_id: str) -> None:
+        """Stop recording the call and discard the file (``uuid_record <uuid> stop``)."""
+        if call_id not in self.started:
+            return
+        self.started.discard(call_id)
+        reply = await self.link.api(f"uuid_record {call_id} stop {self.path(call_id)}")
+        if not reply.startswith("+OK"):
+            log.warning("FreeSWITCH did not stop recording %s: %s", call_id, reply.strip())
+        await asyncio.to_thread(self.path(call_id).unlink, missing_ok=True)
+
     async def take(self, call_id: str) -> Recording | None:
         if call_id not in self.started:
             return None

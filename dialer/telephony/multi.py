@@ -6,6 +6,10 @@ The engine still sees one ``Gateway``:
 * each call goes to one switch, spread by weight (smooth weighted round-robin) over the
   switches that are in service; the call, its agent leg, its messages, its hang-up and its
   recording stay on that switch;
+* agent homing: a call whose agent is known when it is placed (preview, an agent-owned
+  callback: ``OriginateRequest.agent``) goes to the switch that agent's endpoint is
+  registered on (its home, from the switch's ``agents``) while that switch is in service, so
+  the agent leg stays local; it does not take a turn of the weighted rotation;
 * a switch that refuses with ``GatewayUnavailable`` (down, reconnecting) is taken out of
   service and the call is tried on the next one; it is tried again after a back-off
   (doubling, at most ``MAX_OUT_S``), and is back in with its first successful originate;
@@ -26,6 +30,7 @@ from dialer import metrics
 from dialer.gateway import (
     FINAL_EVENTS,
     AgentLeg,
+    BeepListener,
     CallEvent,
     CallGone,
     EventSink,
@@ -75,18 +80,23 @@ class MultiSwitchGateway:
             metrics.SWITCH_UP.labels(switch.name).set(1)
             metrics.SWITCH_CALLS.labels(switch.name).set(0)
             metrics.SWITCH_ORIGINATES.labels(switch.name)
+            metrics.SWITCH_HOMED.labels(switch.name)
 
     @property
     def calls_up(self) -> int:
         return len(self.by_call)
 
-    def order(self) -> list[Switch]:
-        """The switches to try for the next call: the weighted pick first, then the others
-        in service by weight, then those out of service whose back-off has passed."""
+    def order(self, agent: AgentLeg | None = None) -> list[Switch]:
+        """The switches to try for the next call: the agent's home switch when it is in
+        service, else the weighted pick; then the others in service by weight."""
         now = self.timer.now()
         ready = [s for s in self.switches if s.in_service(now)]
         if not ready:
             return []
+        home = self.home_of(agent.endpoint if agent else None)
+        if home is not None and home in ready:
+            metrics.SWITCH_HOMED.labels(home.name).inc()
+            return [home, *sorted((s for s in ready if s is not home), key=lambda s: -s.weight)]
         total = sum(s.weight for s in ready)
         for s in ready:
             s.current += s.weight
@@ -104,7 +114,7 @@ class MultiSwitchGateway:
         if request.call_id in self.by_call:
             raise GatewayError(f"call id {request.call_id} is already in use")
         reasons = []
-        for switch in self.order():
+        for switch in self.order(request.agent):
             sink = self._sink(switch, request.call_id, on_event)
             self.by_call[request.call_id] = switch
             switch.calls.add(request.call_id)
@@ -138,6 +148,12 @@ class MultiSwitchGateway:
 
     async def play(self, call_id: str, message: str) -> bool:
         return await self._switch(call_id).gateway.play(call_id, message)
+
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        gateway = self._switch(call_id).gateway
+        if isinstance(gateway, BeepListener):
+            return await gateway.wait_for_beep(call_id, timeout_s)
+        return False
 
     async def hangup(self, call_id: str) -> None:
         switch = self.by_call.get(call_id)

@@ -57,6 +57,8 @@ class SimGatewayParams:
     ringing_after_s: float = 0.5
     machine_greeting_s: float = 25.0
     machine_talk_s: float = 8.0
+    machine_beep_s: float = 4.0  # mean time from the AMD verdict to the end of the beep
+    beepless_share: float = 0.1  # machines that never beep (full mailbox, odd greetings)
     message_chars_per_s: float = 15.0
     min_message_s: float = 2.0
     # Number hygiene (a number's and a caller ID's fate are fixed, by a hash of it):
@@ -115,6 +117,8 @@ class _Call:
     bridged: bool = False
     playing: Callable[[bool], None] | None = None
     recording_since: float | None = None  # the switch records from this time
+    beep_at: float | None = None  # when this machine's beep ends (None: it never beeps)
+    beep_wait: asyncio.Future[bool] | None = None
     presses: bool = False  # the callee will press the opt-out key during a message
 
 
@@ -135,7 +139,8 @@ class SimulatedGateway:
         self._rng = random.Random(seed)
         self._errors = random.Random(None if seed is None else seed + 1)
         self._carriers = random.Random(None if seed is None else seed + 2)
-        self._keys = random.Random(None if seed is None else seed + 3)
+        self._beeps = random.Random(None if seed is None else seed + 3)
+        self._keys = random.Random(None if seed is None else seed + 4)
         self._calls: dict[str, _Call] = {}
         self._t0 = timer.now()
         self._recorded: dict[str, float] = {}  # call id → seconds recorded (until taken)
@@ -193,7 +198,9 @@ class SimulatedGateway:
         if call.answered is None or call.bridged:
             raise GatewayError(f"call {call_id} is not waiting for an agent")
         call.bridged = True
-        if call.request.record == "connected":
+        if not agent.record:  # the recording notice was not played: nothing is kept
+            call.recording_since = None
+        elif call.request.record == "connected":
             call.recording_since = self.timer.now()
         self._cancel(call)
         if call.truth == "human":
@@ -201,6 +208,21 @@ class SimulatedGateway:
             self._at(call, call.script.talk_s, lambda: self._end(call, by))
         else:  # the agent hears a greeting or a fax tone and hangs up
             self._at(call, self.params.machine_talk_s, lambda: self._end(call, "agent"))
+
+    async def wait_for_beep(self, call_id: str, timeout_s: float) -> bool:
+        """Until the machine's beep has ended (True), or ``timeout_s`` without one (False:
+        a human, a fax, a beepless machine, or a beep later than that)."""
+        call = self._live(call_id)
+        if call.answered is None:
+            raise GatewayError(f"call {call_id} has not been answered")
+        wait = None if call.beep_at is None else max(0.0, call.beep_at - self.timer.now())
+        heard = wait is not None and wait <= timeout_s
+        done = call.beep_wait = asyncio.get_running_loop().create_future()
+        self.timer.call_later(
+            wait if wait is not None and heard else timeout_s,
+            lambda: None if done.done() else done.set_result(heard),
+        )
+        return await done
 
     async def play(self, call_id: str, message: str) -> bool:
         call = self._live(call_id)
@@ -282,6 +304,9 @@ class SimulatedGateway:
                 self._at(call, patience, lambda: self._end(call, "callee", cause="waited"))
         else:  # a machine records until it gives up; a fax keeps whistling
             self._at(call, self.params.machine_greeting_s, lambda: self._end(call, "callee"))
+            if call.truth == "machine" and self._beeps.random() >= self.params.beepless_share:
+                beep = self.params.machine_beep_s * (0.5 + self._beeps.random())
+                call.beep_at = self.timer.now() + beep
 
     # -- plumbing -------------------------------------------------------------------------
     def _live(self, call_id: str) -> _Call:
@@ -323,6 +348,8 @@ class SimulatedGateway:
             self._recorded[call.request.call_id] = self.timer.now() - call.recording_since
         if call.playing is not None:
             call.playing(False)
+        if call.beep_wait is not None and not call.beep_wait.done():
+            call.beep_wait.set_result(False)
 
     def _end(
         self, call: _Call, by: HangupBy, *, cause: str = "normal", deliver_later: bool = False

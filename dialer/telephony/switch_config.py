@@ -24,6 +24,7 @@ class AriConfig:
     app: str = "dialer"
     strings: SwitchStrings = field(default_factory=lambda: DEFAULTS["ari"])
     amd_context: str = "dialer-amd"
+    beep_context: str = "dialer-beep"  # WaitForSilence before a voicemail drop (ari_amd)
     amd_timeout_s: float = 15.0
     agent_answer_timeout_s: int = 15
     connect_timeout_s: float = 10.0

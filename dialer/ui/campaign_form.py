@@ -36,6 +36,7 @@ NUMBER_FIELDS = (
     "ring_timeout_s",
     "abandon_timeout_s",
     "recording_retention_days",
+    "voicemail_beep_timeout_s",
 )
 # sent only when chosen
 CHOICE_FIELDS = ("record", "recording_consent", "alt_phone_policy", "opt_out", "opt_out_key")

@@ -29,6 +29,8 @@ from dialer.ui.pages import (
     leads,
     lists,
     live,
+    privacy,
+    recordings,
     rules,
     users,
 )
@@ -49,7 +51,9 @@ PAGE_TABLES = (
     users.routes,
     floor.routes,
     leads.routes,
+    privacy.routes,
     board.routes,
+    recordings.routes,
 )
 
 

@@ -51,6 +51,7 @@ class RecordingsMixin:
         r.add_post("/ari/bridges/{id}/record", self._record_bridge)
         r.add_get("/ari/recordings/stored/{name}/file", self._stored_file)
         r.add_delete("/ari/recordings/stored/{name}", self._delete_stored)
+        r.add_delete("/ari/recordings/live/{name}", self._cancel_live)
 
     def emit_to(self, app: str, kind: str, **fields: Any) -> None:
         raise NotImplementedError
@@ -98,6 +99,13 @@ class RecordingsMixin:
         if data is None:
             return web.json_response({"message": "Recording not found"}, status=404)
         return web.Response(body=data, content_type="audio/wav")
+
+    async def _cancel_live(self, request: web.Request) -> web.Response:
+        """``DELETE /recordings/live/{name}`` (recordings.json cancel): stop and discard;
+        404 "Recording not found" when it is not live."""
+        if self.live.pop(request.match_info["name"], None) is None:
+            return web.json_response({"message": "Recording not found"}, status=404)
+        return web.Response(status=204)
 
     async def _delete_stored(self, request: web.Request) -> web.Response:
         if self.stored.pop(request.match_info["name"], None) is None:

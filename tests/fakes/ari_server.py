@@ -53,7 +53,7 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
         time_scale: float = 0.01,
         channelvars: tuple[str, ...] = (),
         sounds: frozenset[str] = frozenset({"sound:dialer/safe-harbor", "sound:hello-world"}),
-        contexts: frozenset[str] = frozenset({"dialer-amd"}),
+        contexts: frozenset[str] = frozenset({"dialer-amd", "dialer-beep"}),
     ) -> None:
         super().__init__(time_scale=time_scale)
         self.user, self.password = user, password
@@ -88,6 +88,7 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
         r.add_delete("/ari/channels/{id}", self._delete_channel)
         r.add_post("/ari/channels/{id}/continue", self._continue)
         r.add_get("/ari/channels/{id}/variable", self._get_variable)
+        r.add_post("/ari/channels/{id}/variable", self._set_variable)
         r.add_post("/ari/channels/{id}/play/{playback}", self._play)
         r.add_get("/ari/bridges", self._list_bridges)
         r.add_post("/ari/bridges/{id}", self._create_bridge)
@@ -263,10 +264,44 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
         leg.priority = int(q.get("priority", "1"))
         if leg.context not in self.contexts:  # no such extension: the PBX hangs up
             asyncio.get_running_loop().call_soon(self.end, leg, 16)
+        elif leg.context == "dialer-beep":
+            self.wait_for_silence(leg)
         else:
             leg.app_name, leg.app_data = "AMD", ""
             self.at(leg, leg.script.amd_s, lambda: self.amd_done(leg))
         return web.Response(status=204)
+
+    async def _set_variable(self, request: web.Request) -> web.Response:
+        """``POST /channels/{id}/variable`` (channels.json setChannelVar)."""
+        leg = self.legs.get(request.match_info["id"])
+        if leg is None:
+            return _error(404, "Channel not found")
+        if not leg.in_stasis:
+            return _error(409, "Channel not in a Stasis application")
+        name = request.query.get("variable")
+        if not name:
+            return _error(400, "Variable name is required")
+        leg.variables[name] = request.query.get("value", "")
+        return web.Response(status=204)
+
+    def wait_for_silence(self, leg: Leg) -> None:
+        """``dialer-beep``: ``WaitForSilence(1000,1,${DIALER_BEEP_TIMEOUT})`` then
+        ``Stasis(${DIALER_APP},beep)``. app_waitforsilence.c sets WAITSTATUS to SILENCE
+        once 1 s of silence follows the beep, or TIMEOUT after the timeout (seconds)."""
+        leg.app_name, leg.app_data = "WaitForSilence", "1000,1,${DIALER_BEEP_TIMEOUT}"
+        timeout = float(leg.variables.get("DIALER_BEEP_TIMEOUT") or 0) or 1e9
+        beep = leg.script.beep_s
+        silent = beep is not None and beep + 1.0 <= timeout
+        assert beep is not None or not silent
+
+        def done() -> None:
+            status = "SILENCE" if silent else "TIMEOUT"
+            leg.variables["WAITSTATUS"] = status
+            channel = self.channel_json(leg)
+            self.emit(leg, "ChannelVarset", variable="WAITSTATUS", value=status, channel=channel)
+            self.enter_stasis(leg, leg.variables.get("DIALER_APP", leg.app), ["beep"])
+
+        self.at(leg, beep + 1.0 if silent and beep is not None else timeout, done)
 
     async def _get_variable(self, request: web.Request) -> web.Response:
         leg = self.legs.get(request.match_info["id"])

@@ -90,6 +90,7 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.clients: set[Client] = set()
         self.refuse = False  # answer connections with text/rude-rejection (an ACL)
         self.amd_module = True  # mod_amd loaded
+        self.avmd_module = True  # mod_avmd loaded (else: "-ERR avmd Command not found!")
         self.job_delay_s = 0.0  # real seconds before a background job starts
         self.jobs: dict[str, str] = {}  # channel uuid → the Job-UUID that created it
         self.recording_paths: dict[str, tuple[str, float]] = {}  # uuid → (file, started)
@@ -233,6 +234,8 @@ class FakeFreeSwitch(FakeSwitchBase):
         leg = self.legs.get(args[0]) if args else None
         if name == "uuid_record":
             return self._record(leg, args)
+        if name == "avmd" and self.avmd_module:
+            return self._avmd(leg, args)
         if name in ("uuid_kill", "uuid_getvar", "uuid_broadcast", "uuid_bridge") and not leg:
             return "-ERR Invalid uuid\n" if name == "uuid_bridge" else "-ERR No such channel!\n"
         assert leg is not None or name not in ("uuid_kill", "uuid_getvar")
@@ -258,7 +261,46 @@ class FakeFreeSwitch(FakeSwitchBase):
             return "-USAGE: <uuid> [start|stop|mask|unmask] <path> [<limit>]\n"
         if args[1] == "start":
             self.recording_paths[leg.id] = (args[2], asyncio.get_running_loop().time())
+        elif leg.id in self.recording_paths:  # stop: the file is closed where it is
+            path, started = self.recording_paths.pop(leg.id)
+            seconds = (asyncio.get_running_loop().time() - started) / self.time_scale
+            Path(path).write_bytes(wav(min(seconds, 30.0) / 100))
         return "+OK Success\n"
+
+    def _avmd(self, leg: Leg | None, args: list[str]) -> str:
+        """``avmd <uuid> start|stop`` (mod_avmd.c avmd_api_main): ``+OK``, or ``-USAGE``
+        for an unknown session or command. When a beep is heard: ``CUSTOM avmd::beep``
+        with ``Beep-Status: stop``, ``Unique-ID``, ``call-command: avmd``, ``frequency``."""
+        usage = "-USAGE: <uuid> <command>\n"
+        if leg is None or len(args) != 2 or args[1] not in ("start", "stop"):
+            return usage
+        if args[1] == "stop":
+            leg.variables.pop("avmd_running", None)
+            return "+OK\n"
+        if "avmd_running" in leg.variables:
+            return ""  # "Cannot run 2 at once on the same channel!" (logged only)
+        leg.variables["avmd_running"] = "true"
+        beep = leg.script.beep_s
+
+        def heard() -> None:
+            if leg.variables.pop("avmd_running", None) is None:
+                return  # stopped meanwhile
+            leg.variables["avmd_detect"] = "TRUE"
+            self.emit(  # a bare event, not the channel's headers (switch_event_create_subclass)
+                "CUSTOM",
+                [
+                    ("Event-Subclass", "avmd::beep"),
+                    ("Beep-Status", "stop"),
+                    ("Unique-ID", leg.id),
+                    ("call-command", "avmd"),
+                    ("frequency", "1000.000000"),
+                    ("variance", "0.000010"),
+                ],
+            )
+
+        if beep is not None:
+            self.at(leg, beep, heard)
+        return "+OK\n"
 
     def _background(self, job: str, command: str) -> None:
         name, _, arg = command.partition(" ")

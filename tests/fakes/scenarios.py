@@ -27,6 +27,7 @@ class Script:
     amd_s: float = 1.5
     patience_s: float | None = None  # hangs up this long after answering unless bridged
     talk_s: float = 20.0  # hangs up this long after being bridged to an agent
+    beep_s: float | None = None  # a machine's beep ends this long after AMD's verdict
 
 
 HUMAN = Script()
@@ -36,7 +37,8 @@ SCENARIOS: dict[str, Script] = {
     "0034": Script(ring_after=None, answer_after=None, end_after=0.2, cause=34),  # congestion
     "0001": Script(ring_after=None, answer_after=None, end_after=0.2, cause=1),  # unallocated
     "0021": Script(answer_after=None, end_after=5.0, cause=21),  # rejected while ringing
-    "0002": Script(amd="MACHINE", amd_cause="LONGGREETING-1600-1500", amd_s=2.5),
+    "0002": Script(amd="MACHINE", amd_cause="LONGGREETING-1600-1500", amd_s=2.5, beep_s=2.0),
+    "0009": Script(amd="MACHINE", amd_cause="LONGGREETING-1600-1500", amd_s=2.5),  # no beep
     "0003": Script(patience_s=4.0),  # a human who gives up waiting for an agent
     "0005": Script(amd="HANGUP", amd_cause="HANGUP", amd_s=1.0),  # leaves during AMD
     "0006": Script(amd="NOTSURE", amd_cause="TOOLONG-5000", amd_s=5.0),

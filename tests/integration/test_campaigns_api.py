@@ -34,6 +34,7 @@ async def test_create_applies_defaults_and_normalises(api: Api) -> None:
     assert c["client_id"] == 1
     assert c["ring_timeout_s"] >= 15 and c["abandon_timeout_s"] <= 2
     assert c["retry_policy"]["abandoned"] == 72 * 3600  # Ofcom: no redial within 72 h
+    assert c["voicemail_beep_timeout_s"] == 10  # voicemail drops wait for the beep
 
 
 async def test_get_list_patch_delete_round_trip(api: Api) -> None:
@@ -46,12 +47,14 @@ async def test_get_list_patch_delete_round_trip(api: Api) -> None:
         f"/api/v1/campaigns/{c['id']}",
         json={
             "max_attempts": 3,
+            "voicemail_beep_timeout_s": 0,
             "retry_policy": {"busy": 600},
             "schedule": {"mon": [["09:00", "12:00"], ["13:00", "17:00"]]},
         },
     )
     assert status == 200, changed
     assert changed["max_attempts"] == 3
+    assert changed["voicemail_beep_timeout_s"] == 0  # 0: play as soon as AMD says machine
     assert changed["retry_policy"]["busy"] == 600
     assert changed["retry_policy"]["no_answer"] == 7200  # default kept
     assert changed["schedule"]["mon"] == [["09:00", "12:00"], ["13:00", "17:00"]]
@@ -117,6 +120,8 @@ async def test_name_clash_is_409_case_insensitive(api: Api) -> None:
         ({"max_lines": 0}, "max_lines"),
         ({"ring_timeout_s": 10}, "ring_timeout_s"),
         ({"abandon_timeout_s": 3}, "abandon_timeout_s"),
+        ({"voicemail_beep_timeout_s": 61}, "voicemail_beep_timeout_s"),
+        ({"voicemail_beep_timeout_s": -1}, "voicemail_beep_timeout_s"),
         ({"amd": "yes"}, "amd"),
         ({"schedule": {"funday": [["09:00", "10:00"]]}}, "schedule"),
         ({"schedule": {"mon": [["18:00", "09:00"]]}}, "schedule"),

@@ -85,6 +85,18 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     assert 0 <= summary["opt_outs"] <= summary["abandoned"]
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
+    # Leads carry consent; a revoked one is blocked by the rules, never dialed.
+    conn = await asyncpg.connect(fresh_db_url)
+    try:
+        levels = {r[0] for r in await conn.fetch("SELECT DISTINCT consent FROM leads")}
+        dialed_revoked = await conn.fetchval(
+            "SELECT count(*) FROM attempts a JOIN leads l ON l.id = a.lead_id"
+            " WHERE l.consent = 'revoked' AND a.started_at >= l.consent_revoked_at"
+        )
+    finally:
+        await conn.close()
+    assert levels == {"none", "express", "express_written", "revoked"}
+    assert dialed_revoked == 0
 
 
 async def test_demo_rejects_bad_flags_with_exit_2(fresh_db_url: str) -> None:

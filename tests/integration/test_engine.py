@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import asyncpg
 import pytest
@@ -509,3 +509,40 @@ async def test_campaign_series_follow_a_rename_and_go_when_the_runner_stops(
         "dialer_campaign_state_changes_created",
     }
     assert ("paused", "manual") in {(labels["state"], labels["reason"]) for _, labels in series()}
+
+
+class _SeesAgents(SimulatedGateway):
+    """The simulated switch, remembering which agent each call was placed for."""
+
+    placed_for: ClassVar[dict[str, int | None]] = {}
+
+    async def originate(self, request: OriginateRequest, on_event: Any) -> None:
+        self.placed_for[request.call_id] = request.agent.agent_id if request.agent else None
+        await super().originate(request, on_event)
+
+
+async def test_a_preview_call_is_placed_with_its_agent_for_homing(epool: asyncpg.Pool) -> None:
+    """The engine tells the gateway which agent a preview call is for, so a multi-switch
+    gateway can place it on that agent's home switch (test_multi_switch)."""
+    clock = FakeClock(NOON_SF)
+    cid, _, _ = await _setup(epool, clock, us_numbers(10), dial_mode="preview")
+    _SeesAgents.placed_for.clear()
+    async with running_engine(
+        epool, clock=clock, sim_agents=2, callee=ALL_HUMANS, gateway_cls=_SeesAgents
+    ):
+        await wait_for(
+            lambda: _count(
+                epool,
+                "SELECT count(*) >= 2 FROM attempts WHERE campaign_id = $1 AND ended_at IS NOT"
+                " NULL",
+                cid,
+            ),
+            timeout=60,
+        )
+    rows = await epool.fetch(
+        "SELECT gateway_call_id AS call_id, agent_id FROM attempts"
+        " WHERE campaign_id = $1 AND gateway_call_id IS NOT NULL",
+        cid,
+    )
+    assert rows
+    assert all(_SeesAgents.placed_for[r["call_id"]] == r["agent_id"] for r in rows)

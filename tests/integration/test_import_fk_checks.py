@@ -107,7 +107,9 @@ async def test_the_campaign_cannot_be_changed_or_deleted_while_its_leads_load(
     sink = LeadSink(job, now=datetime(2026, 1, 5, tzinfo=UTC))
     chunk = ChunkResult(2)
     chunk.rows = chunk.staged = 1
-    chunk.payload = b"2\t212 555 0142\t+12125550142\t{}\t\\N\tUS\tNY\t{America/New_York}\t{}\t0\n"
+    chunk.payload = (
+        b"2\t212 555 0142\t+12125550142\t{}\t\\N\tUS\tNY\t{America/New_York}\t{}\t0\t\\N\n"
+    )
     async with pool.acquire() as conn, conn.transaction():
         await sink.begin(conn)
         tally = Tally()

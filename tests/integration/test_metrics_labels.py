@@ -66,7 +66,8 @@ def allowed_values(campaigns: set[str]) -> dict[str, set[str] | re.Pattern[str]]
         "mode": set(DIAL_MODES),
         "state": set(AGENT_STATES) | set(CAMPAIGN_STATES),
         "window": set(WINDOWS),
-        "result": {"allowed", "blocked"},
+        # compliance decisions; voicemail beeps; recording uploads
+        "result": {"allowed", "blocked", "heard", "timeout", "failed", "uploaded"},
         "rule": rules | {"none", "unknown", "place.unknown-zone"} | {"dnc"},
         "reason": re.compile(r"[a-z_]{1,40}"),
         "name": re.compile(r"c-\d+"),  # the campaigns' names (dialer_campaign_info)

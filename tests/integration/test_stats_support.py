@@ -234,6 +234,7 @@ EXPECTED_LEADS = {
         "exhausted": 1,
         "paused": 0,
         "invalid": 0,
+        "erased": 0,
     },
     "by_attempts": {"0": 4, "1": 5, "2": 1, "5": 1},
     "attempted": 7,

@@ -13,7 +13,6 @@ from dialer.auth.roles import Permission
 from dialer.campaigns import callerids, store
 from dialer.errors import ValidationError
 from dialer.http.keys import CLOCK, POOL
-from dialer.http.recordings import recording_response
 from dialer.ui.context import session
 from dialer.ui.render import flash, render, see_other
 from dialer.ui.routing import UiRoutes
@@ -106,10 +105,3 @@ async def save_caller_ids(request: web.Request) -> web.Response:
         return await _page(request, values=values, errors={field: message}, status=400)
     await flash(request, "success", f"Caller IDs saved: {len(items)} number(s).")
     return see_other(f"/ui/campaigns/{campaign_id}/caller-ids")
-
-
-@routes.get(r"/ui/attempts/{id:\d+}/recording", permission=Permission.LEADS_READ)
-async def recording_download(request: web.Request) -> web.Response:
-    """A call's recording for a session that sees the attempt's client (404 otherwise)."""
-    who = session(request).principal
-    return await recording_response(request, int(request.match_info["id"]), who.client_id)

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from dialer.auth.roles import Permission, Principal
 from dialer.compliance import PURPOSES, Decision, check_number, load_rulebook
-from dialer.compliance.check import parse_instant
+from dialer.compliance.check import FACTS, parse_instant
 from dialer.compliance.decide import SEARCH_HORIZON
 from dialer.engine.gate import check_lead
 from dialer.errors import NotFound, ValidationError
@@ -24,7 +24,7 @@ from dialer.ui.render import is_htmx, render, render_partial
 from dialer.ui.routing import UiRoutes
 
 routes = UiRoutes()
-INPUTS = ("lead", "phone", "purpose", "at", "region", "postal_code", "state")
+INPUTS = ("lead", "phone", "purpose", "at", "region", "postal_code", "state", *FACTS)
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ def _check(values: dict[str, str], now: datetime) -> tuple[Decision | None, dict
             region=values["region"] or None,
             postal_code=values["postal_code"] or None,
             state=values["state"] or None,
+            facts={name: values[name] for name in FACTS},
         )
     except ValidationError as exc:
         field = exc.field if exc.field in INPUTS else "phone"
@@ -107,6 +108,10 @@ async def rules_page(request: web.Request) -> web.Response:
         "values": values,
         "errors": errors,
         "purposes": [(p, humanise(p)) for p in PURPOSES],
+        "consent_levels": [
+            (c, humanise(c)) for c in ("none", "express", "express_written", "revoked")
+        ],
+        "wireless_choices": [("unknown", "Unknown"), ("yes", "Yes"), ("no", "No")],
         "decision": decision,
         "zones": _zone_times(decision) if decision else [],
         "horizon_days": SEARCH_HORIZON.days,

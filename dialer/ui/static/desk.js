@@ -73,6 +73,15 @@
       pop.hidden = false;
       empty.hidden = true;
       kind.hidden = false;
+      loadPastCalls();
+    }
+
+    function loadPastCalls() {
+      // The lead's earlier calls and their recordings, rendered by the server.
+      var box = document.getElementById("past-calls");
+      if (!box || !window.htmx) { return; }
+      box.textContent = "";
+      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/calls", { target: "#past-calls", swap: "innerHTML" });
     }
 
     function clearMessages() {

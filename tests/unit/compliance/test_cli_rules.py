@@ -128,3 +128,16 @@ def test_check_number_names_the_bad_field() -> None:
     assert info.value.field == "at"
     decision = check_number("+13055550123", "survey", None, now=NOW)
     assert decision.at_utc == NOW
+
+
+def test_check_takes_consent_facts(capsys: pytest.CaptureFixture[str]) -> None:
+    at = ("--at", "2026-07-01T16:00:00Z")
+    base = ("check", "--phone", "+12125550123", "--purpose", "telemarketing", *at, "--json")
+    code, out, _ = run(capsys, *base, "--wireless", "yes")
+    assert code == 0 and "us.wireless-telemarketing-consent" in out
+    code, out, _ = run(capsys, *base, "--wireless", "yes", "--consent", "express_written")
+    assert code == 0 and '"allowed": true' in out
+    code, out, _ = run(capsys, *base, "--dnc", "us_dnc", "--ebr-since", "2026-03-01")
+    assert code == 0 and '"allowed": true' in out
+    code, _, err = run(capsys, *base, "--consent-at", "soon")
+    assert code == 2 and "--consent-at" in err

@@ -6,6 +6,7 @@ allowed, and the rule ids that must be named when it is not. 2026-07-01 is a Wed
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ NY, CHI, DEN, LA_ = "America/New_York", "America/Chicago", "America/Denver", "Am
 TM, SURVEY, DEBT, INFO = "telemarketing", "survey", "debt_collection", "informational"
 
 # (phone, address, purpose, zone, local wall time, allowed, rule ids that must block)
-Case = tuple[str, dict[str, str], str, str, str, bool, set[str]]
+Case = tuple[str, dict[str, Any], str, str, str, bool, set[str]]
+WRITTEN = {"consent_level": "express_written"}
 
 CASES: dict[str, list[Case]] = {
     "us": [
@@ -48,8 +50,8 @@ CASES: dict[str, list[Case]] = {
         ("+18505550123", {"postal_code": "32501"}, TM, CHI, "2026-07-01T19:30:00", True, set()),
     ],
     "us-ok": [
-        ("+14055550123", {}, TM, CHI, "2026-07-01T19:59:59", True, set()),
-        ("+14055550123", {}, TM, CHI, "2026-07-01T20:00:00", False, {"us-ok.hours"}),
+        ("+14055550123", WRITTEN, TM, CHI, "2026-07-01T19:59:59", True, set()),
+        ("+14055550123", WRITTEN, TM, CHI, "2026-07-01T20:00:00", False, {"us-ok.hours"}),
     ],
     "us-md": [
         ("+14105550123", {}, TM, NY, "2026-07-01T08:00:00", True, set()),
@@ -247,7 +249,9 @@ def test_pack_table(
     allowed: bool,
     rule_ids: set[str],
 ) -> None:
-    lead = LeadInfo.from_phone(phone, **address)
+    address = dict(address)
+    extra = {k: address.pop(k) for k in list(address) if k.startswith("consent")}
+    lead = replace(LeadInfo.from_phone(phone, **address), **extra)
     decision = decide(lead, purpose, local(zone, wall))
     assert decision.allowed is allowed, [str(r) for r in decision.reasons]
     assert rule_ids <= set(decision.rule_ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from tests.fakes.ari_server import FakeAsterisk
 from tests.fakes.contract import LiveHarness
 from tests.fakes.esl_server import FakeFreeSwitch
 from tests.fakes.gateways import HARNESS_NUMBERS, ari_gateway, esl_gateway
+from tests.unit.telephony.flow_support import Switch
 
 
 @pytest.fixture
@@ -38,3 +40,13 @@ async def ari(asterisk: FakeAsterisk) -> AsyncIterator[LiveHarness]:
 async def esl(freeswitch: FakeFreeSwitch) -> AsyncIterator[LiveHarness]:
     async with esl_gateway(freeswitch) as gateway:
         yield LiveHarness(gateway, HARNESS_NUMBERS)
+
+
+@pytest.fixture(params=["ari", "esl"])
+def switch(request: pytest.FixtureRequest, tmp_path: Path) -> Switch:
+    kind = request.param
+    fake = request.getfixturevalue("asterisk" if kind == "ari" else "freeswitch")
+    harness = request.getfixturevalue(kind)
+    if kind == "esl":  # FreeSWITCH writes its recordings where the dialer reads them
+        harness.gateway.recordings.directory = tmp_path
+    return Switch(kind, harness, fake)

@@ -166,12 +166,15 @@ async def test_text_message_plays_the_configured_recording(
     assert asterisk.played == [(call_id, "sound:dialer/safe-harbor")]
 
 
-async def test_missing_recording_finishes_with_a_warning(
+async def test_missing_recording_fails_the_playback_with_a_warning(
     ari: LiveHarness, asterisk: FakeAsterisk, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """PlaybackFinished with state ``failed`` (playbacks.json) is a playback that did not
+    happen: the engine must know (a required recording notice that failed means no
+    recording)."""
     call_id = await ari.answered_human()
-    with caplog.at_level(logging.WARNING):
-        assert await ari.gateway.play(call_id, "sound:not-recorded-yet") is True
+    with caplog.at_level(logging.WARNING), pytest.raises(GatewayError, match="not-recorded"):
+        await ari.gateway.play(call_id, "sound:not-recorded-yet")
     assert "not-recorded-yet" in caplog.text
 
 

@@ -187,12 +187,14 @@ async def test_text_message_plays_the_configured_recording(
     ]
 
 
-async def test_missing_recording_finishes_with_a_warning(
+async def test_missing_recording_fails_the_playback_with_a_warning(
     esl: LiveHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """The playback application answers FILE NOT FOUND (mod_dptools playback_function):
+    the message was not played, and the engine must know."""
     call_id = await esl.answered_human()
-    with caplog.at_level(logging.WARNING):
-        assert await esl.gateway.play(call_id, "/srv/sounds/not-recorded.wav") is True
+    with caplog.at_level(logging.WARNING), pytest.raises(GatewayError, match="FILE NOT FOUND"):
+        await esl.gateway.play(call_id, "/srv/sounds/not-recorded.wav")
     assert "FILE NOT FOUND" in caplog.text
 
 

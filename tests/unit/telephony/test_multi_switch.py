@@ -5,6 +5,7 @@ back in, and ``DIALER_SWITCHES`` read safely."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -133,3 +134,26 @@ def test_switches_come_from_one_setting_and_never_echo_a_password() -> None:
     assert "s3cr3t" not in str(raised.value)
     with pytest.raises(ConfigError, match="weight"):
         Settings.from_env({"DIALER_SWITCHES": '[{"name": "a", "gateway": "sim", "weight": 0}]'})
+
+
+async def test_a_call_whose_agent_is_known_goes_to_the_agents_home_switch() -> None:
+    a, b = Stub(), Stub()
+    timer = VirtualTimer()
+    switches = [Switch("a", a, 5), Switch("b", b, 1, agents=frozenset({"PJSIP/2001"}))]
+    gateway = MultiSwitchGateway(switches, timer)
+    homed = metrics.SWITCH_HOMED.labels("b")._value.get()
+    agent = AgentLeg(7, "PJSIP/2001")
+    for _ in range(3):  # preview calls of an agent homed on b: all on b, despite the weights
+        await gateway.originate(replace(request(), agent=agent), ignore)
+    assert len(b.calls) == 3 and not a.calls
+    assert metrics.SWITCH_HOMED.labels("b")._value.get() == homed + 3
+    for _ in range(6):  # the rotation was not disturbed: 5 to a, 1 to b
+        await gateway.originate(request(), ignore)
+    assert (len(a.calls), len(b.calls)) == (5, 4)
+    unlisted = replace(request(), agent=AgentLeg(8, "PJSIP/9999"))
+    await gateway.originate(unlisted, ignore)  # an agent no switch lists: by weight
+    assert unlisted.call_id in a.calls
+    b.down = True
+    homeless = replace(request(), agent=agent)
+    await gateway.originate(homeless, ignore)  # its home is down: the call still goes out
+    assert homeless.call_id in a.calls

@@ -1,0 +1,3 @@
+"""Privacy: erase a person (request or retention), keep a hashed suppression so they are
+not imported again, and export everything held about a person (subject access request).
+See docs/privacy.md."""

@@ -1,0 +1,87 @@
+"""The engine's call flow driving a real switch adapter (ARI or ESL) over its fake switch:
+shared by the notice-then-bridge and voicemail-beep tests (fixture ``switch`` in conftest)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from dialer.engine.callflow import CallFlow
+from dialer.engine.closing import CallRecord
+from dialer.engine.conduct import RECORDING_NOTICE
+from dialer.engine.livecall import LiveCall
+from dialer.gateway import OriginateRequest
+from dialer.telephony.esl import agent_uuid
+from dialer.timer import LoopTimer
+from tests.fakes.contract import LiveHarness, new_call_id
+from tests.fakes.gateways import HARNESS_NUMBERS
+from tests.unit.engine.test_callflow import Harness, campaign
+
+NOTICE_SOUND = {"ari": RECORDING_NOTICE, "esl": "dialer/recording-notice.wav"}
+
+
+class Switch:
+    """One adapter over its fake, and what the fake saw."""
+
+    def __init__(self, kind: str, harness: LiveHarness, fake: Any) -> None:
+        self.kind, self.harness, self.fake = kind, harness, fake
+
+    def install_notice(self) -> None:
+        self.fake.sounds = frozenset({*self.fake.sounds, NOTICE_SOUND[self.kind]})
+
+    def agent_called(self, call_id: str) -> bool:
+        if self.kind == "ari":
+            return any(p.endswith(f"/channels/{call_id}-agent") for _, p, *_ in self.fake.requests)
+        leg = "origination_uuid=" + agent_uuid(call_id)
+        return any(leg in r[0] for r in self.fake.requests)
+
+    def recording_started(self) -> bool:
+        if self.kind == "ari":
+            return any(p.endswith("/record") for _, p, *_ in self.fake.requests)
+        return any(
+            r[0].startswith("api uuid_record") and " start " in r[0] for r in self.fake.requests
+        )
+
+
+class Engine:
+    """The engine's ``CallFlow`` (one free agent) placing calls through a real adapter."""
+
+    def __init__(self, switch: Switch, record: str = "connected", **fields: Any) -> None:
+        self.record = record
+        self.h = Harness(campaign(record=record, **fields), agents=1)
+        self.gateway = switch.harness.gateway
+        self.records: list[CallRecord] = []
+        self.flow = CallFlow(
+            gateway=self.gateway,
+            timer=LoopTimer(),
+            clock=self.h.clock,
+            agents_view=self.h.view,
+            budget=self.h.budget,
+            pacing=self.h.pacing,  # type: ignore[arg-type]
+            campaign=lambda: self.h.config,
+            spawn=self.h.spawn,
+            record=lambda call, rec, release: self.records.append(rec),
+            kick=lambda trigger=True: None,
+            seats=self.h.seats,
+        )
+
+    async def dial(
+        self, notice: str | None = "us-ca.recording-consent", number: str = HARNESS_NUMBERS["human"]
+    ) -> LiveCall:
+        call = self.h.dial(notice=notice, record=self.record)
+        call.call_id = new_call_id()
+        self.flow.add(call)
+        request = OriginateRequest(
+            call.call_id,
+            number,
+            "+15550000000",
+            30.0,
+            record=self.record,  # type: ignore[arg-type]
+        )
+        await self.gateway.originate(request, self.flow.on_event)
+        return call
+
+    async def until(self, predicate: Any, timeout: float = 10.0) -> None:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await asyncio.sleep(0.01)
