@@ -21,6 +21,15 @@ at the end, connected people dialed again, double dials (overlapping attempts of
 lead), the abandon rate before, during and after, seconds until dialing resumed, and
 webhook deliveries not delivered. Goals: 0 lost, 0 redialed, 0 double dials, no window
 over 3 %, resume < 30 s. Not a test: it prints figures (one JSON object with ``--json``).
+
+The abandon rate is read the way the law reads it, on every window: at the end of every
+minute of the run, the rolling 24-hour (Ofcom) and 30-day (TCPA) rates (abandoned over
+live answers by ``answered_at``, what the engine's budget counts), and each minute's own
+rate. Per fault: the largest of each before the fault and from the fault on, how many
+evaluations were over 3 %, and the minutes from the fault on one by one; at the end the
+whole run minute by minute, and whether any 24 h or 30 d evaluation was over the limit.
+(The run is shorter than a day, so both rolling windows cover it from its start; a
+minute holds few answers, so its own rate is noisy and not a legal figure.)
 """
 
 from __future__ import annotations
@@ -39,7 +48,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 FAULTS = ("pg_restart", "kill9", "proxy", "slow_webhook", "uploads_full")
 WARMUP_S = 20.0  # dialing before each fault
 SETTLE_S = 30.0  # after the fault, before its figures are read
+LIMIT = 0.03  # the abandon limit every window is held to
 
 
 def _free_port() -> int:
@@ -289,6 +299,7 @@ class Harness:
             "abandon_before": before,
             "abandon_during_and_after": await self._rates(t0, t2),
             "abandon_total": await self._rates(None, t2),
+            "windows": _split(await self._windows(t2), t0),
             "resume_s": None if resume_s is None else round(max(resume_s, 0.0), 1),
             "dials_after": await q.fetchval(
                 "SELECT count(*) FROM attempts WHERE campaign_id = $1 AND started_at >= $2",
@@ -324,6 +335,25 @@ class Harness:
         rate = row["abandoned"] / row["humans"] if row["humans"] else 0.0
         return {**dict(row), "rate": round(rate, 4)}
 
+    async def _windows(self, until: datetime) -> list[dict[str, Any]]:
+        """Minute by minute: the minute's own rate and the rolling 24 h and 30 d rates at its
+        end (see the module docstring)."""
+        rows = await self.direct.fetch(_WINDOWS, self.campaign, until)
+        out = []
+        for r in rows:
+            out.append(
+                {
+                    "minute_end": r["e"],
+                    "humans_1m": r["h1"],
+                    "abandoned_1m": r["a1"],
+                    "rate_1m": _rate(r["a1"], r["h1"]),
+                    "rate_24h": _rate(r["a24"], r["h24"]),
+                    "rate_30d": _rate(r["a30"], r["h30"]),
+                    "humans_24h": r["h24"],
+                }
+            )
+        return out
+
     async def webhooks(self) -> dict[str, Any]:
         """After the last fault: wait for deliveries to drain, then compare."""
         pending = await _until(
@@ -353,6 +383,26 @@ SELECT count(DISTINCT a.lead_id) FROM attempts a JOIN attempts b
   ON b.lead_id = a.lead_id AND b.started_at > a.started_at
 WHERE a.campaign_id = $1 AND a.connected_at IS NOT NULL AND b.started_at >= $2
 """
+_WINDOWS = """
+WITH h AS (
+    SELECT answered_at AS t, outcome = 'abandoned' AS ab FROM attempts
+    WHERE campaign_id = $1 AND answer = 'human' AND answered_at IS NOT NULL AND answered_at <= $2
+), ends AS (
+    SELECT least(e, $2) AS e
+    FROM generate_series(date_trunc('minute', (SELECT min(t) FROM h)) + interval '1 minute',
+                         date_trunc('minute', $2::timestamptz) + interval '1 minute',
+                         interval '1 minute') AS e
+)
+SELECT e,
+       count(t) FILTER (WHERE t > e - interval '1 minute') AS h1,
+       count(t) FILTER (WHERE t > e - interval '1 minute' AND ab) AS a1,
+       count(t) FILTER (WHERE t > e - interval '24 hours') AS h24,
+       count(t) FILTER (WHERE t > e - interval '24 hours' AND ab) AS a24,
+       count(t) AS h30,
+       count(t) FILTER (WHERE ab) AS a30
+FROM ends LEFT JOIN h ON h.t <= e AND h.t > e - interval '30 days'
+GROUP BY e ORDER BY e
+"""
 _OVERLAPS = """
 SELECT count(*) FROM attempts a JOIN attempts b
   ON a.lead_id = b.lead_id AND a.id < b.id
@@ -360,6 +410,35 @@ SELECT count(*) FROM attempts a JOIN attempts b
  AND a.started_at < coalesce(b.ended_at, 'infinity')
 WHERE a.campaign_id = $1
 """
+
+
+def _rate(abandoned: int, humans: int) -> float:
+    return round(abandoned / humans, 4) if humans else 0.0
+
+
+def _worst(minutes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The largest rate of each window over these minutes, and evaluations over the limit."""
+    out: dict[str, Any] = {"minutes": len(minutes)}
+    for window in ("24h", "30d", "1m"):
+        rates = [m[f"rate_{window}"] for m in minutes]
+        out[f"max_{window}"] = max(rates, default=0.0)
+        out[f"over_{window}"] = sum(r > LIMIT for r in rates)
+    return out
+
+
+def _split(minutes: list[dict[str, Any]], t0: datetime) -> dict[str, Any]:
+    """Every window before the fault and from it on; the minutes from it on, one by one."""
+    before = [m for m in minutes if m["minute_end"] <= t0]
+    after = [m for m in minutes if m["minute_end"] > t0]
+    return {
+        "before": _worst(before),
+        "from_fault": _worst(after),
+        "by_minute": [
+            [str(m["minute_end"].time())[:8], m["humans_1m"], m["abandoned_1m"]]
+            + [m[f"rate_{w}"] for w in ("1m", "24h", "30d")]
+            for m in after
+        ],
+    }
 
 
 async def _reachable(session: Any, base: str) -> bool:
@@ -398,6 +477,14 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
             harness.results[name] = await harness.run(name, injections[name])
             print(f"{name}: {json.dumps(harness.results[name], default=str)}", file=sys.stderr)
         harness.results["webhooks"] = await harness.webhooks()
+        whole = await harness._windows(await harness._now())
+        harness.results["windows"] = {
+            "whole_run": _worst(whole),
+            "over_limit_24h_or_30d": any(
+                m["rate_24h"] > LIMIT or m["rate_30d"] > LIMIT for m in whole
+            ),
+            "by_minute": _split(whole, datetime.min.replace(tzinfo=UTC))["by_minute"],
+        }
     finally:
         await harness.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -113,6 +113,12 @@ ROBOCALL_REJECTIONS = Counter(
 )
 HUMAN_ANSWERS = Counter("dialer_human_answers_total", "Calls answered by a person", ["campaign"])
 CONNECTS = Counter("dialer_connects_total", "Answered calls bridged to an agent", ["campaign"])
+SEATS_WITHOUT_DATABASE = Counter(
+    "dialer_seats_without_database_total",
+    "Answered calls given to an agent from the runner's own picture while the database did"
+    " not answer (the connect is written when it does)",
+    ["campaign"],
+)
 ABANDONS = Counter(
     "dialer_abandons_total", "Live answers given the safe-harbor message (no agent)", ["campaign"]
 )

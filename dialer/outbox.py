@@ -8,6 +8,8 @@ Also the event's wire format (``envelope``) and which subscriptions receive whic
 from __future__ import annotations
 
 import json
+import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,6 +19,7 @@ from uuid import UUID
 
 import asyncpg
 
+log = logging.getLogger(__name__)
 EVENT_VERSION = 1
 
 EVENT_TYPES = (
@@ -61,6 +64,28 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot put a {type(value).__name__} in a webhook event")
 
 
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinity (which JSON cannot carry) replaced by null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_finite(v) for v in value]
+    return value
+
+
+def strict_dumps(data: Any, **options: Any) -> str:
+    """Valid JSON always: a non-finite number becomes null (logged), never the ``NaN`` or
+    ``Infinity`` token that PostgreSQL's jsonb refuses (failing the change's whole
+    transaction) and the CRM's parser would choke on."""
+    try:
+        return json.dumps(data, default=_plain, allow_nan=False, **options)
+    except ValueError:
+        log.warning("non-finite number in a webhook event, sent as null")
+        return json.dumps(_finite(data), default=_plain, allow_nan=False, **options)
+
+
 def iso_utc(moment: datetime) -> str:
     """ISO 8601 in UTC with a ``Z``, millisecond precision: ``2026-01-05T15:00:00.000Z``."""
     text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
@@ -86,7 +111,7 @@ async def enqueue(
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    payload = json.loads(json.dumps(data, default=_plain))
+    payload = json.loads(strict_dumps(data))
     event_id: UUID = await conn.fetchval(
         _INSERT, event_type, client_id, campaign_id, lead_id, payload, now
     )
@@ -116,7 +141,7 @@ ORDER BY e.n
 
 def payload_json(data: dict[str, Any]) -> str:
     """An event's ``data`` as the JSON text stored in the outbox (datetimes as ISO 8601 UTC)."""
-    return json.dumps(data, default=_plain)
+    return strict_dumps(data)
 
 
 async def enqueue_many(conn: asyncpg.Connection, events: Sequence[OutboxEvent]) -> int:
@@ -169,4 +194,4 @@ def envelope(
 
 def encode(event: Mapping[str, Any]) -> bytes:
     """The exact bytes sent (and signed): compact JSON, UTF-8."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return strict_dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

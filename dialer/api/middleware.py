@@ -78,9 +78,11 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 @web.middleware
 async def inputs_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The checks every request gets before its handler (``dialer.inputs``): query names
-    and values are storable text, and a numeric path id past ``bigint`` names nothing."""
+    and values are storable text, and a numeric path id past ``bigint`` names nothing. The
+    console checks its query itself (``ui.middleware``), to answer with an error page."""
     if request.path.startswith(("/api/", "/ui")):
-        check_fields(request.query, what="query parameter ")
+        if request.path.startswith("/api/"):
+            check_fields(request.query, what="query parameter ")
         for name, value in request.match_info.items():
             if value.isdigit():
                 try:

@@ -3,6 +3,7 @@ deliveries and dead-letter replay."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -38,7 +39,12 @@ SUBSCRIPTION_FIELDS: dict[str, Any] = {
     },
 }
 SUBSCRIPTION = {"type": "object", "properties": SUBSCRIPTION_FIELDS}
-DELIVERY = {"type": "object", "description": "one event for one subscription, with its state"}
+DELIVERY = {
+    "type": "object",
+    "description": "one event for one subscription, with its state; to an internal address "
+    "(loopback, private, link-local) last_status is null and last_error a fixed sentence "
+    "unless the token is an admin's for every client",
+}
 
 
 def _id(request: web.Request) -> int:
@@ -262,21 +268,52 @@ async def test_webhook(request: web.Request) -> web.Response:
     finally:
         if worker is None:
             await session.close()
-    who = principal(request)
-    operator = who.role == "admin" and who.client_id is None
     refused = "blocked network" in (result["error"] or "")  # the policy's own answer
-    if not operator and not refused and await internal_destination(row["url"]):
+    if not refused and await _unreported(request, row["url"]):
         result = {**result, **UNREPORTED}
     return json_response(result)
 
 
+async def _unreported(request: web.Request, url: str) -> bool:
+    """What answered at ``url`` is not for this token: an internal address, and a token
+    other than an admin's for every client (the operator)."""
+    who = principal(request)
+    operator = who.role == "admin" and who.client_id is None
+    if operator:
+        return False
+    try:
+        async with asyncio.timeout(RESOLVE_S):
+            return await internal_destination(url)
+    except TimeoutError:  # a name that does not resolve in time is not known to be public
+        return True
+
+
+async def _present_deliveries(
+    request: web.Request, conn: Any, subscription_id: int, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Deliveries as the API shows them; to an internal address, for a tenant's token,
+    without the receiver's status or error (401, "connection refused" and 200 would
+    otherwise tell a port scanner what listens there)."""
+    out = [presenters.present_delivery(r) for r in rows]
+    if not out:
+        return out
+    row = await subscriptions.get_subscription(conn, subscription_id, None)
+    if await _unreported(request, row["url"]):
+        out = [{**d, "last_status": None, "last_error": HIDDEN_ANSWER} for d in out]
+    return out
+
+
+RESOLVE_S = 2.0
 # A test send to an internal address reports nothing a tenant could scan ports with.
+HIDDEN_ANSWER = (
+    "the answer of an internal address (loopback, private, link-local) is shown only to "
+    "an admin token not limited to a client: check the receiver's log"
+)
 UNREPORTED = {
     "delivered": None,
     "status": None,
     "duration_ms": None,
-    "error": "sent; the answer of an internal address (loopback, private, link-local) is "
-    "shown only to an admin token not limited to a client: check the receiver's log",
+    "error": f"sent; {HIDDEN_ANSWER}",
 }
 
 
@@ -305,7 +342,8 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
             after=page.after,
             limit=page.limit,
         )
-    return page_response(rows, page, presenters.present_delivery)
+        shown = await _present_deliveries(request, conn, _id(request), rows)
+    return page_response(shown, page, lambda d: d)
 
 
 @routes.get(
@@ -317,7 +355,8 @@ async def list_webhook_deliveries(request: web.Request) -> web.Response:
 async def get_webhook_delivery(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         row = await deliveries.get_delivery(conn, _id(request), principal(request).client_id)
-    return json_response(presenters.present_delivery(row))
+        (shown,) = await _present_deliveries(request, conn, row["subscription_id"], [row])
+    return json_response(shown)
 
 
 @routes.post(
@@ -331,5 +370,6 @@ async def replay_webhook_delivery(request: web.Request) -> web.Response:
         row = await deliveries.replay_delivery(
             conn, _id(request), principal(request), now=request.app[CLOCK].now()
         )
+        (shown,) = await _present_deliveries(request, conn, row["subscription_id"], [row])
     _wake_worker(request)
-    return json_response(presenters.present_delivery(row))
+    return json_response(shown)

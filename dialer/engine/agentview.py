@@ -52,6 +52,9 @@ class AgentView:
     _last_t: float | None = None
     _logged_in: int = 0  # agents logged in now
     _talking: int = 0  # agents on a call of this campaign now
+    # agents this runner seated without the database (``seating``): until that connect is
+    # written, the table's older state must not overwrite the picture
+    pinned: set[int] = field(default_factory=set)
 
     # -- loading and following ----------------------------------------------------------
     def load(self, rows: Iterable[dict[str, Any]], t: float) -> list[Change]:
@@ -63,13 +66,15 @@ class AgentView:
             change = self.load_one(row, t)
             if change:
                 changes.append(change)
-        for gone in set(self.agents) - seen:
+        for gone in set(self.agents) - seen - self.pinned:
             self.remove(gone, t)
         return changes
 
     def load_one(self, row: dict[str, Any], t: float) -> Change | None:
         """Refresh (or add) one agent from its row."""
         slot = self.agents.get(row["id"])
+        if row["id"] in self.pinned:
+            return None
         if slot is None:
             self.integrate(t)
             slot = self.agents[row["id"]] = _slot(row, t)
@@ -88,12 +93,19 @@ class AgentView:
     def apply(self, message: dict[str, Any], t: float) -> Change | None:
         """Follow one bus message about an agent of this campaign (others are ignored)."""
         slot = self.agents.get(message.get("agent", -1))
-        if slot is None or message.get("event") != "state":
+        if slot is None or message.get("event") != "state" or slot.id in self.pinned:
             return None
         if message.get("deleted"):
             self.remove(slot.id, t)
             return Change(slot.id, slot.state, "offline", t - slot.since_t, slot.campaign_id)
         return self._move(slot, message["state"], t, message)
+
+    def pin(self, agent_id: int) -> None:
+        """Keep this agent as the runner has them until ``unpin`` (see ``pinned``)."""
+        self.pinned.add(agent_id)
+
+    def unpin(self, agent_id: int) -> None:
+        self.pinned.discard(agent_id)
 
     def mark(self, agent_id: int, state: str, t: float, **data: Any) -> Change | None:
         """Record a change this runner made itself (the bus echo will agree)."""

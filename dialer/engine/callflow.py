@@ -2,7 +2,8 @@
 
 ``CallFlow`` owns a runner's live calls. Each gateway event becomes a call-state-machine
 event (``engine.calls``); the step's effects are carried out here: a live answer is given
-to the agent free the longest (a compare-and-set on the agent row, then a bridge) or waits
+to the agent free the longest (a compare-and-set on the agent row, or the runner's own
+picture while the database is away: ``seating``; then a bridge) or waits
 for one with its abandon deadline armed; when the deadline passes it hears the
 safe-harbor message and is recorded ``abandoned``. Every step also becomes a pacing event
 and a metric, and a call that ends is written (with retries) by the runner's recorder.
@@ -28,6 +29,7 @@ from dialer.engine.model import CampaignConfig
 from dialer.engine.optout import OptOuts
 from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
+from dialer.engine.seating import seat, seated
 from dialer.engine.seats import Seats
 from dialer.gateway import (
     ROBOCALL_REASONS,
@@ -91,7 +93,6 @@ class CallFlow:
         self.by_state: Counter[str] = Counter()  # live calls by state
         self.illegal = 0
 
-    # -- counts ---------------------------------------------------------------------------
     def in_flight(self) -> int:
         """Dialed and unresolved: what the pacer calls ``calls_in_flight``."""
         return self.by_state["dialing"] + self.by_state["ringing"]
@@ -266,16 +267,16 @@ class CallFlow:
     async def _connect(self, call: LiveCall) -> None:
         agent_id = call.agent_id
         assert agent_id is not None
-        t = self.timer.now()
-        ring = (call.answered_t or t) - call.dialed_t
         try:
-            ok = await self.seats.connect(
-                agent_id=agent_id,
-                attempt_id=call.attempt_id,
-                answered_at=call.answered_at or self.clock.now(),
-                ring_s=ring,
-                wait_s=call.waited(t),
-                reserved=call.reserved_agent is not None,
+            ok = await seat(
+                call,
+                agent_id,
+                seats=self.seats,
+                view=self.agents,
+                timer=self.timer,
+                clock=self.clock,
+                spawn=self.spawn,
+                campaign_id=self.campaign().id,
             )
         except Exception:
             log.exception("connect failed", extra={"call_id": call.call_id})
@@ -284,6 +285,7 @@ class CallFlow:
         if call.state != "connecting":  # the callee hung up meanwhile
             if ok and call.reserved_agent is None:
                 call.agent_taken = False
+                await seated(call)  # a connect written later lands before the release
                 await self._release_agent(call)
             return
         if not ok:  # another campaign (or a pause) took the agent first: ask the table

@@ -167,13 +167,21 @@ async def apply_plan(
 
 
 async def close_calls(
-    conn: asyncpg.Connection, campaign: CampaignConfig, calls: Sequence[CallRecord]
+    conn: asyncpg.Connection,
+    campaign: CampaignConfig,
+    calls: Sequence[CallRecord],
+    *,
+    runner: str | None = None,
+    recovering: bool = False,
 ) -> list[dict[str, Any] | None]:
     """Write ended calls in one transaction (each: the attempt, its lead, its agent, its
-    events). None for an attempt already closed (recovered by a process that took over)."""
+    events). None for an attempt already closed, unless ``runner`` placed it and a process
+    that took the campaign over closed it ``unknown`` while this runner was cut off: then
+    the real outcome is written back, fenced (``close_calls`` in queries.sql).
+    ``recovering``: these are a recovery's ``unknown`` closes (marked so)."""
     ended = [c for c in calls if c.restore_status is None]
     async with conn.transaction():
-        found = await _close_ended(conn, campaign, ended) if ended else {}
+        found = await _close_ended(conn, campaign, ended, runner, recovering) if ended else {}
         for record in calls:
             if record.restore_status is not None:
                 found[record.attempt_id] = await _close_unplaced(conn, campaign, record)
@@ -181,7 +189,11 @@ async def close_calls(
 
 
 async def _close_ended(
-    conn: asyncpg.Connection, campaign: CampaignConfig, calls: Sequence[CallRecord]
+    conn: asyncpg.Connection,
+    campaign: CampaignConfig,
+    calls: Sequence[CallRecord],
+    runner: str | None,
+    recovering: bool,
 ) -> dict[int, dict[str, Any] | None]:
     plans = [c.plan for c in calls]
     rows = await conn.fetch(
@@ -200,6 +212,8 @@ async def _close_ended(
         [p.callback_agent_id if p else None for p in plans],
         [c.ended_at + DISPOSITION_WAIT for c in calls],
         [c.wrap_agent for c in calls],
+        runner,
+        recovering,
     )
     by_id = {row["id"]: row for row in rows}
     hygiene = [
@@ -215,6 +229,8 @@ async def _close_ended(
             continue
         now = record.ended_at
         data = completed_event(row)
+        if row["recovered_at"] is not None and not recovering:
+            data["corrects_unknown"] = True  # written back over a recovery's 'unknown'
         if record.recording is not None:
             data.update(await _recording(conn, record.attempt_id, record.recording))
         if record.recording_notice is not None:
@@ -327,7 +343,9 @@ async def close_orphans(
         return 0, held
     written = {
         c.attempt_id
-        for c, r in zip(calls, await close_calls(conn, campaign, calls), strict=True)
+        for c, r in zip(
+            calls, await close_calls(conn, campaign, calls, recovering=True), strict=True
+        )
         if r
     }
     for agent in await conn.fetch(_Q["stuck_agents"], campaign.id):

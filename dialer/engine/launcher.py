@@ -19,9 +19,10 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from dialer.db import DB_ERRORS
+from dialer.db import DB_ERRORS, OUTAGE_ERRORS
 from dialer.engine.dialing import Dialing, Trigger
 from dialer.engine.hopper import Hopper
+from dialer.engine.ramp import OutageRamp
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class Launcher:
         slots: int,
         max_batch: int,
         campaign_id: int,
+        ramp: OutageRamp | None = None,
     ) -> None:
+        self.ramp = ramp or OutageRamp(lambda: 0.0)
         self.dialing = dialing
         self.hopper = hopper
         self.spawn = spawn
@@ -62,6 +65,9 @@ class Launcher:
         while left > 0 and not self.dialing.closed:
             n = min(left, self.max_batch)
             await self._free.acquire()
+            if self.ramp.down:  # the database went away while this step waited: a decision
+                self._free.release()  # made before the outage is not placed after it
+                return
             self.pending += n
             self.spawn(self._run(n, mode, started))
             left -= n
@@ -74,6 +80,8 @@ class Launcher:
             placed = await self.dialing.launch(n, mode, started)
         except DB_ERRORS as exc:
             log.warning("calls not placed: %s", exc, extra={"campaign_id": self.campaign_id})
+            if isinstance(exc, OUTAGE_ERRORS):
+                self.ramp.failed()
             await asyncio.sleep(1.0)  # holds the slot: a failing database slows the runner
         finally:
             self.pending -= n

@@ -151,6 +151,31 @@ UPDATE attempts SET agent_id = $1, answered_at = $5, connected_at = $3, answer =
 WHERE id = $2 AND EXISTS (SELECT 1 FROM ag)
 RETURNING id;
 
+-- name: connect_seated
+-- An answered call the runner gave to an agent from its own picture while the database
+-- was out of reach, written when it answers (with retries; CallFlow seats first and
+-- writes later). Idempotent: the agent goes on the call if still available (or already on
+-- it: an earlier try landed, or a reserved agent); an agent someone else took meanwhile
+-- keeps what they do now, the attempt records the connect either way. The attempt is
+-- written if open, or closed 'unknown' by a recovery while this runner ($8) was cut off.
+WITH t AS (
+    SELECT id FROM attempts
+    WHERE id = $2
+      AND (ended_at IS NULL OR (recovered_at IS NOT NULL AND outcome = 'unknown'
+                                AND runner = $8))
+), ag AS (
+    UPDATE agents
+    SET state = 'on_call', state_reason = NULL, state_changed_at = $3, attempt_id = $2,
+        campaign_id = $4, preview_lead_id = NULL
+    WHERE id = $1 AND deleted_at IS NULL AND EXISTS (SELECT 1 FROM t)
+      AND (state = 'available' OR (state = 'on_call' AND attempt_id = $2))
+    RETURNING id
+)
+UPDATE attempts SET agent_id = $1, answered_at = $5, connected_at = $3, answer = 'human',
+                    ring_s = $6, wait_s = $7
+WHERE id = (SELECT id FROM t)
+RETURNING id, EXISTS (SELECT 1 FROM ag) AS seated;
+
 -- name: connect_reserved
 UPDATE attempts SET agent_id = $2, answered_at = $4, connected_at = $3, answer = 'human',
                     ring_s = $5, wait_s = $6
@@ -164,7 +189,13 @@ WHERE id = $1;
 --    (an in-call opt-out) (else only the outcome is noted);
 --  * without a plan (a connected call) the lead waits for the disposition until hold-until;
 --  * with wrap the agent on the call goes into wrap-up (a pending pause/logout stays).
--- Attempts already closed (recovered by a process that took over) are skipped.
+-- Attempts already closed are skipped, with one exception, the fenced write-back: an
+-- attempt that a process taking the campaign over closed as 'unknown' (recovered_at set)
+-- while its runner ($15, the runner that placed it) was cut off by a database outage gets
+-- that runner's real outcome, once. Its lead plan then applies only if nobody touched the
+-- lead since the recovery (updated_at still the recovery's instant: the replacement did
+-- not dial it again, no disposition, no CRM change); else only the outcome is noted. $16:
+-- this close is a recovery (the attempts become 'unknown' here): recovered_at is set.
 WITH r AS (
     SELECT *
     FROM unnest($1::bigint[], $2::timestamptz[], $3::text[], $4::text[], $5::timestamptz[],
@@ -177,32 +208,45 @@ WITH r AS (
     SET ended_at = r.ended_at, outcome = r.outcome, answer = coalesce(r.answer, t.answer),
         answered_at = coalesce(t.answered_at, r.answered_at),
         ring_s = coalesce(t.ring_s, r.ring_s), wait_s = coalesce(t.wait_s, r.wait_s),
-        talk_s = r.talk_s, hangup_cause = r.cause
+        talk_s = r.talk_s, hangup_cause = r.cause,
+        recovered_at = CASE WHEN $16::bool THEN r.ended_at ELSE t.recovered_at END
     FROM r
-    WHERE t.id = r.id AND t.ended_at IS NULL
+    WHERE t.id = r.id
+      AND (t.ended_at IS NULL
+           OR (t.recovered_at IS NOT NULL AND t.outcome = 'unknown' AND t.runner = $15))
     RETURNING t.id, t.lead_id, t.campaign_id, t.agent_id, t.started_at, t.connected_at,
               t.answered_at, t.ended_at, t.outcome, t.answer, t.ring_s, t.wait_s, t.talk_s,
-              t.mode, t.phone_e164, t.disposition,
-              r.plan_status, r.plan_next, r.plan_owner, r.hold_until, r.wrap
+              t.mode, t.phone_e164, t.disposition, t.recovered_at,
+              r.plan_status, r.plan_next, r.plan_owner, r.hold_until, r.wrap,
+              CASE WHEN $16 THEN t.started_at ELSE coalesce(t.recovered_at, t.started_at)
+              END AS untouched_at
 ), planned AS (
     UPDATE leads l
     SET status = a.plan_status, next_attempt_at = coalesce(a.plan_next, l.next_attempt_at),
         callback_agent_id = a.plan_owner, last_outcome = a.outcome, updated_at = a.ended_at,
         claimed_by = NULL, claimed_until = NULL
     FROM a
-    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at = a.started_at
+    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at = a.untouched_at
       AND l.status <> 'dnc'
     RETURNING l.id
 ), noted AS (
+    -- (a write-back leaves a lead touched since the recovery alone: it is another's now)
     UPDATE leads l SET last_outcome = a.outcome, claimed_by = NULL, claimed_until = NULL
     FROM a
     WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL
-      AND (l.updated_at <> a.started_at OR l.status = 'dnc')
+      AND (l.updated_at <> a.untouched_at OR l.status = 'dnc')
+      AND (a.recovered_at IS NULL OR $16)
     RETURNING l.id
 ), held AS (
-    UPDATE leads l SET claimed_until = a.hold_until
+    -- a connected call's lead waits for the disposition; written back after a recovery
+    -- (which freed the lead for an 'unknown' retry) it is held again, if still untouched
+    UPDATE leads l SET claimed_until = a.hold_until,
+        claimed_by = coalesce(l.claimed_by, 'disposition:' || a.id)
     FROM a
-    WHERE l.id = a.lead_id AND a.plan_status IS NULL AND l.claimed_until = 'infinity'
+    WHERE l.id = a.lead_id AND a.plan_status IS NULL
+      AND (l.claimed_until = 'infinity'
+           OR (a.recovered_at IS NOT NULL AND NOT $16 AND l.updated_at = a.recovered_at
+               AND l.claimed_by IS NULL))
     RETURNING l.id
 ), wrapped AS (
     UPDATE agents g SET state = 'wrap_up', state_reason = NULL, state_changed_at = a.ended_at
@@ -212,7 +256,7 @@ WITH r AS (
 )
 SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.started_at, a.connected_at,
        a.answered_at, a.ended_at, a.outcome, a.answer, a.ring_s, a.wait_s, a.talk_s, a.mode,
-       a.phone_e164, a.disposition, planned.id IS NOT NULL AS planned
+       a.phone_e164, a.disposition, a.recovered_at, planned.id IS NOT NULL AS planned
 FROM a LEFT JOIN planned ON planned.id = a.lead_id;
 
 -- name: close_unplaced
@@ -269,6 +313,11 @@ FROM attempts a JOIN leads l ON l.id = a.lead_id
 WHERE a.campaign_id = $1 AND a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
 ORDER BY a.id;
 
+-- name: others_open
+-- Calls of a campaign still open that another runner placed (after an outage: in flight).
+SELECT count(*) FROM attempts
+WHERE campaign_id = $1 AND ended_at IS NULL AND runner IS DISTINCT FROM $2;
+
 -- name: budget_counts
 SELECT count(*) FILTER (WHERE answered_at > $2) AS humans_24h,
        count(*) FILTER (WHERE answered_at > $2 AND outcome = 'abandoned') AS abandoned_24h,
@@ -294,11 +343,13 @@ WHERE a.campaign_id = $1 AND a.state = 'on_call'
 
 -- name: attempt_for_disposition
 -- The call, its lead and its campaign, for a disposition, attempt and lead locked.
--- 'untouched': nobody changed the lead since this attempt's dial.
+-- 'untouched': nobody changed the lead since this attempt's dial (or, for an attempt a
+-- takeover closed 'unknown' during an outage, since that recovery: close_calls' fence).
 SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.started_at, a.connected_at, a.ended_at,
        a.outcome, a.disposition, a.phone_e164, c.client_id,
        l.status AS lead_status, l.attempts_count AS lead_attempts,
-       l.time_zones AS lead_time_zones, l.updated_at = a.started_at AS untouched,
+       l.time_zones AS lead_time_zones,
+       l.updated_at = coalesce(a.recovered_at, a.started_at) AS untouched,
        to_jsonb(c) AS campaign
 FROM attempts a
 JOIN campaigns c ON c.id = a.campaign_id

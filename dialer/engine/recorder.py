@@ -21,6 +21,7 @@ from typing import Any
 
 import asyncpg
 
+from dialer import metrics
 from dialer.db import DB_ERRORS, OUTAGE_ERRORS
 from dialer.engine import closing
 from dialer.engine.model import CampaignConfig
@@ -47,8 +48,10 @@ class Recorder:
         campaign: Callable[[], CampaignConfig],
         *,
         keeper: RecordingKeeper | None = None,
+        runner_id: str | None = None,
     ) -> None:
         self.pool = pool
+        self.runner_id = runner_id
         self.keeper = keeper
         self.campaign = campaign
         self.queue: list[Pending] = []
@@ -95,7 +98,12 @@ class Recorder:
             self._wake.clear()
             while self.queue:
                 batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-                await self._write(batch)
+                try:
+                    await self._write(batch)
+                except Exception:  # a bug in one batch must not stop the writer
+                    metrics.LOOP_ERRORS.labels("runner").inc()
+                    ids = [p.record.attempt_id for p in batch[:5]]
+                    log.exception("attempts %s not written", ids)
             self._idle.set()
 
     async def _write(self, batch: list[Pending]) -> None:
@@ -117,19 +125,32 @@ class Recorder:
                 log.exception("after writing attempt %s", pending.record.attempt_id)
 
     async def _attempt(self, calls: list[closing.CallRecord]) -> bool:
+        async def close(conn: asyncpg.Connection) -> None:
+            await closing.close_calls(conn, self.campaign(), calls, runner=self.runner_id)
+
+        ids = [c.attempt_id for c in calls[:5]]
+        if not await self.retried(f"attempts {ids}", close):
+            return False
+        self.written += len(calls)
+        self.batches += 1
+        return True
+
+    async def retried(
+        self, what: str, write: Callable[[asyncpg.Connection], Awaitable[Any]]
+    ) -> bool:
+        """Run ``write`` on a connection until it succeeds: with back-off, however long the
+        database is out of reach (until the runner stops), a few times for other errors.
+        Also used for a seat given while the database was away (``DbSeats.seat_later``)."""
         delay = 0.1
         attempt = 0
         while True:
             try:
                 async with self.pool.acquire() as conn:
-                    await closing.close_calls(conn, self.campaign(), calls)
-                self.written += len(calls)
-                self.batches += 1
+                    await write(conn)
                 return True
             except DB_ERRORS as exc:
                 self.failures += 1
-                ids = [c.attempt_id for c in calls[:5]]
-                log.warning("attempts %s not written yet (%s)", ids, exc)
+                log.warning("%s not written yet (%s)", what, exc)
                 outage = isinstance(exc, OUTAGE_ERRORS) and not self.stopping
                 attempt += 1
                 if attempt >= RETRIES and not outage:

@@ -7,7 +7,8 @@
   dialable and never loses the record. One round trip for the whole batch: this is the
   only database work between a pacing decision's gate check and its originates.
 * ``defer_blocked``: leads the calling rules block, rescheduled with ``compliance.blocked``.
-* ``connect``: an answered call given to an agent.
+* ``connect``: an answered call given to an agent; ``connect_seated``: the same, written
+  later for a call seated from the runner's own picture while the database was away.
 
 How attempts are closed (and recovered after a crash) is in ``closing``.
 """
@@ -173,3 +174,32 @@ async def connect(
         _Q["connect"], agent_id, attempt_id, now, campaign_id, answered_at, ring_s, wait_s
     )
     return got is not None
+
+
+async def connect_seated(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    *,
+    agent_id: int,
+    attempt_id: int,
+    campaign_id: int,
+    connected_at: datetime,
+    answered_at: datetime,
+    ring_s: float | None,
+    wait_s: float,
+    runner: str,
+) -> bool | None:
+    """Write a connect the runner made without the database (idempotent, fenced: see the
+    query). True: the agent is on the call in the table too; False: the attempt recorded
+    it but the agent was taken meanwhile; None: the attempt is no longer this runner's."""
+    row = await conn.fetchrow(
+        _Q["connect_seated"],
+        agent_id,
+        attempt_id,
+        connected_at,
+        campaign_id,
+        answered_at,
+        ring_s,
+        wait_s,
+        runner,
+    )
+    return None if row is None else bool(row["seated"])

@@ -25,6 +25,7 @@ import contextlib
 import itertools
 import logging
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -33,8 +34,8 @@ from dialer import leases, metrics
 from dialer.agents.bus import AgentBus
 from dialer.agents.states import LOGGED_IN
 from dialer.clock import Clock
-from dialer.db import DB_ERRORS
-from dialer.engine import closing, series, upkeep
+from dialer.db import DB_ERRORS, OUTAGE_ERRORS
+from dialer.engine import busfollow, closing, series, upkeep
 from dialer.engine.agentview import AgentView, Change
 from dialer.engine.budget import AbandonTally
 from dialer.engine.callflow import CallFlow
@@ -47,6 +48,7 @@ from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, RunnerOptions
 from dialer.engine.optout import OptOuts
 from dialer.engine.pacers import PaceControl
+from dialer.engine.ramp import OutageRamp
 from dialer.engine.recorder import Recorder
 from dialer.engine.recordkeep import RecordingKeeper
 from dialer.engine.screening import RulesScreen
@@ -88,6 +90,7 @@ class CampaignRunner:
         self.view = AgentView(campaign.id)
         self.budget = AbandonTally(campaign.max_abandon_rate)
         self.pacing = PaceControl(campaign)
+        self.ramp = OutageRamp(timer.now)
         self.rules = RulesScreen(pool, clock, self.campaign, runner_id=self.runner_id)
         self.hopper = Hopper(
             pool,
@@ -98,7 +101,11 @@ class CampaignRunner:
             min_size=self.options.hopper_min,
             screen=self.rules.screen,
         )
-        self._build_calls(DbSeats(pool, clock, campaign.id))
+        keeper = None
+        if self.options.recordings is not None and isinstance(gateway, RecordingSource):
+            keeper = RecordingKeeper(gateway, self.options.recordings, campaign.id)
+        self.recorder = Recorder(pool, self.campaign, keeper=keeper, runner_id=self.runner_id)
+        self._build_calls(DbSeats(pool, clock, campaign.id, recorder=self.recorder))
         self.mode = campaign.dial_mode
         self.stopping = False
         self.lost = False
@@ -112,10 +119,6 @@ class CampaignRunner:
         self._unsubscribe: Any = None
         self._stopped = asyncio.Event()
         self.renewed = self.started_at = clock.monotonic()
-        keeper = None
-        if self.options.recordings is not None and isinstance(gateway, RecordingSource):
-            keeper = RecordingKeeper(gateway, self.options.recordings, campaign.id)
-        self.recorder = Recorder(pool, self.campaign, keeper=keeper)
 
     def _build_calls(self, seats: DbSeats) -> None:
         """The parts that place and follow calls, sharing the hopper, seats and health."""
@@ -170,6 +173,7 @@ class CampaignRunner:
             slots=self.options.parallel_batches,
             max_batch=self.options.max_batch,
             campaign_id=campaign.id,
+            ramp=self.ramp,
         )
 
     def campaign(self) -> CampaignConfig:
@@ -209,7 +213,9 @@ class CampaignRunner:
         await upkeep.reload_agents(self)
         await upkeep.reload_budget(self)
         if self.bus is not None:
-            self._unsubscribe = self.bus.subscribe(self._on_bus, on_resync=self._resync)
+            self._unsubscribe = self.bus.subscribe(
+                partial(busfollow.on_bus, self), on_resync=partial(busfollow.resync, self)
+            )
         cid = str(self.campaign_id)
         await self.dialing.caller_ids.reload(self.pool, self.campaign_id, self.clock.now())
         series.start_campaign(self.config, self.dialing.caller_ids.numbers)
@@ -286,6 +292,8 @@ class CampaignRunner:
                 await self._pace_once(None if t0 is None else Trigger(t0))
             except DB_ERRORS as exc:
                 log.warning("pacing paused: %s", exc, extra={"campaign_id": self.campaign_id})
+                if isinstance(exc, OUTAGE_ERRORS):
+                    self.ramp.failed()
                 await asyncio.sleep(1.0)
             except Exception:  # one bad decision must not end this campaign's dialing
                 metrics.LOOP_ERRORS.labels("runner").inc()
@@ -327,7 +335,7 @@ class CampaignRunner:
         else:
             state = self.pacing_state()
             decision = self.pacing.decide(state, at_limit=self.budget.at_limit())
-            want, mode = decision.calls, decision.mode
+            want, mode = self.ramp.cap(decision.calls, state), decision.mode
             free = max(1, state.agents_available)
             metrics.DIAL_LEVEL.labels(str(c.id)).set((state.calls_in_flight + want) / free)
         self.mode = mode
@@ -351,30 +359,7 @@ class CampaignRunner:
             self._kick_t = started.t0 if self._kick_t is None else min(started.t0, self._kick_t)
         self._kicked.set()
 
-    # -- the agent bus --------------------------------------------------------------------
-    def _on_bus(self, message: dict[str, Any]) -> None:
-        if self.stopping:
-            return
-        agent_id = message.get("agent")
-        event = message.get("event")
-        if event == "dial" and agent_id in self.dialing.offers:
-            lead = self.dialing.offers.pop(agent_id)
-            self.spawn(self.dialing.dial_reserved(agent_id, lead, Trigger(self.clock.monotonic())))
-            return
-        if event == "skip" and agent_id in self.dialing.offers:
-            self.spawn(self.dialing.skip(agent_id))
-            return
-        if event == "assignment":
-            self.spawn(upkeep.reload_agents(self))
-            return
-        change = self.view.apply(message, self.timer.now())
-        if change is not None:
-            self.agent_changed(change)
-
-    def _resync(self) -> None:
-        """The bus may have missed messages: re-read the agents."""
-        self.spawn(upkeep.reload_agents(self))
-
+    # -- the agent bus (engine.busfollow) -------------------------------------------------
     def agent_changed(self, change: Change) -> None:
         if change.old == "wrap_up" and change.campaign_id == self.campaign_id:
             self.pacing.observe(WrapEnded(self.timer.now(), change.elapsed))

@@ -21,6 +21,7 @@ from dialer.engine.pacers import AHEAD_MODES
 _COUNTERS = (
     metrics.HUMAN_ANSWERS,
     metrics.CONNECTS,
+    metrics.SEATS_WITHOUT_DATABASE,
     metrics.ABANDONS,
     metrics.OPT_OUTS,
     metrics.OPT_OUT_FAILURES,

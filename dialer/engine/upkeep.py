@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from dialer import leases, metrics
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
-from dialer.db import DB_ERRORS
+from dialer.db import DB_ERRORS, OUTAGE_ERRORS
 from dialer.engine import closing, series
 from dialer.engine.budget import WINDOWS
 from dialer.engine.model import CampaignConfig
@@ -50,6 +50,8 @@ async def tick_loop(runner: CampaignRunner) -> None:
         if runner.stopping:
             return
         try:
+            if runner.ramp.down:
+                await resync_after_outage(runner)
             if not await renew(runner):
                 return
             now = runner.clock.monotonic()
@@ -61,6 +63,8 @@ async def tick_loop(runner: CampaignRunner) -> None:
             export(runner)
         except DB_ERRORS as exc:
             log.warning("runner tick failed: %s", exc, extra={"campaign_id": runner.campaign_id})
+            if isinstance(exc, OUTAGE_ERRORS):
+                runner.ramp.failed()
         except Exception:  # the lease must keep being renewed whatever one job does
             metrics.LOOP_ERRORS.labels("runner").inc()
             log.exception("runner tick failed", extra={"campaign_id": runner.campaign_id})
@@ -94,6 +98,7 @@ async def renew(runner: CampaignRunner) -> bool:
             exc,
             extra={"campaign_id": runner.campaign_id},
         )
+        runner.ramp.failed()
         return True
     if held:
         runner.renewed = now
@@ -105,6 +110,23 @@ async def renew(runner: CampaignRunner) -> bool:
     runner.lost = True
     runner.spawn(runner.stop())
     return False
+
+
+async def resync_after_outage(runner: CampaignRunner) -> None:
+    """The database answers again: the picture the pacer starts from is the tables' (agents
+    by their stored state, other runners' calls still open counted in flight), then the
+    ramp (``engine.ramp``) lets it dial, no further ahead than the free agents at first."""
+    await reload_agents(runner)
+    others = await runner.pool.fetchval(_Q["others_open"], runner.campaign_id, runner.runner_id)
+    runner.inherited = max(runner.inherited, int(others))
+    runner.ramp.answered()
+    log.warning(
+        "database back: picture reloaded (%s calls of other runners open); dialing no further"
+        " ahead than free agents for %.0f s",
+        others,
+        runner.ramp.ramp_s,
+        extra={"campaign_id": runner.campaign_id},
+    )
 
 
 async def recover(runner: CampaignRunner) -> None:

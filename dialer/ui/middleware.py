@@ -15,6 +15,7 @@ from aiohttp.typedefs import Handler
 
 from dialer.errors import Conflict, Forbidden, NotFound, UsageError
 from dialer.http.keys import CLOCK, POOL, SETTINGS
+from dialer.inputs import check_fields
 from dialer.secrets import master_key
 from dialer.ui import sessions
 from dialer.ui.context import CONSOLE, PREFIX, SESSION, SESSION_ENDED, STATIC_PREFIX
@@ -68,6 +69,7 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 async def _handle(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        check_fields(request.query, what="query parameter ")  # NUL, lone surrogates: 400
         return await handler(request)
     except web.HTTPNotFound:
         return error_page(request, 404, "Page not found", "There is no page at this address.")

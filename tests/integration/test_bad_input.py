@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import asyncpg
 import pytest
 
 from tests.integration.conftest import Api
@@ -152,16 +153,20 @@ async def test_webhook_secret_with_nul_is_refused(api: Api) -> None:
     assert status == 400 and body["field"] == "secret"
 
 
-async def test_a_stored_nan_never_makes_invalid_json(api: Api) -> None:
+async def test_a_nan_dial_level_cannot_be_stored_any_more(api: Api) -> None:
+    """Before the input checks a NaN reached the table (and broke every campaign list's
+    JSON); migration 0016 cleaned such values and bounds the column. The JSON writer still
+    sends any non-finite number as null (tests/unit/test_jsonio.py)."""
     status, body = await api.call("POST", "/api/v1/campaigns", json={**BASE, "name": "stored"})
     assert status == 201
-    await api.pool.execute("UPDATE campaigns SET dial_level = 'NaN' WHERE id = $1", body["id"])
+    with pytest.raises(asyncpg.CheckViolationError):
+        await api.pool.execute("UPDATE campaigns SET dial_level = 'NaN' WHERE id = $1", body["id"])
     resp = await api.client.get(
         "/api/v1/campaigns?limit=500", headers={"Authorization": f"Bearer {api.tokens['admin']}"}
     )
     assert resp.status == 200
     items = {c["id"]: c for c in _strict(await resp.text())["items"]}
-    assert items[body["id"]]["dial_level"] is None
+    assert items[body["id"]]["dial_level"] == BASE.get("dial_level", 2.0)
 
 
 async def test_deep_nesting_with_an_idempotency_key_is_400(api: Api) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 
 from dialer import db
@@ -86,3 +87,34 @@ async def test_failed_migration_rolls_back_and_is_not_recorded(empty_db_url: str
 def test_migration_files_are_numbered_without_gaps() -> None:
     versions = [m.version for m in load_migrations()]
     assert versions == list(range(1, len(versions) + 1))
+
+
+async def test_0016_cleans_stored_dial_levels_then_bounds_them(empty_db_url: str) -> None:
+    """A NaN or infinite dial level (stored before input checks existed) stopped the
+    engine; the migration cleans them and the constraint keeps new ones out."""
+    conn = await db.connect(empty_db_url)
+    try:
+        earlier = [m for m in load_migrations() if m.version < 16]
+        await migrate(conn, earlier)
+        client = await conn.fetchval("SELECT id FROM clients ORDER BY id LIMIT 1") or (
+            await conn.fetchval("INSERT INTO clients (name) VALUES ('m16') RETURNING id")
+        )
+        stored = {"NaN": 2.0, "Infinity": 2.0, "-Infinity": 2.0, "0.5": 1.0, "9": 5.0, "3": 3.0}
+        for level in stored:
+            await conn.execute(
+                "INSERT INTO campaigns (client_id, name, purpose, dial_mode, dial_level)"
+                " VALUES ($1, $2, 'survey', 'power', $3::text::float8)",
+                client,
+                f"level {level}",
+                level,
+            )
+        await migrate(conn)
+        rows = await conn.fetch("SELECT name, dial_level FROM campaigns")
+        assert {r["name"]: r["dial_level"] for r in rows} == {
+            f"level {k}": v for k, v in stored.items()
+        }
+        for bad in ("NaN", "Infinity", "0.9", "5.5"):
+            with pytest.raises(asyncpg.CheckViolationError):
+                await conn.execute("UPDATE campaigns SET dial_level = $1::text::float8", bad)
+    finally:
+        await conn.close()

@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import pytest
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from dialer import db
 from dialer.clock import FakeClock
 from dialer.config import Settings
+from dialer.engine import runner as runner_module
 from dialer.engine.runner import CampaignRunner
 from dialer.engine.supervisor import Engine
 from dialer.http.keys import ENGINE
@@ -60,12 +62,21 @@ async def _dials(pool: asyncpg.Pool, campaign_id: int) -> int:
 
 
 async def test_a_runner_that_cannot_be_built_stops_only_its_own_campaign(
-    epool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+    epool: asyncpg.Pool, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FakeClock(NOON_SF)
     broken = await _campaign(epool, clock, us_numbers(5), dial_mode="power")
-    # What an old version let through the API (a NaN dial level); the runner's pacer refuses it.
-    await epool.execute("UPDATE campaigns SET dial_level = 'NaN' WHERE id = $1", broken)
+    # A stored value the pacer refuses (once a NaN dial level, which the database's check
+    # now keeps out since migration 0016): building this campaign's runner raises.
+    real = runner_module.PaceControl
+
+    class Refusing(real):  # type: ignore[misc, valid-type]
+        def update(self, campaign: Any) -> None:
+            if campaign.id == broken:
+                raise ValueError("dial_level must be finite")
+            super().update(campaign)
+
+    monkeypatch.setattr(runner_module, "PaceControl", Refusing)
     healthy = await _campaign(epool, clock, us_numbers(20, start=100))
     with caplog.at_level(logging.ERROR, logger="dialer.engine"):
         async with running_engine(epool, clock=clock) as running:

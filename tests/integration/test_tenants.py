@@ -89,3 +89,44 @@ async def test_ipv6_forms_of_the_metadata_address_are_refused(api: Api) -> None:
         )
         assert (status, body.get("field")) == (400, "url"), (host, body)
         assert "169.254.0.0/16" in body["error"]
+
+
+async def test_a_tenants_delivery_list_to_loopback_shows_no_receiver_answer(api: Api) -> None:
+    """The deliveries list would otherwise tell the same things the test send hides."""
+    url = f"http://127.0.0.1:{_closed_port()}/hook"
+    status, sub = await api.call(
+        "POST", "/api/v1/webhooks", as_="crm", json={"url": url, "events": ["*"]}
+    )
+    assert status == 201, sub
+    now = api.clock.now()
+    answers = [(401, "HTTP 401"), (None, "connection refused"), (200, None)]
+    async with api.pool.acquire() as conn:
+        for last_status, last_error in answers:
+            outbox_id = await conn.fetchval(
+                "INSERT INTO webhook_outbox (type, client_id, payload, created_at)"
+                " SELECT 'webhook.test', coalesce(client_id, 1), '{}'::jsonb, $2"
+                " FROM webhook_subscriptions WHERE id = $1 RETURNING id",
+                sub["id"],
+                now,
+            )
+            await conn.execute(
+                "INSERT INTO webhook_deliveries (subscription_id, outbox_id, state, attempts,"
+                " next_attempt_at, started_at, last_attempt_at, last_status, last_error,"
+                " created_at) VALUES ($1, $2, 'dead', 1, $3, $3, $3, $4, $5, $3)",
+                sub["id"],
+                outbox_id,
+                now,
+                last_status,
+                last_error,
+            )
+    path = f"/api/v1/webhooks/{sub['id']}/deliveries"
+    status, page = await api.call("GET", path, as_="crm")
+    assert status == 200, page
+    shown = {(d["last_status"], d["last_error"]) for d in page["items"]}
+    assert len(page["items"]) == 3 and len(shown) == 1 and shown.pop()[0] is None
+    first = page["items"][0]["id"]
+    status, one = await api.call("GET", f"/api/v1/webhooks/deliveries/{first}", as_="crm")
+    assert (status, one["last_status"]) == (200, None) and "internal" in one["last_error"]
+    # The operator still sees what answered.
+    status, page = await api.call("GET", path, as_="admin")
+    assert [d["last_status"] for d in page["items"]] == [401, None, 200]

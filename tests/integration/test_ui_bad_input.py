@@ -46,3 +46,14 @@ async def test_a_campaign_form_with_nan_is_refused_by_the_model(console: Console
     assert (
         await console.pool.fetchval("SELECT count(*) FROM campaigns WHERE name = 'nan form'") == 0
     )
+
+
+@pytest.mark.parametrize("query", ["?state=run%00ning", "?q=%00", "?a%00=1"])
+async def test_a_console_query_with_unstorable_text_is_an_error_page(
+    console: Console, query: str
+) -> None:
+    browser = await console.signed_in("manager")
+    resp = await browser.get(f"/ui/campaigns{query}")
+    assert resp.status == 400, resp.text
+    assert resp.headers["Content-Type"].startswith("text/html")
+    assert "Cannot do that" in resp.text and "must not contain" in resp.text

@@ -181,7 +181,7 @@ async def test_signed_delivery_end_to_end(api: Api, session: aiohttp.ClientSessi
     assert arrival.headers["Content-Type"] == "application/json"
     assert _count("delivered") == delivered_before + 1
 
-    status, page = await api.call("GET", f"/api/v1/webhooks/{sub}/deliveries", as_="crm")
+    status, page = await api.call("GET", f"/api/v1/webhooks/{sub}/deliveries", as_="admin")
     (d,) = page["items"]
     assert (d["state"], d["attempts"], d["last_status"]) == ("delivered", 1, 200)
     assert d["event_id"] == event["id"] and d["in_flight"] is False

@@ -264,7 +264,14 @@ async def test_deliveries_listing_and_replay_rules(api: Api) -> None:
         "GET", f"/api/v1/webhooks/{sub['id']}/deliveries?state=dead", as_="crm"
     )
     assert [d["id"] for d in page["items"]] == [dead]
-    assert page["items"][0]["last_status"] == 500 and page["items"][0]["next_attempt_at"] is None
+    assert page["items"][0]["next_attempt_at"] is None
+    # the receiver's name does not resolve here (an internal destination): its answers are
+    # shown to the operator only (test_tenants.py)
+    assert page["items"][0]["last_status"] is None
+    status, page = await api.call(
+        "GET", f"/api/v1/webhooks/{sub['id']}/deliveries?state=dead", as_="admin"
+    )
+    assert page["items"][0]["last_status"] == 500
 
     status, one = await api.call("GET", f"/api/v1/webhooks/deliveries/{dead}", as_="crm")
     assert status == 200

@@ -85,8 +85,17 @@ class FakeSeats:
         self.taken: set[int] = set()
         self.connected: list[tuple[int, int]] = []
         self.released: list[int] = []
+        self.down = False  # the database is out of reach
+        self.back = asyncio.Event()  # ... until this is set
+        self.late: list[tuple[int, int]] = []
+
+    async def seat_later(self, *, agent_id: int, attempt_id: int, **_: Any) -> None:
+        await self.back.wait()
+        self.late.append((agent_id, attempt_id))
 
     async def connect(self, *, agent_id: int, attempt_id: int, reserved: bool, **_: Any) -> bool:
+        if self.down:
+            raise ConnectionRefusedError("database away")
         if agent_id in self.taken and not reserved:
             self.taken.discard(agent_id)
             return False
@@ -324,3 +333,26 @@ async def test_late_events_for_a_closed_call_are_ignored() -> None:
     h.hangup(call)
     h.answer(call)
     assert len(h.records) == 1 and h.flow.illegal == 0
+
+
+async def test_a_live_answer_while_the_database_is_away_is_seated_and_written_later() -> None:
+    h = Harness(campaign(), agents=2)
+    h.seats.down = True
+    call = h.dial()
+    await h.timer.advance(6)
+    h.answer(call)
+    await h.timer.advance(0)
+    assert call.state == "connected" and h.gateway.bridged == [("c1", 1)]
+    # the table still says "available" until the connect is written: a reload keeps the
+    # runner's picture, so agent 1 is not offered a second call
+    rows = [{"id": n, "name": f"a{n}", "endpoint": None, "state": "available"} for n in (1, 2)]
+    h.view.load(rows, h.timer.now())
+    assert [s.id for s in h.view.available()] == [2]
+    await h.timer.advance(30)
+    h.hangup(call)
+    assert h.outcome() == "completed" and h.seats.late == []
+    assert call.pending is not None and not call.pending.done()  # the record waits for it
+    h.seats.back.set()
+    await h.timer.advance(0)
+    await asyncio.sleep(0)
+    assert h.seats.late == [(1, 101)] and h.view.pinned == set()
