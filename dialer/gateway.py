@@ -12,7 +12,10 @@ Event contract for one originated call (the contract test in
 * at most one ``Answered`` (``human``, ``machine`` or ``fax``: the AMD verdict, or
   ``human`` when AMD is off);
 * exactly one final event: ``Busy``, ``NoAnswer``, ``Failed`` (never answered) or
-  ``Hangup`` (after an answer, or after the engine's own ``hangup``); nothing after it.
+  ``Hangup`` (after an answer, or after the engine's own ``hangup``); nothing after it;
+* any number of ``Dtmf`` (a key the callee pressed) between ``Answered`` and the final
+  event. Switches report keys on answered calls unasked; the engine listens only while it
+  offers the in-call opt-out (``engine.optout``).
 
 A call that rings for ``ring_timeout_s`` without an answer ends with ``NoAnswer``; a gateway
 must never give up earlier (the legal minimum is enforced by the engine: ≥ 15 s).
@@ -130,7 +133,17 @@ class Hangup:
     cause: str = "normal"
 
 
-CallEvent = Ringing | Answered | Busy | NoAnswer | Failed | Hangup
+@dataclass(frozen=True, slots=True)
+class Dtmf:
+    """The callee pressed a key (``0``-``9``, ``*``, ``#``, ``A``-``D``) on an answered call:
+    ARI ``ChannelDtmfReceived``, ESL ``DTMF`` (``DTMF-Digit``)."""
+
+    call_id: str
+    t: float
+    digit: str
+
+
+CallEvent = Ringing | Answered | Busy | NoAnswer | Failed | Hangup | Dtmf
 FINAL_EVENTS = (Busy, NoAnswer, Failed, Hangup)
 EventSink = Callable[[CallEvent], None]
 

@@ -128,6 +128,16 @@ SEATS_WITHOUT_DATABASE = Counter(
 ABANDONS = Counter(
     "dialer_abandons_total", "Live answers given the safe-harbor message (no agent)", ["campaign"]
 )
+OPT_OUTS = Counter(
+    "dialer_opt_outs_total",
+    "Callees who pressed the opt-out key during a recorded message (number put on DNC)",
+    ["campaign"],
+)
+OPT_OUT_FAILURES = Counter(
+    "dialer_opt_out_failures_total",
+    "In-call opt-outs that could not be written to the DNC list (see the log)",
+    ["campaign"],
+)
 ABANDON_RATE = Gauge(
     "dialer_abandon_rate",
     "Abandoned / live answers over the legal window (24h Ofcom, 30d FCC)",

@@ -28,6 +28,7 @@ EVENT_TYPES = (
     "lead.disposition",
     "lead.callback_scheduled",
     "lead.dnc",
+    "dnc.added",
     "lead.completed",
     "campaign.state_changed",
     "import.completed",

@@ -23,6 +23,8 @@ from dialer.instants import parse_instant
 PURPOSES = ("telemarketing", "survey", "debt_collection", "informational")
 DIAL_MODES = ("preview", "progressive", "power", "predictive", "agentless")
 STATES = ("draft", "running", "paused", "stopped", "completed")
+OPT_OUT_MODES = ("where_required", "always")
+OPT_OUT_KEYS = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "#")
 RETRY_OUTCOMES = ("no_answer", "busy", "machine", "failed", "abandoned", "unknown")
 
 # Seconds until the next attempt after each outcome (an abandoned call waits 72 h: Ofcom).
@@ -285,6 +287,19 @@ FIELDS: dict[str, Field] = {
         {"type": ["string", "null"]},
         "left on answering machines (sound URI or file), then the call is hung up; "
         "null = machines are hung up on",
+    ),
+    "opt_out": Field(
+        _choice(OPT_OUT_MODES),
+        {"enum": list(OPT_OUT_MODES)},
+        "in-call opt-out for callees who hear a recorded message (agentless, abandon): "
+        "where_required (the rule packs need it; it cannot be turned off there) or always",
+        "where_required",
+    ),
+    "opt_out_prompt": Field(
+        _string(2000, nullable=True), {"type": ["string", "null"]}, "opt-out prompt (sound URI)"
+    ),
+    "opt_out_key": Field(
+        _choice(OPT_OUT_KEYS), {"enum": list(OPT_OUT_KEYS)}, "the key that opts out", "9"
     ),
     "voicemail_beep_timeout_s": Field(
         _number(0, 60),

@@ -13,6 +13,16 @@ from dialer.compliance.rulebook import Pack, RuleBook, load_rulebook, parse_pack
 from dialer.compliance.rules import OUTCOMES, PURPOSES, PackError
 from dialer.compliance.windows import WeeklyWindows
 
+
+def opt_out_required(
+    place: Place, purpose: str, message_kind: str, *, book: RuleBook | None = None
+) -> tuple[bool, tuple[Reason, ...]]:
+    """Whether a callee in ``place`` who hears a ``message_kind`` message (``agentless``,
+    ``abandon``, ``callback``) of a ``purpose`` campaign must be offered an automated in-call
+    opt-out, and the rules (id, text, source) that require it (``compliance.optout``)."""
+    return (book or load_rulebook()).opt_out(place, purpose, message_kind)
+
+
 __all__ = [
     "MAX_LOOKBACK",
     "OUTCOMES",
@@ -31,6 +41,7 @@ __all__ = [
     "check_number",
     "decide",
     "load_rulebook",
+    "opt_out_required",
     "parse_pack",
     "resolve_place",
 ]

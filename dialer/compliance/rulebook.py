@@ -26,6 +26,9 @@ from dialer.compliance.conduct import (
     parse_recording_consent,
     parse_voicemail_drop,
 )
+from dialer.compliance.model import Reason
+from dialer.compliance.optout import OptOutRule, fold_opt_out, parse_opt_out
+from dialer.compliance.place import Place
 from dialer.compliance.policy import Policy, compile_policy
 from dialer.compliance.rules import (
     PURPOSES,
@@ -75,6 +78,7 @@ class Pack:
     filename: str
     recording_consent: RecordingConsent | None = None
     voicemail_drop: VoicemailDropBan | None = None
+    opt_out: tuple[OptOutRule, ...] = ()
 
     @property
     def jurisdiction(self) -> str:
@@ -106,6 +110,7 @@ class Pack:
             },
             "rules": [_describe_rule(r) for r in self.rules],
             **describe_conduct(self.recording_consent, self.voicemail_drop),
+            "opt_out": [r.describe() for r in self.opt_out],
         }
 
 
@@ -177,7 +182,8 @@ def parse_pack(filename: str, text: str) -> Pack:
     voicemail = parse_voicemail_drop(
         f.get("voicemail_drop", dict, None), f"{filename}: voicemail_drop"
     )
-    if not raw_rules and recording is None and voicemail is None:
+    opt_out = parse_opt_out(f.get("opt_out", list, None), f"{filename}: opt_out", pack_id)
+    if not raw_rules and recording is None and voicemail is None and not opt_out:
         raise f.error("rules", "a pack needs at least one rule (or a conduct table)")
     rules = tuple(
         parse_rule(
@@ -201,6 +207,7 @@ def parse_pack(filename: str, text: str) -> Pack:
         filename=filename,
         recording_consent=recording,
         voicemail_drop=voicemail,
+        opt_out=opt_out,
     )
     f.finish()
     return pack
@@ -314,6 +321,24 @@ class RuleBook:
         ]
         packs.sort(key=lambda p: p.subdivision is not None)
         return fold_conduct(((p.id, p.recording_consent, p.voicemail_drop) for p in packs), purpose)
+
+    def opt_out(
+        self, place: Place, purpose: str, message_kind: str
+    ) -> tuple[bool, tuple[Reason, ...]]:
+        """Whether a callee in ``place`` hearing a ``message_kind`` message of a ``purpose``
+        campaign must be offered an in-call opt-out, and the rules that say so."""
+        subs = set(place.subdivisions)
+        rules = [
+            r
+            for p in self.packs
+            if p.covers(place.region) and (p.subdivision is None or p.subdivision in subs)
+            for r in p.opt_out
+        ]
+        return fold_opt_out(rules, purpose, message_kind)
+
+    def opt_out_anywhere(self, purpose: str) -> tuple[OptOutRule, ...]:
+        """Every pack's opt-out rule for ``purpose`` (what a campaign page shows)."""
+        return tuple(r for p in self.packs for r in p.opt_out if purpose in r.purposes)
 
     def policy(
         self,

@@ -124,8 +124,13 @@ async def add(
     reason: str | None,
     expires_at: datetime | None,
     now: datetime,
+    context: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], bool, int]:
-    """(entry, created, leads blocked). Adding an entry that exists changes nothing."""
+    """(entry, created, leads blocked). Adding an entry that exists changes nothing.
+
+    A new entry of a client (or campaign) writes ``dnc.added`` to that client, with
+    ``context`` (e.g. the attempt of an in-call opt-out) in its data; a global entry
+    belongs to no client and sends none (its blocked leads still send ``lead.dnc``)."""
     async with conn.transaction():
         row = await conn.fetchrow(
             _Q["insert_entry"], phone_e164, client_id, campaign_id, source, reason, now, expires_at
@@ -137,6 +142,13 @@ async def add(
             return dict(existing), False, 0
         marked = await conn.fetch(_Q["mark_leads_dnc"], [phone_e164], client_id, campaign_id, now)
         blocked = await block_leads(conn, marked, source=source, reason=reason, now=now)
+        if client_id is not None:
+            data = {"entry_id": row["id"], "phone_e164": phone_e164, "client_id": client_id}
+            data |= {"campaign_id": campaign_id, "source": source, "reason": reason}
+            data |= {"expires_at": expires_at, "leads_blocked": blocked, **(context or {})}
+            await enqueue(
+                conn, "dnc.added", client_id=client_id, campaign_id=campaign_id, now=now, data=data
+            )
     return dict(row), True, blocked
 
 

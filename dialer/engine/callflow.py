@@ -26,11 +26,12 @@ from dialer.engine.closing import CallRecord
 from dialer.engine.conduct import await_beep, bridge_leg, play_notice, voicemail_step
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
+from dialer.engine.optout import OptOuts
 from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seating import seat, seated
 from dialer.engine.seats import Seats
-from dialer.gateway import ROBOCALL_REASONS, CallEvent, CallGone, Gateway, GatewayError
+from dialer.gateway import ROBOCALL_REASONS, CallEvent, CallGone, Dtmf, Gateway, GatewayError
 from dialer.pacing.base import (
     Abandoned,
     AnsweredHuman,
@@ -66,6 +67,7 @@ class CallFlow:
         record: Callable[[LiveCall, CallRecord, bool], None],
         kick: Callable[[], None],
         seats: Seats,
+        opt_outs: OptOuts | None = None,
     ) -> None:
         self.gateway = gateway
         self.timer = timer
@@ -78,6 +80,7 @@ class CallFlow:
         self.record = record
         self.kick = kick
         self.seats = seats
+        self.messages = opt_outs or OptOuts(pool=None, clock=clock, campaign=campaign, spawn=spawn)
         self.calls: dict[str, LiveCall] = {}
         self.waiting: deque[LiveCall] = deque()
         self.by_state: Counter[str] = Counter()  # live calls by state
@@ -112,6 +115,9 @@ class CallFlow:
         call = self.calls.get(event.call_id)
         if call is None:
             return  # a late event for a call already closed
+        if isinstance(event, Dtmf):
+            self.messages.key(call, event.digit)
+            return
         name, cause = event_name(event)
         if name == "machine" and self.campaign().voicemail_message:
             name, cause = voicemail_step(call)
@@ -318,13 +324,8 @@ class CallFlow:
     ) -> None:
         if first is not None:  # the voicemail waits for the beep
             await first
-        try:
-            finished = await asyncio.wait_for(
-                self.gateway.play(call.call_id, msg), PLAY_WATCHDOG_S / self.timer.speed
-            )
-        except (GatewayError, TimeoutError) as exc:
-            log.info("message not played: %s", exc, extra={"call_id": call.call_id})
-            finished = True
+        offer = {"abandoning": "abandon", "messaging": "agentless"}.get(state, "")
+        finished = await self.messages.message(self.gateway, self.timer, call, msg, offer)
         if finished and call.state == state:
             self.advance(call, "played", cause=cause)
 
@@ -353,14 +354,6 @@ class CallFlow:
             now=self.clock.now(),
         )
 
-    @staticmethod
-    def _wait(call: LiveCall, t: float) -> float | None:
-        """Live answer to agent, to the abandon, or to the callee's hangup."""
-        if call.answered_t is None or call.answer != "human":
-            return None
-        end = next(x for x in (call.connected_t, call.dropped_t, t) if x is not None)
-        return max(0.0, end - call.answered_t)
-
     def _finish(self, call: LiveCall, outcome: str, t: float) -> None:
         if self.calls.pop(call.call_id, None) is not None:
             self.by_state["ended"] -= 1
@@ -380,7 +373,7 @@ class CallFlow:
             answer=call.answer,
             answered_at=call.answered_at,
             ring_s=(call.answered_t if call.answered_t is not None else t) - call.dialed_t,
-            wait_s=self._wait(call, t),
+            wait_s=call.answer_wait(t),
             talk_s=talk,
             hangup_cause=call.cause,
             plan=None if connected else self._plan(call, outcome),

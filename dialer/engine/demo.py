@@ -115,6 +115,7 @@ async def create_demo_campaign(
             "record": "connected",
             "voicemail_message": "sound:dialer/voicemail-offer",
             "recording_retention_days": 30,
+            "opt_out": "always",  # simulated callees press 9 on the abandon message
             "category": "1",
         },
         SYSTEM,
@@ -227,6 +228,10 @@ SELECT count(*) FILTER (WHERE hangup_cause = 'voicemail_left') AS left,
        count(recording_notice) AS recording_notices
 FROM attempts WHERE campaign_id = $1
 """
+_OPT_OUTS = """
+SELECT count(*) FROM audit_log
+WHERE action = 'dnc.opt_out' AND object_id IN (SELECT id FROM leads WHERE campaign_id = $1)
+"""
 _RECORDINGS = """
 SELECT count(*) AS recordings, coalesce(round(sum(recording_s)::numeric, 1), 0)::float AS seconds
 FROM attempts WHERE campaign_id = $1 AND recording_url IS NOT NULL
@@ -278,6 +283,7 @@ async def summary(
         "number_hygiene": hygiene,
         "recordings": dict(await conn.fetchrow(_RECORDINGS, campaign_id)),
         **_conduct(await conn.fetchrow(_VOICEMAILS, campaign_id)),
+        "opt_outs": await conn.fetchval(_OPT_OUTS, campaign_id),
         "duration_s": round(duration_s, 2),
     }
 

@@ -36,6 +36,7 @@ from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
 from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, Lead
+from dialer.engine.optout import opt_out_offers
 from dialer.engine.pacers import PaceControl
 from dialer.engine.records import Dial
 from dialer.engine.screening import RulesScreen
@@ -232,6 +233,7 @@ class Dialing:
             record=campaign.record,
         )
         call.notice, call.voicemail_barred = call_conduct(load_rulebook(), campaign, lead)
+        call.opt_out = opt_out_offers(load_rulebook(), campaign, lead)
         self.flow.add(call)
         cid = str(campaign.id)
         slot = None if dial.agent_id is None else self.flow.agents.agents.get(dial.agent_id)

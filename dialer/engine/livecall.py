@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,10 @@ class LiveCall:
     unrecorded: bool = False  # its required notice was not played: nothing recorded or kept
     voicemail_barred: str | None = None  # the rule that forbids a voicemail drop here
     pending: asyncio.Task[Any] | None = None  # the connect, to finish before the close
+    opt_out: dict[str, str] = field(default_factory=dict)  # message kind → why offered
+    opt_out_kind: str | None = None  # listening for the opt-out key during this message
+    opted_out: bool = False
+    key_wait: asyncio.Future[None] | None = None  # the wait for the key after the prompt
 
     @property
     def recorded(self) -> bool:
@@ -64,6 +68,13 @@ class LiveCall:
 
     def since_dial(self, t: float) -> float:
         return max(0.0, t - self.dialed_t)
+
+    def answer_wait(self, t: float) -> float | None:
+        """Live answer to agent, to the abandon, or to the callee's hangup."""
+        if self.answered_t is None or self.answer != "human":
+            return None
+        end = next(x for x in (self.connected_t, self.dropped_t, t) if x is not None)
+        return max(0.0, end - self.answered_t)
 
     def waited(self, t: float) -> float:
         return max(0.0, t - (self.answered_t if self.answered_t is not None else t))

@@ -57,6 +57,9 @@ class CampaignConfig:
     recording_announcement: str | None = None
     local_presence: bool = False
     caller_id_daily_cap: int | None = None
+    opt_out: str = "where_required"
+    opt_out_prompt: str | None = None
+    opt_out_key: str = "9"
     category: str | None = None
 
     @classmethod
@@ -89,6 +92,9 @@ class CampaignConfig:
             recording_announcement=_get(row, "recording_announcement", None),
             local_presence=bool(_get(row, "local_presence", False)),
             caller_id_daily_cap=_get(row, "caller_id_daily_cap", None),
+            opt_out=_get(row, "opt_out", "where_required"),
+            opt_out_prompt=_get(row, "opt_out_prompt", None),
+            opt_out_key=_get(row, "opt_out_key", "9"),
             category=_get(row, "category", None),
         )
 

@@ -185,8 +185,8 @@ WHERE id = $1;
 -- Close a batch of ended calls and, in the same statement, their leads and agents. Per
 -- call: attempt, end, outcome, answer, answered at, ring/wait/talk seconds, hangup cause,
 -- plan (status, next attempt, callback owner: null status = no plan), hold-until, wrap.
---  * a plan is applied only if nobody changed the lead since the dial (else only the
---    outcome is noted);
+--  * a plan is applied only if nobody changed the lead since the dial and it is not dnc
+--    (an in-call opt-out) (else only the outcome is noted);
 --  * without a plan (a connected call) the lead waits for the disposition until hold-until;
 --  * with wrap the agent on the call goes into wrap-up (a pending pause/logout stays).
 -- Attempts already closed are skipped, with one exception, the fenced write-back: an
@@ -227,12 +227,14 @@ WITH r AS (
         claimed_by = NULL, claimed_until = NULL
     FROM a
     WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at = a.untouched_at
+      AND l.status <> 'dnc'
     RETURNING l.id
 ), noted AS (
     -- (a write-back leaves a lead touched since the recovery alone: it is another's now)
     UPDATE leads l SET last_outcome = a.outcome, claimed_by = NULL, claimed_until = NULL
     FROM a
-    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL AND l.updated_at <> a.untouched_at
+    WHERE l.id = a.lead_id AND a.plan_status IS NOT NULL
+      AND (l.updated_at <> a.untouched_at OR l.status = 'dnc')
       AND (a.recovered_at IS NULL OR $16)
     RETURNING l.id
 ), held AS (

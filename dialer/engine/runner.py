@@ -45,6 +45,7 @@ from dialer.engine.hopper import Hopper
 from dialer.engine.launcher import Launcher
 from dialer.engine.livecall import LiveCall
 from dialer.engine.model import CampaignConfig, RunnerOptions
+from dialer.engine.optout import OptOuts
 from dialer.engine.pacers import PaceControl, pacing_state
 from dialer.engine.ramp import OutageRamp
 from dialer.engine.recorder import Recorder
@@ -133,6 +134,7 @@ class CampaignRunner:
             record=self._record,
             kick=self.kick,
             seats=seats,
+            opt_outs=OptOuts(pool=pool, clock=clock, campaign=self.campaign, spawn=self.spawn),
         )
         self.dialing = Dialing(
             pool=pool,

@@ -25,6 +25,8 @@ _COUNTERS = (
     metrics.CONNECTS,
     metrics.SEATS_WITHOUT_DATABASE,
     metrics.ABANDONS,
+    metrics.OPT_OUTS,
+    metrics.OPT_OUT_FAILURES,
     metrics.PACER_LAUNCHED,
     metrics.PACER_REQUESTED,
     metrics.GATEWAY_ERRORS,

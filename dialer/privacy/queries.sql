@@ -58,9 +58,10 @@ SET state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END,
 WHERE outbox_id = ANY($1::bigint[]);
 
 -- name: events_mentioning
--- Other events of the client whose payload holds one of the texts (e.g. a number).
+-- Other events of the client whose payload holds one of the texts (e.g. a number), also
+-- those about no lead (dnc.added).
 SELECT id, payload FROM webhook_outbox
-WHERE client_id = $1 AND NOT (lead_id = ANY($2::bigint[]))
+WHERE client_id = $1 AND (lead_id IS NULL OR NOT (lead_id = ANY($2::bigint[])))
   AND payload::text LIKE ANY($3::text[]);
 
 -- name: delete_dnc_entries

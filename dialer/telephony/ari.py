@@ -49,6 +49,7 @@ from dialer.telephony.ari_wire import error_text as _message
 from dialer.telephony.callbook import SwitchCall
 from dialer.telephony.causes import cause_label, sip_status
 from dialer.telephony.dialstrings import ari_media
+from dialer.telephony.dtmf import ari_dtmf
 from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import AriConfig
 from dialer.timer import Timer
@@ -87,6 +88,7 @@ class AriGateway(SwitchGateway):
             "ApplicationReplaced": self._replaced,
             "Dial": self._dial,
             "RecordingFinished": self._recording_finished,
+            "ChannelDtmfReceived": lambda msg: ari_dtmf(self.book, msg),
         }
         self.recordings = AriRecordings(self.link)
         self.book.on_answer = self._answered

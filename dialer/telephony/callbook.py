@@ -20,6 +20,7 @@ from dialer.gateway import (
     AnswerKind,
     CallEvent,
     CallGone,
+    Dtmf,
     EventSink,
     Failed,
     GatewayError,
@@ -194,6 +195,11 @@ class CallBook:
         else:
             event = Failed(call.call_id, t, cause)
         self._finish(call, event)
+
+    def dtmf(self, call: SwitchCall, digit: str) -> None:
+        """The callee pressed ``digit``: reported only on an answered call still up."""
+        if call.answered is not None and not call.ended and digit:
+            self._emit(call, Dtmf(call.call_id, self.timer.now(), digit))
 
     def shut(self, call: SwitchCall) -> None:
         """The gateway closes: the call is hung up by the dialer."""

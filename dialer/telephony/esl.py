@@ -42,6 +42,7 @@ from dialer.gateway import OriginateRequest as Request
 from dialer.telephony.callbook import SwitchCall
 from dialer.telephony.causes import cause_code, sip_status
 from dialer.telephony.dialstrings import esl_media
+from dialer.telephony.dtmf import ESL_EVENT, esl_dtmf
 from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_link import EslLink, Headers
 from dialer.telephony.esl_reconcile import AMD_KINDS, reconcile
@@ -54,7 +55,7 @@ log = logging.getLogger("dialer.telephony.esl")
 
 EVENTS = (
     "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE "
-    "CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB CUSTOM mod_amd::info dialer::amd avmd::beep"
+    "CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB DTMF CUSTOM mod_amd::info dialer::amd avmd::beep"
 )
 AMD_MISSING_CAUSE = 27  # DESTINATION_OUT_OF_ORDER: what a missing dialplan application gives
 MAX_UUID = 36  # FreeSWITCH keeps at most this many characters of a channel UUID
@@ -99,6 +100,7 @@ class EslGateway(SwitchGateway):
             "mod_amd::info": self._amd,
             "dialer::amd": self._amd,
             "avmd::beep": self._beep,
+            ESL_EVENT: lambda headers, _body: esl_dtmf(self.book, headers),
         }
 
     # -- protocol -------------------------------------------------------------------------

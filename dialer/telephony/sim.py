@@ -25,6 +25,7 @@ from dialer.gateway import (
     Busy,
     CallEvent,
     CallGone,
+    Dtmf,
     EventSink,
     Failed,
     GatewayError,
@@ -66,6 +67,10 @@ class SimGatewayParams:
     flagged_caller_share: float = 0.0  # caller IDs carriers label as spam
     flagged_block_share: float = 0.3  # of their calls, rejected outright (SIP 607)
     flagged_answer_factor: float = 0.4  # their humans answer this much as often
+    # In-call opt-out: this share of live callees presses ``opt_out_digit`` during the first
+    # message they hear (the engine acts on it only while it offers the opt-out).
+    opt_out_share: float = 0.0
+    opt_out_digit: str = "9"
 
     def __post_init__(self) -> None:
         for name in (
@@ -76,6 +81,7 @@ class SimGatewayParams:
             "flagged_caller_share",
             "flagged_block_share",
             "flagged_answer_factor",
+            "opt_out_share",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability")
@@ -89,7 +95,7 @@ class SimGatewayParams:
     @classmethod
     def demo(cls) -> SimGatewayParams:
         """What ``dialer demo`` shows: a few dead numbers and a caller ID flagged as spam."""
-        return cls(unallocated_share=0.03, flagged_caller_share=0.25)
+        return cls(unallocated_share=0.03, flagged_caller_share=0.25, opt_out_share=0.3)
 
     def message_s(self, message: str) -> float:
         return max(self.min_message_s, len(message) / self.message_chars_per_s)
@@ -113,6 +119,7 @@ class _Call:
     recording_since: float | None = None  # the switch records from this time
     beep_at: float | None = None  # when this machine's beep ends (None: it never beeps)
     beep_wait: asyncio.Future[bool] | None = None
+    presses: bool = False  # the callee will press the opt-out key during a message
 
 
 class SimulatedGateway:
@@ -133,6 +140,7 @@ class SimulatedGateway:
         self._errors = random.Random(None if seed is None else seed + 1)
         self._carriers = random.Random(None if seed is None else seed + 2)
         self._beeps = random.Random(None if seed is None else seed + 3)
+        self._keys = random.Random(None if seed is None else seed + 4)
         self._calls: dict[str, _Call] = {}
         self._t0 = timer.now()
         self._recorded: dict[str, float] = {}  # call id → seconds recorded (until taken)
@@ -229,7 +237,11 @@ class SimulatedGateway:
                 future.set_result(completed)
 
         call.playing = finished
-        self._at(call, self.params.message_s(message), lambda: finished(True))
+        length = self.params.message_s(message)
+        self._at(call, length, lambda: finished(True))
+        if call.presses:  # halfway through the first message they hear
+            call.presses = False
+            self._at(call, length / 2, lambda: self._press(call, self.params.opt_out_digit))
         return bool(await future)
 
     async def hangup(self, call_id: str) -> None:
@@ -286,6 +298,7 @@ class SimulatedGateway:
             call.recording_since = self.timer.now()
         self._emit(call, Answered(call.request.call_id, self.timer.now(), verdict))
         if call.truth == "human" and verdict == "human":
+            call.presses = self._keys.random() < self.params.opt_out_share
             patience = call.script.patience_s
             if math.isfinite(patience):
                 self._at(call, patience, lambda: self._end(call, "callee", cause="waited"))
@@ -312,6 +325,10 @@ class SimulatedGateway:
 
     def _emit(self, call: _Call, event: CallEvent) -> None:
         call.on_event(event)
+
+    def _press(self, call: _Call, digit: str) -> None:
+        if self._calls.get(call.request.call_id) is call:
+            self._emit(call, Dtmf(call.request.call_id, self.timer.now(), digit))
 
     def _emit_ringing(self, call: _Call) -> None:
         self._emit(call, Ringing(call.request.call_id, self.timer.now()))

@@ -27,6 +27,7 @@ TEXT_FIELDS = (
     "safe_harbor_message",
     "recording_announcement",
     "voicemail_message",
+    "opt_out_prompt",
 )
 NUMBER_FIELDS = (
     "max_attempts",
@@ -37,7 +38,8 @@ NUMBER_FIELDS = (
     "recording_retention_days",
     "voicemail_beep_timeout_s",
 )
-CHOICE_FIELDS = ("record", "recording_consent", "alt_phone_policy")  # sent only when chosen
+# sent only when chosen
+CHOICE_FIELDS = ("record", "recording_consent", "alt_phone_policy", "opt_out", "opt_out_key")
 NULLABLE = {
     "caller_id",
     "default_region",
@@ -46,6 +48,7 @@ NULLABLE = {
     "recording_announcement",
     "voicemail_message",
     "recording_retention_days",
+    "opt_out_prompt",
 }
 # Where the form's unit differs from the API's, the range message is said in the form's unit.
 MESSAGES = {

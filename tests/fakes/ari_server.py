@@ -419,6 +419,18 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
             leg.in_stasis = False
             self.emit(leg, "StasisEnd", channel=self.channel_json(leg))
 
+    def on_dtmf(self, leg: Leg, digit: str, duration_ms: int) -> None:
+        """``ChannelDtmfReceived`` (events.json: digit, duration_ms, channel) goes to the
+        application the channel is in; a channel running dialplan (AMD) is in none."""
+        if leg.in_stasis:
+            self.emit(
+                leg,
+                "ChannelDtmfReceived",
+                digit=digit,
+                duration_ms=duration_ms,
+                channel=self.channel_json(leg),
+            )
+
     def amd_done(self, leg: Leg) -> None:
         for name, value in (("AMDSTATUS", leg.script.amd), ("AMDCAUSE", leg.script.amd_cause)):
             leg.variables[name] = value

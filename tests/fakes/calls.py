@@ -73,6 +73,9 @@ class FakeSwitchBase:
     def on_end(self, leg: Leg, cause: int, sip: int | None = None) -> None:
         raise NotImplementedError
 
+    def on_dtmf(self, leg: Leg, digit: str, duration_ms: int) -> None:
+        raise NotImplementedError
+
     # -- the script -----------------------------------------------------------------------
     def at(self, leg: Leg, delay: float, action: Callable[[], None]) -> None:
         """Run ``action`` after ``delay`` switch seconds (cancelled if the leg ends)."""
@@ -121,6 +124,14 @@ class FakeSwitchBase:
         self.on_end(leg, cause, sip)
         self.ended.append((leg.id, cause))
         self.notify()
+
+    def press(self, leg_id: str, digit: str, duration_ms: int = 200) -> None:
+        """The person on ``leg_id`` presses ``digit``. Both switches report a key when it is
+        released, and only on an answered channel (a ringing one has no media yet)."""
+        leg = self.legs.get(leg_id)
+        if leg is not None and leg.answered:
+            self.on_dtmf(leg, digit, duration_ms)
+            self.notify()
 
     def hangup_far(self, leg_id: str, cause: int = 16) -> None:
         """The person on ``leg_id`` (callee or agent) hangs up now."""

@@ -80,6 +80,8 @@ def check_contract(events: list[CallEvent]) -> None:
     if "Answered" in names:
         assert "Ringing" not in names[names.index("Answered") :], names
         assert isinstance(events[-1], Hangup), f"an answered call ends with Hangup: {names}"
+    if "Dtmf" in names:  # keys only on an answered call, before its end
+        assert "Answered" in names[: names.index("Dtmf")], names
     times = [e.t for e in events]
     assert times == sorted(times), f"event times go backwards: {times}"
 

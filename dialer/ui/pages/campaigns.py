@@ -21,6 +21,7 @@ from dialer.auth.roles import Permission, Principal
 from dialer.campaigns import control, model, store
 from dialer.campaigns.states import ACTIONS
 from dialer.clients import DEFAULT_CLIENT_ID, list_clients
+from dialer.compliance import load_rulebook
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.http.keys import CLOCK, ENGINE, POOL
 from dialer.inputs import check_fields
@@ -152,6 +153,9 @@ async def _form_page(
         "record_modes": [(m, humanise(m)) for m in model.RECORD_MODES],
         "consent_modes": [(m, humanise(m)) for m in model.RECORDING_CONSENT],
         "alt_policies": [(m, humanise(m)) for m in model.ALT_PHONE_POLICIES],
+        "opt_out_modes": [(m, humanise(m)) for m in model.OPT_OUT_MODES],
+        "opt_out_keys": [(k, k) for k in model.OPT_OUT_KEYS],
+        "opt_out_rules": load_rulebook().opt_out_anywhere(form.values.get("purpose") or ""),
         "zones": _zones(),
         "outcomes": model.RETRY_OUTCOMES,
         "default_retry": model.DEFAULT_RETRY_POLICY,
