@@ -28,6 +28,7 @@ TEXT_FIELDS = (
     "recording_announcement",
     "voicemail_message",
     "opt_out_prompt",
+    "category",
 )
 NUMBER_FIELDS = (
     "max_attempts",
@@ -49,6 +50,7 @@ NULLABLE = {
     "voicemail_message",
     "recording_retention_days",
     "opt_out_prompt",
+    "category",
 }
 # Where the form's unit differs from the API's, the range message is said in the form's unit.
 MESSAGES = {

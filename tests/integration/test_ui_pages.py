@@ -115,6 +115,32 @@ async def test_create_form_stores_what_the_api_would(console: Console) -> None:
     assert "created." not in (await browser.get("/ui/campaigns")).text
 
 
+async def test_registry_category_is_chosen_and_cleared_on_the_form(console: Console) -> None:
+    """India's NCPR: the campaign's category decides which registered preferences let a
+    number be called (docs/rule-packs.md); the form sets it and can take it away."""
+    browser = await console.signed_in("manager")
+    page = await browser.get("/ui/campaigns/new")
+    assert '<option value="2">2 · real estate</option>' in page.text
+    resp = await browser.submit("/ui/campaigns/new", FORM | {"name": "Flats", "category": "2"})
+    assert resp.status == 303
+    row = await console.pool.fetchrow("SELECT id, category FROM campaigns WHERE name = 'Flats'")
+    assert row["category"] == "2"
+    edit = f"/ui/campaigns/{row['id']}/edit"
+    assert '<option value="2" selected>' in (await browser.get(edit)).text
+    bad = await browser.submit(edit, FORM | {"name": "Flats", "category": "9"})
+    assert bad.status == 400 and _error_for(bad.text, "category") is not None
+    assert (
+        await console.pool.fetchval("SELECT category FROM campaigns WHERE id = $1", row["id"])
+        == "2"
+    )
+    cleared = await browser.submit(edit, FORM | {"name": "Flats", "category": ""})
+    assert cleared.status == 303
+    assert (
+        await console.pool.fetchval("SELECT category FROM campaigns WHERE id = $1", row["id"])
+        is None
+    )
+
+
 async def test_errors_sit_next_to_their_field_and_the_input_is_kept(console: Console) -> None:
     browser = await console.signed_in("manager")
     await browser.get("/ui/campaigns/new")

@@ -22,6 +22,7 @@ from dialer.campaigns import control, model, store
 from dialer.campaigns.states import ACTIONS
 from dialer.clients import DEFAULT_CLIENT_ID, list_clients
 from dialer.compliance import load_rulebook
+from dialer.dnc.kinds import CATEGORY_NAMES
 from dialer.errors import Conflict, NotFound, ValidationError
 from dialer.http.keys import CLOCK, ENGINE, POOL
 from dialer.inputs import check_fields
@@ -149,6 +150,7 @@ async def _form_page(
         "campaign": campaign,
         "fields": model.FIELDS,
         "purposes": [(p, humanise(p)) for p in model.PURPOSES],
+        "categories": [("", "None")] + [(k, f"{k} · {name}") for k, name in CATEGORY_NAMES.items()],
         "dial_modes": [(m, humanise(m)) for m in model.DIAL_MODES],
         "record_modes": [(m, humanise(m)) for m in model.RECORD_MODES],
         "consent_modes": [(m, humanise(m)) for m in model.RECORDING_CONSENT],
