@@ -10,10 +10,12 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from dialer import db
 from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.runtime import create_app
+from tests.fakes.pgproxy import PgProxy
 
 
 @dataclass
@@ -72,3 +74,18 @@ async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
         helper.tokens[role] = await helper.token(role, name=role)
     yield helper
     await client.close()
+
+
+@pytest.fixture
+async def pools(fresh_db_url: str) -> AsyncIterator[tuple[PgProxy, asyncpg.Pool, asyncpg.Pool]]:
+    """(a proxy to cut, the service's pool through it, a direct pool) on a fresh database:
+    the engine-outage tests cut the proxy while checking through the direct pool (or run a
+    second engine on it)."""
+    proxy = PgProxy(fresh_db_url)
+    url = await proxy.start()
+    service = await db.create_pool(url, min_size=2, max_size=20)
+    direct = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
+    yield proxy, service, direct
+    await service.close()
+    await direct.close()
+    await proxy.close()

@@ -6,13 +6,10 @@ clock (past the lease's life); nothing sleeps for timing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
 from dialer.sim.model import CalleeModel
@@ -31,18 +28,6 @@ LONG_CALLS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=60
 )
 TTL = 3.0
-
-
-@pytest.fixture
-async def pools(fresh_db_url: str) -> AsyncIterator[tuple[PgProxy, asyncpg.Pool, asyncpg.Pool]]:
-    proxy = PgProxy(fresh_db_url)
-    url = await proxy.start()
-    service = await db.create_pool(url, min_size=2, max_size=20)
-    direct = await db.create_pool(fresh_db_url, min_size=1, max_size=4)
-    yield proxy, service, direct
-    await service.close()
-    await direct.close()
-    await proxy.close()
 
 
 async def test_an_outage_past_the_lease_loses_no_outcome_and_redials_nobody(

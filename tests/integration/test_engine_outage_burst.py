@@ -9,14 +9,11 @@ agents less the calls in flight; after the ramp the pacer's own number applies a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
 from dialer.sim.model import CalleeModel
@@ -54,18 +51,6 @@ async def _history(conn: asyncpg.Connection, campaign_id: int, now: datetime) ->
         campaign_id,
         now,
     )
-
-
-@pytest.fixture
-async def pools(fresh_db_url: str) -> AsyncIterator[tuple[PgProxy, asyncpg.Pool, asyncpg.Pool]]:
-    proxy = PgProxy(fresh_db_url)
-    url = await proxy.start()
-    service = await db.create_pool(url, min_size=2, max_size=20)
-    direct = await db.create_pool(fresh_db_url, min_size=1, max_size=4)
-    yield proxy, service, direct
-    await service.close()
-    await direct.close()
-    await proxy.close()
 
 
 async def test_after_an_outage_no_step_launches_more_than_the_free_agents(

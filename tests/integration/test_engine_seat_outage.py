@@ -7,13 +7,10 @@ ones); the call is then recorded once, connected, with its agent.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
 from dialer.sim.model import CalleeModel
@@ -33,18 +30,6 @@ NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 SLOW_ANSWERS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=12, ring_max_s=14, talk_s=20
 )
-
-
-@pytest.fixture
-async def pools(fresh_db_url: str) -> AsyncIterator[tuple[PgProxy, asyncpg.Pool, asyncpg.Pool]]:
-    proxy = PgProxy(fresh_db_url)
-    url = await proxy.start()
-    service = await db.create_pool(url, min_size=2, max_size=20)
-    direct = await db.create_pool(fresh_db_url, min_size=1, max_size=4)
-    yield proxy, service, direct
-    await service.close()
-    await direct.close()
-    await proxy.close()
 
 
 async def test_a_person_answering_while_the_database_is_away_is_bridged_and_written_once(

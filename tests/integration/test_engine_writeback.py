@@ -7,13 +7,10 @@ agent's disposition, which applies. Time: a 40-second outage on the injected clo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
 from dialer.engine.dispositions import record_disposition
@@ -36,18 +33,6 @@ OUTAGE_S = 40.0
 TALKERS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=3, talk_s=50
 )
-
-
-@pytest.fixture
-async def pools(fresh_db_url: str) -> AsyncIterator[tuple[PgProxy, asyncpg.Pool, asyncpg.Pool]]:
-    proxy = PgProxy(fresh_db_url)
-    url = await proxy.start()
-    cut_off = await db.create_pool(url, min_size=2, max_size=20)
-    direct = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield proxy, cut_off, direct
-    await cut_off.close()
-    await direct.close()
-    await proxy.close()
 
 
 async def test_a_runner_cut_off_past_a_takeover_writes_its_outcomes_back_fenced(
