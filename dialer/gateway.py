@@ -207,3 +207,49 @@ class Gateway(Protocol):
     async def close(self) -> None:
         """Release the switch connection; calls still up are hung up."""
         ...
+
+
+# -- Supervisor monitoring (listen / whisper / barge) ----------------------------------------
+
+MonitorMode = Literal["listen", "whisper", "barge"]
+MONITOR_MODES: tuple[MonitorMode, ...] = ("listen", "whisper", "barge")
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorEnded:
+    """A supervisor's monitor session ended: ``call_ended`` (the monitored call hung up),
+    ``supervisor`` (the supervisor's phone hung up) or ``stopped`` (``stop_monitor``)."""
+
+    monitor_id: str
+    call_id: str
+    t: float
+    reason: str
+
+
+MonitorSink = Callable[[MonitorEnded], None]
+
+
+@runtime_checkable
+class Monitoring(Protocol):
+    """A gateway on which a supervisor can listen to a connected call (the callee and the
+    agent both heard, neither hears the supervisor), whisper (only the agent hears the
+    supervisor) or barge in (everybody hears everybody). Asterisk: a snoop channel on the
+    agent's side (``spy``/``whisper`` directions) bridged with the supervisor's phone, barge
+    by adding the phone to the call's bridge; FreeSWITCH: ``eavesdrop`` with its whisper
+    and three-way controls. A session ends by itself when the call ends."""
+
+    async def monitor(
+        self, call_id: str, endpoint: str, mode: MonitorMode, on_end: MonitorSink
+    ) -> str:
+        """Ring ``endpoint`` (the supervisor's phone) into the call; return the session id.
+        ``CallGone``: the call has ended; ``GatewayError``: not connected to an agent, or
+        the endpoint could not be reached."""
+        ...
+
+    async def change_mode(self, monitor_id: str, mode: MonitorMode) -> None:
+        """Switch a running session to ``mode``. ``CallGone``: the session has ended."""
+        ...
+
+    async def stop_monitor(self, monitor_id: str) -> None:
+        """End a session (idempotent): the supervisor's phone is hung up."""
+        ...

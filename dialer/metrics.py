@@ -275,3 +275,11 @@ for _reason in ("request", "retention"):
     PRIVACY_ERASED_LEADS.labels(_reason)  # exported at 0 (dashboards use increase())
 for _result in ("uploaded", "failed"):
     RECORDING_UPLOADS.labels(_result)
+
+# -- Supervisor monitoring (listen / whisper / barge) ----------------------------------------
+MONITOR_SESSIONS = Counter(
+    "dialer_monitor_sessions_total",
+    "Supervisor monitor sessions started on calls, by the mode they started in "
+    "(listen, whisper, barge) and the campaign of the call",
+    ["campaign", "mode"],
+)

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     USERS_READ = "users.read"
     USERS_WRITE = "users.write"  # create, disable, reset people who sign in (own client)
     PRIVACY = "privacy.manage"  # erase a person, export their data, set retention
+    CALLS_MONITOR = "calls.monitor"  # listen to, whisper in, barge into live calls (audited)
 
 
 _READ = {p for p in Permission if p.value.endswith(".read")}
@@ -43,6 +44,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.AGENTS_WRITE,
             Permission.AGENT_SELF,  # drive the agents of their client (supervisor actions)
             Permission.PRIVACY,
+            Permission.CALLS_MONITOR,
         }
     ),
     "agent": frozenset({Permission.AGENT_SELF, Permission.RULES_READ}),

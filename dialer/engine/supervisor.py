@@ -37,6 +37,7 @@ from dialer.db import DB_ERRORS
 from dialer.engine import closing
 from dialer.engine.health import GatewayHealth
 from dialer.engine.model import CampaignConfig
+from dialer.engine.monitor import Monitors
 from dialer.engine.runner import CampaignRunner, RunnerOptions
 from dialer.gateway import Gateway
 from dialer.loops import Heartbeat
@@ -87,6 +88,9 @@ class Engine:
         self.poll_s = poll_s
         self.hooks = list(hooks)
         self.runners: dict[int, CampaignRunner] = {}
+        self.monitors = Monitors(
+            pool, gateway, clock, instance_id=instance_id, runners=self.runners
+        )  # supervisors' listen / whisper / barge sessions (engine.monitor)
         self._hook_stops: dict[int, list[Callable[[], Awaitable[None]]]] = {}
         self._stopping: set[int] = set()
         self._free_since: dict[int, float] = {}

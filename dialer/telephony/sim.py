@@ -38,6 +38,7 @@ from dialer.gateway import (
     Ringing,
 )
 from dialer.sim.model import CalleeModel, CallOutcome, CallScript
+from dialer.telephony.sim_monitor import SimMonitoring
 from dialer.timer import Timer, TimerHandle
 
 
@@ -122,7 +123,7 @@ class _Call:
     presses: bool = False  # the callee will press the opt-out key during a message
 
 
-class SimulatedGateway:
+class SimulatedGateway(SimMonitoring):
     """A seeded stochastic switch (see the module docstring)."""
 
     name = "sim"
@@ -148,6 +149,7 @@ class SimulatedGateway:
         self.peak_calls = 0
         self.outage: str | None = None  # fault injection: see ``set_outage``
         self.refused = 0
+        self._init_monitoring()
 
     @property
     def calls_up(self) -> int:
@@ -344,6 +346,7 @@ class SimulatedGateway:
     def _drop(self, call: _Call) -> None:
         self._cancel(call)
         self._calls.pop(call.request.call_id, None)
+        self._monitored_call_ended(call.request.call_id)
         if call.recording_since is not None:
             self._recorded[call.request.call_id] = self.timer.now() - call.recording_since
         if call.playing is not None:
