@@ -44,6 +44,7 @@ from dialer.telephony.ari_amd import beep_passed, read_amd, start_amd, verdict, 
 from dialer.telephony.ari_link import AriLink, Message, seg
 from dialer.telephony.ari_reconcile import reconcile
 from dialer.telephony.ari_record import AriRecordings
+from dialer.telephony.ari_snoop import AriMonitoring
 from dialer.telephony.ari_wire import channel_variables, refusal
 from dialer.telephony.ari_wire import error_text as _message
 from dialer.telephony.callbook import SwitchCall
@@ -57,7 +58,7 @@ from dialer.timer import Timer
 log = logging.getLogger("dialer.telephony.ari")
 
 
-class AriGateway(SwitchGateway):
+class AriGateway(AriMonitoring, SwitchGateway):
     """Asterisk through ARI (see the module docstring)."""
 
     name = "ari"
@@ -93,6 +94,7 @@ class AriGateway(SwitchGateway):
         self.recordings = AriRecordings(self.link)
         self.book.on_answer = self._answered
         self.replaced = False  # another process took our ARI application over
+        self._init_monitoring()
 
     # -- protocol -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -193,7 +195,7 @@ class AriGateway(SwitchGateway):
     def handle(self, message: Message) -> None:
         """One message from the events WebSocket."""
         handler = self._handlers.get(str(message.get("type")))
-        if handler is not None:
+        if handler is not None and not self.monitor_message(message):
             handler(message)
 
     def _stasis_start(self, msg: Message) -> None:
@@ -323,6 +325,7 @@ class AriGateway(SwitchGateway):
     # -- endings --------------------------------------------------------------------------
     def callee_gone(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
         self.book.end(call, code, sip)
+        self.monitored_call_ended(call.call_id)
         for playback in [p for p, c in self._playbacks.items() if c is call]:
             del self._playbacks[playback]
         if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:

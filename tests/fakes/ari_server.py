@@ -28,6 +28,7 @@ from aiohttp import web
 
 from tests.fakes.ari_json import bridge_json, channel_json, envelope
 from tests.fakes.ari_recordings import RecordingsMixin
+from tests.fakes.ari_snoop import SnoopMixin
 from tests.fakes.ari_spec import ari_spec
 from tests.fakes.ast_causes import ast_cause_for_sip
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
@@ -42,7 +43,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
+class FakeAsterisk(SnoopMixin, RecordingsMixin, FakeSwitchBase):
     """ARI over HTTP on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -72,6 +73,7 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
         self.spec_errors: list[str] = []  # requests the real ARI would not accept
         self.replaced: list[web.WebSocketResponse] = []  # sockets another took the app from
         self.init_recordings()
+        self.init_snoops()
 
     @property
     def url(self) -> str:
@@ -93,6 +95,8 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
         r.add_get("/ari/bridges", self._list_bridges)
         r.add_post("/ari/bridges/{id}", self._create_bridge)
         r.add_post("/ari/bridges/{id}/addChannel", self._add_channel)
+        r.add_post("/ari/bridges/{id}/removeChannel", self._remove_channel)
+        r.add_post("/ari/channels/{id}/snoop", self._snoop)
         r.add_delete("/ari/bridges/{id}", self._destroy_bridge)
         self.recording_routes(r)
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -446,6 +450,7 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
         if sip is not None:
             cause = ast_cause_for_sip(sip)
         self.end_recordings(leg.id)
+        self.end_snoops(leg)
         self.leave_stasis(leg)
         if leg.bridge and leg.bridge in self.bridges:
             bridge = self.bridges[leg.bridge]
