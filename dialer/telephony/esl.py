@@ -44,6 +44,7 @@ from dialer.telephony.causes import cause_code, sip_status
 from dialer.telephony.dialstrings import esl_media
 from dialer.telephony.dtmf import ESL_EVENT, esl_dtmf
 from dialer.telephony.esl_commands import channel_vars, originate_command
+from dialer.telephony.esl_eavesdrop import EslMonitoring
 from dialer.telephony.esl_link import EslLink, Headers
 from dialer.telephony.esl_reconcile import AMD_KINDS, reconcile
 from dialer.telephony.esl_record import EslRecordings
@@ -66,7 +67,7 @@ def agent_uuid(call_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialer-agent:{call_id}"))
 
 
-class EslGateway(SwitchGateway):
+class EslGateway(EslMonitoring, SwitchGateway):
     """FreeSWITCH through its event socket (see the module docstring)."""
 
     name = "esl"
@@ -102,6 +103,7 @@ class EslGateway(SwitchGateway):
             "avmd::beep": self._beep,
             ESL_EVENT: lambda headers, _body: esl_dtmf(self.book, headers),
         }
+        self._init_monitoring()
 
     # -- protocol -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -221,7 +223,7 @@ class EslGateway(SwitchGateway):
         if name == "CUSTOM":
             name = headers.get("Event-Subclass", "")
         handler = self._handlers.get(name)
-        if handler is not None:
+        if handler is not None and not self.monitor_event(name, headers, body):
             handler(headers, body)
 
     def _call(self, headers: Headers) -> SwitchCall | None:
@@ -349,6 +351,7 @@ class EslGateway(SwitchGateway):
     # -- endings --------------------------------------------------------------------------
     def _callee_gone(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
         self.book.end(call, code, sip)
+        self.monitored_call_ended(call.call_id)
         if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
             self.tasks.spawn(self.kill_channel(call.agent_leg))
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tests.fakes.ari_recordings import wav
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
+from tests.fakes.esl_eavesdrop import EavesdropMixin
 from tests.fakes.esl_wire import channel_headers, frame, read_command, serialize_event, show_row
 from tests.fakes.fs_causes import FS_CAUSES, FS_NAMES, fs_cause_for_sip, q850
 from tests.fakes.scenarios import agent_script, script_for
@@ -73,7 +74,7 @@ class Client:
         return name in self.names
 
 
-class FakeFreeSwitch(FakeSwitchBase):
+class FakeFreeSwitch(EavesdropMixin, FakeSwitchBase):
     """mod_event_socket on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -98,6 +99,7 @@ class FakeFreeSwitch(FakeSwitchBase):
         self._handlers: set[asyncio.Task[None]] = set()
         self._seq = 0
         self.port = 0
+        self.init_eavesdrop()
 
     # -- server lifecycle -----------------------------------------------------------------
     async def start(self) -> None:
@@ -234,6 +236,8 @@ class FakeFreeSwitch(FakeSwitchBase):
         leg = self.legs.get(args[0]) if args else None
         if name == "uuid_record":
             return self._record(leg, args)
+        if name == "uuid_recv_dtmf":
+            return self.recv_dtmf(args)
         if name == "avmd" and self.avmd_module:
             return self._avmd(leg, args)
         if name in ("uuid_kill", "uuid_getvar", "uuid_broadcast", "uuid_bridge") and not leg:
@@ -400,6 +404,8 @@ class FakeFreeSwitch(FakeSwitchBase):
             self.job_done(self.jobs.pop(leg.id), "originate", f"+OK {leg.id}\n")
         if leg.app_args == "&park()":
             leg.app_name = "park"
+        elif leg.app_args.startswith("&eavesdrop("):
+            self.start_eavesdrop(leg)
         elif leg.app_args == AMD_EXTENSION:
             leg.app_name = "mod_amd"
             if self.amd_module:
@@ -408,7 +414,8 @@ class FakeFreeSwitch(FakeSwitchBase):
                 self.at(leg, 0.0, lambda: self.end(leg, FS_CAUSES["DESTINATION_OUT_OF_ORDER"]))
         else:  # no such extension
             self.at(leg, 0.0, lambda: self.end(leg, 3))
-        self.emit_channel("CHANNEL_EXECUTE", leg, ("Application", leg.app_name))
+        if leg.app_name != "eavesdrop":
+            self.emit_channel("CHANNEL_EXECUTE", leg, ("Application", leg.app_name))
 
     def on_dtmf(self, leg: Leg, digit: str, duration_ms: int) -> None:
         """``DTMF`` with the channel's headers, ``DTMF-Digit`` and ``DTMF-Duration`` in
@@ -440,6 +447,7 @@ class FakeFreeSwitch(FakeSwitchBase):
             Path(path).write_bytes(wav(min(seconds, 30.0) / 100))
         leg.variables.update(hangup_cause=name, hangup_cause_q850=str(q850(FS_CAUSES[name])))
         leg.state = "Down"
+        self.end_eavesdrops(leg)
         partner = self.legs.get(leg.bridge or "")
         if partner is not None:
             partner.bridge = None
