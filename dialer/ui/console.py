@@ -29,6 +29,7 @@ from dialer.ui.pages import (
     leads,
     lists,
     live,
+    monitor,
     privacy,
     recordings,
     rules,
@@ -54,6 +55,7 @@ PAGE_TABLES = (
     privacy.routes,
     board.routes,
     recordings.routes,
+    monitor.routes,
 )
 
 

@@ -23,6 +23,7 @@ from dialer.stats.summary import day_start
 from dialer.ui.context import session
 from dialer.ui.pages.campaigns import operating_zone
 from dialer.ui.pages.live import REFRESH_S, polled_page, polled_panel
+from dialer.ui.pages.monitor import board_monitors
 from dialer.ui.render import render
 from dialer.ui.routing import UiRoutes
 
@@ -38,7 +39,11 @@ async def _board(
     since = day_start(now, operating_zone(campaign))
     team = [dict(r) for r in await conn.fetch(_Q["board_agents"], campaign["id"], since)]
     by_state = Counter(a["state"] for a in team)
+    monitoring = await board_monitors(conn, who, campaign["id"])
+    for agent in team:  # the live monitor on the agent's current call, if any
+        agent["monitor"] = monitoring["monitors"].get(agent["attempt_id"])
     return {
+        **monitoring,
         "campaign": campaign,
         "team": team,
         "by_state": [(s, by_state.get(s, 0)) for s in AGENT_STATES],
