@@ -232,6 +232,7 @@ _OPT_OUTS = """
 SELECT count(*) FROM audit_log
 WHERE action = 'dnc.opt_out' AND object_id IN (SELECT id FROM leads WHERE campaign_id = $1)
 """
+_MONITORED = "SELECT count(DISTINCT attempt_id) FROM call_monitors WHERE campaign_id = $1"
 _RECORDINGS = """
 SELECT count(*) AS recordings, coalesce(round(sum(recording_s)::numeric, 1), 0)::float AS seconds
 FROM attempts WHERE campaign_id = $1 AND recording_url IS NOT NULL
@@ -284,6 +285,7 @@ async def summary(
         "recordings": dict(await conn.fetchrow(_RECORDINGS, campaign_id)),
         **_conduct(await conn.fetchrow(_VOICEMAILS, campaign_id)),
         "opt_outs": await conn.fetchval(_OPT_OUTS, campaign_id),
+        "monitored": await conn.fetchval(_MONITORED, campaign_id),
         "duration_s": round(duration_s, 2),
     }
 

@@ -20,6 +20,7 @@ from aiohttp import web
 from dialer.agents.bus import AgentBus
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.simagents import sim_agents_hook
+from dialer.engine.simsupervisor import sim_supervisor_hook
 from dialer.engine.supervisor import POLL_S, Engine, RunnerHook
 from dialer.gateway import Gateway, GatewayError
 from dialer.http.keys import (
@@ -178,6 +179,7 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
         hooks = list(given.hooks)
         if settings.sim_agents:
             hooks.append(sim_agents_hook(bus, timer, settings.sim_agents))
+            hooks.append(sim_supervisor_hook(timer))  # listens to some of their calls
         options = given.options or RunnerOptions(
             lease_ttl_s=settings.lease_ttl_s,
             shutdown_timeout_s=settings.shutdown_timeout_s,

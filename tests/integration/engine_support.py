@@ -20,7 +20,7 @@ from dialer.clock import Clock, SystemClock
 from dialer.engine.demo import insert_leads
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.simagents import SimAgentParams, SimulatedAgents, sim_agents_hook
-from dialer.engine.supervisor import Engine
+from dialer.engine.supervisor import Engine, RunnerHook
 from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
 
@@ -135,6 +135,7 @@ async def running_engine(
     gateway_cls: type[SimulatedGateway] = SimulatedGateway,
     network: dict[str, Any] | None = None,
     loop_paced: bool = True,
+    extra_hooks: tuple[RunnerHook, ...] = (),
 ) -> AsyncIterator[RunningEngine]:
     """An engine with the simulated gateway (and optionally simulated agents); ``network``:
     more ``SimGatewayParams`` (dead numbers, flagged caller IDs). A test ``clock`` is
@@ -146,11 +147,12 @@ async def running_engine(
     bus = AgentBus(pool)
     await bus.start()
     started: list[SimulatedAgents] = []
-    hooks = ()
+    hooks: tuple[RunnerHook, ...] = extra_hooks
     if sim_agents:
         params = SimAgentParams(wrap_s=2.0, manual_p=0.0)  # tests of paced calls only
         hooks = (
             sim_agents_hook(bus, timer, sim_agents, seed=seed, params=params, started=started),
+            *extra_hooks,
         )
     engine = Engine(
         pool,

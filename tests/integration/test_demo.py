@@ -85,6 +85,8 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     assert summary["recording_notices"] <= summary["connected"]
     # simulated callees press 9 on some abandon messages: each one an opt-out
     assert 0 <= summary["opt_outs"] <= summary["abandoned"]
+    # a simulated supervisor listens to some calls agents are on
+    assert 0 <= summary["monitored"] <= summary["connected"]
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
     # Leads carry consent; a revoked one is blocked by the rules, never dialed.

@@ -7,14 +7,29 @@ hangs them up; the simulated switch says who hears whom (``SimMonitor.heard_by``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
 
 from dialer import db
-from tests.integration.engine_support import wait_for
-from tests.integration.monitor_support import monitored_floor
+from dialer.clock import FakeClock
+from dialer.engine.simsupervisor import SimSupervisorParams, sim_supervisor_hook
+from dialer.sim.model import CalleeModel
+from dialer.telephony import LoopTimer
+from tests.integration.engine_support import (
+    add_leads,
+    make_campaign,
+    running_engine,
+    start,
+    us_numbers,
+    wait_for,
+)
+from tests.integration.monitor_support import NOON_SF, monitored_floor
+
+ALL_HUMANS = CalleeModel(
+    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=1, ring_max_s=3, talk_s=20
+)
 
 
 async def _audit(pool: asyncpg.Pool, attempt_id: int) -> list[tuple[str, dict]]:
@@ -157,3 +172,42 @@ async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
     yield pool
     await pool.close()
+
+
+async def test_the_simulated_supervisor_listens_without_changing_the_calls(
+    epool: asyncpg.Pool,
+) -> None:
+    clock = FakeClock(NOON_SF)
+    async with epool.acquire() as conn:
+        campaign = await make_campaign(conn, clock.now())
+        await add_leads(conn, campaign["id"], us_numbers(40), clock.now())
+        await start(conn, campaign["id"], clock.now())
+    hook = sim_supervisor_hook(LoopTimer(50.0), params=SimSupervisorParams(every_s=4, listen_s=3))
+    async with running_engine(
+        epool, clock=clock, callee=ALL_HUMANS, sim_agents=3, extra_hooks=(hook,)
+    ) as running:
+
+        async def listened() -> int:
+            return int(
+                await epool.fetchval(
+                    "SELECT count(*) FROM call_monitors WHERE ended_at IS NOT NULL"
+                )
+            )
+
+        await wait_for(lambda: _at_least(listened, 2), timeout=60)
+        assert running.gateway.monitor_log  # the switch rang the supervisor in
+    rows = await epool.fetch("SELECT * FROM call_monitors ORDER BY id")
+    assert {r["mode"] for r in rows} == {"listen"} and {r["endpoint"] for r in rows} == {
+        "sim/supervisor"
+    }
+    assert {r["end_reason"] for r in rows if r["ended_at"]} <= {"stopped", "call_ended"}
+    monitored = await epool.fetch(
+        "SELECT * FROM attempts WHERE id = ANY($1)", [r["attempt_id"] for r in rows]
+    )
+    # A listened-to call is recorded like any other: connected, talked, completed.
+    assert all(a["connected_at"] and a["agent_id"] for a in monitored)
+    assert all(a["outcome"] in (None, "completed") for a in monitored)
+
+
+async def _at_least(count: Callable[[], Awaitable[int]], n: int) -> bool:
+    return await count() >= n
