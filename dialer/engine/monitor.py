@@ -230,6 +230,12 @@ class Monitors:
         if row["ended_at"] is not None or row["call_ended_at"] is not None:
             await self._close(monitor_id, "call_ended")
             raise Conflict(f"monitor {monitor_id} has ended", field="id")
+        if row["instance"] != self.instance_id:
+            raise Conflict(
+                f"monitor {monitor_id} is held by dialer process {row['instance']}: "
+                "change or stop it through that process",
+                field="id",
+            )
         return row
 
     async def _hang_up(self, session: str) -> None:

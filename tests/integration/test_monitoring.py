@@ -211,3 +211,20 @@ async def test_the_simulated_supervisor_listens_without_changing_the_calls(
 
 async def _at_least(count: Callable[[], Awaitable[int]], n: int) -> bool:
     return await count() >= n
+
+
+async def test_a_monitor_held_by_another_process_is_not_touched(epool: asyncpg.Pool) -> None:
+    async with monitored_floor(epool) as f:
+        call = await f.live_call()
+        good = {"mode": "listen", "endpoint": "PJSIP/2001"}
+        status, body = await f.call("POST", f"/api/v1/calls/{call['id']}/monitor", json=good)
+        assert status == 201, body
+        await epool.execute(
+            "UPDATE call_monitors SET instance = 'elsewhere' WHERE id = $1", body["id"]
+        )
+        for method, payload in (("PATCH", {"mode": "barge"}), ("DELETE", None)):
+            status, answer = await f.call(method, f"/api/v1/monitors/{body['id']}", json=payload)
+            assert status == 409 and "elsewhere" in answer["error"], answer
+        status, still = await f.call("GET", f"/api/v1/monitors/{body['id']}")
+        assert still["live"] and still["mode"] == "listen"
+        await f.running.gateway.hangup(call["gateway_call_id"])
