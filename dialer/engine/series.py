@@ -16,6 +16,7 @@ from dialer import metrics
 from dialer.engine.calls import OUTCOMES
 from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import AHEAD_MODES
+from dialer.gateway import MONITOR_MODES
 
 MANUAL_RESULTS = ("accepted", "blocked", "dnc", "busy")  # dialer_manual_dials_total{result}
 
@@ -55,6 +56,7 @@ _BY_CAMPAIGN = (
     metrics.CAMPAIGN_INFO,
     metrics.MANUAL_DIALS,  # counted where the request was taken; created here at zero
     metrics.VOICEMAIL_BEEPS,
+    metrics.MONITOR_SESSIONS,  # counted where the request was taken; created here at zero
 )
 
 
@@ -79,6 +81,8 @@ def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None
         metrics.MANUAL_DIALS.labels(cid, result)
     for result in ("heard", "timeout", "failed"):
         metrics.VOICEMAIL_BEEPS.labels(cid, result)
+    for mode in MONITOR_MODES:
+        metrics.MONITOR_SESSIONS.labels(cid, mode)
     caller_ids(campaign, pool)
     _info(campaign).set(1)
 

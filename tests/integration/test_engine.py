@@ -506,12 +506,14 @@ async def test_campaign_series_follow_a_rename_and_go_when_the_runner_stops(
         await wait_for(lambda: _async(cid not in env.engine.runners and not env.engine._stopping))
     # Every series the runner wrote is gone; the pause that stopped it stays to be scraped.
     # (Other tests' campaigns of the same id may have left state changes too, and manual
-    # dial requests taken while no runner of theirs ran in this process.)
+    # dial or monitor requests taken while no runner of theirs ran in this process.)
     assert {name for name, _ in series()} <= {
         "dialer_campaign_state_changes_total",
         "dialer_campaign_state_changes_created",
         "dialer_manual_dials_total",
         "dialer_manual_dials_created",
+        "dialer_monitor_sessions_total",
+        "dialer_monitor_sessions_created",
     }
     changes = {(labels["state"], labels["reason"]) for _, labels in series() if "state" in labels}
     assert ("paused", "manual") in changes

@@ -27,6 +27,7 @@ from dialer.engine.budget import WINDOWS
 from dialer.engine.calls import OUTCOMES
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.series import MANUAL_RESULTS
+from dialer.gateway import MONITOR_MODES
 from tests.integration.conftest import Api
 from tests.integration.engine_support import (
     FAST_HUMANS,
@@ -64,7 +65,7 @@ def allowed_values(campaigns: set[str]) -> dict[str, set[str] | re.Pattern[str]]
     return {
         "campaign": campaigns,
         "outcome": set(OUTCOMES),
-        "mode": set(DIAL_MODES),
+        "mode": set(DIAL_MODES) | set(MONITOR_MODES),  # dials; supervisor monitor sessions
         "state": set(AGENT_STATES) | set(CAMPAIGN_STATES),
         "window": set(WINDOWS),
         # compliance decisions; voicemail beeps; recording uploads
