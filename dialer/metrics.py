@@ -275,3 +275,16 @@ for _reason in ("request", "retention"):
     PRIVACY_ERASED_LEADS.labels(_reason)  # exported at 0 (dashboards use increase())
 for _result in ("uploaded", "failed"):
     RECORDING_UPLOADS.labels(_result)
+
+# -- Inbound calls (callbacks from callees) and blended agents (docs/inbound.md) -----------
+INBOUND_CALLS = Counter(
+    "dialer_inbound_calls_total",
+    "Inbound calls to the campaigns' numbers by how they ended (result: agent, message,"
+    " opted_out, hung_up, unrouted); campaign 'none' for a number no campaign owns",
+    ["campaign", "result"],
+)
+INBOUND_HELD_AGENTS = Gauge(
+    "dialer_inbound_held_agents",
+    "Blended agents the pacer leaves free for the inbound calls it expects",
+    ["campaign"],
+)

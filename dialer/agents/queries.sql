@@ -82,19 +82,20 @@ RETURNING id;
 
 -- name: campaign_agents
 SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
-       a.preview_lead_id, a.simulated
+       a.preview_lead_id, a.simulated, a.blended
 FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
 WHERE ac.campaign_id = $1 AND a.deleted_at IS NULL;
 
 -- name: agent_in_campaign
 SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
-       a.preview_lead_id, a.simulated
+       a.preview_lead_id, a.simulated, a.blended
 FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
 WHERE a.id = $1 AND ac.campaign_id = $2 AND a.deleted_at IS NULL;
 
 -- name: screen_call
 -- What an agent's screen shows when a call is connected: the lead and its campaign.
-SELECT a.id AS call_id, a.campaign_id, a.started_at, l.id, l.phone_e164, l.fields, l.region,
+SELECT a.id AS call_id, a.campaign_id, a.started_at, a.direction, l.id, l.phone_e164, l.fields,
+       l.region,
        l.subdivision, l.time_zones, l.status, l.attempts_count, l.last_outcome,
        l.last_disposition, c.name AS campaign_name
 FROM attempts a JOIN leads l ON l.id = a.lead_id JOIN campaigns c ON c.id = a.campaign_id

@@ -24,6 +24,12 @@ from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
 from dialer.engine.conduct import await_beep, bridge_leg, play_notice, voicemail_step
+from dialer.engine.inbound import (
+    CALLBACK_MESSAGE,
+    inbound_result,
+    observe_inbound,
+    route_inbound,
+)
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.optout import OptOuts
@@ -150,6 +156,9 @@ class CallFlow:
 
     # -- pacing events, metrics, budget ---------------------------------------------------
     def _observe(self, call: LiveCall, step: fsm.CallStep, t: float) -> None:
+        if call.inbound:
+            observe_inbound(self, call, step, t)
+            return
         cid = str(self.campaign().id)
         event, source = step.event, step.source
         observe = self.pacing.observe
@@ -198,7 +207,8 @@ class CallFlow:
             self._cancel_deadline(call)
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
         elif effect == fsm.MESSAGE:
-            self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
+            msg = CALLBACK_MESSAGE if call.inbound else self.campaign().safe_harbor_message
+            self.spawn(self._play(call, msg, "messaging"))
         elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
             beep = await_beep(self.gateway, call, self.campaign(), self.timer.speed)
             vm = self.campaign().voicemail_message or ""
@@ -218,6 +228,9 @@ class CallFlow:
             )
 
     def _route(self, call: LiveCall, t: float) -> None:
+        if call.inbound:
+            route_inbound(self, call, t)
+            return
         campaign = self.campaign()
         if campaign.dial_mode == "agentless":
             self.advance(call, "play", t=t)
@@ -250,6 +263,9 @@ class CallFlow:
             self.advance(call, "agent")
 
     def _requeue(self, call: LiveCall, t: float) -> None:
+        if call.inbound:
+            route_inbound(self, call, t)
+            return
         call.agent_id = None
         if call.deadline_t is not None and t >= call.deadline_t:
             self.advance(call, "deadline", t=t)
@@ -325,6 +341,7 @@ class CallFlow:
         if first is not None:  # the voicemail waits for the beep
             await first
         offer = {"abandoning": "abandon", "messaging": "agentless"}.get(state, "")
+        offer = "callback" if call.inbound and state == "messaging" else offer
         finished = await self.messages.message(self.gateway, self.timer, call, msg, offer)
         if finished and call.state == state:
             self.advance(call, "played", cause=cause)
@@ -361,7 +378,10 @@ class CallFlow:
         if call.watchdog is not None:
             call.watchdog.cancel()
         campaign = self.campaign()
-        metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
+        if call.inbound:
+            metrics.INBOUND_CALLS.labels(str(campaign.id), inbound_result(call, outcome)).inc()
+        else:
+            metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
         if outcome == "failed" and call.cause in ROBOCALL_REASONS:
             metrics.ROBOCALL_REJECTIONS.labels(str(campaign.id), call.caller_id).inc()
         talk = t - call.connected_t if call.connected_t is not None else None
@@ -376,7 +396,7 @@ class CallFlow:
             wait_s=call.answer_wait(t),
             talk_s=talk,
             hangup_cause=call.cause,
-            plan=None if connected else self._plan(call, outcome),
+            plan=None if connected or call.inbound else self._plan(call, outcome),
             wrap_agent=connected,
             recording_call=call.call_id if call.recorded else None,
             recording_notice=call.notice if call.notice_played else None,
