@@ -13,8 +13,6 @@ import asyncpg
 import pytest
 
 from dialer import db, metrics
-from dialer.agents import store as agents
-from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
 from dialer.engine.inbound import CALLBACK_MESSAGE, UNROUTED_MESSAGE
 from dialer.engine.optout import DNC_SOURCE, OPT_OUT_CONFIRMED
@@ -90,7 +88,7 @@ async def _agent(conn: asyncpg.Connection, cid: int, now: datetime, *, blended: 
 
 
 def _count(campaign: int | str, result: str) -> float:
-    value = metrics.INBOUND_CALLS.labels(str(campaign), result)._value.get()  # noqa: SLF001
+    value = metrics.INBOUND_CALLS.labels(str(campaign), result)._value.get()
     return float(value)
 
 
