@@ -35,13 +35,16 @@ ORDER BY a.id
 LIMIT $5;
 
 -- name: insert_agent
-INSERT INTO agents (client_id, name, endpoint, simulated, created_at, state_changed_at)
-VALUES ($1, $2, $3, $4, $5, $5)
+INSERT INTO agents (client_id, name, endpoint, simulated, created_at, state_changed_at, blended)
+VALUES ($1, $2, $3, $4, $5, $5, $6)
 RETURNING id;
 
 -- name: update_agent
 UPDATE agents SET name = coalesce($2, name), endpoint = CASE WHEN $3 THEN $4 ELSE endpoint END
 WHERE id = $1;
+
+-- name: set_blended
+UPDATE agents SET blended = $2 WHERE id = $1;
 
 -- name: client_campaigns
 SELECT id FROM campaigns WHERE id = ANY($1::bigint[]) AND client_id = $2 AND deleted_at IS NULL;

@@ -20,16 +20,11 @@ from typing import Any
 from dialer import metrics
 from dialer.clock import Clock
 from dialer.engine import calls as fsm
+from dialer.engine import inbound
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
 from dialer.engine.conduct import await_beep, bridge_leg, play_notice, voicemail_step
-from dialer.engine.inbound import (
-    CALLBACK_MESSAGE,
-    inbound_result,
-    observe_inbound,
-    route_inbound,
-)
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
 from dialer.engine.optout import OptOuts
@@ -156,8 +151,8 @@ class CallFlow:
 
     # -- pacing events, metrics, budget ---------------------------------------------------
     def _observe(self, call: LiveCall, step: fsm.CallStep, t: float) -> None:
-        if call.inbound:
-            observe_inbound(self, call, step, t)
+        if call.inbound:  # a callback: not a dial (engine.inbound)
+            inbound.observe_inbound(self, call, step, t)
             return
         cid = str(self.campaign().id)
         event, source = step.event, step.source
@@ -199,7 +194,9 @@ class CallFlow:
 
     # -- effects --------------------------------------------------------------------------
     def _effect(self, call: LiveCall, effect: str, t: float) -> None:
-        if effect == fsm.ROUTE:
+        if call.inbound and effect in (fsm.ROUTE, fsm.REQUEUE):
+            inbound.route_inbound(self, call, t)
+        elif effect == fsm.ROUTE:
             self._route(call, t)
         elif effect == fsm.DROP:
             self.spawn(self._hangup(call))
@@ -207,7 +204,7 @@ class CallFlow:
             self._cancel_deadline(call)
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
         elif effect == fsm.MESSAGE:
-            msg = CALLBACK_MESSAGE if call.inbound else self.campaign().safe_harbor_message
+            msg = inbound.CALLBACK_MESSAGE if call.inbound else self.campaign().safe_harbor_message
             self.spawn(self._play(call, msg, "messaging"))
         elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
             beep = await_beep(self.gateway, call, self.campaign(), self.timer.speed)
@@ -228,9 +225,6 @@ class CallFlow:
             )
 
     def _route(self, call: LiveCall, t: float) -> None:
-        if call.inbound:
-            route_inbound(self, call, t)
-            return
         campaign = self.campaign()
         if campaign.dial_mode == "agentless":
             self.advance(call, "play", t=t)
@@ -263,9 +257,6 @@ class CallFlow:
             self.advance(call, "agent")
 
     def _requeue(self, call: LiveCall, t: float) -> None:
-        if call.inbound:
-            route_inbound(self, call, t)
-            return
         call.agent_id = None
         if call.deadline_t is not None and t >= call.deadline_t:
             self.advance(call, "deadline", t=t)
@@ -340,8 +331,8 @@ class CallFlow:
     ) -> None:
         if first is not None:  # the voicemail waits for the beep
             await first
-        offer = {"abandoning": "abandon", "messaging": "agentless"}.get(state, "")
-        offer = "callback" if call.inbound and state == "messaging" else offer
+        offers = {"abandoning": "abandon", "messaging": "agentless"}
+        offer = "callback" if call.inbound else offers.get(state, "")
         finished = await self.messages.message(self.gateway, self.timer, call, msg, offer)
         if finished and call.state == state:
             self.advance(call, "played", cause=cause)
@@ -378,9 +369,7 @@ class CallFlow:
         if call.watchdog is not None:
             call.watchdog.cancel()
         campaign = self.campaign()
-        if call.inbound:
-            metrics.INBOUND_CALLS.labels(str(campaign.id), inbound_result(call, outcome)).inc()
-        else:
+        if not call.inbound:  # a callback is counted by engine.inbound
             metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
         if outcome == "failed" and call.cause in ROBOCALL_REASONS:
             metrics.ROBOCALL_REJECTIONS.labels(str(campaign.id), call.caller_id).inc()

@@ -73,6 +73,14 @@ def caller_lead(phone: str) -> Lead:
     return Lead(0, phone, None, None, None, (), "inbound", 0, None)
 
 
+async def inbound_calls(
+    conn: asyncpg.Connection, campaign_id: int, *, after: int, limit: int, since: Any = None
+) -> list[dict[str, Any]]:
+    """A page of a campaign's inbound calls (``GET /api/v1/campaigns/{id}/inbound``)."""
+    rows = await conn.fetch(_Q["calls"], campaign_id, after, limit, since)
+    return [dict(r) for r in rows]
+
+
 async def find_route(pool: asyncpg.Pool, caller: str, dialed: str) -> Route:
     row = await pool.fetchrow(_Q["route"], caller, dialed)
     if row is None:
@@ -245,6 +253,9 @@ def observe_inbound(flow: CallFlow, call: LiveCall, step: fsm.CallStep, t: float
         flow.pacing.observe(Connected(t, 0.0))
     elif event == "hangup" and source == "connected":
         flow.pacing.observe(CallEnded(t, t - (call.connected_t or t)))
+    if step.ended and step.outcome is not None:
+        result = inbound_result(call, step.outcome)
+        metrics.INBOUND_CALLS.labels(str(flow.campaign().id), result).inc()
 
 
 def route_inbound(flow: CallFlow, call: LiveCall, t: float) -> None:

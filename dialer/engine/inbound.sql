@@ -51,21 +51,13 @@ SELECT id FROM ins;
 UPDATE attempts SET ended_at = $2, outcome = $3, hangup_cause = $4
 WHERE id = $1 AND ended_at IS NULL;
 
--- name: recent
--- A campaign's recent inbound calls, newest first (keyset: before id $2), $3 per page.
-SELECT a.id AS attempt_id, a.lead_id, a.phone_e164 AS caller, a.dialed, a.started_at,
-       a.ended_at, a.outcome, a.agent_id, a.connected_at, a.talk_s, a.hangup_cause,
-       a.disposition
+-- name: calls
+-- A campaign's inbound calls in attempt order (keyset: after id $2), $3 per page; with
+-- $4 only those started at or after that instant.
+SELECT a.id, a.lead_id, a.phone_e164 AS caller, a.dialed, a.started_at, a.ended_at,
+       a.outcome, a.agent_id, a.connected_at, a.talk_s, a.hangup_cause, a.disposition
 FROM attempts a
-WHERE a.campaign_id = $1 AND a.direction = 'inbound' AND ($2::bigint IS NULL OR a.id < $2)
-ORDER BY a.id DESC
+WHERE a.campaign_id = $1 AND a.direction = 'inbound' AND a.id > $2
+  AND ($4::timestamptz IS NULL OR a.started_at >= $4)
+ORDER BY a.id
 LIMIT $3;
-
--- name: counts
--- A campaign's inbound calls by how they went (for its report), since $2.
-SELECT count(*) AS total,
-       count(*) FILTER (WHERE connected_at IS NOT NULL) AS to_agent,
-       count(*) FILTER (WHERE connected_at IS NULL AND outcome = 'completed') AS message,
-       count(*) FILTER (WHERE lead_id IS NOT NULL) AS matched
-FROM attempts
-WHERE campaign_id = $1 AND direction = 'inbound' AND started_at >= $2;
