@@ -20,6 +20,7 @@ from dialer.ui.context import CONSOLE, PREFIX, STATIC_PREFIX, ConsoleState
 from dialer.ui.middleware import console_middleware
 from dialer.ui.pages import (
     auth,
+    blending,
     board,
     callerids,
     campaigns,
@@ -54,6 +55,7 @@ PAGE_TABLES = (
     privacy.routes,
     board.routes,
     recordings.routes,
+    blending.routes,
 )
 
 
