@@ -125,3 +125,23 @@ async def test_the_simulated_gateway_rings_the_dialer_and_callees_call_back() ->
     await gateway.originate(OriginateRequest("out-1", "+14155550199", DIALED, 15.0), log)
     await timer.advance(600.0)
     assert [(c.caller, c.dialed) for c in arrived[1:]] == [("+14155550199", DIALED)]
+
+
+async def test_a_callback_stays_on_the_switch_it_arrived_on() -> None:
+    from dialer.telephony.multi import MultiSwitchGateway
+    from dialer.telephony.multi import Switch as Member
+
+    timer = VirtualTimer()
+    first, second = SimulatedGateway(timer, seed=1), SimulatedGateway(timer, seed=2)
+    multi = MultiSwitchGateway([Member("a", first), Member("b", second)], timer)
+    arrived = _listen(multi)
+    log = EventLog()
+    call_id = second.place_inbound(CALLER, DIALED, talk_s=5.0)
+    assert [c.call_id for c in arrived] == [call_id]
+    await multi.answer(call_id, log)
+    assert multi.by_call[call_id].name == "b"
+    await multi.bridge(call_id, AgentLeg(1))
+    await timer.advance(6.0)
+    assert isinstance(log.final(call_id), Hangup) and call_id not in multi.by_call
+    with pytest.raises(CallGone):
+        await multi.answer("never-rang", log)
