@@ -282,9 +282,7 @@ def inbound_result(call: LiveCall, outcome: str) -> str:
 def held_agents(runner: CampaignRunner) -> int:
     """Blended free agents the pacer should leave out of its count of free agents."""
     free = sum(1 for s in runner.view.available() if s.blended)
-    if not free:
-        return 0
-    rate = runner.inbound_rate.rate(runner.timer.now())
+    rate = runner.inbound_rate.rate(runner.timer.now()) if free else 0.0
     held = agents_to_hold(rate, HOLD_HORIZON_S, free, HOLD_RISK)
     metrics.INBOUND_HELD_AGENTS.labels(str(runner.campaign_id)).set(held)
     return held

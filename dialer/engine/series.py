@@ -55,7 +55,10 @@ _BY_CAMPAIGN = (
     metrics.CAMPAIGN_INFO,
     metrics.MANUAL_DIALS,  # counted where the request was taken; created here at zero
     metrics.VOICEMAIL_BEEPS,
+    metrics.INBOUND_CALLS,  # callbacks (engine.inbound); created here at zero
+    metrics.INBOUND_HELD_AGENTS,
 )
+INBOUND_RESULTS = ("agent", "message", "opted_out", "hung_up")
 
 
 def dial_modes(campaign: CampaignConfig) -> tuple[str, ...]:
@@ -79,6 +82,8 @@ def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None
         metrics.MANUAL_DIALS.labels(cid, result)
     for result in ("heard", "timeout", "failed"):
         metrics.VOICEMAIL_BEEPS.labels(cid, result)
+    for result in INBOUND_RESULTS:
+        metrics.INBOUND_CALLS.labels(cid, result)
     caller_ids(campaign, pool)
     _info(campaign).set(1)
 
