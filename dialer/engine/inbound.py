@@ -284,7 +284,7 @@ def held_agents(runner: CampaignRunner) -> int:
     free = sum(1 for s in runner.view.available() if s.blended)
     rate = runner.inbound_rate.rate(runner.timer.now()) if free else 0.0
     held = agents_to_hold(rate, HOLD_HORIZON_S, free, HOLD_RISK)
-    metrics.INBOUND_HELD_AGENTS.labels(str(runner.campaign_id)).set(held)
+    metrics.INBOUND_HELD_AGENTS.labels(str(runner.view.campaign_id)).set(held)
     return held
 
 
