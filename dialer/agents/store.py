@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from dialer.agents.states import AgentStateError, AgentStep, plan
+from dialer.audit import record as audit
 from dialer.auth.roles import Principal
 from dialer.clients import DEFAULT_CLIENT_ID
 from dialer.errors import Conflict, NotFound, ValidationError
@@ -168,10 +169,16 @@ async def create(
 
 
 async def update(
-    conn: asyncpg.Connection, agent_id: int, body: dict[str, Any], who: Principal
+    conn: asyncpg.Connection,
+    agent_id: int,
+    body: dict[str, Any],
+    who: Principal,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """Change name, endpoint, campaigns or ``blended``; runners pick up a new assignment
-    (or blending) at once."""
+    (or blending) at once. A change of ``blended`` is audited (``agent.blended``) when
+    ``now`` is given."""
     _check_fields(body)
     if "client_id" in body:
         raise ValidationError("an agent cannot move to another client", field="client_id")
@@ -186,8 +193,11 @@ async def update(
             await conn.execute(_Q["update_agent"], agent_id, name, "endpoint" in body, endpoint)
         except asyncpg.UniqueViolationError:
             raise Conflict(f"an agent named {name!r} already exists", field="name") from None
-        if blended is not None:
+        if blended is not None and blended != row["blended"]:
             await conn.execute(_Q["set_blended"], agent_id, blended)
+            if now is not None:
+                details = {"blended": blended}
+                await audit(conn, who, "agent.blended", "agent", agent_id, details, now=now)
         if "campaigns" in body:
             await _set_campaigns(conn, agent_id, row["client_id"], _campaign_ids(body["campaigns"]))
         if "campaigns" in body or blended is not None:

@@ -129,7 +129,9 @@ async def get_agent(request: web.Request) -> web.Response:
 async def update_agent(request: web.Request) -> web.Response:
     body = await read_object(request)
     async with request.app[POOL].acquire() as conn:
-        row = await store.update(conn, _id(request), body, principal(request))
+        row = await store.update(
+            conn, _id(request), body, principal(request), now=request.app[CLOCK].now()
+        )
     return json_response(store.present(row))
 
 

@@ -49,7 +49,8 @@ def cmd_blended(args: argparse.Namespace) -> int:
         async with connection(settings_from(args)) as conn:
             agent_id = await agents.resolve(conn, args.agent, None)
             body = {"blended": args.state == "on"}
-            return agents.present(await agents.update(conn, agent_id, body, CLI))
+            got = await agents.update(conn, agent_id, body, CLI, now=datetime.now(UTC))
+            return agents.present(got)
 
     got = run(go())
     if args.json:

@@ -52,6 +52,11 @@ async def test_an_agent_is_made_blended_and_bad_values_are_refused(api: Api) -> 
     assert status == 400 and error["field"] == "blended"
     status, kept = await api.call("GET", path)
     assert kept["blended"] is False  # nothing stored was lost
+    audit = await api.pool.fetch(
+        "SELECT details FROM audit_log WHERE action = 'agent.blended' AND object_id = $1",
+        agent["id"],
+    )
+    assert [a["details"]["blended"] for a in audit] == [False]  # who changed it, when
 
 
 async def test_a_campaigns_callbacks_are_listed_and_counted_apart(api: Api) -> None:

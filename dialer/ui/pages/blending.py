@@ -9,7 +9,7 @@ from aiohttp import web
 from dialer.agents import store as agents
 from dialer.auth.roles import Permission
 from dialer.errors import NotFound
-from dialer.http.keys import POOL
+from dialer.http.keys import CLOCK, POOL
 from dialer.inputs import check_fields
 from dialer.ui.context import session
 from dialer.ui.render import flash, redirect
@@ -29,7 +29,11 @@ async def set_blended(request: web.Request) -> web.Response:
     async with request.app[POOL].acquire() as conn:
         try:
             agent = await agents.update(
-                conn, int(request.match_info["id"]), {"blended": value == "on"}, who
+                conn,
+                int(request.match_info["id"]),
+                {"blended": value == "on"},
+                who,
+                now=request.app[CLOCK].now(),
             )
         except NotFound as exc:
             await flash(request, "error", str(exc))
