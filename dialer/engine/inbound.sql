@@ -33,7 +33,9 @@ LEFT JOIN LATERAL (
 
 -- name: start
 -- An inbound call's attempt, answered now ($4). The lead ($1, may be null: a caller nobody
--- called) is marked touched now, so the agent's disposition of this call applies to it.
+-- called) is marked touched now, so the agent's disposition of this call applies to it
+-- (unless a runner holds it), and is not dialed while they are on the line: not before
+-- 15 minutes from now (a disposition then plans it as usual).
 WITH ins AS (
     INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, answered_at, answer,
                           compliance, gateway_call_id, runner, mode, direction, dialed)
@@ -41,7 +43,11 @@ WITH ins AS (
             $7)
     RETURNING id
 ), touched AS (
-    UPDATE leads SET updated_at = $4 WHERE id = $1 AND claimed_by IS NULL RETURNING id
+    UPDATE leads
+    SET updated_at = CASE WHEN claimed_by IS NULL THEN $4 ELSE updated_at END,
+        next_attempt_at = greatest(next_attempt_at, $4 + interval '15 minutes')
+    WHERE id = $1
+    RETURNING id
 )
 SELECT id FROM ins;
 

@@ -225,3 +225,25 @@ async def test_the_pacer_holds_blended_agents_for_expected_callbacks(
     assert quiet.agents_available == 2 and quiet.agents_held_inbound == 0
     assert busy.agents_held_inbound >= 1
     assert busy.agents_available == 2 - busy.agents_held_inbound
+
+
+async def test_a_callback_to_a_campaign_not_dialing_here_hears_the_message_and_waits(
+    epool: asyncpg.Pool,
+) -> None:
+    """The campaign that called is paused: no runner, so the message (with the opt-out),
+    no agent; the lead, due now, is not dialed while they are on the line."""
+    clock = FakeClock(NOON_SF)
+    phone = us_numbers(1, start=80)[0]
+    async with epool.acquire() as conn:
+        cid = await _campaign(conn, clock, [phone])
+        lead = await _called(conn, cid, phone, clock.now() - timedelta(hours=1))
+        await conn.execute("UPDATE leads SET next_attempt_at = $2 WHERE id = $1", lead, clock.now())
+        await conn.execute("UPDATE campaigns SET state = 'paused' WHERE id = $1", cid)
+    async with running_engine(epool, clock=clock, gateway_cls=PlayLog) as env:
+        call_id = env.gateway.place_inbound(phone, OURS)
+        [call] = await wait_for(lambda: _inbound(epool, cid), timeout=30)
+        heard = [m for c, m in env.gateway.plays if c == call_id]  # type: ignore[attr-defined]
+    assert heard[0] == CALLBACK_MESSAGE and len(heard) >= 2  # the message, then the prompt
+    assert (call["lead_id"], call["agent_id"], call["outcome"]) == (lead, None, "completed")
+    due = await epool.fetchval("SELECT next_attempt_at FROM leads WHERE id = $1", lead)
+    assert due >= clock.now() + timedelta(minutes=15)
