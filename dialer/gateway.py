@@ -253,3 +253,41 @@ class Monitoring(Protocol):
     async def stop_monitor(self, monitor_id: str) -> None:
         """End a session (idempotent): the supervisor's phone is hung up."""
         ...
+
+
+# -- Inbound calls (callbacks from callees) ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A call arriving at the switch: ``caller`` (the callee calling back) dialed one of the
+    campaigns' numbers ``dialed`` (both E.164). Not answered yet: the engine ``answer``s it
+    (or ``hangup``s it); until then the caller hears ringing and may give up."""
+
+    call_id: str
+    t: float
+    caller: str
+    dialed: str
+
+
+InboundHandler = Callable[[Inbound], None]
+
+
+@runtime_checkable
+class InboundSource(Protocol):
+    """A gateway that reports inbound calls (ARI: a ``StasisStart`` of a channel the dialer
+    did not originate; ESL: ``CHANNEL_PARK`` of an inbound leg parked to the dialer).
+
+    After ``answer`` the call takes the events of an answered call (``Hangup``, ``Dtmf``)
+    and the usual ``bridge`` / ``play`` / ``hangup`` by its ``call_id``."""
+
+    def on_inbound(self, handler: InboundHandler) -> None:
+        """Where inbound calls go from now on (called on the event loop, must not block);
+        one handler per gateway, the last one set wins. Without one, inbound calls are
+        left to the switch (ring out)."""
+        ...
+
+    async def answer(self, call_id: str, on_event: EventSink) -> None:
+        """Answer an inbound call; its events go to ``on_event`` from now on. ``CallGone``
+        if the caller already hung up."""
+        ...

@@ -284,3 +284,16 @@ MONITOR_SESSIONS = Counter(
     "(listen, whisper, barge) and the campaign of the call",
     ["campaign", "mode"],
 )
+
+# -- Inbound calls (callbacks from callees) and blended agents (docs/inbound.md) -----------
+INBOUND_CALLS = Counter(
+    "dialer_inbound_calls_total",
+    "Inbound calls to the campaigns' numbers by how they ended (result: agent, message,"
+    " opted_out, hung_up, unrouted); campaign 'none' for a number no campaign owns",
+    ["campaign", "result"],
+)
+INBOUND_HELD_AGENTS = Gauge(
+    "dialer_inbound_held_agents",
+    "Blended agents the pacer leaves free for the inbound calls it expects",
+    ["campaign"],
+)

@@ -35,13 +35,16 @@ ORDER BY a.id
 LIMIT $5;
 
 -- name: insert_agent
-INSERT INTO agents (client_id, name, endpoint, simulated, created_at, state_changed_at)
-VALUES ($1, $2, $3, $4, $5, $5)
+INSERT INTO agents (client_id, name, endpoint, simulated, created_at, state_changed_at, blended)
+VALUES ($1, $2, $3, $4, $5, $5, $6)
 RETURNING id;
 
 -- name: update_agent
 UPDATE agents SET name = coalesce($2, name), endpoint = CASE WHEN $3 THEN $4 ELSE endpoint END
 WHERE id = $1;
+
+-- name: set_blended
+UPDATE agents SET blended = $2 WHERE id = $1;
 
 -- name: client_campaigns
 SELECT id FROM campaigns WHERE id = ANY($1::bigint[]) AND client_id = $2 AND deleted_at IS NULL;
@@ -82,19 +85,20 @@ RETURNING id;
 
 -- name: campaign_agents
 SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
-       a.preview_lead_id, a.simulated
+       a.preview_lead_id, a.simulated, a.blended
 FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
 WHERE ac.campaign_id = $1 AND a.deleted_at IS NULL;
 
 -- name: agent_in_campaign
 SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
-       a.preview_lead_id, a.simulated
+       a.preview_lead_id, a.simulated, a.blended
 FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
 WHERE a.id = $1 AND ac.campaign_id = $2 AND a.deleted_at IS NULL;
 
 -- name: screen_call
 -- What an agent's screen shows when a call is connected: the lead and its campaign.
-SELECT a.id AS call_id, a.campaign_id, a.started_at, l.id, l.phone_e164, l.fields, l.region,
+SELECT a.id AS call_id, a.campaign_id, a.started_at, a.direction, l.id, l.phone_e164, l.fields,
+       l.region,
        l.subdivision, l.time_zones, l.status, l.attempts_count, l.last_outcome,
        l.last_disposition, c.name AS campaign_name
 FROM attempts a JOIN leads l ON l.id = a.lead_id JOIN campaigns c ON c.id = a.campaign_id

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from dialer.agents.states import AgentStateError, AgentStep, plan
+from dialer.audit import record as audit
 from dialer.auth.roles import Principal
 from dialer.clients import DEFAULT_CLIENT_ID
 from dialer.errors import Conflict, NotFound, ValidationError
@@ -24,7 +25,7 @@ from dialer.sql import queries
 
 _Q = queries("dialer.agents")
 PAGE_MAX = 500
-FIELDS = {"name", "campaigns", "endpoint", "client_id"}
+FIELDS = {"name", "campaigns", "endpoint", "client_id", "blended"}
 _HIDDEN = ("deleted_at",)
 
 
@@ -58,6 +59,14 @@ def _endpoint(value: Any) -> str | None:
             field="endpoint",
         )
     return value.strip()
+
+
+def _blended(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValidationError(
+            "blended must be true (takes inbound calls too) or false", field="blended"
+        )
+    return value
 
 
 def _campaign_ids(value: Any) -> list[int]:
@@ -138,6 +147,7 @@ async def create(
     name = _name(body.get("name"))
     endpoint = _endpoint(body.get("endpoint"))
     campaigns = _campaign_ids(body.get("campaigns", []))
+    blended = _blended(body.get("blended", False))
     client_id = body.get("client_id")
     if client_id is None:
         client_id = who.client_id or DEFAULT_CLIENT_ID
@@ -148,7 +158,7 @@ async def create(
     async with conn.transaction():
         try:
             agent_id = await conn.fetchval(
-                _Q["insert_agent"], client_id, name, endpoint, simulated, now
+                _Q["insert_agent"], client_id, name, endpoint, simulated, now, blended
             )
         except asyncpg.UniqueViolationError:
             raise Conflict(f"an agent named {name!r} already exists", field="name") from None
@@ -159,14 +169,22 @@ async def create(
 
 
 async def update(
-    conn: asyncpg.Connection, agent_id: int, body: dict[str, Any], who: Principal
+    conn: asyncpg.Connection,
+    agent_id: int,
+    body: dict[str, Any],
+    who: Principal,
+    *,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """Change name, endpoint or campaigns; runners pick up a new assignment at once."""
+    """Change name, endpoint, campaigns or ``blended``; runners pick up a new assignment
+    (or blending) at once. A change of ``blended`` is audited (``agent.blended``) when
+    ``now`` is given."""
     _check_fields(body)
     if "client_id" in body:
         raise ValidationError("an agent cannot move to another client", field="client_id")
     name = _name(body["name"]) if "name" in body else None
     endpoint = _endpoint(body.get("endpoint"))
+    blended = _blended(body["blended"]) if "blended" in body else None
     async with conn.transaction():
         row = await conn.fetchrow(_Q["get_agent_for_update"], agent_id, who.client_id)
         if row is None:
@@ -175,8 +193,14 @@ async def update(
             await conn.execute(_Q["update_agent"], agent_id, name, "endpoint" in body, endpoint)
         except asyncpg.UniqueViolationError:
             raise Conflict(f"an agent named {name!r} already exists", field="name") from None
+        if blended is not None and blended != row["blended"]:
+            await conn.execute(_Q["set_blended"], agent_id, blended)
+            if now is not None:
+                details = {"blended": blended}
+                await audit(conn, who, "agent.blended", "agent", agent_id, details, now=now)
         if "campaigns" in body:
             await _set_campaigns(conn, agent_id, row["client_id"], _campaign_ids(body["campaigns"]))
+        if "campaigns" in body or blended is not None:
             await conn.execute(_Q["announce_change"], agent_id, "assignment", None)
     return await get(conn, agent_id, None)
 

@@ -35,6 +35,10 @@ FIELDS_SCHEMA = {
     "name": {"type": "string", "description": "unique within the client"},
     "campaigns": {"type": "array", "items": {"type": "integer"}, "description": "campaign ids"},
     "endpoint": {"type": ["string", "null"], "description": "softphone endpoint, e.g. PJSIP/1001"},
+    "blended": {
+        "type": "boolean",
+        "description": "takes inbound calls (callbacks) as well as outbound (docs/inbound.md)",
+    },
 }
 REASON_BODY = {
     "type": "object",
@@ -117,7 +121,7 @@ async def get_agent(request: web.Request) -> web.Response:
 
 @routes.patch(
     f"/api/v1/agents/{ID}",
-    summary="Change an agent's name, endpoint or campaigns",
+    summary="Change an agent's name, endpoint, campaigns or blending",
     permission=Permission.AGENTS_WRITE,
     body={"type": "object", "additionalProperties": False, "properties": FIELDS_SCHEMA},
     response=AGENT,
@@ -125,7 +129,9 @@ async def get_agent(request: web.Request) -> web.Response:
 async def update_agent(request: web.Request) -> web.Response:
     body = await read_object(request)
     async with request.app[POOL].acquire() as conn:
-        row = await store.update(conn, _id(request), body, principal(request))
+        row = await store.update(
+            conn, _id(request), body, principal(request), now=request.app[CLOCK].now()
+        )
     return json_response(store.present(row))
 
 

@@ -72,6 +72,16 @@ STATS = {
             "properties": {"deferrals": {"type": "integer"}, "by_rule": _COUNTS},
         },
         "leads": LEADS,
+        "inbound": {
+            "type": "object",
+            "description": "callbacks from callees in the window (not counted as dials)",
+            "properties": {
+                "calls": {"type": "integer"},
+                "to_agent": {"type": "integer", "description": "given to a blended agent"},
+                "message": {"type": "integer", "description": "heard the callback message"},
+                "matched": {"type": "integer", "description": "from a lead's number"},
+            },
+        },
     },
 }
 WINDOW_PARAMS = (

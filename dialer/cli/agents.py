@@ -1,4 +1,5 @@
-"""``dialer agent dial``: place a manual dial for an agent from the command line.
+"""``dialer agent dial``: place a manual dial for an agent from the command line;
+``dialer agent blended``: let an agent take inbound calls too (docs/inbound.md).
 
 The same path as ``POST /api/v1/agents/{id}/dial``: the number is normalised, the calling
 rules and the DNC list decide, and the runner of the campaign (in whichever ``dialer serve``
@@ -32,6 +33,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     dial.add_argument("--lead", type=int, default=None, help="the lead to call (its number)")
     dial.add_argument("--json", action="store_true")
     dial.set_defaults(func=cmd_dial)
+    blend = asub.add_parser(
+        "blended", help="let the agent take inbound calls (callbacks) too, or stop it"
+    )
+    blend.add_argument("--agent", required=True, metavar="ID_OR_NAME")
+    blend.add_argument("state", choices=("on", "off"))
+    blend.add_argument("--json", action="store_true")
+    blend.set_defaults(func=cmd_blended)
+
+
+def cmd_blended(args: argparse.Namespace) -> int:
+    """``dialer agent blended --agent A on|off`` (as ``PATCH /api/v1/agents/{id}``)."""
+
+    async def go() -> dict[str, Any]:
+        async with connection(settings_from(args)) as conn:
+            agent_id = await agents.resolve(conn, args.agent, None)
+            body = {"blended": args.state == "on"}
+            got = await agents.update(conn, agent_id, body, CLI, now=datetime.now(UTC))
+            return agents.present(got)
+
+    got = run(go())
+    if args.json:
+        print_json(got)
+    else:
+        took = "inbound and outbound calls" if got["blended"] else "outbound calls only"
+        print(f"agent {got['id']} ({got['name']}) takes {took}")
+    return 0
 
 
 def cmd_dial(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ class AgentSlot:
     lead_id: int | None = None
     simulated: bool = False
     reserving: bool = False  # a connect or preview is being attempted
+    blended: bool = False  # takes inbound calls too (``engine.inbound``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ class AgentView:
             self._count(slot, +1)
             return None
         slot.name, slot.endpoint = row["name"], row["endpoint"]
+        slot.blended = bool(row.get("blended", slot.blended))
         return self._move(slot, row["state"], t, row)
 
     def remove(self, agent_id: int, t: float) -> None:
@@ -135,13 +137,15 @@ class AgentView:
                 self._talking += sign
 
     # -- choosing -------------------------------------------------------------------------
-    def pick(self) -> AgentSlot | None:
-        """The agent available the longest (and not being given a call already)."""
+    def pick(self, *, blended: bool = False) -> AgentSlot | None:
+        """The agent available the longest (and not being given a call already);
+        ``blended``: only agents who take inbound calls."""
         best = None
         for slot in self.agents.values():
             if (
                 slot.state == "available"
                 and not slot.reserving
+                and (slot.blended or not blended)
                 and (best is None or slot.since_t < best.since_t)
             ):
                 best = slot
@@ -185,4 +189,5 @@ def _slot(row: dict[str, Any], t: float) -> AgentSlot:
         campaign_id=row.get("campaign_id"),
         lead_id=row.get("preview_lead_id"),
         simulated=bool(row.get("simulated")),
+        blended=bool(row.get("blended")),
     )

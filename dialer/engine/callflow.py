@@ -20,6 +20,7 @@ from typing import Any
 from dialer import metrics
 from dialer.clock import Clock
 from dialer.engine import calls as fsm
+from dialer.engine import inbound
 from dialer.engine.agentview import AgentView
 from dialer.engine.budget import AbandonTally
 from dialer.engine.closing import CallRecord
@@ -150,6 +151,9 @@ class CallFlow:
 
     # -- pacing events, metrics, budget ---------------------------------------------------
     def _observe(self, call: LiveCall, step: fsm.CallStep, t: float) -> None:
+        if call.inbound:  # a callback: not a dial (engine.inbound)
+            inbound.observe_inbound(self, call, step, t)
+            return
         cid = str(self.campaign().id)
         event, source = step.event, step.source
         observe = self.pacing.observe
@@ -190,7 +194,9 @@ class CallFlow:
 
     # -- effects --------------------------------------------------------------------------
     def _effect(self, call: LiveCall, effect: str, t: float) -> None:
-        if effect == fsm.ROUTE:
+        if call.inbound and effect in (fsm.ROUTE, fsm.REQUEUE):
+            inbound.route_inbound(self, call, t)
+        elif effect == fsm.ROUTE:
             self._route(call, t)
         elif effect == fsm.DROP:
             self.spawn(self._hangup(call))
@@ -198,7 +204,8 @@ class CallFlow:
             self._cancel_deadline(call)
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
         elif effect == fsm.MESSAGE:
-            self.spawn(self._play(call, self.campaign().safe_harbor_message, "messaging"))
+            msg = inbound.CALLBACK_MESSAGE if call.inbound else self.campaign().safe_harbor_message
+            self.spawn(self._play(call, msg, "messaging"))
         elif effect == fsm.VOICEMAIL:  # then the attempt's hangup_cause is voicemail_left
             beep = await_beep(self.gateway, call, self.campaign(), self.timer.speed)
             vm = self.campaign().voicemail_message or ""
@@ -324,7 +331,8 @@ class CallFlow:
     ) -> None:
         if first is not None:  # the voicemail waits for the beep
             await first
-        offer = {"abandoning": "abandon", "messaging": "agentless"}.get(state, "")
+        offers = {"abandoning": "abandon", "messaging": "agentless"}
+        offer = "callback" if call.inbound else offers.get(state, "")
         finished = await self.messages.message(self.gateway, self.timer, call, msg, offer)
         if finished and call.state == state:
             self.advance(call, "played", cause=cause)
@@ -361,7 +369,8 @@ class CallFlow:
         if call.watchdog is not None:
             call.watchdog.cancel()
         campaign = self.campaign()
-        metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
+        if not call.inbound:  # a callback is counted by engine.inbound
+            metrics.CALL_OUTCOMES.labels(str(campaign.id), outcome).inc()
         if outcome == "failed" and call.cause in ROBOCALL_REASONS:
             metrics.ROBOCALL_REJECTIONS.labels(str(campaign.id), call.caller_id).inc()
         talk = t - call.connected_t if call.connected_t is not None else None
@@ -376,7 +385,7 @@ class CallFlow:
             wait_s=call.answer_wait(t),
             talk_s=talk,
             hangup_cause=call.cause,
-            plan=None if connected else self._plan(call, outcome),
+            plan=None if connected or call.inbound else self._plan(call, outcome),
             wrap_agent=connected,
             recording_call=call.call_id if call.recorded else None,
             recording_notice=call.notice if call.notice_played else None,

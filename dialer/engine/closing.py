@@ -327,6 +327,9 @@ async def close_orphans(
         if row["held"]:
             held += 1
             continue
+        if row["direction"] == "inbound":  # a callback: the lead has no plan to change
+            calls.append(CallRecord(row["id"], "unknown", now, hangup_cause="dialer restarted"))
+            continue
         plan = after_call(
             "unknown",
             lead_status=row["lead_status"],

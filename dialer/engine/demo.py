@@ -210,11 +210,14 @@ SELECT count(*) AS attempts,
        count(*) FILTER (WHERE answer = 'human') AS human_answers,
        count(*) FILTER (WHERE ended_at IS NULL) AS open,
        count(*) FILTER (WHERE mode = 'manual') AS manual_dials
-FROM attempts WHERE campaign_id = $1
+FROM attempts WHERE campaign_id = $1 AND direction = 'outbound'
+"""
+_INBOUND = """
+SELECT count(*) FROM attempts WHERE campaign_id = $1 AND direction = 'inbound'
 """
 _OUTCOMES = """
 SELECT coalesce(outcome, 'in_progress') AS outcome, count(*) AS n
-FROM attempts WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1
+FROM attempts WHERE campaign_id = $1 AND direction = 'outbound' GROUP BY 1 ORDER BY 1
 """
 _LEADS = "SELECT status, count(*) AS n FROM leads WHERE campaign_id = $1 GROUP BY 1 ORDER BY 1"
 _CALLER_IDS = """
@@ -286,6 +289,7 @@ async def summary(
         **_conduct(await conn.fetchrow(_VOICEMAILS, campaign_id)),
         "opt_outs": await conn.fetchval(_OPT_OUTS, campaign_id),
         "monitored": await conn.fetchval(_MONITORED, campaign_id),
+        "inbound": await conn.fetchval(_INBOUND, campaign_id),  # callbacks from callees
         "duration_s": round(duration_s, 2),
     }
 

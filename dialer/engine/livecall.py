@@ -56,6 +56,8 @@ class LiveCall:
     opt_out_kind: str | None = None  # listening for the opt-out key during this message
     opted_out: bool = False
     key_wait: asyncio.Future[None] | None = None  # the wait for the key after the prompt
+    inbound: bool = False  # a callee calling back (``engine.inbound``), not a dial
+    dialed: str | None = None  # the campaign's number an inbound call dialed
 
     @property
     def recorded(self) -> bool:

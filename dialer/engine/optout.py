@@ -41,15 +41,17 @@ OPT_OUT_CONFIRMED = "sound:dialer/opt-out-confirmed"
 DNC_SOURCE = "in_call_opt_out"
 LISTEN_S = 5.0  # call seconds the key is awaited after the prompt
 PLAY_WATCHDOG_S = 120.0  # a message that never reports its end
-OFFERED_KINDS = ("agentless", "abandon")
+OFFERED_KINDS = ("agentless", "abandon")  # of a dial; ``callback``: engine.inbound
 
 
-def opt_out_offers(book: RuleBook, campaign: CampaignConfig, lead: Lead) -> dict[str, str]:
+def opt_out_offers(
+    book: RuleBook, campaign: CampaignConfig, lead: Lead, kinds: tuple[str, ...] = OFFERED_KINDS
+) -> dict[str, str]:
     """Message kind → why the opt-out is offered on it (``campaign`` or a rule id)."""
     subs = (lead.subdivision,) if lead.subdivision else ()
     place = Place(lead.region, lead.subdivision, subs, lead.time_zones)
     offers: dict[str, str] = {}
-    for kind in OFFERED_KINDS:
+    for kind in kinds:
         required, reasons = book.opt_out(place, campaign.purpose, kind)
         if required:
             offers[kind] = reasons[0].rule_id
@@ -127,6 +129,7 @@ class OptOuts:
         kind, why = call.opt_out_kind or "", call.opt_out.get(call.opt_out_kind or "", "")
         reason = f"pressed {campaign.opt_out_key} during the {kind} message"
         now = self.clock.now()
+        lead_id = call.lead.id or None  # 0: a caller calling back who is no lead
         if self.pool is None:
             return
         try:
@@ -140,11 +143,11 @@ class OptOuts:
                     reason=reason,
                     expires_at=None,
                     now=now,
-                    context={"attempt_id": call.attempt_id, "lead_id": call.lead.id},
+                    context={"attempt_id": call.attempt_id, "lead_id": lead_id},
                 )
                 details = {"attempt_id": call.attempt_id, "message": kind, "offered_by": why}
                 details |= {"dnc_entry_id": entry["id"], "leads_blocked": blocked}
-                await audit(conn, SYSTEM, "dnc.opt_out", "lead", call.lead.id, details, now=now)
+                await audit(conn, SYSTEM, "dnc.opt_out", "lead", lead_id, details, now=now)
         except Exception:  # the callee's request must not be lost silently
             log.exception("in-call opt-out not stored", extra={"call_id": call.call_id})
             metrics.OPT_OUT_FAILURES.labels(str(campaign.id)).inc()

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dialer.agents.states import LOGGED_IN
+from dialer.engine.inbound import held_agents
 from dialer.engine.model import CampaignConfig
 from dialer.pacing import guard_launch, make_pacer
 from dialer.pacing.base import Pacer, PacingEvent, PacingState
@@ -116,12 +117,13 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
     t = runner.timer.now()
     view, flow = runner.view, runner.flow
     counts = view.counts()
+    held = held_agents(runner)
     humans, abandoned = runner.budget.window_counts()
     peers = ((p.view.agents.keys(), p.busy()) for p in runner.peers.values() if p is not runner)
     return PacingState(
         t=t,
         agents_logged_in=sum(counts[s] for s in LOGGED_IN),
-        agents_available=counts["available"],
+        agents_available=counts["available"] - held,
         agents_on_call=counts["on_call"],
         agents_wrap_up=counts["wrap_up"],
         calls_in_flight=flow.in_flight() + runner.launcher.pending + runner.inherited,
@@ -132,4 +134,5 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
         busy_agent_elapsed_s=view.elapsed("on_call", t),
         wrap_agent_elapsed_s=view.elapsed("wrap_up", t),
         shared_calls_in_flight=shared_calls(view.agents.keys(), peers),
+        agents_held_inbound=held,
     )

@@ -302,14 +302,14 @@ WHERE id = $1;
 -- ($3 is this one) whose engine lease was live at $2 (now minus a grace of one lease life:
 -- a process that lived through a database outage renews it within a poll of its return).
 -- That process's runner still follows the call and will write its outcome.
-SELECT a.id, a.lead_id, a.connected_at, l.status AS lead_status,
+SELECT a.id, a.lead_id, a.connected_at, a.direction, l.status AS lead_status,
        l.callback_agent_id AS lead_owner, l.attempts_count AS lead_attempts,
        EXISTS (
            SELECT 1 FROM leases e
            WHERE e.name = 'engine:' || regexp_replace(a.runner, '#[0-9]+$', '')
              AND e.owner <> $3 AND e.expires_at > $2
        ) AS held
-FROM attempts a JOIN leads l ON l.id = a.lead_id
+FROM attempts a LEFT JOIN leads l ON l.id = a.lead_id
 WHERE a.campaign_id = $1 AND a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
 ORDER BY a.id;
 
@@ -324,7 +324,7 @@ SELECT count(*) FILTER (WHERE answered_at > $2) AS humans_24h,
        count(*) AS humans_30d,
        count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned_30d
 FROM attempts
-WHERE campaign_id = $1 AND answer = 'human' AND answered_at > $3;
+WHERE campaign_id = $1 AND answer = 'human' AND answered_at > $3 AND direction = 'outbound';
 
 -- name: pending_leads
 -- Leads that may still be dialed one day (for completing a campaign whose leads ran out).

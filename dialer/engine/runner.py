@@ -54,6 +54,7 @@ from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import DbSeats
 from dialer.gateway import Gateway, RecordingSource
 from dialer.pacing.base import PacingState, WrapEnded
+from dialer.pacing.inbound import InboundRate
 from dialer.sql import queries
 from dialer.timer import Timer
 
@@ -87,6 +88,7 @@ class CampaignRunner:
         self.lease = f"campaign:{campaign.id}"
         self.tasks: set[asyncio.Task[Any]] = set()
         self.view = AgentView(campaign.id)
+        self.inbound_rate = InboundRate()  # callbacks arriving (engine.inbound)
         self.budget = AbandonTally(campaign.max_abandon_rate)
         self.pacing = PaceControl(campaign)
         self.ramp = OutageRamp(timer.now)
@@ -362,7 +364,7 @@ class CampaignRunner:
     # -- recording ------------------------------------------------------------------------
     def _record(self, call: LiveCall, record: closing.CallRecord, release: bool) -> None:
         async def after(done: closing.CallRecord, written: bool) -> None:
-            if written:
+            if written and not call.inbound:  # callbacks are outside the abandon budget
                 self.budget.written(
                     human=done.answer == "human", abandoned=done.outcome == "abandoned"
                 )

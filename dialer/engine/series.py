@@ -57,7 +57,10 @@ _BY_CAMPAIGN = (
     metrics.MANUAL_DIALS,  # counted where the request was taken; created here at zero
     metrics.VOICEMAIL_BEEPS,
     metrics.MONITOR_SESSIONS,  # counted where the request was taken; created here at zero
+    metrics.INBOUND_CALLS,  # callbacks (engine.inbound); created here at zero
+    metrics.INBOUND_HELD_AGENTS,
 )
+INBOUND_RESULTS = ("agent", "message", "opted_out", "hung_up")
 
 
 def dial_modes(campaign: CampaignConfig) -> tuple[str, ...]:
@@ -83,6 +86,8 @@ def start_campaign(campaign: CampaignConfig, pool: tuple[str, ...] = ()) -> None
         metrics.VOICEMAIL_BEEPS.labels(cid, result)
     for mode in MONITOR_MODES:
         metrics.MONITOR_SESSIONS.labels(cid, mode)
+    for result in INBOUND_RESULTS:
+        metrics.INBOUND_CALLS.labels(cid, result)
     caller_ids(campaign, pool)
     _info(campaign).set(1)
 

@@ -44,6 +44,7 @@ SELECT phone_e164 FROM leads
 WHERE campaign_id = $1 AND status IN ('new', 'retry') AND claimed_by IS NULL
 ORDER BY id LIMIT 1 OFFSET $2
 """
+_BLEND = "UPDATE agents SET blended = $2 WHERE id = $1"
 _ASSIGN = """
 INSERT INTO agent_campaigns (agent_id, campaign_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
 """
@@ -69,6 +70,7 @@ class SimAgentParams:
     pause_p: float = 0.03  # after a call: how often the agent takes a pause
     pause_s: float = 120.0
     manual_p: float = 0.1  # after a call: how often the agent pauses and dials a lead by hand
+    blended_every: int = 3  # every n-th agent is blended: takes callbacks too (0: none)
 
     def draw(self, rng: random.Random, codes: list[str] | None = None) -> str:
         """A disposition code: of ``codes`` (the campaign's) when given, weighted like the
@@ -119,8 +121,11 @@ class SimulatedAgents:
         """Create (or reuse) the agents, log them in, and start handling their calls."""
         self._unsubscribe = self.bus.subscribe(self._on_bus)
         async with self.pool.acquire() as conn:
+            every = self.params.blended_every
             for n in range(1, self.count + 1):
-                self.ids.append(await self._ensure(conn, f"sim-{self.campaign_id}-{n:03d}"))
+                agent_id = await self._ensure(conn, f"sim-{self.campaign_id}-{n:03d}")
+                self.ids.append(agent_id)
+                await conn.execute(_BLEND, agent_id, bool(every) and n % every == 1 % every)
             now = self.clock.now()
             for agent_id in self.ids:
                 row, _ = await store.act(conn, agent_id, "login", scope=None, now=now)

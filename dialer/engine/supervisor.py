@@ -36,6 +36,7 @@ from dialer.clock import Clock
 from dialer.db import DB_ERRORS
 from dialer.engine import closing
 from dialer.engine.health import GatewayHealth
+from dialer.engine.inbound import InboundDesk
 from dialer.engine.model import CampaignConfig
 from dialer.engine.monitor import Monitors
 from dialer.engine.runner import CampaignRunner, RunnerOptions
@@ -101,12 +102,14 @@ class Engine:
         self.failing: dict[int, float] = {}  # campaign id -> when it may be tried again
         self.outage_at: float | None = None  # when a pass last found the database away
         self.heartbeat = Heartbeat("engine", clock.monotonic, stall_after_s=3 * poll_s + 30)
+        self.inbound = InboundDesk(self)
 
     @property
     def ttl(self) -> timedelta:
         return timedelta(seconds=self.options.lease_ttl_s)
 
     async def start(self) -> None:
+        self.inbound.start()  # callbacks from callees, when the gateway reports them
         self._task = asyncio.create_task(self._loop(), name="engine")
         self.heartbeat.watch(self._task)
 

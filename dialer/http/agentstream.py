@@ -112,12 +112,14 @@ async def _drain(ws: web.WebSocketResponse) -> None:
 
 async def call_message(conn: Any, call_id: int, lead: dict[str, Any]) -> dict[str, Any]:
     """A call's screen pop: the lead, the campaign's dispositions (with hotkeys) and its
-    script rendered for the lead (safe HTML, or None)."""
+    script rendered for the lead (safe HTML, or None); ``inbound``: the lead called back."""
+    inbound = lead.pop("direction", "outbound") == "inbound"
     items = await codes.dispositions(conn, lead["campaign_id"])
     script = scripts.render(await scripts.get_script(conn, lead["campaign_id"]), lead)
     return {
         "type": "call",
         "call_id": call_id,
+        "inbound": inbound,
         "lead": lead,
         "dispositions": [{"code": d.code, "label": d.label, "hotkey": d.hotkey} for d in items],
         "script": script,

@@ -139,6 +139,8 @@ class PacingState:
     busy_agent_elapsed_s: tuple[float, ...] = ()
     wrap_agent_elapsed_s: tuple[float, ...] = ()
     shared_calls_in_flight: int = 0
+    agents_held_inbound: int = 0  # blended free agents kept for inbound calls (not counted
+    # in ``agents_available``: the engine already left them out)
 
 
 @runtime_checkable

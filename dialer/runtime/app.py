@@ -22,6 +22,7 @@ from dialer.api import (
 )
 from dialer.api import dnc as dnc_api
 from dialer.api import imports as imports_api
+from dialer.api import inbound as inbound_api
 from dialer.api import leads as leads_api
 from dialer.api import lists as lists_api
 from dialer.api import monitors as monitors_api
@@ -63,6 +64,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     lists_api.routes,
     recordings_api.routes,
     monitors_api.routes,
+    inbound_api.routes,
 )
 
 

@@ -23,8 +23,18 @@ SELECT CASE WHEN GROUPING(outcome) = 0 THEN 'outcome'
        min(started_at) AS first_dial_at,
        max(started_at) AS last_dial_at
 FROM attempts
-WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3
+WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3 AND direction = 'outbound'
 GROUP BY GROUPING SETS ((outcome), (mode), ());
+
+-- name: inbound
+-- The window's inbound calls (callbacks from callees, docs/inbound.md): all, given to an
+-- agent, that heard the callback message to its end, and from a caller matched to a lead.
+SELECT count(*) AS calls,
+       count(*) FILTER (WHERE connected_at IS NOT NULL) AS to_agent,
+       count(*) FILTER (WHERE connected_at IS NULL AND outcome = 'completed') AS message,
+       count(*) FILTER (WHERE lead_id IS NOT NULL) AS matched
+FROM attempts
+WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3 AND direction = 'inbound';
 
 -- name: legal_windows
 -- Live answers and abandons answered in (since, $2] for each `since` of $3, in one scan
@@ -32,7 +42,7 @@ GROUP BY GROUPING SETS ((outcome), (mode), ());
 SELECT w.i, count(*) AS human_answers, count(*) FILTER (WHERE a.outcome = 'abandoned') AS abandons
 FROM attempts a
 CROSS JOIN LATERAL unnest($3::timestamptz[]) WITH ORDINALITY AS w(since, i)
-WHERE a.campaign_id = $1 AND a.answer = 'human'
+WHERE a.campaign_id = $1 AND a.answer = 'human' AND a.direction = 'outbound'
   AND a.answered_at > $4 AND a.answered_at <= $2 AND a.answered_at > w.since
 GROUP BY w.i;
 

@@ -208,5 +208,6 @@ async def _figures(
         "first_dial_at": totals["first_dial_at"],
         "last_dial_at": totals["last_dial_at"],
         "blocked_by_rules": await _blocked(conn, campaign_id, since, until),
+        "inbound": dict(await conn.fetchrow(_Q["inbound"], campaign_id, since, until)),
         "leads": await penetration(conn, campaign_id),
     }

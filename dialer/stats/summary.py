@@ -34,6 +34,7 @@ class CampaignSummary:
     connects: int = 0
     human_answers: int = 0
     abandons: int = 0
+    inbound: int = 0  # callbacks from callees (not dials)
     logged_in_s: float = 0.0
     talk_s: float = 0.0
 
@@ -87,6 +88,7 @@ async def campaign_summaries(
             connects=w["connects"] if w else 0,
             human_answers=w["human_answers"] if w else 0,
             abandons=w["abandons"] if w else 0,
+            inbound=w["inbound"] if w else 0,
             logged_in_s=t["logged_in_s"] if t else 0.0,
             talk_s=t["talk_s"] if t else 0.0,
         )

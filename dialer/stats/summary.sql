@@ -5,11 +5,13 @@
 -- name: summary_window
 -- Dials, connects, live answers and abandons of the attempts started in [$2, $3)
 -- (attempts_campaign_started_idx). Campaigns without attempts are absent.
+-- Inbound calls (callbacks) are counted apart, not as dials.
 SELECT campaign_id,
-       count(*) AS dials,
-       count(*) FILTER (WHERE connected_at IS NOT NULL) AS connects,
-       count(*) FILTER (WHERE answer = 'human') AS human_answers,
-       count(*) FILTER (WHERE outcome = 'abandoned') AS abandons
+       count(*) FILTER (WHERE direction = 'outbound') AS dials,
+       count(*) FILTER (WHERE connected_at IS NOT NULL AND direction = 'outbound') AS connects,
+       count(*) FILTER (WHERE answer = 'human' AND direction = 'outbound') AS human_answers,
+       count(*) FILTER (WHERE outcome = 'abandoned' AND direction = 'outbound') AS abandons,
+       count(*) FILTER (WHERE direction = 'inbound') AS inbound
 FROM attempts
 WHERE campaign_id = ANY($1::bigint[]) AND started_at >= $2 AND started_at < $3
 GROUP BY campaign_id;

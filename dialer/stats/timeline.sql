@@ -9,7 +9,7 @@ SELECT floor(extract(epoch FROM started_at - $2) / $4::float8)::int AS i,
        count(*) FILTER (WHERE connected_at IS NOT NULL) AS connects,
        count(*) FILTER (WHERE outcome = 'abandoned') AS abandons
 FROM attempts
-WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3
+WHERE campaign_id = $1 AND started_at >= $2 AND started_at < $3 AND direction = 'outbound'
 GROUP BY 1
 ORDER BY 1;
 

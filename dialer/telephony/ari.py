@@ -41,6 +41,7 @@ from dialer.gateway import (
     Recording,
 )
 from dialer.telephony.ari_amd import beep_passed, read_amd, start_amd, verdict, wait_for_beep
+from dialer.telephony.ari_inbound import AriInbound
 from dialer.telephony.ari_link import AriLink, Message, seg
 from dialer.telephony.ari_reconcile import reconcile
 from dialer.telephony.ari_record import AriRecordings
@@ -58,7 +59,7 @@ from dialer.timer import Timer
 log = logging.getLogger("dialer.telephony.ari")
 
 
-class AriGateway(AriMonitoring, SwitchGateway):
+class AriGateway(AriMonitoring, AriInbound, SwitchGateway):
     """Asterisk through ARI (see the module docstring)."""
 
     name = "ari"
@@ -207,6 +208,8 @@ class AriGateway(AriMonitoring, SwitchGateway):
                 leg_call.agent_wait.set_result(None)
             return
         call = self.book.get(cid)
+        if call is None and self.stasis_inbound(msg):  # a callback (``ari_inbound``)
+            return
         if call is None:
             log.info("hanging up a channel this process does not know", extra={"channel": cid})
             self.tasks.spawn(self.kill_channel(cid))

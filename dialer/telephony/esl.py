@@ -45,6 +45,7 @@ from dialer.telephony.dialstrings import esl_media
 from dialer.telephony.dtmf import ESL_EVENT, esl_dtmf
 from dialer.telephony.esl_commands import channel_vars, originate_command
 from dialer.telephony.esl_eavesdrop import EslMonitoring
+from dialer.telephony.esl_inbound import EslInbound
 from dialer.telephony.esl_link import EslLink, Headers
 from dialer.telephony.esl_reconcile import AMD_KINDS, reconcile
 from dialer.telephony.esl_record import EslRecordings
@@ -55,7 +56,8 @@ from dialer.timer import Timer
 log = logging.getLogger("dialer.telephony.esl")
 
 EVENTS = (
-    "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER CHANNEL_HANGUP_COMPLETE "
+    "CHANNEL_CREATE CHANNEL_PARK CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER "
+    "CHANNEL_HANGUP_COMPLETE "
     "CHANNEL_EXECUTE_COMPLETE BACKGROUND_JOB DTMF CUSTOM mod_amd::info dialer::amd avmd::beep"
 )
 AMD_MISSING_CAUSE = 27  # DESTINATION_OUT_OF_ORDER: what a missing dialplan application gives
@@ -67,7 +69,7 @@ def agent_uuid(call_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialer-agent:{call_id}"))
 
 
-class EslGateway(EslMonitoring, SwitchGateway):
+class EslGateway(EslMonitoring, EslInbound, SwitchGateway):
     """FreeSWITCH through its event socket (see the module docstring)."""
 
     name = "esl"
@@ -92,6 +94,7 @@ class EslGateway(EslMonitoring, SwitchGateway):
         self.recordings = EslRecordings(self.link, config.recording_dir)
         self._handlers = {
             "CHANNEL_CREATE": self._created,
+            "CHANNEL_PARK": self.park_inbound,  # a callback (``esl_inbound``)
             "CHANNEL_PROGRESS": self._progress,
             "CHANNEL_PROGRESS_MEDIA": self._progress,
             "CHANNEL_ANSWER": self._answer,

@@ -38,6 +38,7 @@ from dialer.gateway import (
     Ringing,
 )
 from dialer.sim.model import CalleeModel, CallOutcome, CallScript
+from dialer.telephony.sim_inbound import SimInbound
 from dialer.telephony.sim_monitor import SimMonitoring
 from dialer.timer import Timer, TimerHandle
 
@@ -72,6 +73,9 @@ class SimGatewayParams:
     # message they hear (the engine acts on it only while it offers the opt-out).
     opt_out_share: float = 0.0
     opt_out_digit: str = "9"
+    # Callbacks (``sim_inbound``): this share of called callees call the caller ID back.
+    callback_share: float = 0.0
+    callback_after_s: float = 120.0
 
     def __post_init__(self) -> None:
         for name in (
@@ -83,6 +87,7 @@ class SimGatewayParams:
             "flagged_block_share",
             "flagged_answer_factor",
             "opt_out_share",
+            "callback_share",
         ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be a probability")
@@ -96,7 +101,13 @@ class SimGatewayParams:
     @classmethod
     def demo(cls) -> SimGatewayParams:
         """What ``dialer demo`` shows: a few dead numbers and a caller ID flagged as spam."""
-        return cls(unallocated_share=0.03, flagged_caller_share=0.25, opt_out_share=0.3)
+        return cls(
+            unallocated_share=0.03,
+            flagged_caller_share=0.25,
+            opt_out_share=0.3,
+            callback_share=0.05,
+            callback_after_s=60.0,
+        )
 
     def message_s(self, message: str) -> float:
         return max(self.min_message_s, len(message) / self.message_chars_per_s)
@@ -123,7 +134,7 @@ class _Call:
     presses: bool = False  # the callee will press the opt-out key during a message
 
 
-class SimulatedGateway(SimMonitoring):
+class SimulatedGateway(SimMonitoring, SimInbound):
     """A seeded stochastic switch (see the module docstring)."""
 
     name = "sim"
@@ -353,6 +364,7 @@ class SimulatedGateway(SimMonitoring):
             call.playing(False)
         if call.beep_wait is not None and not call.beep_wait.done():
             call.beep_wait.set_result(False)
+        self._call_back_later(call)
 
     def _end(
         self, call: _Call, by: HangupBy, *, cause: str = "normal", deliver_later: bool = False

@@ -20,6 +20,7 @@ from dialer.ui.context import CONSOLE, PREFIX, STATIC_PREFIX, ConsoleState
 from dialer.ui.middleware import console_middleware
 from dialer.ui.pages import (
     auth,
+    blending,
     board,
     callerids,
     campaigns,
@@ -56,6 +57,7 @@ PAGE_TABLES = (
     board.routes,
     recordings.routes,
     monitor.routes,
+    blending.routes,
 )
 
 

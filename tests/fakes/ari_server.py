@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.ari_inbound import AriInboundMixin
 from tests.fakes.ari_json import bridge_json, channel_json, envelope
 from tests.fakes.ari_recordings import RecordingsMixin
 from tests.fakes.ari_snoop import SnoopMixin
@@ -43,7 +44,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-class FakeAsterisk(SnoopMixin, RecordingsMixin, FakeSwitchBase):
+class FakeAsterisk(SnoopMixin, AriInboundMixin, RecordingsMixin, FakeSwitchBase):
     """ARI over HTTP on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -89,6 +90,7 @@ class FakeAsterisk(SnoopMixin, RecordingsMixin, FakeSwitchBase):
         r.add_get("/ari/channels/{id}", self._get_channel)
         r.add_delete("/ari/channels/{id}", self._delete_channel)
         r.add_post("/ari/channels/{id}/continue", self._continue)
+        r.add_post("/ari/channels/{id}/answer", self._answer_channel)
         r.add_get("/ari/channels/{id}/variable", self._get_variable)
         r.add_post("/ari/channels/{id}/variable", self._set_variable)
         r.add_post("/ari/channels/{id}/play/{playback}", self._play)

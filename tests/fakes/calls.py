@@ -46,6 +46,7 @@ class Leg:
     in_stasis: bool = False
     bridge: str | None = None
     answered: bool = False
+    inbound: bool = False  # a caller dialed in (``ari_inbound``, ``esl_inbound``)
     handles: list[asyncio.TimerHandle] = field(default_factory=list)
 
 

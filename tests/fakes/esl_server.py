@@ -8,7 +8,7 @@ Speaks mod_event_socket's framing: ``Content-Type: auth/request`` on connect, ``
 channel's variables as ``variable_*``. ``text/rude-rejection`` when refusing.
 
 The ``api`` commands the dialer uses are implemented: ``originate`` (only through
-``bgapi``), ``uuid_kill``, ``uuid_bridge``, ``uuid_broadcast``, ``uuid_getvar``,
+``bgapi``), ``uuid_kill``, ``uuid_bridge``, ``uuid_broadcast``, ``uuid_getvar``, ``uuid_answer``,
 ``show channels as json``. Calls follow ``scenarios.script_for``; the ``dialer_amd XML
 dialer`` extension runs a mod_amd that fires ``CUSTOM mod_amd::info`` with
 ``variable_amd_result``.
@@ -26,6 +26,7 @@ from pathlib import Path
 from tests.fakes.ari_recordings import wav
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
 from tests.fakes.esl_eavesdrop import EavesdropMixin
+from tests.fakes.esl_inbound import EslInboundMixin
 from tests.fakes.esl_wire import channel_headers, frame, read_command, serialize_event, show_row
 from tests.fakes.fs_causes import FS_CAUSES, FS_NAMES, fs_cause_for_sip, q850
 from tests.fakes.scenarios import agent_script, script_for
@@ -74,7 +75,7 @@ class Client:
         return name in self.names
 
 
-class FakeFreeSwitch(EavesdropMixin, FakeSwitchBase):
+class FakeFreeSwitch(EavesdropMixin, EslInboundMixin, FakeSwitchBase):
     """mod_event_socket on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -238,6 +239,8 @@ class FakeFreeSwitch(EavesdropMixin, FakeSwitchBase):
             return self._record(leg, args)
         if name == "uuid_recv_dtmf":
             return self.recv_dtmf(args)
+        if name == "uuid_answer":
+            return self.uuid_answer(leg)
         if name == "avmd" and self.avmd_module:
             return self._avmd(leg, args)
         if name in ("uuid_kill", "uuid_getvar", "uuid_broadcast", "uuid_bridge") and not leg:

@@ -62,17 +62,18 @@ async def read_command(reader: asyncio.StreamReader) -> tuple[str, dict[str, str
 
 def channel_headers(leg: Leg) -> list[tuple[str, str]]:
     number = leg.endpoint.rsplit("/", 1)[-1]
+    direction = "inbound" if leg.inbound else "outbound"
     headers = [
         ("Channel-State", "CS_EXECUTE" if leg.answered else "CS_ROUTING"),
         ("Channel-Call-State", CALLSTATE.get(leg.state, "DOWN")),
         ("Channel-Name", leg.name),
         ("Unique-ID", leg.id),
-        ("Call-Direction", "outbound"),
-        ("Presence-Call-Direction", "outbound"),
+        ("Call-Direction", direction),
+        ("Presence-Call-Direction", direction),
         ("Channel-HIT-Dialplan", "false"),
         ("Channel-Call-UUID", leg.id),
         ("Answer-State", ANSWER_STATE.get(leg.state, "hangup")),
-        ("Caller-Direction", "outbound"),
+        ("Caller-Direction", direction),
         ("Caller-Caller-ID-Number", leg.caller),
         ("Caller-Destination-Number", number),
         ("Caller-Unique-ID", leg.id),

@@ -25,6 +25,7 @@ KEYS = {
     "agent_occupancy",
     "blocked_by_rules",
     "manual_dials",
+    "inbound",
     "duration_s",
 }
 
@@ -83,10 +84,11 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     assert summary["voicemails_left"] <= summary["outcomes"].get("machine", 0)
     assert summary["voicemails_barred"] <= summary["outcomes"].get("machine", 0)
     assert summary["recording_notices"] <= summary["connected"]
-    # simulated callees press 9 on some abandon messages: each one an opt-out
-    assert 0 <= summary["opt_outs"] <= summary["abandoned"]
     # a simulated supervisor listens to some calls agents are on
     assert 0 <= summary["monitored"] <= summary["connected"]
+    # simulated callees press 9 on some abandon (or callback) messages: each one an opt-out
+    assert 0 <= summary["opt_outs"] <= summary["abandoned"] + summary["inbound"]
+    assert summary["inbound"] >= 0  # simulated callees call back (docs/inbound.md)
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
     # Leads carry consent; a revoked one is blocked by the rules, never dialed.

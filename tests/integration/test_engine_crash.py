@@ -89,6 +89,7 @@ async def _overlaps(pool: asyncpg.Pool) -> int:
             """
             SELECT count(*) FROM attempts a JOIN attempts b
               ON a.lead_id = b.lead_id AND a.id < b.id
+             AND a.direction = 'outbound' AND b.direction = 'outbound' -- dials, not callbacks
              AND b.started_at < coalesce(a.ended_at, 'infinity')
              AND a.started_at < coalesce(b.ended_at, 'infinity')
             """
@@ -174,11 +175,13 @@ async def test_kill_9_mid_campaign_loses_nothing_and_dials_nothing_twice(
         assert open_left == 0
         assert await _overlaps(cpool) == 0
         # Attempt counts on leads agree with the attempt rows: no dial went unrecorded.
+        # (Simulated callees call back: those inbound attempts are not dials.)
         mismatched = await cpool.fetchval(
             """
             SELECT count(*) FROM leads l
             WHERE l.campaign_id = $1
-              AND l.attempts_count <> (SELECT count(*) FROM attempts a WHERE a.lead_id = l.id)
+              AND l.attempts_count <> (SELECT count(*) FROM attempts a
+                                       WHERE a.lead_id = l.id AND a.direction = 'outbound')
             """,
             cid,
         )

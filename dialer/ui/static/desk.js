@@ -48,6 +48,12 @@
       }
     }
 
+    function liveLabel() {
+      // A callback (the lead called the campaign's number back) says so and who it is.
+      if (!call || !call.inbound) { return "Live call"; }
+      return "Callback from " + ((call.lead.fields || {}).name || call.lead.phone_e164);
+    }
+
     function showLead(lead, callId) {
       set("campaign_name", lead.campaign_name);
       set("call", callId ? "call #" + callId : "preview");
@@ -188,7 +194,7 @@
         state = message.state;
         if (state === "on_call" || state === "wrap_up") {
           if (call && message.call_id && call.call_id !== message.call_id) { clearCall(); }
-          kind.textContent = state === "on_call" ? (preview ? "Preview" : "Live call") : "Call ended";
+          kind.textContent = state === "on_call" ? (preview ? "Preview" : liveLabel()) : "Call ended";
         } else {
           clearCall();
         }
@@ -198,7 +204,7 @@
           window.location.reload();  // reconnected during a call whose screen pop was missed
         }
       } else if (message.type === "call") {
-        call = { call_id: message.call_id, lead: message.lead };
+        call = { call_id: message.call_id, lead: message.lead, inbound: Boolean(message.inbound) };
         preview = false;
         document.getElementById("preview-actions").hidden = true;
         var form = document.getElementById("disposition");
@@ -209,7 +215,7 @@
         setDispositions(message.dispositions);
         showScript(message.script);
         showLead(message.lead, message.call_id);
-        kind.textContent = state === "wrap_up" ? "Call ended" : "Live call";
+        kind.textContent = state === "wrap_up" ? "Call ended" : liveLabel();
         clearMessages();  // "logged in" and other news are old once a call is on screen
       } else if (message.type === "preview") {
         preview = true;
