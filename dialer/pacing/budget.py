@@ -151,13 +151,18 @@ def guard_launch(wanted: int, state: PacingState, limit: float, pending: float =
     """
     if window_can_absorb(state.window_human_answers, state.window_abandoned, limit, pending):
         return wanted
-    progressive = (
+    return max(0, min(wanted, uncommitted_agents(state)))
+
+
+def uncommitted_agents(state: PacingState) -> int:
+    """Free agents no call in flight or waiting person (of any campaign sharing them) has
+    a claim on: how many calls progressive dialling may launch (negative when over)."""
+    return (
         state.agents_available
         - state.calls_in_flight
         - state.calls_waiting
         - state.shared_calls_in_flight
     )
-    return max(0, min(wanted, progressive))
 
 
 class _Dispersion:
