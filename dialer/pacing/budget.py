@@ -40,6 +40,7 @@ pacer's answer (``guard_launch``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from dialer.pacing.base import Pacer, PacingEvent, PacingState
 from dialer.pacing.estimators import DecayingRate
@@ -262,3 +263,28 @@ def _binomial_tail(m: int, p: float, k: int) -> float:
         term *= (m - j) / (j + 1) * ratio
         cdf += term
     return max(0.0, 1.0 - cdf)
+
+
+def largest_below(risk: Callable[[int], float], theta: float, good: int, room: int) -> int:
+    """Largest ``n`` in ``[good, room]`` with ``risk(n) <= theta``, given ``risk(good) <= theta``.
+
+    ``risk`` grows with ``n``; galloping then bisection keeps it O(log n) evaluations.
+    """
+    step = 1
+    bad = None
+    while bad is None:
+        probe = min(good + step, room)
+        if probe <= good:
+            return good
+        if risk(probe) <= theta:
+            good = probe
+            step *= 2
+        else:
+            bad = probe
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if risk(mid) <= theta:
+            good = mid
+        else:
+            bad = mid
+    return good

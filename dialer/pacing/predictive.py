@@ -57,7 +57,12 @@ from dialer.pacing.base import (
     clamp_launch,
     line_cap,
 )
-from dialer.pacing.budget import AbandonBudget, safe_uncovered, uncommitted_agents
+from dialer.pacing.budget import (
+    AbandonBudget,
+    largest_below,
+    safe_uncovered,
+    uncommitted_agents,
+)
 from dialer.pacing.outlook import NH, AgentModel, CallModel, K, Outlook
 from dialer.pacing.tracking import InFlightTracker, StartTimes
 
@@ -208,7 +213,7 @@ class PredictivePacer:
         risk = self._risk_function(state)
         n = n_prog
         if n < room and risk(n + 1) <= theta:
-            n = _largest_below(risk, theta, n + 1, room)
+            n = largest_below(risk, theta, n + 1, room)
             n = self._within_headroom(risk, state, n_prog, n)
         return clamp_launch(n, state, self.max_lines)
 
@@ -225,19 +230,9 @@ class PredictivePacer:
         """
         pm = self.calls.p_human
         allowance = self.budget.headroom / self.guard_safety
-        if allowance < self.guard_thin:
-            p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
-            due = _free_after_pauses(self.outlook.a[NH - 1], state)
-            due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
-            covered = uncommitted_agents(state)
-            n = min(n, max(n_prog, covered + math.floor((allowance + due) / p_hi)))
-            # and a tail bound: more humans than the window absorbs only with prob. eps
-            absorbable = math.floor(
-                self.budget.limit * state.window_human_answers - state.window_abandoned + 1e-9
-            )
-            if absorbable < self.guard_tail_k:  # (default: whenever the headroom is thin)
-                tail = safe_uncovered(pm.mean, absorbable + math.floor(due), self.guard_eps)
-                n = min(n, max(n_prog, covered + tail))
+        cap = self._thin_cap(state, n_prog)
+        if cap is not None:
+            n = min(n, cap)
         if (n - n_prog) * pm.mean * self.theta <= allowance:
             return n
         spent = 0.0
@@ -246,6 +241,31 @@ class PredictivePacer:
             if spent > allowance:
                 return k - 1
         return n
+
+    def _thin_cap(self, state: PacingState, n_prog: int) -> int | None:
+        """The most calls the thin-headroom cuts allow (``None``: the headroom is not thin).
+
+        The humans expected from calls no free agent covers, at ``p + 2 se(p)``, less a low
+        bound on the agents due, must fit the allowance; and more humans than the window
+        absorbs (plus the agents due) may come only with probability ``guard_eps``.
+        """
+        allowance = self.budget.headroom / self.guard_safety
+        if allowance >= self.guard_thin:
+            return None
+        pm = self.calls.p_human
+        p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
+        due = _free_after_pauses(self.outlook.a[NH - 1], state)
+        due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
+        covered = uncommitted_agents(state)
+        cap = covered + math.floor((allowance + due) / p_hi)
+        absorbable = math.floor(
+            self.budget.limit * state.window_human_answers - state.window_abandoned + 1e-9
+        )
+        if absorbable < self.guard_tail_k:  # (default: whenever the headroom is thin)
+            cap = min(
+                cap, covered + safe_uncovered(pm.mean, absorbable + math.floor(due), self.guard_eps)
+            )
+        return max(n_prog, cap)
 
     def diagnostics(self) -> dict[str, float]:
         """Numbers worth exporting as metrics."""
@@ -372,28 +392,3 @@ def _free_after_pauses(due: float, state: PacingState) -> float:
     """Agents expected to free up, less those who asked to pause when they do (the first
     ones to free up go to their pause, not to a call)."""
     return max(0.0, due - state.agents_pausing)  # (nudges can leave ``due`` a hair below 0)
-
-
-def _largest_below(risk: Callable[[int], float], theta: float, good: int, room: int) -> int:
-    """Largest ``n`` in ``[good, room]`` with ``risk(n) <= theta``, given ``risk(good) <= theta``.
-
-    ``risk`` grows with ``n``; galloping then bisection keeps it O(log n) evaluations.
-    """
-    step = 1
-    bad = None
-    while bad is None:
-        probe = min(good + step, room)
-        if probe <= good:
-            return good
-        if risk(probe) <= theta:
-            good = probe
-            step *= 2
-        else:
-            bad = probe
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        if risk(mid) <= theta:
-            good = mid
-        else:
-            bad = mid
-    return good
