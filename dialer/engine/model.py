@@ -168,6 +168,7 @@ class RunnerOptions:
     config_every_s: float = 2.0
     budget_every_s: float = 60.0
     agents_every_s: float = 10.0
+    shared_every_s: float = 2.0  # other processes' calls on shared agents (shared_elsewhere)
     complete_every_s: float = 30.0
     orphans_every_s: float = 5.0  # calls another live process still held at the start
     shutdown_timeout_s: float = 10.0

@@ -133,6 +133,6 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
         window_abandoned=abandoned,
         busy_agent_elapsed_s=view.elapsed("on_call", t),
         wrap_agent_elapsed_s=view.elapsed("wrap_up", t),
-        shared_calls_in_flight=shared_calls(view.agents.keys(), peers),
+        shared_calls_in_flight=shared_calls(view.agents.keys(), peers) + runner.shared_elsewhere,
         agents_held_inbound=held,
     )

@@ -318,6 +318,22 @@ ORDER BY a.id;
 SELECT count(*) FROM attempts
 WHERE campaign_id = $1 AND ended_at IS NULL AND runner IS DISTINCT FROM $2;
 
+-- name: shared_open_elsewhere
+-- Calls of *other* campaigns sharing at least one agent with campaign $1, ringing or waiting
+-- for an agent (open, not connected), placed by a live process other than this one ($2, its
+-- instance id; this process's runners count each other's calls directly). $3: lease cut-off.
+SELECT count(*) FROM attempts a
+WHERE a.ended_at IS NULL AND a.connected_at IS NULL AND a.campaign_id <> $1
+  AND a.campaign_id IN (
+      SELECT y.campaign_id FROM agent_campaigns x
+      JOIN agent_campaigns y ON y.agent_id = x.agent_id
+      WHERE x.campaign_id = $1)
+  AND regexp_replace(a.runner, '#[0-9]+$', '') <> $2
+  AND EXISTS (
+      SELECT 1 FROM leases e
+      WHERE e.name = 'engine:' || regexp_replace(a.runner, '#[0-9]+$', '') AND e.expires_at > $3
+  );
+
 -- name: budget_counts
 SELECT count(*) FILTER (WHERE answered_at > $2) AS humans_24h,
        count(*) FILTER (WHERE answered_at > $2 AND outcome = 'abandoned') AS abandoned_24h,

@@ -113,6 +113,7 @@ class CampaignRunner:
         self.inherited = 0  # calls in flight that a live process's earlier runner follows
         # this process's runners by campaign (the supervisor's): campaigns sharing agents
         self.peers: dict[int, CampaignRunner] = {}
+        self.shared_elsewhere = 0  # other processes' calls on shared agents (upkeep)
         self.takeover_grace_s = 0.0  # see Engine._takeover_grace
         self._kick_t: float | None = None
         self._kicked, self._idle, self._stopped = asyncio.Event(), asyncio.Event(), asyncio.Event()

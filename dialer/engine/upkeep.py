@@ -41,6 +41,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
         "config": (o.config_every_s, reload_config),
         "budget": (o.budget_every_s, reload_budget),
         "agents": (o.agents_every_s, reload_agents),
+        "shared": (o.shared_every_s, reload_shared),
         "complete": (o.complete_every_s, complete_if_done),
         "orphans": (o.orphans_every_s, close_orphans),
     }
@@ -204,6 +205,16 @@ async def reload_budget(runner: CampaignRunner) -> None:
             "24h": (row["humans_24h"], row["abandoned_24h"]),
             "30d": (row["humans_30d"], row["abandoned_30d"]),
         }
+    )
+
+
+async def reload_shared(runner: CampaignRunner) -> None:
+    """Calls that other engine processes' campaigns have ringing for agents this campaign
+    shares (this process's own runners are counted from ``runner.peers``)."""
+    runner.shared_elsewhere = int(
+        await runner.pool.fetchval(
+            _Q["shared_open_elsewhere"], runner.campaign_id, runner.instance_id, runner.clock.now()
+        )
     )
 
 

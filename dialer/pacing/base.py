@@ -124,6 +124,9 @@ class PacingState:
     here as available or freeing up; without it two campaigns sharing a pool both count
     the same free agents. Humans waiting for an agent are in ``calls_waiting`` whichever
     campaign they belong to.
+    ``agents_pausing``: agents on a call or in wrap-up who asked to pause or log out when
+    they finish (a *pending pause*): the next that many agents to free up will not take a
+    call, so a pacer must not dial for them.
     """
 
     t: float
@@ -141,6 +144,7 @@ class PacingState:
     shared_calls_in_flight: int = 0
     agents_held_inbound: int = 0  # blended free agents kept for inbound calls (not counted
     # in ``agents_available``: the engine already left them out)
+    agents_pausing: int = 0
 
 
 @runtime_checkable

@@ -40,6 +40,7 @@ pacer's answer (``guard_launch``).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from dialer.pacing.base import Pacer, PacingEvent, PacingState
 from dialer.pacing.estimators import DecayingRate
@@ -151,13 +152,18 @@ def guard_launch(wanted: int, state: PacingState, limit: float, pending: float =
     """
     if window_can_absorb(state.window_human_answers, state.window_abandoned, limit, pending):
         return wanted
-    progressive = (
+    return max(0, min(wanted, uncommitted_agents(state)))
+
+
+def uncommitted_agents(state: PacingState) -> int:
+    """Free agents no call in flight or waiting person (of any campaign sharing them) has
+    a claim on: how many calls progressive dialling may launch (negative when over)."""
+    return (
         state.agents_available
         - state.calls_in_flight
         - state.calls_waiting
         - state.shared_calls_in_flight
     )
-    return max(0, min(wanted, progressive))
 
 
 class _Dispersion:
@@ -257,3 +263,28 @@ def _binomial_tail(m: int, p: float, k: int) -> float:
         term *= (m - j) / (j + 1) * ratio
         cdf += term
     return max(0.0, 1.0 - cdf)
+
+
+def largest_below(risk: Callable[[int], float], theta: float, good: int, room: int) -> int:
+    """Largest ``n`` in ``[good, room]`` with ``risk(n) <= theta``, given ``risk(good) <= theta``.
+
+    ``risk`` grows with ``n``; galloping then bisection keeps it O(log n) evaluations.
+    """
+    step = 1
+    bad = None
+    while bad is None:
+        probe = min(good + step, room)
+        if probe <= good:
+            return good
+        if risk(probe) <= theta:
+            good = probe
+            step *= 2
+        else:
+            bad = probe
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if risk(mid) <= theta:
+            good = mid
+        else:
+            bad = mid
+    return good

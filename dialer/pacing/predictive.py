@@ -32,10 +32,10 @@ Design (the maths, figures and limits are in ``docs/pacing.md``):
 5. **Control the budget** (``budget.py``): ``theta`` comes from a feedback loop on the
    legal abandon count, spending abandons while under a budget line a little below the
    limit and falling back to progressive when it is used up. The counts come from the
-   state, so the budget survives restarts.
+   state, so the budget survives restarts. Agents who asked to pause when they free up
+   (``agents_pausing``) are taken off the agents due.
 
-Cost: O(K) per event and per decision (times log n when many calls are launched at
-once); an O(age bins + wrap-up agents) rebuild once a second; tables every 60 s.
+Cost: O(K) per event and decision (x log n for big batches); O(agents) rebuild each second.
 """
 
 from __future__ import annotations
@@ -57,7 +57,12 @@ from dialer.pacing.base import (
     clamp_launch,
     line_cap,
 )
-from dialer.pacing.budget import AbandonBudget, safe_uncovered
+from dialer.pacing.budget import (
+    AbandonBudget,
+    largest_below,
+    safe_uncovered,
+    uncommitted_agents,
+)
 from dialer.pacing.outlook import NH, AgentModel, CallModel, K, Outlook
 from dialer.pacing.tracking import InFlightTracker, StartTimes
 
@@ -67,16 +72,13 @@ _SQRT2 = math.sqrt(2.0)
 class PredictivePacer:
     """Model-based dialling under an explicit abandon budget (see the module docstring).
 
-    Tuning (defaults were set with ``bench/pacing_bench.py``): ``max_abandon_rate`` the
-    legal limit; ``max_wait_s`` the engine's answer-to-agent limit (2 s); ``theta`` a
-    fixed marginal-risk threshold instead of the budget loop (for experiments);
-    ``reserve``, ``buffer``, ``gain``, ``min_scale``, ``learn`` the budget loop (see
-    ``AbandonBudget``); ``half_life_s`` the memory of the answer rate; ``min_humans``,
-    ``min_resolved`` the evidence needed before dialling ahead; ``max_dial_level`` a
-    circuit breaker on calls in flight per logged-in agent; ``guard_safety``,
-    ``guard_thin``, ``guard_due_z``, ``guard_burst`` the slack guard (see
-    ``_within_headroom`` and ``budget.window_can_absorb``); ``shared_p`` the answer rate
-    assumed for another campaign's calls on shared agents (``_shared_weight``).
+    Tuning (defaults set with ``bench/pacing_bench.py``): ``max_abandon_rate`` the limit;
+    ``max_wait_s`` the answer-to-agent limit (2 s); ``theta`` a fixed risk threshold (for
+    experiments); ``reserve``, ``buffer``, ``gain``, ``min_scale``, ``learn`` the budget
+    loop (``AbandonBudget``); ``half_life_s`` the answer rate's memory; ``min_humans``,
+    ``min_resolved`` the evidence needed to dial ahead; ``max_dial_level`` a breaker on
+    calls per agent; ``guard_*`` the slack guard (``_within_headroom``,
+    ``budget.window_can_absorb``); ``shared_p`` the rate assumed for shared agents' calls.
     """
 
     def __init__(
@@ -105,7 +107,7 @@ class PredictivePacer:
         shared_p: float = 0.5,
         young: float = 0.5,
         guard_eps: float = 0.05,
-        guard_tail_k: float = 2.0,
+        guard_tail_k: float = math.inf,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -211,7 +213,7 @@ class PredictivePacer:
         risk = self._risk_function(state)
         n = n_prog
         if n < room and risk(n + 1) <= theta:
-            n = _largest_below(risk, theta, n + 1, room)
+            n = largest_below(risk, theta, n + 1, room)
             n = self._within_headroom(risk, state, n_prog, n)
         return clamp_launch(n, state, self.max_lines)
 
@@ -228,24 +230,9 @@ class PredictivePacer:
         """
         pm = self.calls.p_human
         allowance = self.budget.headroom / self.guard_safety
-        if allowance < self.guard_thin:
-            p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
-            due = max(0.0, self.outlook.a[NH - 1])  # O(1) nudges can leave it a hair below 0
-            due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
-            covered = (
-                state.agents_available
-                - state.calls_in_flight
-                - state.calls_waiting
-                - state.shared_calls_in_flight
-            )
-            n = min(n, max(n_prog, covered + math.floor((allowance + due) / p_hi)))
-            # and a tail bound: more humans than the window absorbs only with prob. eps
-            absorbable = math.floor(
-                self.budget.limit * state.window_human_answers - state.window_abandoned + 1e-9
-            )
-            if absorbable < self.guard_tail_k:
-                tail = safe_uncovered(pm.mean, absorbable + math.floor(due), self.guard_eps)
-                n = min(n, max(n_prog, covered + tail))
+        cap = self._thin_cap(state, n_prog)
+        if cap is not None:
+            n = min(n, cap)
         if (n - n_prog) * pm.mean * self.theta <= allowance:
             return n
         spent = 0.0
@@ -254,6 +241,31 @@ class PredictivePacer:
             if spent > allowance:
                 return k - 1
         return n
+
+    def _thin_cap(self, state: PacingState, n_prog: int) -> int | None:
+        """The most calls the thin-headroom cuts allow (``None``: the headroom is not thin).
+
+        The humans expected from calls no free agent covers, at ``p + 2 se(p)``, less a low
+        bound on the agents due, must fit the allowance; and more humans than the window
+        absorbs (plus the agents due) may come only with probability ``guard_eps``.
+        """
+        allowance = self.budget.headroom / self.guard_safety
+        if allowance >= self.guard_thin:
+            return None
+        pm = self.calls.p_human
+        p_hi = min(1.0, pm.mean + 2.0 * pm.stderr)
+        due = _free_after_pauses(self.outlook.a[NH - 1], state)
+        due = max(0.0, due - self.guard_due_z * math.sqrt(due))  # a low bound
+        covered = uncommitted_agents(state)
+        cap = covered + math.floor((allowance + due) / p_hi)
+        absorbable = math.floor(
+            self.budget.limit * state.window_human_answers - state.window_abandoned + 1e-9
+        )
+        if absorbable < self.guard_tail_k:  # (default: whenever the headroom is thin)
+            cap = min(
+                cap, covered + safe_uncovered(pm.mean, absorbable + math.floor(due), self.guard_eps)
+            )
+        return max(n_prog, cap)
 
     def diagnostics(self) -> dict[str, float]:
         """Numbers worth exporting as metrics."""
@@ -279,7 +291,8 @@ class PredictivePacer:
         """E[(humans due - agents due)+] over the whole ring window, normal approximation."""
         h, a = self.outlook.h, self.outlook.a
         shared = self._shared_weight(state) * self.outlook.p_by_tau[NH - 1]
-        mu = state.calls_waiting + h[NH - 1] + shared - state.agents_available - a[NH - 1]
+        due = _free_after_pauses(a[NH - 1], state)
+        mu = state.calls_waiting + h[NH - 1] + shared - state.agents_available - due
         if mu < -6.0:
             return 0.0  # far more agents due than humans: nothing pending
         sd = math.sqrt(max(h[-1] + a[-1], 0.0) + self.variance_floor)
@@ -349,7 +362,7 @@ class PredictivePacer:
             (
                 ol.p_by_tau[k],
                 h[k],
-                base + h[k] - a[k],
+                base + h[k] - _free_after_pauses(a[k], state),
                 max(h[NH + k] + a[NH + k], 0.0) + floor,
             )
             for k in range(NH - 1, -1, -1)
@@ -375,26 +388,7 @@ class PredictivePacer:
         return risk
 
 
-def _largest_below(risk: Callable[[int], float], theta: float, good: int, room: int) -> int:
-    """Largest ``n`` in ``[good, room]`` with ``risk(n) <= theta``, given ``risk(good) <= theta``.
-
-    ``risk`` grows with ``n``; galloping then bisection keeps it O(log n) evaluations.
-    """
-    step = 1
-    bad = None
-    while bad is None:
-        probe = min(good + step, room)
-        if probe <= good:
-            return good
-        if risk(probe) <= theta:
-            good = probe
-            step *= 2
-        else:
-            bad = probe
-    while bad - good > 1:
-        mid = (good + bad) // 2
-        if risk(mid) <= theta:
-            good = mid
-        else:
-            bad = mid
-    return good
+def _free_after_pauses(due: float, state: PacingState) -> float:
+    """Agents expected to free up, less those who asked to pause when they do (the first
+    ones to free up go to their pause, not to a call)."""
+    return max(0.0, due - state.agents_pausing)  # (nudges can leave ``due`` a hair below 0)

@@ -130,6 +130,12 @@ class AgentFloor:
         else:
             self.pending.append(("leave", slot))
 
+    def pausing(self) -> int:
+        """Agents busy now who will pause or log out when they free up (pending pauses)."""
+        return sum(
+            1 for kind, slot in self.pending if kind == "leave" or self.slot_state[slot] == "active"
+        )
+
     def claim_freed(self) -> tuple[str, int, float] | None:
         """An agent just became free: a pending log-out or break takes them first.
 

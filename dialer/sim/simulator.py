@@ -143,6 +143,7 @@ class _Shift:
             shared_calls_in_flight=sum(
                 max(0, o.in_flight - o.held) for o in self.camps if o is not c
             ),
+            agents_pausing=self.floor.pausing(),
         )
 
     def launch(self, t: float, c: _Campaign, n: int) -> None:

@@ -176,6 +176,7 @@ def _runner(cid: int, agents: list[tuple[int, str]], in_flight: int, waiting: in
         timer=SimpleNamespace(now=lambda: 5.0),
         config=SimpleNamespace(lines=None),
         peers={},
+        shared_elsewhere=0,
     )
     runner.busy = lambda: in_flight + waiting
     return runner
@@ -190,3 +191,5 @@ def test_the_engine_shows_each_pacer_the_calls_of_campaigns_sharing_its_agents()
     assert (sa.agents_available, sa.calls_in_flight, sa.shared_calls_in_flight) == (2, 1, 3)
     assert (sb.calls_in_flight, sb.calls_waiting, sb.shared_calls_in_flight) == (2, 1, 1)
     assert pacing_state(c).shared_calls_in_flight == 0
+    c.shared_elsewhere = 4  # another process's calls on c's agents (read by its upkeep)
+    assert pacing_state(c).shared_calls_in_flight == 4
