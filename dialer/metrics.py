@@ -275,3 +275,14 @@ for _reason in ("request", "retention"):
     PRIVACY_ERASED_LEADS.labels(_reason)  # exported at 0 (dashboards use increase())
 for _result in ("uploaded", "failed"):
     RECORDING_UPLOADS.labels(_result)
+
+# -- transfers and conferences (engine.transfer) ----------------------------------------------
+TRANSFERS = Counter(
+    "dialer_transfers_total",
+    "Transfers and conferences by mode (blind, warm, conference) and result: completed (the "
+    "callee reached the target), cancelled (warm, by the agent), failed (the target did not "
+    "answer, hung up, or the call ended first), fallback (nobody took a campaign transfer in "
+    "time: back to the first agent or the message), busy (the target agent was not free), "
+    "blocked (calling rules or DNC refused the number)",
+    ["campaign", "mode", "result"],
+)

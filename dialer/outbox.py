@@ -36,6 +36,7 @@ EVENT_TYPES = (
     "compliance.blocked",
     "lead.erased",
     "lead.consent",
+    "call.transferred",
 )
 # Delivered only to subscriptions that name them: ``*`` does not include these.
 OPT_IN_TYPES = frozenset({"compliance.blocked"})

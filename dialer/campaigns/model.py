@@ -308,6 +308,13 @@ FIELDS: dict[str, Field] = {
         "(0 = play as soon as AMD says machine)",
         10.0,
     ),
+    "transfer_wait_s": Field(
+        _number(5, 600, integer=True),
+        {"type": "integer"},
+        "seconds a call transferred to this campaign waits on music for a free agent "
+        "before it goes back to the transferring agent (docs/transfers.md)",
+        60,
+    ),
     "alt_phone_policy": Field(
         _choice(ALT_PHONE_POLICIES),
         {"enum": list(ALT_PHONE_POLICIES)},

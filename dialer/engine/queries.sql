@@ -216,7 +216,8 @@ WITH r AS (
            OR (t.recovered_at IS NOT NULL AND t.outcome = 'unknown' AND t.runner = $15))
     RETURNING t.id, t.lead_id, t.campaign_id, t.agent_id, t.started_at, t.connected_at,
               t.answered_at, t.ended_at, t.outcome, t.answer, t.ring_s, t.wait_s, t.talk_s,
-              t.mode, t.phone_e164, t.disposition, t.recovered_at,
+              t.mode, t.phone_e164, t.disposition, t.recovered_at, t.parent_attempt_id,
+              t.leg, t.hangup_cause,
               r.plan_status, r.plan_next, r.plan_owner, r.hold_until, r.wrap,
               CASE WHEN $16 THEN t.started_at ELSE coalesce(t.recovered_at, t.started_at)
               END AS untouched_at
@@ -256,7 +257,8 @@ WITH r AS (
 )
 SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.started_at, a.connected_at,
        a.answered_at, a.ended_at, a.outcome, a.answer, a.ring_s, a.wait_s, a.talk_s, a.mode,
-       a.phone_e164, a.disposition, a.recovered_at, planned.id IS NOT NULL AS planned
+       a.phone_e164, a.disposition, a.recovered_at, a.parent_attempt_id, a.leg,
+       a.hangup_cause, planned.id IS NOT NULL AS planned
 FROM a LEFT JOIN planned ON planned.id = a.lead_id;
 
 -- name: close_unplaced

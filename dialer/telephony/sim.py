@@ -38,6 +38,7 @@ from dialer.gateway import (
     Ringing,
 )
 from dialer.sim.model import CalleeModel, CallOutcome, CallScript
+from dialer.telephony.sim_conference import SimConferencing
 from dialer.timer import Timer, TimerHandle
 
 
@@ -71,6 +72,7 @@ class SimGatewayParams:
     # message they hear (the engine acts on it only while it offers the opt-out).
     opt_out_share: float = 0.0
     opt_out_digit: str = "9"
+    legs_unanswered: frozenset[str] = frozenset()  # transfer targets that never answer
 
     def __post_init__(self) -> None:
         for name in (
@@ -122,7 +124,7 @@ class _Call:
     presses: bool = False  # the callee will press the opt-out key during a message
 
 
-class SimulatedGateway:
+class SimulatedGateway(SimConferencing):
     """A seeded stochastic switch (see the module docstring)."""
 
     name = "sim"
@@ -148,6 +150,7 @@ class SimulatedGateway:
         self.peak_calls = 0
         self.outage: str | None = None  # fault injection: see ``set_outage``
         self.refused = 0
+        self._conf_init()
 
     @property
     def calls_up(self) -> int:
@@ -344,6 +347,7 @@ class SimulatedGateway:
     def _drop(self, call: _Call) -> None:
         self._cancel(call)
         self._calls.pop(call.request.call_id, None)
+        self._drop_leg_of(call.request.call_id)
         if call.recording_since is not None:
             self._recorded[call.request.call_id] = self.timer.now() - call.recording_since
         if call.playing is not None:
