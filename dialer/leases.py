@@ -18,7 +18,8 @@ ON CONFLICT (name) DO UPDATE
    SET owner = EXCLUDED.owner,
        expires_at = EXCLUDED.expires_at,
        acquired_at = CASE WHEN l.owner = EXCLUDED.owner THEN l.acquired_at
-                          ELSE EXCLUDED.acquired_at END
+                          ELSE EXCLUDED.acquired_at END,
+       stopping = l.stopping AND l.owner = EXCLUDED.owner
  WHERE l.owner = EXCLUDED.owner OR l.expires_at <= $4
 RETURNING owner
 """
@@ -40,6 +41,15 @@ async def acquire(
 async def release(conn: asyncpg.Connection | asyncpg.Pool, name: str, owner: str) -> None:
     """Give the lease up at once (graceful shutdown), so another can take it."""
     await conn.execute("DELETE FROM leases WHERE name = $1 AND owner = $2", name, owner)
+
+
+async def mark_stopping(conn: asyncpg.Connection | asyncpg.Pool, name: str, owner: str) -> None:
+    """Say that ``owner`` has begun to give ``name`` up: it still holds the lease (to finish
+    what it has) but takes no new work. Waits for transactions that locked the row to see
+    the lease (``FOR SHARE``) to commit, so nothing they accepted is missed."""
+    await conn.execute(
+        "UPDATE leases SET stopping = true WHERE name = $1 AND owner = $2", name, owner
+    )
 
 
 async def holder(

@@ -92,7 +92,8 @@ DIALS = Counter("dialer_dials_total", "Calls originated", ["campaign", "mode"])
 MANUAL_DIALS = Counter(
     "dialer_manual_dials_total",
     "Manual dials agents asked for, by result: accepted (recorded and handed to the "
-    "campaign's runner), blocked (calling rules), dnc, busy (the agent could not take a call)",
+    "campaign's runner), blocked (calling rules), dnc, busy (the agent could not take a call), "
+    "stopping (the campaign's runner was stopping)",
     ["campaign", "result"],
 )
 CALL_OUTCOMES = Counter(

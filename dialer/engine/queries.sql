@@ -491,8 +491,10 @@ FROM ins JOIN lead ON lead.id = ins.lead_id;
 SELECT pg_notify('dialer_agents', $1::text);
 
 -- name: campaign_runner
--- The process holding a campaign's lease (its runner dials), if any.
-SELECT owner FROM leases WHERE name = $1 AND expires_at > $2;
+-- The process holding a campaign's lease (its runner dials), if any, and whether that runner
+-- has begun to stop; the row stays locked until the manual dial's transaction ends, so a
+-- runner's stop mark (leases.mark_stopping) waits for it and its last sweep sees the dial.
+SELECT owner, stopping FROM leases WHERE name = $1 AND expires_at > $2 FOR SHARE;
 
 -- name: manual_take
 -- The campaign's runner takes a manual dial to place it (once: the runner column moves from

@@ -236,6 +236,7 @@ class CampaignRunner:
             return
         self.stopping = True
         self.dialing.closed = True
+        await manual.refuse_new(self)  # no manual dial accepted from here on
         self._kicked.set()
         for loop in self._loops:
             with contextlib.suppress(asyncio.CancelledError, Exception):

@@ -7,6 +7,7 @@ wall clock stands at 15:00 UTC: 10:00 in New York (callable), 07:00 in San Franc
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
@@ -242,3 +243,76 @@ async def test_a_dial_no_runner_placed_is_closed_and_its_agent_freed(api: Api) -
             )
         )
         assert state == "available"
+
+
+async def test_a_stopping_runner_refuses_new_manual_dials_and_stores_nothing(api: Api) -> None:
+    """Once the campaign's runner has begun to stop (its lease marked), a manual dial answers
+    409 naming the campaign, and no lead, attempt or held agent is left behind."""
+    async with floor(api) as f:
+        await api.pool.execute(
+            "UPDATE leases SET stopping = true WHERE name = $1", f"campaign:{f['campaign']}"
+        )
+        status, body = await _dial(api, f, NY.format(7))
+        assert status == 409, body
+        assert body["field"] == "campaign_id" and "stopping" in body["error"]
+        assert await _attempts(api, f["campaign"]) == []
+        state = await api.pool.fetchval("SELECT state FROM agents WHERE id = $1", f["agent"])
+        assert state == "available"
+
+
+async def test_a_new_lease_holder_accepts_manual_dials_again(api: Api) -> None:
+    """The stopping mark belongs to the runner that set it: a takeover clears it."""
+    async with floor(api) as f:
+        name = f"campaign:{f['campaign']}"
+        await api.pool.execute(
+            "UPDATE leases SET stopping = true, owner = 'gone', expires_at = $2 WHERE name = $1",
+            name,
+            api.clock.now(),
+        )
+        await wait_for(lambda: _lease_owner(api, f["campaign"]))  # taken over
+        status, body = await _dial(api, f, NY.format(8))
+        assert status == 202, body
+
+
+async def test_manual_dials_during_shutdown_are_placed_or_refused_never_left_open(
+    api: Api,
+) -> None:
+    """Agents keep dialing by hand while the engine stops: each request is either refused
+    (409) or its attempt is ended and its agent freed once the runner has stopped."""
+    now = api.clock.now()
+    for round_ in range(4):
+        async with api.pool.acquire() as conn:
+            campaign = await make_campaign(conn, now)
+            desk = [await add_agent(conn, campaign["id"], now) for _ in range(6)]
+            await start(conn, campaign["id"], now)
+        async with running_engine(
+            api.pool, instance_id=f"s{round_}", clock=api.clock, callee=ANSWERS
+        ) as running:
+            await wait_for(lambda: _lease_owner(api, campaign["id"]))  # noqa: B023
+            dials = (
+                _dial_after(api, agent, campaign["id"], NY.format(100 + n), yields=n * round_)
+                for n, agent in enumerate(desk)
+            )
+            statuses = await asyncio.gather(running.engine.stop(), *dials)
+        assert set(statuses[1:]) <= {202, 409}, statuses
+        open_ = await api.pool.fetchval(
+            "SELECT count(*) FROM attempts WHERE campaign_id = $1 AND ended_at IS NULL",
+            campaign["id"],
+        )
+        assert open_ == 0, f"round {round_}: {open_} manual dials left open"
+        held = await api.pool.fetchval(
+            "SELECT count(*) FROM agents WHERE id = ANY($1::bigint[]) AND state = 'on_call'",
+            desk,
+        )
+        assert held == 0
+
+
+async def _dial_after(api: Api, agent: int, campaign_id: int, phone: str, *, yields: int) -> int:
+    """A manual dial sent after ``yields`` turns of the event loop (to stagger requests over
+    a shutdown without sleeping); its HTTP status."""
+    for _ in range(yields):
+        await asyncio.sleep(0)
+    status, _ = await api.call(
+        "POST", f"/api/v1/agents/{agent}/dial", json={"phone": phone, "campaign_id": campaign_id}
+    )
+    return status
