@@ -48,7 +48,7 @@ async def reconcile(gateway: AriGateway) -> None:
             gateway.tasks.spawn(gateway.kill_channel(call.call_id))
         else:
             _catch_up(gateway, call, channel)
-    known = set(gateway.book.calls) | set(gateway.legs)
+    known = set(gateway.book.calls) | set(gateway.legs) | set(gateway._xlegs())
     strays = [ch for cid, ch in present.items() if cid not in known]
     for channel in strays:
         if await _is_ours(gateway, channel):

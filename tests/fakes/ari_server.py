@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.ari_bridges import BridgesMixin
 from tests.fakes.ari_json import bridge_json, channel_json, envelope
 from tests.fakes.ari_recordings import RecordingsMixin
 from tests.fakes.ari_spec import ari_spec
@@ -42,7 +43,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
+class FakeAsterisk(BridgesMixin, RecordingsMixin, FakeSwitchBase):
     """ARI over HTTP on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -95,6 +96,7 @@ class FakeAsterisk(RecordingsMixin, FakeSwitchBase):
         r.add_post("/ari/bridges/{id}/addChannel", self._add_channel)
         r.add_delete("/ari/bridges/{id}", self._destroy_bridge)
         self.recording_routes(r)
+        self.bridge_routes(r)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
