@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tests.fakes.ari_recordings import wav
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
+from tests.fakes.esl_conference import ConferenceMixin
 from tests.fakes.esl_wire import channel_headers, frame, read_command, serialize_event, show_row
 from tests.fakes.fs_causes import FS_CAUSES, FS_NAMES, fs_cause_for_sip, q850
 from tests.fakes.scenarios import agent_script, script_for
@@ -73,7 +74,7 @@ class Client:
         return name in self.names
 
 
-class FakeFreeSwitch(FakeSwitchBase):
+class FakeFreeSwitch(ConferenceMixin, FakeSwitchBase):
     """mod_event_socket on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -98,6 +99,7 @@ class FakeFreeSwitch(FakeSwitchBase):
         self._handlers: set[asyncio.Task[None]] = set()
         self._seq = 0
         self.port = 0
+        self.conference_init()
 
     # -- server lifecycle -----------------------------------------------------------------
     async def start(self) -> None:
@@ -232,6 +234,8 @@ class FakeFreeSwitch(FakeSwitchBase):
         if name == "show" and arg.strip() == "channels as json":
             return show_json(self)
         leg = self.legs.get(args[0]) if args else None
+        if (reply := self.conference_api(name, leg, args)) is not None:
+            return reply
         if name == "uuid_record":
             return self._record(leg, args)
         if name == "avmd" and self.avmd_module:
@@ -398,7 +402,9 @@ class FakeFreeSwitch(FakeSwitchBase):
         self.emit_channel("CHANNEL_ANSWER", leg)
         if leg.id in self.jobs:
             self.job_done(self.jobs.pop(leg.id), "originate", f"+OK {leg.id}\n")
-        if leg.app_args == "&park()":
+        if self.conference_target(leg):
+            pass
+        elif leg.app_args == "&park()":
             leg.app_name = "park"
         elif leg.app_args == AMD_EXTENSION:
             leg.app_name = "mod_amd"
@@ -440,6 +446,7 @@ class FakeFreeSwitch(FakeSwitchBase):
             Path(path).write_bytes(wav(min(seconds, 30.0) / 100))
         leg.variables.update(hangup_cause=name, hangup_cause_q850=str(q850(FS_CAUSES[name])))
         leg.state = "Down"
+        self.leave_room(leg)
         partner = self.legs.get(leg.bridge or "")
         if partner is not None:
             partner.bridge = None

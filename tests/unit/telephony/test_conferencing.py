@@ -1,15 +1,20 @@
 """Transfers and conferences at the switch (``gateway.Conferencing``): the callee goes on
 music on hold out of the bridge, a second leg joins the bridge, the first agent leaves and
 the answered leg becomes the call's agent; a leg that is busy ends with ``Busy``. Checked on
-the fake Asterisk (documented ARI routes) and on the simulated gateway."""
+the fake Asterisk (documented ARI routes), the fake FreeSWITCH (conference rooms) and on
+the simulated gateway."""
 
 from __future__ import annotations
+
+import uuid
 
 from dialer.gateway import AgentLeg, Answered, Busy, CallEvent, Conferencing, Hangup, LegRequest
 from dialer.sim.model import CalleeModel
 from dialer.telephony import SimGatewayParams, SimulatedGateway, VirtualTimer
+from dialer.telephony.esl import agent_uuid
 from tests.fakes.ari_server import FakeAsterisk
 from tests.fakes.contract import EventLog, LiveHarness, VirtualHarness, check_contract
+from tests.fakes.esl_server import FakeFreeSwitch
 from tests.fakes.scenarios import number
 
 
@@ -88,3 +93,45 @@ async def test_sim_conference_then_the_agent_leaves() -> None:
     await h.ended(call_id)
     assert isinstance(h.log.final(call_id), Hangup)
     assert not any(isinstance(e, Hangup) for e in events)  # the leg had become the agent
+
+
+async def test_esl_warm_transfer_moves_the_call_into_a_conference(
+    esl: LiveHarness, freeswitch: FakeFreeSwitch
+) -> None:
+    gateway = esl.gateway
+    assert isinstance(gateway, Conferencing)
+    call_id = await esl.answered_human()
+    await gateway.bridge(call_id, AgentLeg(1, "user/1001"))
+    await gateway.hold(call_id)
+    room = f"dialer-{call_id}"
+    agent = agent_uuid(call_id)
+    assert freeswitch.rooms[room] == {agent} and call_id in freeswitch.moh
+    legs = EventLog()
+    leg_id = str(uuid.uuid4())
+    await gateway.add_leg(_leg(call_id, leg_id, agent=AgentLeg(2, "user/1002")), legs)
+    await esl.until(lambda: legs.answer(leg_id) is not None)
+    assert freeswitch.rooms[room] == {agent, leg_id}
+    await gateway.drop_agent(call_id)
+    await gateway.unhold(call_id)
+    await esl.until(lambda: freeswitch.rooms[room] == {call_id, leg_id})
+    assert call_id not in freeswitch.moh and esl.log.final(call_id) is None
+    await gateway.hangup(call_id)
+    await esl.ended(call_id)
+    check_contract(esl.log.of(call_id))
+    await esl.until(lambda: leg_id not in freeswitch.legs)
+
+
+async def test_esl_a_busy_number_ends_the_leg_with_busy(
+    esl: LiveHarness, freeswitch: FakeFreeSwitch
+) -> None:
+    gateway = esl.gateway
+    assert isinstance(gateway, Conferencing)
+    call_id = await esl.answered_human()
+    await gateway.bridge(call_id, AgentLeg(1, "user/1001"))
+    legs = EventLog()
+    leg_id = str(uuid.uuid4())
+    await gateway.add_leg(_leg(call_id, leg_id, phone_e164=number("0017")), legs)
+    await esl.until(lambda: legs.final(leg_id) is not None)
+    assert isinstance(legs.final(leg_id), Busy)
+    await gateway.hangup(call_id)
+    await esl.ended(call_id)
