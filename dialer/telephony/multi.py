@@ -41,6 +41,7 @@ from dialer.gateway import (
     Recording,
     RecordingSource,
 )
+from dialer.telephony.multi_conference import MultiConferencing
 from dialer.timer import Timer
 
 log = logging.getLogger("dialer.telephony.multi")
@@ -65,7 +66,7 @@ class Switch:
         return self.out_until is None or now >= self.out_until
 
 
-class MultiSwitchGateway:
+class MultiSwitchGateway(MultiConferencing):
     """Several switches behind the ``Gateway`` protocol (see the module docstring)."""
 
     name = "multi"
