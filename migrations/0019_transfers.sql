@@ -8,7 +8,8 @@ ALTER TABLE attempts
     ADD COLUMN leg_state text
         CHECK (leg_state IN ('requested', 'queued', 'ringing', 'consulting', 'joined',
                              'completed', 'cancelled', 'failed')),
-    ADD COLUMN leg_target jsonb;
+    ADD COLUMN leg_target jsonb,
+    ADD COLUMN leg_notes text;  -- what the transferring agent wrote for the target (screen pop)
 CREATE INDEX attempts_parent_idx ON attempts (parent_attempt_id)
     WHERE parent_attempt_id IS NOT NULL;
 DROP INDEX attempts_one_open_per_lead;

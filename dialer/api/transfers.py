@@ -36,6 +36,11 @@ TARGET = {
         "phone": {"type": "string"},
     },
 }
+NOTES = {
+    "type": ["string", "null"],
+    "maxLength": 2000,
+    "description": "for the target agent: shown in their screen pop with the lead",
+}
 TRANSFER_BODY = {
     "type": "object",
     "required": ["to"],
@@ -47,13 +52,14 @@ TRANSFER_BODY = {
             "description": "blind (default): hand the callee over and wrap up; warm: talk "
             "to the target first (callee on hold), then complete or cancel",
         },
+        "notes": NOTES,
     },
 }
 CONFERENCE_BODY = {
     "type": "object",
     "required": ["to"],
     "additionalProperties": False,
-    "properties": {"to": TARGET},
+    "properties": {"to": TARGET, "notes": NOTES},
 }
 ACCEPTED = {
     "type": "object",

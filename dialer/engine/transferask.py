@@ -60,9 +60,21 @@ class Target:
         }
 
 
+def notes(body: dict[str, Any]) -> str | None:
+    """What the transferring agent writes for the target (shown in the target's pop)."""
+    value = body.get("notes")
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 2000:
+        raise ValidationError("notes must be text of at most 2000 characters", field="notes")
+    check_text(value, "notes")
+    return value
+
+
 def parse(body: dict[str, Any], *, conference: bool) -> tuple[Target, str]:
-    """``{"to": {...}, "mode"?}`` → the target and the leg (blind, warm or conference)."""
-    allowed = {"to"} if conference else {"to", "mode"}
+    """``{"to": {...}, "mode"?, "notes"?}`` → the target and the leg (blind, warm or
+    conference)."""
+    allowed = {"to", "notes"} if conference else {"to", "mode", "notes"}
     unknown = sorted(set(body) - allowed)
     if unknown:
         raise ValidationError(f"unknown field {unknown[0]!r}", field=unknown[0])
@@ -111,6 +123,7 @@ async def request(
     """Accept a transfer (or conference) of live call ``call_id`` (see the module docstring):
     ``{"call_id", "leg_id", "leg", "to", "state"}``."""
     target, leg = parse(body, conference=conference)
+    note = notes(body)
     async with conn.transaction():
         call = await _call(conn, call_id, who)
         if call["open_leg"] is not None:
@@ -136,6 +149,7 @@ async def request(
             target.agent_id,
             leg,
             json.dumps(target.to_dict()),
+            note,
         )
         if target.agent_id is not None:
             await conn.fetchval(_Q["link_agent"], target.agent_id, leg_id)

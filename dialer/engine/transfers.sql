@@ -21,12 +21,12 @@ RETURNING id;
 -- name: start_leg
 -- The leg's attempt: the parent's lead, placed by the parent's runner (runner 'transfer'
 -- until it takes it). $1 parent, $2 campaign, $3 phone, $4 at, $5 compliance, $6 leg id,
--- $7 agent, $8 leg (blind|warm|conference), $9 target.
+-- $7 agent, $8 leg (blind|warm|conference), $9 target, $10 notes for the target.
 INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance,
                       gateway_call_id, runner, mode, agent_guaranteed, agent_id, caller_id,
-                      parent_attempt_id, leg, leg_state, leg_target)
+                      parent_attempt_id, leg, leg_state, leg_target, leg_notes)
 SELECT p.lead_id, $2, $3, $4, $5::text::jsonb, $6, 'transfer', 'transfer', true, $7,
-       p.caller_id, p.id, $8, 'requested', $9::text::jsonb
+       p.caller_id, p.id, $8, 'requested', $9::text::jsonb, $10
 FROM attempts p WHERE p.id = $1
 RETURNING id;
 

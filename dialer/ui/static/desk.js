@@ -70,6 +70,14 @@
         pair.appendChild(dd);
         list.appendChild(pair);
       });
+      var moved = document.getElementById("transfer-pop");
+      if (moved) {
+        // A transferred call: who handed it over and what they wrote for this agent.
+        moved.hidden = !lead.transferred_from;
+        set("transferred_by", lead.transferred_by);
+        set("transferred_from", lead.transferred_from);
+        set("transfer_notes", lead.transfer_notes);
+      }
       pop.hidden = false;
       empty.hidden = true;
       kind.hidden = false;
@@ -182,6 +190,13 @@
         .then(done, done);
     }
 
+    function refreshTransfer() {
+      // The transfer card follows the call: a form during a call, the leg while one runs.
+      if (document.getElementById("transfer")) {
+        window.htmx.ajax("GET", "/ui/agents/" + agentId + "/transfer", { target: "#transfer", swap: "outerHTML" });
+      }
+    }
+
     function handle(message, live) {
       if (message.type === "state") {
         var changed = message.state !== state;
@@ -193,7 +208,7 @@
           clearCall();
         }
         if (!call && !preview) { emptyText.textContent = EMPTY[state] || EMPTY.available; }
-        if (live && changed) { refreshStatus(); }
+        if (live && changed) { refreshStatus(); refreshTransfer(); }
         if (live && message.call_id && !call && (state === "wrap_up" || state === "on_call") && opened > 1) {
           window.location.reload();  // reconnected during a call whose screen pop was missed
         }
@@ -248,6 +263,7 @@
 
     var initial = JSON.parse(document.getElementById("desk-initial").textContent);
     initial.forEach(function (message) { handle(message, false); });
+    refreshTransfer();
     document.body.addEventListener("htmx:afterSwap", syncForm);
     document.body.addEventListener("htmx:afterSwap", showSaved);
     document.addEventListener("keydown", hotkey);
