@@ -64,6 +64,8 @@ async def _context(conn: asyncpg.Connection, agent: dict[str, Any]) -> dict[str,
         "agent_id": agent["id"],
         "xfer_call": None if call is None else call["id"],
         "xfer_leg": None if leg is None else dict(leg),
+        # on a call that is not connected yet: the card looks again until it is
+        "xfer_waiting": agent["state"] == "on_call" and call is None,
         "xfer_state": None if leg is None else STATES.get(leg["leg_state"], leg["leg_state"]),
         "xfer_agents": [("", "—")] + [(a["id"], f"{a['name']} ({a['state']})") for a in agents],
         "xfer_campaigns": [("", "—")] + [(c["id"], c["name"]) for c in campaigns],

@@ -190,11 +190,20 @@
         .then(done, done);
     }
 
+    // The transfer card follows the call: a form during a call, the leg while one runs.
+    // One fetch at a time, and one more if asked meanwhile (the newest state wins).
+    var fetchingCard = false;
+    var cardAgain = false;
     function refreshTransfer() {
-      // The transfer card follows the call: a form during a call, the leg while one runs.
-      if (document.getElementById("transfer")) {
-        window.htmx.ajax("GET", "/ui/agents/" + agentId + "/transfer", { target: "#transfer", swap: "outerHTML" });
-      }
+      if (!document.getElementById("transfer")) { return; }
+      if (fetchingCard) { cardAgain = true; return; }
+      fetchingCard = true;
+      var done = function () {
+        fetchingCard = false;
+        if (cardAgain) { cardAgain = false; refreshTransfer(); }
+      };
+      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/transfer", { target: "#transfer", swap: "outerHTML" })
+        .then(done, done);
     }
 
     function handle(message, live) {
@@ -208,7 +217,8 @@
           clearCall();
         }
         if (!call && !preview) { emptyText.textContent = EMPTY[state] || EMPTY.available; }
-        if (live && changed) { refreshStatus(); refreshTransfer(); }
+        if (live && changed) { refreshStatus(); }
+        if (live) { refreshTransfer(); }
         if (live && message.call_id && !call && (state === "wrap_up" || state === "on_call") && opened > 1) {
           window.location.reload();  // reconnected during a call whose screen pop was missed
         }
@@ -226,6 +236,7 @@
         showLead(message.lead, message.call_id);
         kind.textContent = state === "wrap_up" ? "Call ended" : "Live call";
         clearMessages();  // "logged in" and other news are old once a call is on screen
+        if (live) { refreshTransfer(); }
       } else if (message.type === "preview") {
         preview = true;
         showLead(message.lead, null);
