@@ -256,7 +256,7 @@ async def control(
             "leave": ("conference", ("joined",)),
         }[op]
         if leg is None or leg["leg"] != wanted[0] or leg["leg_state"] not in wanted[1]:
-            what = "a warm transfer" if wanted[0] == "warm" else "a conference"
+            what = "warm transfer" if wanted[0] == "warm" else "conference"
             state = "" if leg is None else f" (its {leg['leg']} leg is {leg['leg_state']})"
             raise Conflict(f"call {call_id} has no {what} to {op}{state}", field="call")
         await audit.record(

@@ -9,6 +9,8 @@ and bridged), then asks for the transfer as that agent. The wall clock stands at
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from time import monotonic_ns as now_ns
@@ -327,3 +329,29 @@ async def test_bad_requests_and_other_agents(api: Api) -> None:
         assert status == 409 and got["field"] == "to.agent_id", got
         status, got = await _ask(api, f, f"{call['id']}/transfer/complete")
         assert status == 409, got
+
+
+async def test_the_cli_transfers_a_live_call(
+    api: Api, db_url: str, monkeypatch: Any, capsys: Any
+) -> None:
+    from dialer.cli import main
+
+    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
+    async with floor(api) as f:
+        call = await _live_call(api, f, 10)
+        code = await asyncio.to_thread(main, ["call", "complete", "--call", str(call["id"])])
+        assert code != 0 and "no warm transfer to complete" in capsys.readouterr().err
+        argv = ["call", "transfer", "--call", str(call["id"]), "--to-agent", str(f["other"])]
+        code = await asyncio.to_thread(main, [*argv, "--mode", "warm", "--json"])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        leg_id = json.loads(out)["leg_id"]
+        await _leg_is(api, leg_id, leg_state="consulting")
+        code = await asyncio.to_thread(main, ["call", "cancel", "--call", str(call["id"])])
+        assert code == 0
+        await _leg_is(api, leg_id, leg_state="cancelled")
+        audit = await api.pool.fetchval(
+            "SELECT count(*) FROM audit_log WHERE object_id = $1 AND action LIKE 'call.%'",
+            call["id"],
+        )
+        assert audit == 2  # the transfer and its cancel
