@@ -25,6 +25,7 @@ KEYS = {
     "agent_occupancy",
     "blocked_by_rules",
     "manual_dials",
+    "transfers",
     "duration_s",
 }
 
@@ -85,6 +86,8 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     assert summary["recording_notices"] <= summary["connected"]
     # simulated callees press 9 on some abandon messages: each one an opt-out
     assert 0 <= summary["opt_outs"] <= summary["abandoned"]
+    # simulated agents hand some calls to the demo's closers (each leg an attempt there)
+    assert 0 <= summary["transfers"] <= summary["connected"]
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
     # Leads carry consent; a revoked one is blocked by the rules, never dialed.
