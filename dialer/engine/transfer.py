@@ -70,6 +70,8 @@ class Transfers:
         self.book = LegBook(runner)
         self.legs: dict[int, Leg] = {}
         runner.flow.on_ended = self.call_ended
+        for mode in ("blind", "warm", "conference"):  # exported at 0 (dashboards: increase())
+            metrics.TRANSFERS.labels(str(runner.campaign_id), mode, "completed")
 
     @property
     def gateway(self) -> Conferencing:
