@@ -44,16 +44,8 @@ async def dnc_sources(
     """phone → sources of the DNC entries that block it (numbers not blocked are absent)."""
     if not phones:
         return {}
-    digits = [int(p[1:]) for p in phones if p[1:].isdigit() and len(p) <= 19]  # registries
-    rows = await conn.fetch(_SOURCES, list(phones), client_id, campaign_id, now, digits)
+    rows = await conn.fetch(_SOURCES, list(phones), client_id, campaign_id, now, _digits(phones))
     return {r["phone_e164"]: list(r["sources"]) for r in rows}
-
-
-_FACTS = """
-SELECT '+' || r.number::text AS phone_e164, g.source, g.kind, r.since, r.categories
-FROM dnc_registry_numbers r JOIN dnc_registries g ON g.generation = r.generation
-WHERE r.number = ANY($1::bigint[]) AND g.kind <> 'dnc'
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +58,49 @@ class RegistryFacts:
     litigator_sources: tuple[str, ...] = ()
 
 
-async def registry_facts(
-    conn: asyncpg.Connection | asyncpg.Pool, phones: Sequence[str]
-) -> dict[str, RegistryFacts]:
-    """phone → facts (numbers no such registry lists are absent)."""
-    digits = [int(p[1:]) for p in phones if p[1:].isdigit() and len(p) <= 19]
-    if not digits:
-        return {}
+_SCREEN = """
+SELECT phone_e164, 'dnc' AS kind, source, NULL::date AS since, NULL::smallint AS categories
+FROM dnc_entries
+WHERE phone_e164 = ANY($1::text[])
+  AND (client_id IS NULL OR client_id = $2)
+  AND (campaign_id IS NULL OR campaign_id = $3)
+  AND (expires_at IS NULL OR expires_at > $4)
+UNION ALL
+SELECT '+' || r.number::text, g.kind, g.source, r.since, r.categories
+FROM dnc_registry_numbers r JOIN dnc_registries g ON g.generation = r.generation
+WHERE r.number = ANY($5::bigint[])
+"""
+
+
+async def screen_numbers(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    phones: Sequence[str],
+    *,
+    client_id: int,
+    campaign_id: int | None,
+    now: datetime,
+) -> tuple[dict[str, list[str]], dict[str, RegistryFacts]]:
+    """phone → sources of the DNC entries that block it (as ``dnc_sources``), and phone →
+    what other registries say of it (``RegistryFacts``): one read for the dialing path's gate."""
+    if not phones:
+        return {}, {}
+    rows = await conn.fetch(_SCREEN, list(phones), client_id, campaign_id, now, _digits(phones))
+    sources: dict[str, set[str]] = {}
+    for r in rows:
+        if r["kind"] == "dnc":
+            sources.setdefault(r["phone_e164"], set()).add(r["source"])
+    dnc = {phone: sorted(found) for phone, found in sources.items()}
+    return dnc, _facts([r for r in rows if r["kind"] != "dnc"])
+
+
+def _digits(phones: Sequence[str]) -> list[int]:
+    """The numbers as the registries store them (E.164 digits as bigint)."""
+    return [int(p[1:]) for p in phones if p[1:].isdigit() and len(p) <= 19]
+
+
+def _facts(rows: Sequence[asyncpg.Record]) -> dict[str, RegistryFacts]:
     found: dict[str, dict[str, object]] = {}
-    for r in await conn.fetch(_FACTS, digits):
+    for r in rows:
         facts = found.setdefault(r["phone_e164"], {})
         kind = r["kind"]
         if kind == "wireless":

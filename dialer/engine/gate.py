@@ -1,13 +1,13 @@
 """The rules gate: ``compliance.decide`` for a batch of leads right before they are dialed.
 
 For each batch the gate reads, fresh from the database, the DNC entries that apply to the
-numbers (``dnc.lookup.dnc_sources``: entries added after the import count), what other
-registries say of them (wireless, reassigned, litigator, NCPR preference), the leads'
-consent and business relationship as they are now (a revocation recorded after the claim
-counts) and the earlier attempts to those numbers from every campaign of the client within
-the rules' look-back (caps, cool-downs, Ofcom's 72 hours after an abandoned call), then asks
-``decide`` about each lead at this instant. Four reads per batch, however many leads (three
-for the hopper's screen, which skips the history).
+numbers (entries added after the import count) together with what other registries say of
+them (wireless, reassigned, litigator, NCPR preference: ``dnc.lookup.screen_numbers``), the
+leads' consent and business relationship as they are now (a revocation recorded after the
+claim counts) and the earlier attempts to those numbers from every campaign of the client
+within the rules' look-back (caps, cool-downs, Ofcom's 72 hours after an abandoned call),
+then asks ``decide`` about each lead at this instant. Three reads per batch, however many
+leads (two for the hopper's screen, which skips the history).
 
 ``check_lead`` asks the same question for one lead by id at any instant, through the same
 reads, for ``dialer check --lead``, the API's ``lead_id`` and the console: the decision then
@@ -28,7 +28,7 @@ import asyncpg
 from dialer import metrics
 from dialer.compliance import MAX_LOOKBACK, CallPreference, ContactRecord, Decision, decide
 from dialer.compliance.model import LeadInfo
-from dialer.dnc.lookup import RegistryFacts, dnc_sources, registry_facts
+from dialer.dnc.lookup import RegistryFacts, screen_numbers
 from dialer.engine.model import CampaignConfig, Lead
 from dialer.errors import NotFound
 from dialer.leads import store as lead_store
@@ -133,18 +133,21 @@ async def check(
     if not leads:
         return []
     phones = sorted({lead.phone_e164 for lead in leads})
-    dnc_read = functools.partial(
-        dnc_sources, phones=phones, client_id=campaign.client_id, campaign_id=campaign.id, now=now
+    screen = functools.partial(
+        screen_numbers,
+        phones=phones,
+        client_id=campaign.client_id,
+        campaign_id=campaign.id,
+        now=now,
     )
     found: dict[str, list[ContactRecord]] = {}
     if isinstance(db, asyncpg.Pool):  # a connection each: the reads at once
         history_read = _history(db, campaign, phones, now, upto) if history else _nothing()
-        dnc, facts, consent, found = await asyncio.gather(
-            dnc_read(db), registry_facts(db, phones), _consent(db, leads), history_read
+        (dnc, facts), consent, found = await asyncio.gather(
+            screen(db), _consent(db, leads), history_read
         )
     else:  # one connection (the dialing path's): one after the other
-        dnc = await dnc_read(db)
-        facts = await registry_facts(db, phones)
+        dnc, facts = await screen(db)
         consent = await _consent(db, leads)
         if history:
             found = await _history(db, campaign, phones, now, upto)

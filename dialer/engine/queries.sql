@@ -330,9 +330,14 @@ WHERE campaign_id = $1 AND answer = 'human' AND answered_at > $3;
 
 -- name: pending_leads
 -- Leads that may still be dialed one day (for completing a campaign whose leads ran out).
+-- Numbers agents dialed by hand, in the campaign's "Manual dials" list while it is switched
+-- off, are never dialed by the engine: they do not keep the campaign running.
 SELECT count(*) FILTER (WHERE status IN ('new', 'retry', 'callback')) AS pending,
        count(*) AS total
-FROM leads WHERE campaign_id = $1;
+FROM leads l
+WHERE l.campaign_id = $1
+  AND NOT EXISTS (SELECT 1 FROM lead_lists m
+                  WHERE m.id = l.list_id AND m.source = 'manual' AND NOT m.active);
 
 -- name: stuck_agents
 -- Agents of a campaign held by a call or preview that no longer exists (after a crash).

@@ -421,9 +421,28 @@ async def test_engines_share_the_campaigns_and_take_over_a_stopped_ones(
         assert mine <= set(one.engine.runners)
 
 
-async def test_a_campaign_whose_leads_ran_out_is_completed(epool: asyncpg.Pool) -> None:
+@pytest.mark.parametrize("manual_leftover", [False, True])
+async def test_a_campaign_whose_leads_ran_out_is_completed(
+    epool: asyncpg.Pool, manual_leftover: bool
+) -> None:
+    """``manual_leftover``: a number an agent dialed by hand is still to be retried in the
+    campaign's switched-off "Manual dials" list, which the engine never dials: it does not
+    keep the campaign running."""
     clock = FakeClock(NOON_SF)
     cid, _, _ = await _setup(epool, clock, us_numbers(4), max_attempts=1)
+    if manual_leftover:
+        list_id = await epool.fetchval(
+            "INSERT INTO lead_lists (campaign_id, name, source, active, created_at)"
+            " VALUES ($1, 'Manual dials', 'manual', false, $2) RETURNING id",
+            cid,
+            clock.now(),
+        )
+        await epool.execute(
+            "INSERT INTO leads (campaign_id, list_id, phone_e164, status)"
+            " VALUES ($1, $2, '+12125550999', 'retry')",
+            cid,
+            list_id,
+        )
     options = RunnerOptions(lease_ttl_s=5, tick_s=0.05, complete_every_s=0.2)
 
     async def completed() -> Any:
@@ -436,7 +455,13 @@ async def test_a_campaign_whose_leads_ran_out_is_completed(epool: asyncpg.Pool) 
         row = await wait_for(completed, timeout=60)
     assert row["state_reason"] == "exhausted"
     statuses = await epool.fetch("SELECT DISTINCT status FROM leads WHERE campaign_id = $1", cid)
-    assert {r["status"] for r in statuses} <= {"completed", "exhausted", "dnc", "callback"}
+    assert {r["status"] for r in statuses} <= {
+        "completed",
+        "exhausted",
+        "dnc",
+        "callback",
+        *(["retry"] if manual_leftover else []),
+    }
 
 
 async def test_a_previewing_agent_can_skip_the_lead(epool: asyncpg.Pool) -> None:

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from dialer.clock import FakeClock
-from dialer.dnc.lookup import dnc_sources, registry_facts
+from dialer.dnc.lookup import dnc_sources, screen_numbers
 from dialer.leads.submit import DncOptions
 from tests.integration.test_import_support import (
     import_dnc,
@@ -60,7 +60,10 @@ async def test_registry_kinds_load_as_facts(
     assert (
         await dnc_sources(pool, phones, client_id=client, campaign_id=None, now=clock.now()) == {}
     )
-    facts = await registry_facts(pool, phones)
+    dnc, facts = await screen_numbers(
+        pool, phones, client_id=client, campaign_id=None, now=clock.now()
+    )
+    assert dnc == {}  # the gate's one read says the same as dnc_sources
     assert facts["+12125550201"].wireless is True
     assert facts["+12125550201"].disconnected_at == datetime(2026, 2, 3, tzinfo=UTC)
     assert facts["+12125550203"].disconnected_at == datetime(2025, 1, 1, tzinfo=UTC)
@@ -72,6 +75,17 @@ async def test_registry_kinds_load_as_facts(
     leads = write(tmp_path / "leads.csv", "phone\n2125550209\n2125550210\n")
     done = await import_list(pool, clock, leads, await make_campaign(pool, client_id=client))
     assert (done["accepted"], done["dnc"]) == (1, 1)
+    both = ["+12125550209", "+12125550210"]
+    await pool.execute(
+        "INSERT INTO dnc_entries (phone_e164, client_id, source) VALUES ($1, $2, 'crm')",
+        both[1],
+        client,
+    )
+    now = clock.now()
+    dnc, facts = await screen_numbers(pool, both, client_id=client, campaign_id=None, now=now)
+    assert dnc == await dnc_sources(pool, both, client_id=client, campaign_id=None, now=now)
+    assert dnc == {both[1]: ["crm"]}
+    assert set(facts) == {both[0]} and facts[both[0]].litigator_sources == ("litigator",)
 
 
 async def test_a_valued_registry_file_in_another_shape_is_refused(
