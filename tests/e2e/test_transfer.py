@@ -81,7 +81,7 @@ async def test_a_warm_transfer_from_one_desk_to_another(
             one.find("[data-transfer-form]")
             Select(one.find("#f-mode")).select_by_value("warm")
             Select(one.find("#f-to_agent")).select_by_value(str(second))
-            one.type("#f-notes", "Wants the premium plan; already verified")
+            one.type("#f-xfer_notes", "Wants the premium plan; already verified")
             one.shoot("transfer-01-picker")
             one.click("[data-transfer-go]")
             one.wait(

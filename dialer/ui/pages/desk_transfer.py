@@ -22,7 +22,7 @@ from dialer.ui.render import render_partial
 from dialer.ui.routing import UiRoutes
 
 routes = UiRoutes()
-FIELDS = ("mode", "to_agent", "to_campaign", "to_phone", "notes")
+FIELDS = ("mode", "to_agent", "to_campaign", "to_phone", "xfer_notes")
 STATES = {
     "requested": "Transfer asked for…",
     "queued": "Waiting for a free agent of the campaign (the caller hears music)…",
@@ -109,7 +109,7 @@ def _body(form: dict[str, str]) -> tuple[dict[str, Any], bool]:
             raise ValidationError("choose a target from the list", field="to")
         to = {key: int(value)}
     mode = form.get("mode", "blind")
-    body: dict[str, Any] = {"to": to, "notes": form.get("notes") or None}
+    body: dict[str, Any] = {"to": to, "notes": form.get("xfer_notes") or None}
     if mode == "conference":
         return body, True
     return {**body, "mode": mode}, False
@@ -146,7 +146,7 @@ async def transfer(request: web.Request) -> web.Response:
             result = {"kind": "error", "text": exc.message, **exc.to_dict()}
         except ValidationError as exc:
             field = {"to.agent_id": "to_agent", "to.campaign_id": "to_campaign"}.get(
-                exc.field or "", "to_phone" if (exc.field or "").startswith("to") else "notes"
+                exc.field or "", "to_phone" if (exc.field or "").startswith("to") else "xfer_notes"
             )
             errors[field] = exc.message
             result = {"kind": "error", "text": "The transfer needs a correction."}
