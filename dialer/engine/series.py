@@ -55,6 +55,7 @@ _BY_CAMPAIGN = (
     metrics.CAMPAIGN_INFO,
     metrics.MANUAL_DIALS,  # counted where the request was taken; created here at zero
     metrics.VOICEMAIL_BEEPS,
+    metrics.TRANSFERS,  # created at zero by engine.transfer
 )
 
 
