@@ -18,6 +18,9 @@ from dialer.engine.model import CampaignConfig
 from dialer.engine.pacers import AHEAD_MODES
 
 MANUAL_RESULTS = ("accepted", "blocked", "dnc", "busy")  # dialer_manual_dials_total{result}
+# dialer_transfers_total{mode,result}
+TRANSFER_MODES = ("blind", "warm", "conference")
+TRANSFER_RESULTS = ("requested", "completed", "cancelled", "failed", "fallback", "busy", "blocked")
 
 # Counters labelled by campaign only: created at zero on start.
 _COUNTERS = (

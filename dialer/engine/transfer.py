@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from dialer import metrics
 from dialer.engine.livecall import LiveCall
+from dialer.engine.series import TRANSFER_MODES
 from dialer.engine.transferlegs import Leg, LegBook
 from dialer.gateway import (
     FINAL_EVENTS,
@@ -70,7 +71,7 @@ class Transfers:
         self.book = LegBook(runner)
         self.legs: dict[int, Leg] = {}
         runner.flow.on_ended = self.call_ended
-        for mode in ("blind", "warm", "conference"):  # exported at 0 (dashboards: increase())
+        for mode in TRANSFER_MODES:  # exported at 0 (dashboards: increase())
             metrics.TRANSFERS.labels(str(runner.campaign_id), mode, "completed")
 
     @property
