@@ -9,9 +9,14 @@ ALTER TABLE attempts
         CHECK (leg_state IN ('requested', 'queued', 'ringing', 'consulting', 'joined',
                              'completed', 'cancelled', 'failed')),
     ADD COLUMN leg_target jsonb,
-    ADD COLUMN leg_notes text;  -- what the transferring agent wrote for the target (screen pop)
+    ADD COLUMN leg_notes text,  -- what the transferring agent wrote for the target (screen pop)
+    -- the campaign whose runner carries the leg: the first call's (the callee's channel
+    -- stays with the runner that dialed it, whatever campaign's agent takes the call)
+    ADD COLUMN carrier_campaign_id bigint REFERENCES campaigns (id);
 CREATE INDEX attempts_parent_idx ON attempts (parent_attempt_id)
     WHERE parent_attempt_id IS NOT NULL;
+CREATE INDEX attempts_open_legs_idx ON attempts (carrier_campaign_id)
+    WHERE ended_at IS NULL AND carrier_campaign_id IS NOT NULL;
 DROP INDEX attempts_one_open_per_lead;
 CREATE UNIQUE INDEX attempts_one_open_per_lead ON attempts (lead_id)
     WHERE ended_at IS NULL AND parent_attempt_id IS NULL;

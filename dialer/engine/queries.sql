@@ -303,7 +303,9 @@ WHERE id = $1;
 -- Open attempts of a campaign not placed by runner $4. 'held': placed by another process
 -- ($3 is this one) whose engine lease was live at $2 (now minus a grace of one lease life:
 -- a process that lived through a database outage renews it within a poll of its return).
--- That process's runner still follows the call and will write its outcome.
+-- That process's runner still follows the call and will write its outcome. A transfer leg
+-- belongs to its carrier, the campaign of the first call (that campaign's runner carries
+-- it), whatever campaign took it (engine.transfer).
 SELECT a.id, a.lead_id, a.connected_at, l.status AS lead_status,
        l.callback_agent_id AS lead_owner, l.attempts_count AS lead_attempts,
        EXISTS (
@@ -312,7 +314,9 @@ SELECT a.id, a.lead_id, a.connected_at, l.status AS lead_status,
              AND e.owner <> $3 AND e.expires_at > $2
        ) AS held
 FROM attempts a JOIN leads l ON l.id = a.lead_id
-WHERE a.campaign_id = $1 AND a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
+WHERE a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
+  AND ((a.campaign_id = $1 AND a.carrier_campaign_id IS NULL)
+       OR a.carrier_campaign_id = $1)
 ORDER BY a.id;
 
 -- name: others_open

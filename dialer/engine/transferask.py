@@ -156,7 +156,7 @@ async def request(
         details = {"leg_id": leg_id, "leg": leg, "to": target.to_dict()}
         action = "call.conference" if conference else "call.transfer"
         await audit.record(conn, who, action, "call", call_id, details, now=now)
-        await _announce(conn, call["campaign_id"], call_id, leg_id, "start")
+        await _announce(conn, call["carrier_campaign_id"], call_id, leg_id, "start")
     metrics.TRANSFERS.labels(label, leg, "requested").inc()
     return {
         "call_id": call_id,
@@ -268,5 +268,5 @@ async def control(
             {"leg_id": leg["id"]},
             now=now,
         )
-        await _announce(conn, call["campaign_id"], call_id, leg["id"], op)
+        await _announce(conn, call["carrier_campaign_id"], call_id, leg["id"], op)
     return {"call_id": call_id, "leg_id": leg["id"], "op": op}

@@ -2,6 +2,7 @@
 -- A call (attempt) with what a transfer needs, locked: its campaign, lead and open leg.
 SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.phone_e164, a.connected_at, a.ended_at,
        a.caller_id, a.gateway_call_id, c.client_id, c.default_region,
+       coalesce(a.carrier_campaign_id, a.campaign_id) AS carrier_campaign_id,
        (SELECT row_to_json(g) FROM (
             SELECT l.id, l.leg, l.leg_state, l.agent_id, l.leg_target
             FROM attempts l WHERE l.parent_attempt_id = a.id AND l.ended_at IS NULL
@@ -24,9 +25,11 @@ RETURNING id;
 -- $7 agent, $8 leg (blind|warm|conference), $9 target, $10 notes for the target.
 INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance,
                       gateway_call_id, runner, mode, agent_guaranteed, agent_id, caller_id,
-                      parent_attempt_id, leg, leg_state, leg_target, leg_notes)
+                      parent_attempt_id, leg, leg_state, leg_target, leg_notes,
+                      carrier_campaign_id)
 SELECT p.lead_id, $2, $3, $4, $5::text::jsonb, $6, 'transfer', 'transfer', true, $7,
-       p.caller_id, p.id, $8, 'requested', $9::text::jsonb, $10
+       p.caller_id, p.id, $8, 'requested', $9::text::jsonb, $10,
+       coalesce(p.carrier_campaign_id, p.campaign_id)
 FROM attempts p WHERE p.id = $1
 RETURNING id;
 
@@ -89,5 +92,5 @@ RETURNING id, endpoint;
 UPDATE attempts SET agent_id = $2 WHERE id = $1;
 
 -- name: pending_legs
-SELECT l.id, l.parent_attempt_id FROM attempts l JOIN attempts p ON p.id = l.parent_attempt_id
-WHERE p.campaign_id = $1 AND l.ended_at IS NULL AND l.runner = 'transfer';
+SELECT id, parent_attempt_id FROM attempts
+WHERE carrier_campaign_id = $1 AND ended_at IS NULL AND runner = 'transfer';

@@ -48,6 +48,8 @@ class SimConferencing:
     timer: Timer
     params: SimGatewayParams
 
+    _calls: dict[str, _Call]
+
     if TYPE_CHECKING:
 
         def _live(self, call_id: str) -> _Call: ...
@@ -117,9 +119,14 @@ class SimConferencing:
             leg.on_event(event)
 
     def _leg_answer(self, leg: SimLeg) -> None:
-        if self._legs.get(leg.request.call_id) is leg:
-            leg.answered = True
-            leg.on_event(Answered(leg.request.leg_id, self.timer.now(), "human"))
+        if self._legs.get(leg.request.call_id) is not leg:
+            return
+        leg.answered = True
+        call = self._calls.get(leg.request.call_id)
+        if call is not None and not call.bridged:  # nobody else on the call: it is the agent
+            call.bridged = True
+            self._legs.pop(leg.request.call_id)
+        leg.on_event(Answered(leg.request.leg_id, self.timer.now(), "human"))
 
     def _leg_final(self, leg: SimLeg, reason: str | None) -> None:
         if self._legs.get(leg.request.call_id) is not leg:

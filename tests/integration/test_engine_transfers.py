@@ -355,3 +355,24 @@ async def test_the_cli_transfers_a_live_call(
             call["id"],
         )
         assert audit == 2  # the transfer and its cancel
+
+
+async def test_a_transferred_call_can_be_transferred_again(api: Api) -> None:
+    async with floor(api) as f:
+        call = await _live_call(api, f, 11)
+        status, first = await _ask(
+            api, f, f"{call['id']}/transfer", to={"agent_id": f["other"]}, mode="blind"
+        )
+        assert status == 202, first
+        await _leg_is(api, first["leg_id"], leg_state="completed")
+        # the second agent (a manager acting here) hands it on to an outside number
+        status, second = await api.call(
+            "POST",
+            f"/api/v1/calls/{first['leg_id']}/transfer",
+            json={"to": {"phone": "+12125550779"}, "mode": "blind"},
+        )
+        assert status == 202, second
+        leg = await _leg_is(api, second["leg_id"], leg_state="completed")
+        assert leg["parent_attempt_id"] == first["leg_id"]
+        assert leg["carrier_campaign_id"] == f["campaign"]  # still the first runner's call
+        assert (await _attempt(api, first["leg_id"]))["hangup_cause"] == "transferred"
