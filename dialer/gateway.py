@@ -291,3 +291,56 @@ class InboundSource(Protocol):
         """Answer an inbound call; its events go to ``on_event`` from now on. ``CallGone``
         if the caller already hung up."""
         ...
+
+
+# -- transfers and conferences (engine.transfer) ----------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LegRequest:
+    """A second leg of an answered call: an agent's endpoint or an outside number.
+
+    ``leg_id`` is chosen by the engine (the leg attempt's ``gateway_call_id``); the leg's
+    events go to the sink given with it and follow the originate contract (``Ringing``,
+    ``Answered``, one final event). Once answered it is in the call's bridge with the
+    agent (and the callee, unless on hold): a consultation, a conference, a transfer."""
+
+    call_id: str
+    leg_id: str
+    caller_id: str
+    ring_timeout_s: float
+    agent: AgentLeg | None = None
+    phone_e164: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.agent is None) == (self.phone_e164 is None):
+            raise ValueError("a leg goes to an agent or to a number")
+        if self.phone_e164 is not None and not self.phone_e164.startswith("+"):
+            raise ValueError("the leg's number must be in E.164 form")
+
+
+@runtime_checkable
+class Conferencing(Protocol):
+    """A gateway that holds more than two parties on a call: the callee, the first agent
+    and one more leg (Asterisk: mixing + holding bridges; FreeSWITCH: ``conference``,
+    ``uuid_transfer``/``uuid_bridge``, ``uuid_broadcast`` of music on hold)."""
+
+    async def hold(self, call_id: str) -> None:
+        """The callee hears music on hold, out of the conversation (the others stay)."""
+        ...
+
+    async def unhold(self, call_id: str) -> None:
+        """The callee is back in the conversation with whoever is on the call."""
+        ...
+
+    async def add_leg(self, request: LegRequest, on_event: EventSink) -> None:
+        """Dial a second leg for an answered call (``CallGone`` if the call ended)."""
+        ...
+
+    async def drop_leg(self, call_id: str, leg_id: str) -> None:
+        """Hang the leg up (idempotent); the call goes on."""
+        ...
+
+    async def drop_agent(self, call_id: str) -> None:
+        """Take the call's agent off it (their channel hung up); the callee stays. An
+        answered leg becomes the call's agent (a completed transfer: later legs are new
+        ones); without one the call can be ``bridge``d to another agent."""
+        ...

@@ -297,3 +297,14 @@ INBOUND_HELD_AGENTS = Gauge(
     "Blended agents the pacer leaves free for the inbound calls it expects",
     ["campaign"],
 )
+
+# -- transfers and conferences (engine.transfer) ----------------------------------------------
+TRANSFERS = Counter(
+    "dialer_transfers_total",
+    "Transfers and conferences by mode (blind, warm, conference) and result: completed (the "
+    "callee reached the target), cancelled (warm, by the agent), failed (the target did not "
+    "answer, hung up, or the call ended first), fallback (nobody took a campaign transfer in "
+    "time: back to the first agent or the message), busy (the target agent was not free), "
+    "blocked (calling rules or DNC refused the number)",
+    ["campaign", "mode", "result"],
+)

@@ -37,6 +37,7 @@ EVENT_TYPES = (
     "lead.erased",
     "lead.consent",
     "inbound.received",
+    "call.transferred",
 )
 # Delivered only to subscriptions that name them: ``*`` does not include these.
 OPT_IN_TYPES = frozenset({"compliance.blocked"})

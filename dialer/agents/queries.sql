@@ -100,8 +100,12 @@ WHERE a.id = $1 AND ac.campaign_id = $2 AND a.deleted_at IS NULL;
 SELECT a.id AS call_id, a.campaign_id, a.started_at, a.direction, l.id, l.phone_e164, l.fields,
        l.region,
        l.subdivision, l.time_zones, l.status, l.attempts_count, l.last_outcome,
-       l.last_disposition, c.name AS campaign_name
+       l.last_disposition, c.name AS campaign_name,
+       a.parent_attempt_id AS transferred_from, a.leg AS transfer_leg,
+       a.leg_notes AS transfer_notes, pa.name AS transferred_by
 FROM attempts a JOIN leads l ON l.id = a.lead_id JOIN campaigns c ON c.id = a.campaign_id
+LEFT JOIN attempts p ON p.id = a.parent_attempt_id
+LEFT JOIN agents pa ON pa.id = p.agent_id
 WHERE a.id = $1;
 
 -- name: screen_lead

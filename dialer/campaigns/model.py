@@ -7,7 +7,6 @@ schema, so the documentation and the validation cannot disagree.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 
+from dialer.campaigns.fieldtypes import _bool, _choice, _fail, _number, _string
 from dialer.errors import ValidationError
 from dialer.inputs import check_tree
 from dialer.instants import parse_instant
@@ -36,57 +36,6 @@ DEFAULT_RETRY_POLICY: dict[str, int] = {
     "abandoned": 72 * 3600,
     "unknown": 3600,
 }
-
-
-def _fail(field: str, message: str) -> ValidationError:
-    return ValidationError(f"{field} {message}", field=field)
-
-
-def _string(max_len: int, *, nullable: bool = False) -> Callable[[str, Any], Any]:
-    def parse(field: str, value: Any) -> Any:
-        if value is None and nullable:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise _fail(field, "must be a non-empty string")
-        if len(value.strip()) > max_len:
-            raise _fail(field, f"must be at most {max_len} characters")
-        return value.strip()
-
-    return parse
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[str, Any], str]:
-    def parse(field: str, value: Any) -> str:
-        if value not in options:
-            raise _fail(field, f"must be one of {', '.join(options)}")
-        return str(value)
-
-    return parse
-
-
-def _number(
-    lo: float, hi: float, *, integer: bool = False, nullable: bool = False, lo_open: bool = False
-) -> Callable[[str, Any], Any]:
-    kind = "an integer" if integer else "a number"
-    low = f"greater than {lo:g}" if lo_open else f"at least {lo:g}"
-
-    def parse(field: str, value: Any) -> Any:
-        if value is None and nullable:
-            return None
-        ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok_type or not math.isfinite(value):
-            raise _fail(field, f"must be {kind}")
-        if (value <= lo if lo_open else value < lo) or value > hi:
-            raise _fail(field, f"must be {kind} {low} and at most {hi:g}")
-        return value
-
-    return parse
-
-
-def _bool(field: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(field, "must be true or false")
-    return value
 
 
 def _caller_id(field: str, value: Any) -> str | None:
@@ -307,6 +256,13 @@ FIELDS: dict[str, Field] = {
         "seconds to wait for the answering machine's beep before the voicemail message "
         "(0 = play as soon as AMD says machine)",
         10.0,
+    ),
+    "transfer_wait_s": Field(
+        _number(5, 600, integer=True),
+        {"type": "integer"},
+        "seconds a call transferred to this campaign waits on music for a free agent "
+        "before it goes back to the transferring agent (docs/transfers.md)",
+        60,
     ),
     "alt_phone_policy": Field(
         _choice(ALT_PHONE_POLICIES),

@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "dialer.cli.tokens",
     "dialer.cli.users",
     "dialer.cli.agents",
+    "dialer.cli.calls",
     "dialer.cli.campaigns",
     "dialer.cli.callerid",
     "dialer.cli.rules",

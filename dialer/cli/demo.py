@@ -130,7 +130,7 @@ async def _run(
         _say(_banner(settings, args, campaign["id"], token))
         # The demo's engine dials only the demo's campaign; there is no scheduler, so the
         # user's own campaigns stay exactly as they are.
-        app = build_app(settings, url, parts=demo_parts(campaign["id"]))
+        app = build_app(settings, url, parts=demo_parts(campaign["id"], campaign.get("closers_id")))
         stop = asyncio.Event()
         stop_on_signals(stop)
         serving = asyncio.create_task(run_app(app, settings, stop, sockets))
@@ -215,5 +215,5 @@ def _print_summary(result: dict[str, Any]) -> None:
         f"connected {result['connected']}, abandoned {result['abandoned']} "
         f"(abandon rate {result['abandon_rate']:.1%}), agent occupancy "
         f"{result['agent_occupancy']:.0%}, deferred by calling rules "
-        f"{result['blocked_by_rules']}"
+        f"{result['blocked_by_rules']}, transferred to the closers {result['transfers']}"
     )

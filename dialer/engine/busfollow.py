@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dialer.engine import manual, upkeep
+from dialer.engine import manual, transferask, upkeep
 from dialer.engine.dialing import Trigger
 
 if TYPE_CHECKING:
@@ -30,6 +30,9 @@ def on_bus(runner: CampaignRunner, message: dict[str, Any]) -> None:
     if event == manual.EVENT and message.get("campaign") == runner.campaign_id:
         runner.spawn(manual.place(runner, message.get("attempt")))  # its campaign's runner
         return
+    if event == transferask.EVENT and message.get("campaign") == runner.campaign_id:
+        runner.transfers.on_bus(message)  # the runner holding the call
+        return
     if event == "assignment":
         runner.spawn(upkeep.reload_agents(runner))
         return
@@ -42,3 +45,4 @@ def resync(runner: CampaignRunner) -> None:
     """The bus may have missed messages: re-read the agents and unplaced manual dials."""
     runner.spawn(upkeep.reload_agents(runner))
     runner.spawn(manual.place_pending(runner))
+    runner.spawn(runner.transfers.start_pending())

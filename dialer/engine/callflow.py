@@ -86,6 +86,9 @@ class CallFlow:
         self.waiting: deque[LiveCall] = deque()
         self.by_state: Counter[str] = Counter()  # live calls by state
         self.illegal = 0
+        # transfers (engine.transfer): callees between agents, and the hook for calls ending
+        self.adopted: dict[str, Callable[[CallEvent], None]] = {}
+        self.on_ended: Callable[[LiveCall], None] | None = None
 
     def in_flight(self) -> int:
         """Dialed and unresolved: what the pacer calls ``calls_in_flight``."""
@@ -115,6 +118,8 @@ class CallFlow:
         """The gateway's callback for every call of this runner."""
         call = self.calls.get(event.call_id)
         if call is None:
+            if event.call_id in self.adopted:
+                self.adopted[event.call_id](event)
             return  # a late event for a call already closed
         if isinstance(event, Dtmf):
             self.messages.key(call, event.digit)
@@ -156,6 +161,8 @@ class CallFlow:
             return
         cid = str(self.campaign().id)
         event, source = step.event, step.source
+        if call.mode == "transfer":
+            return  # a transfer's leg: no dial of this campaign's pacing
         observe = self.pacing.observe
         if source in ("dialing", "ringing") and event in ("human", "machine", "voicemail", "fax"):
             answer = "machine" if event == "voicemail" else event
@@ -395,4 +402,6 @@ class CallFlow:
             call.agent_taken = True
         release = call.agent_taken and call.connected_t is None
         self.record(call, record, release)
+        if self.on_ended is not None:
+            self.on_ended(call)
         self.kick()

@@ -110,6 +110,19 @@ def completed_event(row: Any) -> dict[str, Any]:
         "ring_s": row["ring_s"],
         "wait_s": row["wait_s"],
         "talk_s": row["talk_s"],
+        **_legs(row),
+    }
+
+
+def _legs(row: Any) -> dict[str, Any]:
+    """A transfer or conference leg names the attempt it came from (docs/transfers.md)."""
+    keys = row.keys() if hasattr(row, "keys") else ()
+    if "parent_attempt_id" not in keys or row["parent_attempt_id"] is None:
+        return {}
+    return {
+        "parent_attempt_id": row["parent_attempt_id"],
+        "leg": row["leg"],
+        "hangup_cause": row["hangup_cause"],
     }
 
 

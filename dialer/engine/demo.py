@@ -135,7 +135,7 @@ DEMO_TOKEN = "dialer demo"
 _LEFT_RUNNING = r"""
 SELECT id FROM campaigns
 WHERE state = 'running' AND deleted_at IS NULL
-  AND name ~ '^demo [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{3})?$'
+  AND name ~ '^demo [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{3})?( closers)?$'
 """
 _REVOKE_LEFT = r"""
 UPDATE api_tokens SET revoked_at = $2
@@ -154,8 +154,28 @@ async def begin_demo(
         await campaigns.transition(conn, row["id"], "stop", scope=None, now=now)
     await conn.execute(_REVOKE_LEFT, DEMO_TOKEN, now)
     campaign = await create_demo_campaign(conn, leads=leads, now=now, mode=mode)
+    closers = await create_closers(conn, campaign["name"], now=now)
     token, stored = await create_token(conn, name=DEMO_TOKEN, role="admin", now=now)
-    return campaign, token, stored["id"]
+    return {**campaign, "closers_id": closers["id"]}, token, stored["id"]
+
+
+async def create_closers(conn: asyncpg.Connection, name: str, *, now: datetime) -> dict[str, Any]:
+    """The demo's second campaign, "Closers": no leads of its own (preview: it dials
+    nothing); its agents take the calls the first campaign's agents transfer to it."""
+    row = await campaigns.create(
+        conn,
+        {
+            "name": f"{name} closers",
+            "purpose": "telemarketing",
+            "dial_mode": "preview",
+            "caller_id": "+14155550100",
+            "transfer_wait_s": 30,
+        },
+        SYSTEM,
+        now=now,
+    )
+    started, _ = await campaigns.transition(conn, row["id"], "start", scope=None, now=now)
+    return started
 
 
 async def end_demo(
@@ -166,6 +186,13 @@ async def end_demo(
     await campaigns.transition(
         conn, campaign_id, "stop", scope=None, now=now, expect=frozenset({"running", "paused"})
     )
+    name = await conn.fetchval("SELECT name FROM campaigns WHERE id = $1", campaign_id)
+    closers = await conn.fetchval(
+        "SELECT id FROM campaigns WHERE name = $1 AND state = 'running' AND deleted_at IS NULL",
+        f"{name} closers",
+    )
+    if closers is not None:
+        await campaigns.transition(conn, closers, "stop", scope=None, now=now)
 
 
 # Local presence in four US states; carriers flag the Miami number as spam in the simulated
@@ -236,6 +263,10 @@ SELECT count(*) FROM audit_log
 WHERE action = 'dnc.opt_out' AND object_id IN (SELECT id FROM leads WHERE campaign_id = $1)
 """
 _MONITORED = "SELECT count(DISTINCT attempt_id) FROM call_monitors WHERE campaign_id = $1"
+_TRANSFERS = """
+SELECT count(*) FROM attempts l JOIN attempts p ON p.id = l.parent_attempt_id
+WHERE p.campaign_id = $1
+"""
 _RECORDINGS = """
 SELECT count(*) AS recordings, coalesce(round(sum(recording_s)::numeric, 1), 0)::float AS seconds
 FROM attempts WHERE campaign_id = $1 AND recording_url IS NOT NULL
@@ -290,6 +321,7 @@ async def summary(
         "opt_outs": await conn.fetchval(_OPT_OUTS, campaign_id),
         "monitored": await conn.fetchval(_MONITORED, campaign_id),
         "inbound": await conn.fetchval(_INBOUND, campaign_id),  # callbacks from callees
+        "transfers": await conn.fetchval(_TRANSFERS, campaign_id),
         "duration_s": round(duration_s, 2),
     }
 

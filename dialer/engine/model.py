@@ -61,6 +61,7 @@ class CampaignConfig:
     opt_out_prompt: str | None = None
     opt_out_key: str = "9"
     category: str | None = None
+    transfer_wait_s: float = 60.0
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -96,6 +97,7 @@ class CampaignConfig:
             opt_out_prompt=_get(row, "opt_out_prompt", None),
             opt_out_key=_get(row, "opt_out_key", "9"),
             category=_get(row, "category", None),
+            transfer_wait_s=float(_get(row, "transfer_wait_s", 60)),
         )
 
     @property

@@ -216,7 +216,8 @@ WITH r AS (
            OR (t.recovered_at IS NOT NULL AND t.outcome = 'unknown' AND t.runner = $15))
     RETURNING t.id, t.lead_id, t.campaign_id, t.agent_id, t.started_at, t.connected_at,
               t.answered_at, t.ended_at, t.outcome, t.answer, t.ring_s, t.wait_s, t.talk_s,
-              t.mode, t.phone_e164, t.disposition, t.recovered_at,
+              t.mode, t.phone_e164, t.disposition, t.recovered_at, t.parent_attempt_id,
+              t.leg, t.hangup_cause,
               r.plan_status, r.plan_next, r.plan_owner, r.hold_until, r.wrap,
               CASE WHEN $16 THEN t.started_at ELSE coalesce(t.recovered_at, t.started_at)
               END AS untouched_at
@@ -256,7 +257,8 @@ WITH r AS (
 )
 SELECT a.id, a.lead_id, a.campaign_id, a.agent_id, a.started_at, a.connected_at,
        a.answered_at, a.ended_at, a.outcome, a.answer, a.ring_s, a.wait_s, a.talk_s, a.mode,
-       a.phone_e164, a.disposition, a.recovered_at, planned.id IS NOT NULL AS planned
+       a.phone_e164, a.disposition, a.recovered_at, a.parent_attempt_id, a.leg,
+       a.hangup_cause, planned.id IS NOT NULL AS planned
 FROM a LEFT JOIN planned ON planned.id = a.lead_id;
 
 -- name: close_unplaced
@@ -301,7 +303,9 @@ WHERE id = $1;
 -- Open attempts of a campaign not placed by runner $4. 'held': placed by another process
 -- ($3 is this one) whose engine lease was live at $2 (now minus a grace of one lease life:
 -- a process that lived through a database outage renews it within a poll of its return).
--- That process's runner still follows the call and will write its outcome.
+-- That process's runner still follows the call and will write its outcome. A transfer leg
+-- belongs to its carrier, the campaign of the first call (that campaign's runner carries
+-- it), whatever campaign took it (engine.transfer).
 SELECT a.id, a.lead_id, a.connected_at, a.direction, l.status AS lead_status,
        l.callback_agent_id AS lead_owner, l.attempts_count AS lead_attempts,
        EXISTS (
@@ -310,7 +314,9 @@ SELECT a.id, a.lead_id, a.connected_at, a.direction, l.status AS lead_status,
              AND e.owner <> $3 AND e.expires_at > $2
        ) AS held
 FROM attempts a LEFT JOIN leads l ON l.id = a.lead_id
-WHERE a.campaign_id = $1 AND a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
+WHERE a.ended_at IS NULL AND a.runner IS DISTINCT FROM $4
+  AND ((a.campaign_id = $1 AND a.carrier_campaign_id IS NULL)
+       OR a.carrier_campaign_id = $1)
 ORDER BY a.id;
 
 -- name: others_open

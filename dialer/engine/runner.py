@@ -52,6 +52,7 @@ from dialer.engine.recorder import Recorder
 from dialer.engine.recordkeep import RecordingKeeper
 from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import DbSeats
+from dialer.engine.transfer import Transfers
 from dialer.gateway import Gateway, RecordingSource
 from dialer.pacing.base import PacingState, WrapEnded
 from dialer.pacing.inbound import InboundRate
@@ -107,6 +108,7 @@ class CampaignRunner:
             keeper = RecordingKeeper(gateway, self.options.recordings, campaign.id)
         self.recorder = Recorder(pool, self.campaign, keeper=keeper, runner_id=self.runner_id)
         self._build_calls(DbSeats(pool, clock, campaign.id, recorder=self.recorder))
+        self.transfers = Transfers(self)
         self.mode = campaign.dial_mode
         self.stopping = self.lost = False
         self.recovered: dict[str, int] = {}

@@ -19,6 +19,9 @@ from dialer.engine.pacers import AHEAD_MODES
 from dialer.gateway import MONITOR_MODES
 
 MANUAL_RESULTS = ("accepted", "blocked", "dnc", "busy")  # dialer_manual_dials_total{result}
+# dialer_transfers_total{mode,result}
+TRANSFER_MODES = ("blind", "warm", "conference")
+TRANSFER_RESULTS = ("requested", "completed", "cancelled", "failed", "fallback", "busy", "blocked")
 
 # Counters labelled by campaign only: created at zero on start.
 _COUNTERS = (
@@ -59,6 +62,7 @@ _BY_CAMPAIGN = (
     metrics.MONITOR_SESSIONS,  # counted where the request was taken; created here at zero
     metrics.INBOUND_CALLS,  # callbacks (engine.inbound); created here at zero
     metrics.INBOUND_HELD_AGENTS,
+    metrics.TRANSFERS,  # created at zero by engine.transfer
 )
 INBOUND_RESULTS = ("agent", "message", "opted_out", "hung_up")
 

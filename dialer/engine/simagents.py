@@ -27,6 +27,7 @@ from dialer.auth.roles import Principal
 from dialer.campaigns import codes
 from dialer.clock import Clock
 from dialer.engine import manual
+from dialer.engine.simtransfers import SimTransfers
 from dialer.errors import DialerError, ValidationError
 from dialer.timer import Timer, TimerHandle
 
@@ -71,6 +72,8 @@ class SimAgentParams:
     pause_s: float = 120.0
     manual_p: float = 0.1  # after a call: how often the agent pauses and dials a lead by hand
     blended_every: int = 3  # every n-th agent is blended: takes callbacks too (0: none)
+    transfer_p: float = 0.0  # how often a call is handed on to ``transfer_to`` (a campaign)
+    transfer_to: int | None = None
 
     def draw(self, rng: random.Random, codes: list[str] | None = None) -> str:
         """A disposition code: of ``codes`` (the campaign's) when given, weighted like the
@@ -116,6 +119,7 @@ class SimulatedAgents:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
         self.dispositions = 0
+        self.transfers = SimTransfers(self)
 
     async def start(self) -> None:
         """Create (or reuse) the agents, log them in, and start handling their calls."""
@@ -179,6 +183,8 @@ class SimulatedAgents:
             self._later(agent_id, wrap, self._disposition, attempt)
         elif state == "on_call" and message.get("reason") == "preview" and attempt is None:
             self._later(agent_id, self.params.preview_s, self._dial, message.get("lead"))
+        elif state == "on_call" and attempt is not None:
+            self.transfers.on_call(agent_id, attempt)
 
     def _later(self, agent_id: int, delay: float, action: Callable[..., Any], *args: Any) -> None:
         def fire() -> None:

@@ -29,6 +29,7 @@ from dialer.api import monitors as monitors_api
 from dialer.api import privacy as privacy_api
 from dialer.api import recordings as recordings_api
 from dialer.api import stats as stats_api
+from dialer.api import transfers as transfers_api
 from dialer.api.idempotency import idempotency_middleware
 from dialer.api.middleware import auth_middleware, errors_middleware, inputs_middleware
 from dialer.api.openapi import build_document
@@ -57,6 +58,7 @@ ROUTE_TABLES: tuple[Routes, ...] = (
     webhooks.routes,
     agents.routes,
     calls.routes,
+    transfers_api.routes,
     stats_api.routes,
     reports.routes,
     users.routes,

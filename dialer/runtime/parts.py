@@ -19,7 +19,7 @@ from aiohttp import web
 
 from dialer.agents.bus import AgentBus
 from dialer.engine.runner import RunnerOptions
-from dialer.engine.simagents import sim_agents_hook
+from dialer.engine.simagents import SimAgentParams, sim_agents_hook
 from dialer.engine.simsupervisor import sim_supervisor_hook
 from dialer.engine.supervisor import POLL_S, Engine, RunnerHook
 from dialer.gateway import Gateway, GatewayError
@@ -158,6 +158,7 @@ class EngineParts:
     options: RunnerOptions | None = None
     poll_s: float | None = None  # how often the engine looks for campaigns (default 5 s)
     campaigns: frozenset[int] | None = None  # only these campaigns (the demo's), else all
+    sim_params: SimAgentParams | None = None  # how DIALER_SIM_AGENTS agents behave
 
 
 def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
@@ -178,7 +179,7 @@ def engine_part(given: EngineParts = EngineParts()) -> CleanupContext:
         await bus.start()
         hooks = list(given.hooks)
         if settings.sim_agents:
-            hooks.append(sim_agents_hook(bus, timer, settings.sim_agents))
+            hooks.append(sim_agents_hook(bus, timer, settings.sim_agents, params=given.sim_params))
             hooks.append(sim_supervisor_hook(timer))  # listens to some of their calls
         options = given.options or RunnerOptions(
             lease_ttl_s=settings.lease_ttl_s,
@@ -232,9 +233,15 @@ def service_parts() -> list[CleanupContext]:
     ]
 
 
-def demo_parts(campaign_id: int) -> list[CleanupContext]:
+DEMO_TRANSFER_P = 0.25  # share of the demo's connected calls handed on to its closers
+
+
+def demo_parts(campaign_id: int, closers_id: int | None = None) -> list[CleanupContext]:
     """What ``dialer demo`` runs: the service without the scheduler, whose engine dials only
-    the demo's campaign, so campaigns the user left in the data directory stay as they are
-    (a running one is neither dialed nor started, paused or stopped by a schedule)."""
-    engine = engine_part(EngineParts(campaigns=frozenset({campaign_id})))
+    the demo's campaigns, so campaigns the user left in the data directory stay as they are
+    (a running one is neither dialed nor started, paused or stopped by a schedule). Its
+    simulated agents hand some calls on to the closers' campaign (docs/transfers.md)."""
+    ids = {campaign_id} if closers_id is None else {campaign_id, closers_id}
+    params = SimAgentParams(transfer_p=DEMO_TRANSFER_P, transfer_to=closers_id)
+    engine = engine_part(EngineParts(campaigns=frozenset(ids), sim_params=params))
     return [webhooks_part, engine, imports_part, gauges_part, recordings_part]

@@ -41,6 +41,7 @@ from dialer.gateway import (
     Recording,
 )
 from dialer.telephony.ari_amd import beep_passed, read_amd, start_amd, verdict, wait_for_beep
+from dialer.telephony.ari_bridge import AriConferencing
 from dialer.telephony.ari_inbound import AriInbound
 from dialer.telephony.ari_link import AriLink, Message, seg
 from dialer.telephony.ari_reconcile import reconcile
@@ -59,7 +60,7 @@ from dialer.timer import Timer
 log = logging.getLogger("dialer.telephony.ari")
 
 
-class AriGateway(AriMonitoring, AriInbound, SwitchGateway):
+class AriGateway(AriMonitoring, AriInbound, AriConferencing, SwitchGateway):
     """Asterisk through ARI (see the module docstring)."""
 
     name = "ari"
@@ -202,6 +203,8 @@ class AriGateway(AriMonitoring, AriInbound, SwitchGateway):
     def _stasis_start(self, msg: Message) -> None:
         channel = msg["channel"]
         cid, args = channel["id"], msg.get("args") or [""]
+        if self.leg_started(cid):  # a transfer's leg (ari_bridge)
+            return
         leg_call = self.legs.get(cid)
         if leg_call is not None:
             if leg_call.agent_wait is not None and not leg_call.agent_wait.done():
@@ -234,6 +237,8 @@ class AriGateway(AriMonitoring, AriInbound, SwitchGateway):
             self.tasks.spawn(beep_passed(self, call))
 
     def _state_change(self, msg: Message) -> None:
+        if self.leg_ringing(msg["channel"]):
+            return
         call = self.book.get(msg["channel"]["id"])
         if call is None:
             return
@@ -271,6 +276,8 @@ class AriGateway(AriMonitoring, AriInbound, SwitchGateway):
 
     def _destroyed(self, msg: Message) -> None:
         cid, code = msg["channel"]["id"], int(msg.get("cause") or 0)
+        if self.leg_destroyed(cid, code, sip_status(msg.get("tech_cause"))):
+            return
         if cid in self.legs:
             self.agent_gone(cid, code)
             return
@@ -329,6 +336,7 @@ class AriGateway(AriMonitoring, AriInbound, SwitchGateway):
     def callee_gone(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
         self.book.end(call, code, sip)
         self.monitored_call_ended(call.call_id)
+        self.legs_of_gone_call(call)
         for playback in [p for p, c in self._playbacks.items() if c is call]:
             del self._playbacks[playback]
         if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:

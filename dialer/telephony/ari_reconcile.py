@@ -49,6 +49,7 @@ async def reconcile(gateway: AriGateway) -> None:
         else:
             _catch_up(gateway, call, channel)
     known = set(gateway.book.calls) | set(gateway.legs) | gateway.monitor_channels()
+    known |= set(gateway._xlegs())
     strays = [ch for cid, ch in present.items() if cid not in known]
     for channel in strays:
         if await _is_ours(gateway, channel):

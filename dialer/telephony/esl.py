@@ -49,6 +49,7 @@ from dialer.telephony.esl_inbound import EslInbound
 from dialer.telephony.esl_link import EslLink, Headers
 from dialer.telephony.esl_reconcile import AMD_KINDS, reconcile
 from dialer.telephony.esl_record import EslRecordings
+from dialer.telephony.esl_transfer import EslConferencing
 from dialer.telephony.switch import SwitchGateway
 from dialer.telephony.switch_config import EslConfig
 from dialer.timer import Timer
@@ -69,7 +70,7 @@ def agent_uuid(call_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"dialer-agent:{call_id}"))
 
 
-class EslGateway(EslMonitoring, EslInbound, SwitchGateway):
+class EslGateway(EslMonitoring, EslInbound, EslConferencing, SwitchGateway):
     """FreeSWITCH through its event socket (see the module docstring)."""
 
     name = "esl"
@@ -241,11 +242,15 @@ class EslGateway(EslMonitoring, EslInbound, SwitchGateway):
         self._call(headers)  # the channel exists: a hangup asked for before it can act now
 
     def _progress(self, headers: Headers, body: str) -> None:
+        if self.leg_progress(headers.get("Unique-ID", "")):  # a transfer's leg (esl_transfer)
+            return
         call = self._call(headers)
         if call is not None:
             self.book.ring(call)
 
     def _answer(self, headers: Headers, body: str) -> None:
+        if self.leg_answered(headers.get("Unique-ID", "")):
+            return
         leg_call = self.legs.get(headers.get("Unique-ID", ""))
         if leg_call is not None:
             if leg_call.agent_wait is not None and not leg_call.agent_wait.done():
@@ -307,6 +312,8 @@ class EslGateway(EslMonitoring, EslInbound, SwitchGateway):
         code = cause_code(headers.get("Hangup-Cause")) or cause_code(
             headers.get("variable_hangup_cause_q850")
         )
+        if self.leg_ended(uid, code, sip_status(headers.get("variable_sip_term_status"))):
+            return
         if uid in self.legs:
             self._agent_gone(uid, code)
             return
@@ -346,6 +353,8 @@ class EslGateway(EslMonitoring, EslInbound, SwitchGateway):
                 self.book.fail(call, "switch_refused")
             return
         code = cause_code(body[4:].strip().split()[0] if body[4:].strip() else "")
+        if self.leg_ended(channel, code):
+            return
         if channel in self.legs:
             self._agent_gone(channel, code)
         elif (call := self.book.get(channel)) is not None:
@@ -355,6 +364,7 @@ class EslGateway(EslMonitoring, EslInbound, SwitchGateway):
     def _callee_gone(self, call: SwitchCall, code: int, sip: int | None = None) -> None:
         self.book.end(call, code, sip)
         self.monitored_call_ended(call.call_id)
+        self.legs_of_gone_call(call)
         if call.agent_leg and self.legs.pop(call.agent_leg, None) is not None:
             self.tasks.spawn(self.kill_channel(call.agent_leg))
 

@@ -48,7 +48,7 @@ async def reconcile(gw: EslGateway) -> None:
             gw.tasks.spawn(gw.kill_channel(call.call_id))
         else:
             await _catch_up(gw, call, row)
-    known = set(gw.book.calls) | set(gw.legs) | gw.monitor_channels()
+    known = set(gw.book.calls) | set(gw.legs) | gw.monitor_channels() | set(gw._xlegs())
     for uid in [u for u in present if u not in known]:
         owner = await gw.link.api(f"uuid_getvar {uid} dialer_app")
         if owner.strip() == gw.config.app:

@@ -41,6 +41,7 @@ from dialer.gateway import (
     Recording,
     RecordingSource,
 )
+from dialer.telephony.multi_conference import MultiConferencing
 from dialer.telephony.multi_inbound import MultiInbound
 from dialer.telephony.multi_monitor import MultiMonitoring
 from dialer.timer import Timer
@@ -67,7 +68,7 @@ class Switch:
         return self.out_until is None or now >= self.out_until
 
 
-class MultiSwitchGateway(MultiMonitoring, MultiInbound):
+class MultiSwitchGateway(MultiMonitoring, MultiInbound, MultiConferencing):
     """Several switches behind the ``Gateway`` protocol (see the module docstring)."""
 
     name = "multi"

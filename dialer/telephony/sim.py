@@ -38,6 +38,7 @@ from dialer.gateway import (
     Ringing,
 )
 from dialer.sim.model import CalleeModel, CallOutcome, CallScript
+from dialer.telephony.sim_conference import SimConferencing
 from dialer.telephony.sim_inbound import SimInbound
 from dialer.telephony.sim_monitor import SimMonitoring
 from dialer.timer import Timer, TimerHandle
@@ -76,6 +77,7 @@ class SimGatewayParams:
     # Callbacks (``sim_inbound``): this share of called callees call the caller ID back.
     callback_share: float = 0.0
     callback_after_s: float = 120.0
+    legs_unanswered: frozenset[str] = frozenset()  # transfer targets that never answer
 
     def __post_init__(self) -> None:
         for name in (
@@ -134,7 +136,7 @@ class _Call:
     presses: bool = False  # the callee will press the opt-out key during a message
 
 
-class SimulatedGateway(SimMonitoring, SimInbound):
+class SimulatedGateway(SimMonitoring, SimInbound, SimConferencing):
     """A seeded stochastic switch (see the module docstring)."""
 
     name = "sim"
@@ -161,6 +163,7 @@ class SimulatedGateway(SimMonitoring, SimInbound):
         self.outage: str | None = None  # fault injection: see ``set_outage``
         self.refused = 0
         self._init_monitoring()
+        self._conf_init()
 
     @property
     def calls_up(self) -> int:
@@ -358,6 +361,7 @@ class SimulatedGateway(SimMonitoring, SimInbound):
         self._cancel(call)
         self._calls.pop(call.request.call_id, None)
         self._monitored_call_ended(call.request.call_id)
+        self._drop_leg_of(call.request.call_id)
         if call.recording_since is not None:
             self._recorded[call.request.call_id] = self.timer.now() - call.recording_since
         if call.playing is not None:

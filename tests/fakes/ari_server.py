@@ -26,6 +26,7 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.ari_bridges import BridgesMixin
 from tests.fakes.ari_inbound import AriInboundMixin
 from tests.fakes.ari_json import bridge_json, channel_json, envelope
 from tests.fakes.ari_recordings import RecordingsMixin
@@ -44,7 +45,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"message": message}, status=status)
 
 
-class FakeAsterisk(SnoopMixin, AriInboundMixin, RecordingsMixin, FakeSwitchBase):
+class FakeAsterisk(SnoopMixin, AriInboundMixin, BridgesMixin, RecordingsMixin, FakeSwitchBase):
     """ARI over HTTP on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -101,6 +102,7 @@ class FakeAsterisk(SnoopMixin, AriInboundMixin, RecordingsMixin, FakeSwitchBase)
         r.add_post("/ari/channels/{id}/snoop", self._snoop)
         r.add_delete("/ari/bridges/{id}", self._destroy_bridge)
         self.recording_routes(r)
+        self.bridge_routes(r)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tests.fakes.ari_recordings import wav
 from tests.fakes.calls import FakeSwitchBase, Leg, ts
+from tests.fakes.esl_conference import ConferenceMixin
 from tests.fakes.esl_eavesdrop import EavesdropMixin
 from tests.fakes.esl_inbound import EslInboundMixin
 from tests.fakes.esl_wire import channel_headers, frame, read_command, serialize_event, show_row
@@ -75,7 +76,7 @@ class Client:
         return name in self.names
 
 
-class FakeFreeSwitch(EavesdropMixin, EslInboundMixin, FakeSwitchBase):
+class FakeFreeSwitch(EavesdropMixin, EslInboundMixin, ConferenceMixin, FakeSwitchBase):
     """mod_event_socket on 127.0.0.1 (see the module docstring)."""
 
     def __init__(
@@ -101,6 +102,7 @@ class FakeFreeSwitch(EavesdropMixin, EslInboundMixin, FakeSwitchBase):
         self._seq = 0
         self.port = 0
         self.init_eavesdrop()
+        self.conference_init()
 
     # -- server lifecycle -----------------------------------------------------------------
     async def start(self) -> None:
@@ -235,6 +237,8 @@ class FakeFreeSwitch(EavesdropMixin, EslInboundMixin, FakeSwitchBase):
         if name == "show" and arg.strip() == "channels as json":
             return show_json(self)
         leg = self.legs.get(args[0]) if args else None
+        if (reply := self.conference_api(name, leg, args)) is not None:
+            return reply
         if name == "uuid_record":
             return self._record(leg, args)
         if name == "uuid_recv_dtmf":
@@ -405,7 +409,9 @@ class FakeFreeSwitch(EavesdropMixin, EslInboundMixin, FakeSwitchBase):
         self.emit_channel("CHANNEL_ANSWER", leg)
         if leg.id in self.jobs:
             self.job_done(self.jobs.pop(leg.id), "originate", f"+OK {leg.id}\n")
-        if leg.app_args == "&park()":
+        if self.conference_target(leg):
+            pass
+        elif leg.app_args == "&park()":
             leg.app_name = "park"
         elif leg.app_args.startswith("&eavesdrop("):
             self.start_eavesdrop(leg)
@@ -451,6 +457,7 @@ class FakeFreeSwitch(EavesdropMixin, EslInboundMixin, FakeSwitchBase):
         leg.variables.update(hangup_cause=name, hangup_cause_q850=str(q850(FS_CAUSES[name])))
         leg.state = "Down"
         self.end_eavesdrops(leg)
+        self.leave_room(leg)
         partner = self.legs.get(leg.bridge or "")
         if partner is not None:
             partner.bridge = None

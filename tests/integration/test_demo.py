@@ -26,6 +26,7 @@ KEYS = {
     "blocked_by_rules",
     "manual_dials",
     "inbound",
+    "transfers",
     "duration_s",
 }
 
@@ -89,6 +90,8 @@ async def test_demo_runs_and_prints_one_json_summary(fresh_db_url: str) -> None:
     # simulated callees press 9 on some abandon (or callback) messages: each one an opt-out
     assert 0 <= summary["opt_outs"] <= summary["abandoned"] + summary["inbound"]
     assert summary["inbound"] >= 0  # simulated callees call back (docs/inbound.md)
+    # simulated agents hand some calls to the demo's closers (each leg an attempt there)
+    assert 0 <= summary["transfers"] <= summary["connected"]
     progress = err.decode()
     assert "Bearer dlr_" in progress and "/metrics" in progress and "dials" in progress
     # Leads carry consent; a revoked one is blocked by the rules, never dialed.

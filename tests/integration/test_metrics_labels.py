@@ -26,7 +26,12 @@ from dialer.compliance import load_rulebook
 from dialer.engine.budget import WINDOWS
 from dialer.engine.calls import OUTCOMES
 from dialer.engine.runner import RunnerOptions
-from dialer.engine.series import INBOUND_RESULTS, MANUAL_RESULTS
+from dialer.engine.series import (
+    INBOUND_RESULTS,
+    MANUAL_RESULTS,
+    TRANSFER_MODES,
+    TRANSFER_RESULTS,
+)
 from dialer.gateway import MONITOR_MODES
 from tests.integration.conftest import Api
 from tests.integration.engine_support import (
@@ -65,13 +70,15 @@ def allowed_values(campaigns: set[str]) -> dict[str, set[str] | re.Pattern[str]]
     return {
         "campaign": campaigns,
         "outcome": set(OUTCOMES),
-        "mode": set(DIAL_MODES) | set(MONITOR_MODES),  # dials; supervisor monitor sessions
+        # dials; supervisor monitor sessions; transfers
+        "mode": set(DIAL_MODES) | set(MONITOR_MODES) | set(TRANSFER_MODES),
         "state": set(AGENT_STATES) | set(CAMPAIGN_STATES),
         "window": set(WINDOWS),
-        # compliance decisions; voicemail beeps; recording uploads; callbacks
+        # compliance decisions; voicemail beeps; recording uploads; callbacks; transfers
         "result": {"allowed", "blocked", "heard", "timeout", "failed", "uploaded", "unrouted"}
         | set(MANUAL_RESULTS)
-        | set(INBOUND_RESULTS),
+        | set(INBOUND_RESULTS)
+        | set(TRANSFER_RESULTS),
         "rule": rules | {"none", "unknown", "place.unknown-zone"} | {"dnc"},
         "reason": re.compile(r"[a-z_]{1,40}"),
         "name": re.compile(r"c-\d+"),  # the campaigns' names (dialer_campaign_info)

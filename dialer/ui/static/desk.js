@@ -76,6 +76,14 @@
         pair.appendChild(dd);
         list.appendChild(pair);
       });
+      var moved = document.getElementById("transfer-pop");
+      if (moved) {
+        // A transferred call: who handed it over and what they wrote for this agent.
+        moved.hidden = !lead.transferred_from;
+        set("transferred_by", lead.transferred_by);
+        set("transferred_from", lead.transferred_from);
+        set("transfer_notes", lead.transfer_notes);
+      }
       pop.hidden = false;
       empty.hidden = true;
       kind.hidden = false;
@@ -188,6 +196,22 @@
         .then(done, done);
     }
 
+    // The transfer card follows the call: a form during a call, the leg while one runs.
+    // One fetch at a time, and one more if asked meanwhile (the newest state wins).
+    var fetchingCard = false;
+    var cardAgain = false;
+    function refreshTransfer() {
+      if (!document.getElementById("transfer")) { return; }
+      if (fetchingCard) { cardAgain = true; return; }
+      fetchingCard = true;
+      var done = function () {
+        fetchingCard = false;
+        if (cardAgain) { cardAgain = false; refreshTransfer(); }
+      };
+      window.htmx.ajax("GET", "/ui/agents/" + agentId + "/transfer", { target: "#transfer", swap: "outerHTML" })
+        .then(done, done);
+    }
+
     function handle(message, live) {
       if (message.type === "state") {
         var changed = message.state !== state;
@@ -200,6 +224,7 @@
         }
         if (!call && !preview) { emptyText.textContent = EMPTY[state] || EMPTY.available; }
         if (live && changed) { refreshStatus(); }
+        if (live) { refreshTransfer(); }
         if (live && message.call_id && !call && (state === "wrap_up" || state === "on_call") && opened > 1) {
           window.location.reload();  // reconnected during a call whose screen pop was missed
         }
@@ -217,6 +242,7 @@
         showLead(message.lead, message.call_id);
         kind.textContent = state === "wrap_up" ? "Call ended" : liveLabel();
         clearMessages();  // "logged in" and other news are old once a call is on screen
+        if (live) { refreshTransfer(); }
       } else if (message.type === "preview") {
         preview = true;
         showLead(message.lead, null);
@@ -254,6 +280,7 @@
 
     var initial = JSON.parse(document.getElementById("desk-initial").textContent);
     initial.forEach(function (message) { handle(message, false); });
+    refreshTransfer();
     document.body.addEventListener("htmx:afterSwap", syncForm);
     document.body.addEventListener("htmx:afterSwap", showSaved);
     document.addEventListener("keydown", hotkey);
