@@ -27,28 +27,19 @@ from dialer.engine.closing import CallRecord
 from dialer.engine.conduct import await_beep, bridge_leg, play_notice, voicemail_step
 from dialer.engine.livecall import LiveCall, event_name
 from dialer.engine.model import CampaignConfig
+from dialer.engine.observing import observe_step
 from dialer.engine.optout import OptOuts
 from dialer.engine.pacers import PaceControl
 from dialer.engine.retry import LeadPlan, after_call
 from dialer.engine.seating import seat, seated
 from dialer.engine.seats import Seats
 from dialer.gateway import ROBOCALL_REASONS, CallEvent, CallGone, Dtmf, Gateway, GatewayError
-from dialer.pacing.base import (
-    Abandoned,
-    AnsweredHuman,
-    AnsweredMachine,
-    CallEnded,
-    Connected,
-    Unanswered,
-)
 from dialer.timer import Timer
 
 log = logging.getLogger(__name__)
 
 WATCHDOG_GRACE_S = 60.0  # a ringing call the gateway forgot is closed after ring + this
 PLAY_WATCHDOG_S = 120.0
-
-_UNANSWERED_OUTCOME = {"busy": "busy", "no_answer": "no_answer", "failed": "failed"}
 
 
 class CallFlow:
@@ -158,46 +149,8 @@ class CallFlow:
     def _observe(self, call: LiveCall, step: fsm.CallStep, t: float) -> None:
         if call.inbound:  # a callback: not a dial (engine.inbound)
             inbound.observe_inbound(self, call, step, t)
-            return
-        cid = str(self.campaign().id)
-        event, source = step.event, step.source
-        if call.mode == "transfer":
-            return  # a transfer's leg: no dial of this campaign's pacing
-        observe = self.pacing.observe
-        if source in ("dialing", "ringing") and event in ("human", "machine", "voicemail", "fax"):
-            answer = "machine" if event == "voicemail" else event
-            call.answer, call.answered_t, call.answered_at = answer, t, self.clock.now()
-            if call.watchdog is not None:
-                call.watchdog.cancel()
-            if event == "human":
-                observe(AnsweredHuman(t, call.since_dial(t)))
-                self.budget.human_answered()
-                metrics.HUMAN_ANSWERS.labels(cid).inc()
-                metrics.CALLER_ID_ANSWERS.labels(cid, call.caller_id).inc()
-            else:
-                observe(AnsweredMachine(t, call.since_dial(t), 0.0))
-        elif source in ("dialing", "ringing") and step.ended:
-            outcome = _UNANSWERED_OUTCOME.get(
-                step.outcome or "", "no_answer" if event == "hangup" else "failed"
-            )
-            observe(Unanswered(t, outcome, call.since_dial(t)))  # type: ignore[arg-type]
-        elif event == "deadline" and step.target == "abandoning":
-            call.dropped_t = t
-            observe(Abandoned(t, call.waited(t)))
-            self.budget.abandoned()
-            metrics.ABANDONS.labels(cid).inc()
-        elif event == "hangup" and source in ("waiting", "connecting"):
-            observe(Abandoned(t, call.waited(t)))  # the callee gave up waiting
-        elif event == "bridged":
-            self._cancel_deadline(call)
-            call.connected_t = t
-            observe(Connected(t, call.waited(t)))
-            metrics.CONNECTS.labels(cid).inc()
-            metrics.WAIT_TO_CONNECT.labels(cid).observe(call.waited(t))
-        elif event == "hangup" and source == "connected":
-            talk = t - (call.connected_t or t)
-            observe(CallEnded(t, talk))
-            metrics.TALK_SECONDS.labels(cid).observe(talk)
+        elif call.mode != "transfer":  # a transfer's leg: no dial of this campaign's pacing
+            observe_step(self, call, step, t)
 
     # -- effects --------------------------------------------------------------------------
     def _effect(self, call: LiveCall, effect: str, t: float) -> None:
@@ -208,7 +161,7 @@ class CallFlow:
         elif effect == fsm.DROP:
             self.spawn(self._hangup(call))
         elif effect == fsm.SAFE_HARBOR:
-            self._cancel_deadline(call)
+            self.cancel_deadline(call)
             self.spawn(self._play(call, self.campaign().safe_harbor_message, "abandoning"))
         elif effect == fsm.MESSAGE:
             msg = inbound.CALLBACK_MESSAGE if call.inbound else self.campaign().safe_harbor_message
@@ -350,7 +303,7 @@ class CallFlow:
         except GatewayError as exc:
             log.warning("hangup failed: %s", exc, extra={"call_id": call.call_id})
 
-    def _cancel_deadline(self, call: LiveCall) -> None:
+    def cancel_deadline(self, call: LiveCall) -> None:
         if call.deadline is not None:
             call.deadline.cancel()
             call.deadline = None
@@ -372,7 +325,7 @@ class CallFlow:
     def _finish(self, call: LiveCall, outcome: str, t: float) -> None:
         if self.calls.pop(call.call_id, None) is not None:
             self.by_state["ended"] -= 1
-        self._cancel_deadline(call)
+        self.cancel_deadline(call)
         if call.watchdog is not None:
             call.watchdog.cancel()
         campaign = self.campaign()

@@ -31,13 +31,7 @@ import random
 import uuid
 
 from dialer.backoff import Backoff
-from dialer.gateway import (
-    AgentLeg,
-    EventSink,
-    GatewayError,
-    GatewayUnavailable,
-    Recording,
-)
+from dialer.gateway import AgentLeg, EventSink, GatewayError, GatewayUnavailable, Recording
 from dialer.gateway import OriginateRequest as Request
 from dialer.telephony.callbook import SwitchCall
 from dialer.telephony.causes import cause_code, sip_status
