@@ -276,7 +276,7 @@ class AriGateway(AriMonitoring, AriInbound, AriConferencing, SwitchGateway):
 
     def _destroyed(self, msg: Message) -> None:
         cid, code = msg["channel"]["id"], int(msg.get("cause") or 0)
-        if self.leg_destroyed(cid, code, sip_status(msg.get("tech_cause"))):
+        if self.leg_ended(cid, code, sip_status(msg.get("tech_cause"))):
             return
         if cid in self.legs:
             self.agent_gone(cid, code)

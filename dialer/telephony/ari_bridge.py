@@ -17,7 +17,6 @@ Asterisk terms (tests/fakes/ari_api_docs: bridges.json, channels.json):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dialer.gateway import (
@@ -25,12 +24,11 @@ from dialer.gateway import (
     CallGone,
     EventSink,
     GatewayError,
-    Hangup,
     LegRequest,
     Ringing,
 )
 from dialer.telephony.ari_link import Message, seg
-from dialer.telephony.causes import hangup_party, unanswered_event
+from dialer.telephony.switch_legs import SwitchLeg, SwitchLegs
 
 if TYPE_CHECKING:
     from dialer.telephony.callbook import CallBook, SwitchCall
@@ -38,16 +36,7 @@ if TYPE_CHECKING:
     from dialer.timer import Timer
 
 
-@dataclass(eq=False)
-class AriLeg:
-    call: SwitchCall
-    request: LegRequest
-    on_event: EventSink
-    rang: bool = False
-    answered: bool = False
-
-
-class AriConferencing:
+class AriConferencing(SwitchLegs):
     """The ``Conferencing`` half of ``AriGateway`` (see the module docstring)."""
 
     book: CallBook
@@ -68,13 +57,7 @@ class AriConferencing:
 
         async def kill_channel(self, channel_id: str) -> None: ...
 
-    def _xlegs(self) -> dict[str, AriLeg]:
-        found: dict[str, AriLeg] | None = self.__dict__.get("_xleg_map")
-        if found is None:
-            found = self.__dict__["_xleg_map"] = {}
-        return found
-
-    def _bridged(self, call_id: str) -> SwitchCall:
+    def _with_agent(self, call_id: str) -> SwitchCall:
         call = self.book.answered(call_id)
         if call.bridge_id is None:
             raise GatewayError(f"call {call_id} has no bridge")
@@ -89,14 +72,14 @@ class AriConferencing:
             raise GatewayError(f"Asterisk refused {method} {path} (HTTP {status}: {message})")
 
     async def hold(self, call_id: str) -> None:
-        call = self._bridged(call_id)
+        call = self._with_agent(call_id)
         assert call.bridge_id is not None
         bridge = seg(call.bridge_id)
         await self._ok("POST", f"/bridges/{bridge}/removeChannel", {"channel": call_id})
         await self._ok("POST", f"/channels/{seg(call_id)}/moh")
 
     async def unhold(self, call_id: str) -> None:
-        call = self._bridged(call_id)
+        call = self._with_agent(call_id)
         assert call.bridge_id is not None
         status, _ = await self.request("DELETE", f"/channels/{seg(call_id)}/moh")
         if status == 404:
@@ -109,7 +92,7 @@ class AriConferencing:
             raise GatewayError(f"could not bring the callee back (HTTP {status})")
 
     async def add_leg(self, request: LegRequest, on_event: EventSink) -> None:
-        call = self._bridged(request.call_id)
+        call = self._with_agent(request.call_id)
         if any(x.call is call for x in self._xlegs().values()):
             raise GatewayError(f"call {request.call_id} already has a second leg")
         strings = self.config.strings
@@ -118,7 +101,7 @@ class AriConferencing:
             if request.agent is not None
             else strings.callee(str(request.phone_e164))
         )
-        leg = AriLeg(call, request, on_event)
+        leg = SwitchLeg(call, request, on_event)
         self._xlegs()[request.leg_id] = leg
         params = {
             "endpoint": endpoint,
@@ -134,28 +117,6 @@ class AriConferencing:
             message = data.get("message") if isinstance(data, dict) else data
             raise GatewayError(f"could not dial the transfer leg: {message}")
 
-    async def drop_leg(self, call_id: str, leg_id: str) -> None:
-        if leg_id in self._xlegs():
-            await self.kill_channel(leg_id)
-
-    async def drop_agent(self, call_id: str) -> None:
-        call = self._bridged(call_id)
-        old = call.agent_leg
-        answered = next((x for x in self._xlegs().values() if x.call is call and x.answered), None)
-        if old is not None:
-            self.legs.pop(old, None)  # its ChannelDestroyed must not end the call
-            await self.kill_channel(old)
-        if answered is None:
-            call.agent_leg, call.bridged = None, False
-            return
-        self._promote(answered)
-
-    def _promote(self, leg: AriLeg) -> None:
-        """The answered leg is the call's agent channel from now on."""
-        self._xlegs().pop(leg.request.leg_id, None)
-        leg.call.agent_leg, leg.call.bridged = leg.request.leg_id, True
-        self.legs[leg.request.leg_id] = leg.call
-
     # -- events (dispatched from AriGateway) ----------------------------------------------
     def leg_started(self, channel_id: str) -> bool:
         """``StasisStart`` of a leg: it answered; into the call's bridge."""
@@ -165,7 +126,7 @@ class AriConferencing:
         self.tasks.spawn(self._join_leg(leg))
         return True
 
-    async def _join_leg(self, leg: AriLeg) -> None:
+    async def _join_leg(self, leg: SwitchLeg) -> None:
         call = leg.call
         if call.ended or call.bridge_id is None:
             await self.kill_channel(leg.request.leg_id)
@@ -190,20 +151,3 @@ class AriConferencing:
             leg.rang = True
             leg.on_event(Ringing(leg.request.leg_id, self.timer.now()))
         return True
-
-    def leg_destroyed(self, channel_id: str, code: int, sip: int | None) -> bool:
-        leg = self._xlegs().pop(channel_id, None)
-        if leg is None:
-            return False
-        t, lid = self.timer.now(), leg.request.leg_id
-        if leg.answered:
-            leg.on_event(Hangup(lid, t, hangup_party(code), "normal"))
-        else:
-            leg.on_event(unanswered_event(lid, t, code, rang=leg.rang, rang_out=False, sip=sip))
-        return True
-
-    def legs_of_gone_call(self, call: SwitchCall) -> None:
-        """The callee is gone: their leg in progress goes too."""
-        for leg_id, leg in list(self._xlegs().items()):
-            if leg.call is call:
-                self.tasks.spawn(self.kill_channel(leg_id))

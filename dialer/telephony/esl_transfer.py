@@ -18,7 +18,6 @@ gets a second leg moves from its two-party ``uuid_bridge`` into a conference roo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from dialer.gateway import (
@@ -26,12 +25,11 @@ from dialer.gateway import (
     CallGone,
     EventSink,
     GatewayError,
-    Hangup,
     LegRequest,
     Ringing,
 )
-from dialer.telephony.causes import hangup_party, unanswered_event
 from dialer.telephony.esl_commands import originate_command
+from dialer.telephony.switch_legs import SwitchLeg, SwitchLegs
 
 if TYPE_CHECKING:
     from dialer.telephony.callbook import CallBook, SwitchCall
@@ -41,20 +39,11 @@ if TYPE_CHECKING:
 MOH = "local_stream://moh"
 
 
-@dataclass(eq=False)
-class EslLeg:
-    call: SwitchCall
-    request: LegRequest
-    on_event: EventSink
-    rang: bool = False
-    answered: bool = False
-
-
 def room(call_id: str) -> str:
     return f"dialer-{call_id}"
 
 
-class EslConferencing:
+class EslConferencing(SwitchLegs):
     """The ``Conferencing`` half of ``EslGateway`` (see the module docstring)."""
 
     book: CallBook
@@ -69,12 +58,6 @@ class EslConferencing:
         async def kill_channel(self, channel: str) -> None: ...
 
         async def _start_job(self, call: SwitchCall | None, channel: str, command: str) -> None: ...
-
-    def _xlegs(self) -> dict[str, EslLeg]:
-        found: dict[str, EslLeg] | None = self.__dict__.get("_xleg_map")
-        if found is None:
-            found = self.__dict__["_xleg_map"] = {}
-        return found
 
     def _rooms(self) -> set[str]:
         found: set[str] | None = self.__dict__.get("_room_set")
@@ -135,34 +118,13 @@ class EslConferencing:
             "dialer_app": self.config.app,
             "dialer_call_id": call.call_id,
         }
-        self._xlegs()[request.leg_id] = EslLeg(call, request, on_event)
+        self._xlegs()[request.leg_id] = SwitchLeg(call, request, on_event)
         command = originate_command(variables, dial, f"&conference({room(call.call_id)})")
         try:
             await self._start_job(None, request.leg_id, command)
         except GatewayError:
             self._xlegs().pop(request.leg_id, None)
             raise
-
-    async def drop_leg(self, call_id: str, leg_id: str) -> None:
-        if leg_id in self._xlegs():
-            await self.kill_channel(leg_id)
-
-    async def drop_agent(self, call_id: str) -> None:
-        call = self._with_agent(call_id)
-        old = call.agent_leg
-        answered = next((x for x in self._xlegs().values() if x.call is call and x.answered), None)
-        if old is not None:
-            self.legs.pop(old, None)  # its hangup must not end the call
-            await self.kill_channel(old)
-        if answered is None:
-            call.agent_leg, call.bridged = None, False
-            return
-        self._promote(answered)
-
-    def _promote(self, leg: EslLeg) -> None:
-        self._xlegs().pop(leg.request.leg_id, None)
-        leg.call.agent_leg, leg.call.bridged = leg.request.leg_id, True
-        self.legs[leg.request.leg_id] = leg.call
 
     # -- events (dispatched from EslGateway) ----------------------------------------------
     def leg_progress(self, uid: str) -> bool:
@@ -184,19 +146,6 @@ class EslConferencing:
             self._promote(leg)
         return True
 
-    def leg_ended(self, uid: str, code: int, sip: int | None = None) -> bool:
-        leg = self._xlegs().pop(uid, None)
-        if leg is None:
-            return False
-        t = self.timer.now()
-        if leg.answered:
-            leg.on_event(Hangup(uid, t, hangup_party(code), "normal"))
-        else:
-            leg.on_event(unanswered_event(uid, t, code, rang=leg.rang, rang_out=False, sip=sip))
-        return True
-
     def legs_of_gone_call(self, call: SwitchCall) -> None:
         self._rooms().discard(call.call_id)
-        for uid, leg in list(self._xlegs().items()):
-            if leg.call is call:
-                self.tasks.spawn(self.kill_channel(uid))
+        super().legs_of_gone_call(call)
