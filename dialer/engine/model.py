@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from dialer.campaigns.model import retry_policy
@@ -61,6 +62,8 @@ class CampaignConfig:
     opt_out_prompt: str | None = None
     opt_out_key: str = "9"
     category: str | None = None
+    ends_at: datetime | None = None
+    shift: Mapping[str, Any] | None = field(default=None, hash=False)  # {timezone, windows}
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -96,6 +99,8 @@ class CampaignConfig:
             opt_out_prompt=_get(row, "opt_out_prompt", None),
             opt_out_key=_get(row, "opt_out_key", "9"),
             category=_get(row, "category", None),
+            ends_at=_get(row, "ends_at", None),
+            shift=_get(row, "shift", None),
         )
 
     @property

@@ -127,6 +127,9 @@ class PacingState:
     ``agents_pausing``: agents on a call or in wrap-up who asked to pause or log out when
     they finish (a *pending pause*): the next that many agents to free up will not take a
     call, so a pacer must not dial for them.
+    ``shift_left_s``: seconds until dialling stops for this campaign (the nearest of its
+    end, its calling window's close and the shift's end), ``None`` when unknown. A pacer
+    may spend the abandon budget the rest of the shift will not need.
     """
 
     t: float
@@ -143,6 +146,7 @@ class PacingState:
     wrap_agent_elapsed_s: tuple[float, ...] = ()
     shared_calls_in_flight: int = 0
     agents_pausing: int = 0
+    shift_left_s: float | None = None
 
 
 @runtime_checkable

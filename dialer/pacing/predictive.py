@@ -108,6 +108,8 @@ class PredictivePacer:
         young: float = 0.5,
         guard_eps: float = 0.05,
         guard_tail_k: float = math.inf,
+        end_ramp: float = 3.0,
+        end_safety: float = 1.0,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -124,6 +126,7 @@ class PredictivePacer:
         self.shared_p = shared_p
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
+        self.end_safety = end_safety
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -133,6 +136,7 @@ class PredictivePacer:
             learn=learn,
             guard_burst=guard_burst,
             young=young,
+            end_ramp=end_ramp,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()
@@ -229,7 +233,7 @@ class PredictivePacer:
         covers, at an upper bound of ``p``, less the agents due to free up, must fit too.
         """
         pm = self.calls.p_human
-        allowance = self.budget.headroom / self.guard_safety
+        allowance = self._allowance()
         cap = self._thin_cap(state, n_prog)
         if cap is not None:
             n = min(n, cap)
@@ -242,6 +246,12 @@ class PredictivePacer:
                 return k - 1
         return n
 
+    def _allowance(self) -> float:
+        """Share of the window's headroom a batch may use: ``1 / guard_safety``, rising
+        towards all of it as the shift's end nears (the budget's ``cushion`` falls to 0)."""
+        safety = 1.0 + (self.guard_safety - 1.0) * (self.budget.cushion**self.end_safety)
+        return self.budget.headroom / safety
+
     def _thin_cap(self, state: PacingState, n_prog: int) -> int | None:
         """The most calls the thin-headroom cuts allow (``None``: the headroom is not thin).
 
@@ -249,7 +259,7 @@ class PredictivePacer:
         bound on the agents due, must fit the allowance; and more humans than the window
         absorbs (plus the agents due) may come only with probability ``guard_eps``.
         """
-        allowance = self.budget.headroom / self.guard_safety
+        allowance = self._allowance()
         if allowance >= self.guard_thin:
             return None
         pm = self.calls.p_human
@@ -285,6 +295,7 @@ class PredictivePacer:
             state.window_human_answers,
             state.window_abandoned,
             self._pending_abandons(state),
+            state.shift_left_s,
         )
 
     def _pending_abandons(self, state: PacingState) -> float:
