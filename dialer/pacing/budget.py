@@ -64,6 +64,7 @@ class AbandonBudget:
         guard_burst: float = 0.0,
         young: float = 0.5,
         end_ramp: float = 3.0,
+        end_keep: float = 2.0,
     ) -> None:
         if not 0.0 < limit < 1.0:
             raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
@@ -77,6 +78,7 @@ class AbandonBudget:
         self.guard_burst = guard_burst
         self.young = young
         self.end_ramp = end_ramp
+        self.end_keep = end_keep
         self.cushion = 1.0
         self.learn = learn
         self.min_scale = min_scale
@@ -160,7 +162,9 @@ class AbandonBudget:
         if rate <= 0.0:
             return 1.0  # no answers seen yet: nothing to judge the rest of the shift by
         earned = self.limit * rate * max(0.0, shift_left_s)
-        return min(1.0, earned / (self.end_ramp * self.scale))
+        full = (self.reserve + self.buffer) * self.scale  # headroom the loop aims at
+        floor = min(1.0, self.end_keep / full) if full > 0.0 else 1.0
+        return max(floor, min(1.0, earned / (self.end_ramp * self.scale)))
 
 
 def window_can_absorb(

@@ -110,6 +110,7 @@ class PredictivePacer:
         guard_tail_k: float = math.inf,
         end_ramp: float = 3.0,
         end_safety: float = 1.0,
+        end_keep: float = 2.0,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -137,6 +138,7 @@ class PredictivePacer:
             guard_burst=guard_burst,
             young=young,
             end_ramp=end_ramp,
+            end_keep=end_keep,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()
@@ -249,7 +251,8 @@ class PredictivePacer:
     def _allowance(self) -> float:
         """Share of the window's headroom a batch may use: ``1 / guard_safety``, rising
         towards all of it as the shift's end nears (the budget's ``cushion`` falls to 0)."""
-        safety = 1.0 + (self.guard_safety - 1.0) * (self.budget.cushion**self.end_safety)
+        spent = self.end_safety * (1.0 - self.budget.cushion)
+        safety = self.guard_safety - (self.guard_safety - 1.0) * spent
         return self.budget.headroom / safety
 
     def _thin_cap(self, state: PacingState, n_prog: int) -> int | None:

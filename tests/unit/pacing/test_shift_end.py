@@ -66,13 +66,16 @@ def test_the_budget_spends_its_cushion_only_near_a_known_end(
     assert all(k >= u for k, u in zip(known, unknown, strict=True))
 
 
-def test_the_cushion_falls_to_nothing_at_the_end() -> None:
-    b = AbandonBudget(end_ramp=3.0)
+def test_the_cushion_falls_to_what_keeps_the_guard_open_at_the_end() -> None:
+    b = AbandonBudget(reserve=0.5, buffer=3.0, end_ramp=3.0, end_keep=2.0)
     b.threshold(0.0, 0, 0)
     b.threshold(600.0, 200, 2)  # about a human every 3 s
     assert b.end_cushion(600.0, None) == 1.0
     assert b.end_cushion(600.0, 8 * 3600.0) == 1.0
-    assert 0.0 < b.end_cushion(600.0, 120.0) < 1.0
+    kept = 2.0 / (3.5 * b.scale)  # two abandons of headroom, so the guard stays open
+    assert kept < b.end_cushion(600.0, 1200.0) < 1.0
+    assert b.end_cushion(600.0, 0.0) == pytest.approx(kept)
+    b.end_keep = 0.0
     assert b.end_cushion(600.0, 0.0) == 0.0
 
 
