@@ -73,7 +73,7 @@ def test_the_cushion_falls_to_what_keeps_the_guard_open_at_the_end() -> None:
     assert b.end_cushion(600.0, None) == 1.0
     assert b.end_cushion(600.0, 8 * 3600.0) == 1.0
     kept = 2.0 / (3.5 * b.scale)  # two abandons of headroom, so the guard stays open
-    assert kept < b.end_cushion(600.0, 1200.0) < 1.0
+    assert kept < b.end_cushion(600.0, 600.0) < 1.0
     assert b.end_cushion(600.0, 0.0) == pytest.approx(kept)
     b.end_keep = 0.0
     assert b.end_cushion(600.0, 0.0) == 0.0
