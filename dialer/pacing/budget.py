@@ -146,6 +146,11 @@ class AbandonBudget:
             self.value = min(self.max_threshold, math.exp(self._log_base + boost))
         return self.value
 
+    def allowance(self, safety: float) -> float:
+        """Share of the window's headroom a batch may use: ``1 / safety``, rising towards
+        all of it as the cushion falls near the shift's end."""
+        return self.headroom / (safety - (safety - 1.0) * (1.0 - self.cushion))
+
     def end_cushion(self, t: float, shift_left_s: float | None) -> float:
         """Share of the reserve and buffer still worth keeping, 1 down to 0 at the end.
 

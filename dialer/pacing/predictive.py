@@ -109,7 +109,6 @@ class PredictivePacer:
         guard_eps: float = 0.05,
         guard_tail_k: float = math.inf,
         end_ramp: float = 3.0,
-        end_safety: float = 1.0,
         end_keep: float = 2.0,
     ) -> None:
         self.max_lines = max_lines
@@ -127,7 +126,6 @@ class PredictivePacer:
         self.shared_p = shared_p
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
-        self.end_safety = end_safety
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -235,7 +233,7 @@ class PredictivePacer:
         covers, at an upper bound of ``p``, less the agents due to free up, must fit too.
         """
         pm = self.calls.p_human
-        allowance = self._allowance()
+        allowance = self.budget.allowance(self.guard_safety)
         cap = self._thin_cap(state, n_prog)
         if cap is not None:
             n = min(n, cap)
@@ -248,13 +246,6 @@ class PredictivePacer:
                 return k - 1
         return n
 
-    def _allowance(self) -> float:
-        """Share of the window's headroom a batch may use: ``1 / guard_safety``, rising
-        towards all of it as the shift's end nears (the budget's ``cushion`` falls to 0)."""
-        spent = self.end_safety * (1.0 - self.budget.cushion)
-        safety = self.guard_safety - (self.guard_safety - 1.0) * spent
-        return self.budget.headroom / safety
-
     def _thin_cap(self, state: PacingState, n_prog: int) -> int | None:
         """The most calls the thin-headroom cuts allow (``None``: the headroom is not thin).
 
@@ -262,7 +253,7 @@ class PredictivePacer:
         bound on the agents due, must fit the allowance; and more humans than the window
         absorbs (plus the agents due) may come only with probability ``guard_eps``.
         """
-        allowance = self._allowance()
+        allowance = self.budget.allowance(self.guard_safety)
         if allowance >= self.guard_thin:
             return None
         pm = self.calls.p_human
