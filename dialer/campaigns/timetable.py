@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialer.compliance.windows import WeeklyWindows
+from dialer.compliance.windows import DAY_SECONDS, WeeklyWindows
 
 ACTIVE = frozenset({"running", "paused"})
 
@@ -24,6 +24,42 @@ def in_shift(shift: Mapping[str, Any] | None, now: datetime) -> bool:
         return True
     local = now.astimezone(ZoneInfo(shift["timezone"]))
     return WeeklyWindows.from_json(shift["windows"]).contains(local)
+
+
+def seconds_left(
+    ends_at: datetime | None, shift: Mapping[str, Any] | None, now: datetime
+) -> float | None:
+    """Seconds until the campaign stops dialling: the nearer of ``ends_at`` and the close of
+    the shift window ``now`` is in (the scheduler pauses it there). ``None``: no end known
+    (no ``ends_at`` and no shift, or a shift that never closes)."""
+    ends = []
+    if ends_at is not None:
+        ends.append(max(0.0, (ends_at - now).total_seconds()))
+    if shift:
+        close = shift_close_s(shift, now)
+        if close is not None:
+            ends.append(close)
+    return min(ends) if ends else None
+
+
+def shift_close_s(shift: Mapping[str, Any], now: datetime) -> float | None:
+    """Seconds until the shift window containing ``now`` closes (0 outside the shift;
+    ``None`` if it runs for a whole week without closing). Windows running through
+    midnight into the next day's ``00:00`` count as one."""
+    local = now.astimezone(ZoneInfo(shift["timezone"]))
+    windows = WeeklyWindows.from_json(shift["windows"])
+    day = local.weekday()
+    at = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+    left = 0.0
+    for _ in range(8):
+        end = next((e for s, e in windows.days[day] if s <= at < e), None)
+        if end is None:
+            return left
+        left += end - at
+        if end < DAY_SECONDS:
+            return left
+        day, at = (day + 1) % 7, 0.0
+    return None
 
 
 def desired_action(campaign: Mapping[str, Any], now: datetime) -> tuple[str, frozenset[str]] | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from dialer.campaigns.model import retry_policy
@@ -62,6 +63,8 @@ class CampaignConfig:
     opt_out_key: str = "9"
     category: str | None = None
     transfer_wait_s: float = 60.0
+    ends_at: datetime | None = None
+    shift: Mapping[str, Any] | None = field(default=None, hash=False)  # {timezone, windows}
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:
@@ -98,6 +101,8 @@ class CampaignConfig:
             opt_out_key=_get(row, "opt_out_key", "9"),
             category=_get(row, "category", None),
             transfer_wait_s=float(_get(row, "transfer_wait_s", 60)),
+            ends_at=_get(row, "ends_at", None),
+            shift=_get(row, "shift", None),
         )
 
     @property

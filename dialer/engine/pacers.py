@@ -17,9 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Set
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from dialer.agents.states import LOGGED_IN
+from dialer.campaigns.timetable import seconds_left
 from dialer.engine.inbound import held_agents
 from dialer.engine.model import CampaignConfig
 from dialer.pacing import guard_launch, make_pacer
@@ -135,4 +137,15 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
         wrap_agent_elapsed_s=view.elapsed("wrap_up", t),
         shared_calls_in_flight=shared_calls(view.agents.keys(), peers) + runner.shared_elsewhere,
         agents_held_inbound=held,
+        shift_left_s=shift_left(runner.config, runner.clock.now()),
     )
+
+
+def shift_left(campaign: CampaignConfig, now: datetime) -> float | None:
+    """Seconds until this campaign stops dialling (its ``ends_at`` or its shift's close,
+    whichever is nearer); ``None`` when unknown. A shift that cannot be read counts as
+    unknown: the pacer then keeps its whole-day cushion."""
+    try:
+        return seconds_left(campaign.ends_at, campaign.shift, now)
+    except (KeyError, TypeError, ValueError):
+        return seconds_left(campaign.ends_at, None, now)

@@ -127,6 +127,9 @@ class PacingState:
     ``agents_pausing``: agents on a call or in wrap-up who asked to pause or log out when
     they finish (a *pending pause*): the next that many agents to free up will not take a
     call, so a pacer must not dial for them.
+    ``shift_left_s``: seconds until dialling stops for this campaign (the nearest of its
+    end, its calling window's close and the shift's end), ``None`` when unknown. A pacer
+    may spend the abandon budget the rest of the shift will not need.
     """
 
     t: float
@@ -145,6 +148,7 @@ class PacingState:
     agents_held_inbound: int = 0  # blended free agents kept for inbound calls (not counted
     # in ``agents_available``: the engine already left them out)
     agents_pausing: int = 0
+    shift_left_s: float | None = None
 
 
 @runtime_checkable

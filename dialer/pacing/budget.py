@@ -63,6 +63,8 @@ class AbandonBudget:
         max_threshold: float = 0.5,
         guard_burst: float = 0.0,
         young: float = 0.5,
+        end_ramp: float = 3.0,
+        end_keep: float = 2.0,
     ) -> None:
         if not 0.0 < limit < 1.0:
             raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
@@ -75,6 +77,9 @@ class AbandonBudget:
         self.headroom = 0.0
         self.guard_burst = guard_burst
         self.young = young
+        self.end_ramp = end_ramp
+        self.end_keep = end_keep
+        self.cushion = 1.0
         self.learn = learn
         self.min_scale = min_scale
         base = start_threshold if start_threshold is not None else limit
@@ -95,16 +100,23 @@ class AbandonBudget:
 
     def line(self, human_answers: int) -> float:
         """Abandons allowed so far after ``human_answers`` humans."""
-        strict = self.limit * human_answers - self.reserve * self.scale
+        strict = self.limit * human_answers - self.reserve * self.scale * self.cushion
         return max(strict, self.young * self.limit * human_answers)
 
     def threshold(
-        self, t: float, human_answers: int, abandoned: int, pending: float = 0.0
+        self,
+        t: float,
+        human_answers: int,
+        abandoned: int,
+        pending: float = 0.0,
+        shift_left_s: float | None = None,
     ) -> float:
         """Marginal abandon risk the pacer may accept at ``t`` (0 = progressive only).
 
         ``pending`` is the pacer's estimate of abandons already on their way (humans due
         from calls in flight beyond the agents due to free up): they are spent slack.
+        ``shift_left_s`` (``None``: unknown) lets the reserve and the buffer shrink as the
+        shift's end nears (``end_cushion``).
         """
         new = 0 if self._last_humans is None else max(0, human_answers - self._last_humans)
         self._last_humans = human_answers
@@ -115,9 +127,10 @@ class AbandonBudget:
         self.scale = max(
             self.min_scale, math.sqrt(expected * self._dispersion.update(t, abandoned))
         )
+        self.cushion = self.end_cushion(t, shift_left_s)
         self.slack = self.line(human_answers) - abandoned - pending
         gain = self.gain / self.scale
-        excess = self.slack - self.buffer * self.scale
+        excess = self.slack - self.buffer * self.scale * self.cushion
         if new:
             # integral action, a fraction ``learn`` of critical damping: much slower than
             # the proportional part, it only removes the slack's steady offset
@@ -132,6 +145,31 @@ class AbandonBudget:
             boost = min(gain * excess, math.log(4.0))
             self.value = min(self.max_threshold, math.exp(self._log_base + boost))
         return self.value
+
+    def allowance(self, safety: float) -> float:
+        """Share of the window's headroom a batch may use: ``1 / safety``, rising towards
+        all of it as the cushion falls near the shift's end."""
+        return self.headroom / (safety - (safety - 1.0) * (1.0 - self.cushion))
+
+    def end_cushion(self, t: float, shift_left_s: float | None) -> float:
+        """Share of the reserve and buffer still worth keeping, 1 down to 0 at the end.
+
+        They insure the window against the rest of the shift's bad luck; abandons kept in
+        hand when dialling stops are occupancy given away. The rest of the shift will
+        earn ``limit x answers left`` abandons; while that is under ``end_ramp x sigma``
+        the cushion shrinks in proportion, so the slack target falls to 0 at the end and
+        the budget is spent at a rate that rises as the end nears (the slack guard and
+        the tail bound still decide each abandon risked).
+        """
+        if shift_left_s is None or self.end_ramp <= 0.0:
+            return 1.0
+        rate = self._humans.rate(t)
+        if rate <= 0.0:
+            return 1.0  # no answers seen yet: nothing to judge the rest of the shift by
+        earned = self.limit * rate * max(0.0, shift_left_s)
+        full = (self.reserve + self.buffer) * self.scale  # headroom the loop aims at
+        floor = min(1.0, self.end_keep / full) if full > 0.0 else 1.0
+        return max(floor, min(1.0, earned / (self.end_ramp * self.scale)))
 
 
 def window_can_absorb(

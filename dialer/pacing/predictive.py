@@ -108,6 +108,8 @@ class PredictivePacer:
         young: float = 0.5,
         guard_eps: float = 0.05,
         guard_tail_k: float = math.inf,
+        end_ramp: float = 3.0,
+        end_keep: float = 2.0,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -133,6 +135,8 @@ class PredictivePacer:
             learn=learn,
             guard_burst=guard_burst,
             young=young,
+            end_ramp=end_ramp,
+            end_keep=end_keep,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()
@@ -229,7 +233,7 @@ class PredictivePacer:
         covers, at an upper bound of ``p``, less the agents due to free up, must fit too.
         """
         pm = self.calls.p_human
-        allowance = self.budget.headroom / self.guard_safety
+        allowance = self.budget.allowance(self.guard_safety)
         cap = self._thin_cap(state, n_prog)
         if cap is not None:
             n = min(n, cap)
@@ -249,7 +253,7 @@ class PredictivePacer:
         bound on the agents due, must fit the allowance; and more humans than the window
         absorbs (plus the agents due) may come only with probability ``guard_eps``.
         """
-        allowance = self.budget.headroom / self.guard_safety
+        allowance = self.budget.allowance(self.guard_safety)
         if allowance >= self.guard_thin:
             return None
         pm = self.calls.p_human
@@ -285,6 +289,7 @@ class PredictivePacer:
             state.window_human_answers,
             state.window_abandoned,
             self._pending_abandons(state),
+            state.shift_left_s,
         )
 
     def _pending_abandons(self, state: PacingState) -> float:

@@ -144,6 +144,7 @@ class _Shift:
                 max(0, o.in_flight - o.held) for o in self.camps if o is not c
             ),
             agents_pausing=self.floor.pausing(),
+            shift_left_s=max(0.0, self.p.duration_s - t),
         )
 
     def launch(self, t: float, c: _Campaign, n: int) -> None:

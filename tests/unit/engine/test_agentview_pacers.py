@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from dialer.compliance.windows import DAY_KEYS
 from dialer.engine.agentview import AgentView
-from dialer.engine.pacers import PaceControl, PaceDecision, pacing_state, shared_calls
+from dialer.engine.pacers import (
+    PaceControl,
+    PaceDecision,
+    pacing_state,
+    shared_calls,
+    shift_left,
+)
 from dialer.pacing.base import PacingState
 from tests.unit.engine.test_callflow import campaign
 
@@ -164,6 +172,9 @@ def test_a_power_campaign_leaves_free_agents_to_the_calls_of_a_campaign_sharing_
     assert decision == PaceDecision(1, "progressive")  # 4 free, 3 wanted by the other
 
 
+_NOW = datetime(2026, 12, 7, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
+
+
 def _runner(cid: int, agents: list[tuple[int, str]], in_flight: int, waiting: int = 0) -> Any:
     view = AgentView(cid)
     view.load([_row(a, s) for a, s in agents], 0.0)
@@ -174,7 +185,8 @@ def _runner(cid: int, agents: list[tuple[int, str]], in_flight: int, waiting: in
         inherited=0,
         budget=SimpleNamespace(window_counts=lambda: (100, 1)),
         timer=SimpleNamespace(now=lambda: 5.0),
-        config=SimpleNamespace(lines=None),
+        config=SimpleNamespace(lines=None, ends_at=None, shift=None),
+        clock=SimpleNamespace(now=lambda: _NOW),
         peers={},
         shared_elsewhere=0,
     )
@@ -193,3 +205,32 @@ def test_the_engine_shows_each_pacer_the_calls_of_campaigns_sharing_its_agents()
     assert pacing_state(c).shared_calls_in_flight == 0
     c.shared_elsewhere = 4  # another process's calls on c's agents (read by its upkeep)
     assert pacing_state(c).shared_calls_in_flight == 4
+
+
+@pytest.mark.parametrize(
+    ("ends_in_s", "windows", "expected"),
+    [
+        (None, None, None),  # nothing known: the pacer keeps its whole-day cushion
+        (5400.0, None, 5400.0),  # the campaign's ends_at
+        (None, {"mon": [["09:00", "17:00"]]}, 7 * 3600.0),  # the shift closes at 17:00
+        (3600.0, {"mon": [["09:00", "17:00"]]}, 3600.0),  # the nearer of the two
+        (None, {"mon": [["09:00", "24:00"]], "tue": [["00:00", "02:00"]]}, 16 * 3600.0),
+        (None, {d: [["00:00", "24:00"]] for d in DAY_KEYS}, None),  # never closes
+        (None, {"mon": [["11:00", "17:00"]]}, 0.0),  # outside the shift: nothing left
+    ],
+)
+def test_the_runner_tells_its_pacer_how_long_the_shift_has_left(
+    ends_in_s: float | None, windows: dict[str, Any] | None, expected: float | None
+) -> None:
+    runner = _runner(1, [(1, "available")], in_flight=0)
+    ends_at = None if ends_in_s is None else _NOW + timedelta(seconds=ends_in_s)
+    shift = None if windows is None else {"timezone": "America/New_York", "windows": windows}
+    runner.config = SimpleNamespace(lines=None, ends_at=ends_at, shift=shift)
+    assert pacing_state(runner).shift_left_s == expected
+
+
+def test_a_campaign_row_brings_its_end_and_shift_to_the_runner() -> None:
+    shift = {"timezone": "Europe/Paris", "windows": {"mon": [["09:00", "18:00"]]}}
+    config = campaign(ends_at=_NOW + timedelta(hours=1), shift=shift)
+    assert shift_left(config, _NOW) == 3600.0  # 16:00 in Paris: the end comes first
+    assert shift_left(campaign(shift={"timezone": "Nowhere/Bad"}), _NOW) is None
