@@ -77,6 +77,14 @@ async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
+async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on a fresh database of its own, for tests that run engines."""
+    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
 async def pools(fresh_db_url: str) -> AsyncIterator[tuple[PgProxy, asyncpg.Pool, asyncpg.Pool]]:
     """(a proxy to cut, the service's pool through it, a direct pool) on a fresh database:
     the engine-outage tests cut the proxy while checking through the direct pool (or run a

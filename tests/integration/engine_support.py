@@ -94,6 +94,18 @@ FAST_HUMANS = CalleeModel(
 )
 
 
+class PlayLog(SimulatedGateway):
+    """The simulated gateway, keeping what it played to whom (``plays``: call id, message)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plays: list[tuple[str, str]] = []
+
+    async def play(self, call_id: str, message: str) -> bool:
+        self.plays.append((call_id, message))
+        return await super().play(call_id, message)
+
+
 @dataclass
 class RunningEngine:
     engine: Engine

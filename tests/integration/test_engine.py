@@ -7,14 +7,12 @@ their calling hours does not depend on when the tests run.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import asyncpg
 import pytest
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
 from dialer.sim.model import CalleeModel
@@ -36,13 +34,6 @@ NIGHT_SF = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 ALL_HUMANS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=5, talk_s=10
 )
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _count(pool: asyncpg.Pool, sql: str, *args: Any) -> int:

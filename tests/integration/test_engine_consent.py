@@ -4,15 +4,12 @@ TCPA consent rule apply; an NCPR preference is checked against the campaign's ca
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
 from dialer.engine import gate
@@ -34,13 +31,6 @@ NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # a Monday, noon in San Franc
 NO_ANSWER = CalleeModel(
     p_human=0.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=30, ring_max_s=40, talk_s=1
 )
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _value(pool: asyncpg.Pool, sql: str, *args: Any) -> Any:

@@ -5,19 +5,17 @@ caller nobody called hears the message too; every one is an inbound attempt, cou
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
-import pytest
 
-from dialer import db, metrics
+from dialer import metrics
 from dialer.clock import FakeClock
 from dialer.engine.inbound import CALLBACK_MESSAGE, UNROUTED_MESSAGE
 from dialer.engine.optout import DNC_SOURCE, OPT_OUT_CONFIRMED
-from dialer.telephony import SimulatedGateway
 from tests.integration.engine_support import (
+    PlayLog,
     add_agent,
     add_leads,
     make_campaign,
@@ -29,25 +27,6 @@ from tests.integration.engine_support import (
 
 NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 OURS = "+14155550100"  # both campaigns' caller ID
-
-
-class PlayLog(SimulatedGateway):
-    """The simulated gateway, keeping what it played."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.plays: list[tuple[str, str]] = []
-
-    async def play(self, call_id: str, message: str) -> bool:
-        self.plays.append((call_id, message))
-        return await super().play(call_id, message)
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _campaign(conn: asyncpg.Connection, clock: FakeClock, phones: list[str]) -> int:

@@ -4,18 +4,15 @@ lead is ``dnc`` and the number is not dialed again."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.engine.optout import DNC_SOURCE, OPT_OUT_CONFIRMED, OPT_OUT_PROMPT
 from dialer.sim.model import CalleeModel
-from dialer.telephony import SimulatedGateway
 from tests.integration.engine_support import (
+    PlayLog,
     add_leads,
     make_campaign,
     running_engine,
@@ -28,25 +25,6 @@ NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 HUMANS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=10
 )
-
-
-class PlayLog(SimulatedGateway):
-    """The simulated gateway, keeping what it played to whom."""
-
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kwargs)
-        self.plays: list[tuple[str, str]] = []
-
-    async def play(self, call_id: str, message: str) -> bool:
-        self.plays.append((call_id, message))
-        return await super().play(call_id, message)
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _campaign(pool: asyncpg.Pool, clock: FakeClock, phones: list[str], **fields) -> int:  # type: ignore[no-untyped-def]

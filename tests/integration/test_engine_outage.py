@@ -19,7 +19,6 @@ import asyncpg
 import pytest
 from prometheus_client import REGISTRY
 
-from dialer import db
 from dialer.agents.bus import AgentBus
 from dialer.clock import FakeClock
 from dialer.engine import gate
@@ -45,13 +44,6 @@ ALL_HUMANS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=5, talk_s=5
 )
 LINES = 5
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 @asynccontextmanager

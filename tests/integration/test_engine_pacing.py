@@ -9,13 +9,10 @@ the attempts table all through a run, while one agent pauses as calls ring and c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.agents import store as agents
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
@@ -40,13 +37,6 @@ _WINDOW = """
 SELECT count(*) AS humans, count(*) FILTER (WHERE outcome = 'abandoned') AS abandoned
 FROM attempts WHERE campaign_id = $1 AND answer = 'human' AND answered_at > $2
 """
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 class Floor:

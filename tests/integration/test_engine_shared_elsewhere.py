@@ -5,13 +5,10 @@ calls already connected, and calls of a process whose lease has lapsed do not co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.agents import store as agents
 from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
@@ -26,13 +23,6 @@ from tests.integration.engine_support import (
 )
 
 NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _calls(

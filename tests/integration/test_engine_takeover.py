@@ -5,13 +5,10 @@ closes them as ``unknown`` only once that process is gone."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
 from dialer.sim.model import CalleeModel
@@ -30,13 +27,6 @@ TTL = 3.0
 LONG_CALLS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=600
 )
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _ghost_calls(

@@ -7,12 +7,10 @@ hangs them up; the simulated switch says who hears whom (``SimMonitor.heard_by``
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
-import pytest
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.engine.simsupervisor import SimSupervisorParams, sim_supervisor_hook
 from dialer.sim.model import CalleeModel
@@ -165,13 +163,6 @@ async def test_a_switch_that_cannot_monitor_answers_409(epool: asyncpg.Pool) -> 
         status, live = await f.call("GET", "/api/v1/calls/live")
         assert status == 200 and live["monitoring"] is False
         await f.running.gateway.hangup(call["gateway_call_id"])
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def test_the_simulated_supervisor_listens_without_changing_the_calls(

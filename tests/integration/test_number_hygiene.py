@@ -3,14 +3,13 @@ is dialed (or the lead is invalid); robocall rejections are counted per caller I
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
-from dialer import db, metrics
+from dialer import metrics
 from dialer.clock import FakeClock
 from dialer.sim.model import CalleeModel
 from tests.integration.engine_support import (
@@ -26,13 +25,6 @@ NOON_SF = datetime(2026, 5, 5, 19, 0, tzinfo=UTC)  # 12:00 in San Francisco (a T
 NOBODY_HOME = CalleeModel(
     p_human=0.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=5
 )
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _campaign(pool: asyncpg.Pool, clock: FakeClock, phones: list[str], **fields: Any) -> int:

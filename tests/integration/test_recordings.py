@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer import db
 from dialer.auth.tokens import create_token
 from dialer.campaigns import retention
 from dialer.clock import FakeClock
@@ -37,13 +34,6 @@ NOON_SF = datetime(2026, 5, 5, 19, 0, tzinfo=UTC)
 ALL_HUMANS = CalleeModel(
     p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=6
 )
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def test_connected_calls_are_recorded_stored_and_announced(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,6 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from moto.server import ThreadedMotoServer
 
-from dialer import db
 from dialer.auth.tokens import create_token
 from dialer.campaigns import retention
 from dialer.clock import FakeClock
@@ -47,13 +46,6 @@ def s3_endpoint() -> Iterator[str]:
     host, port = server.get_host_and_port()
     yield f"http://{host}:{port}"
     server.stop()
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 def s3_settings(endpoint: str, bucket: str, spool: Path) -> Settings:

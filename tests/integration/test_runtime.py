@@ -4,13 +4,9 @@ engine's next look at the campaigns (its poll is made an hour long here)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import asyncpg
-import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer import db
 from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
@@ -26,13 +22,6 @@ from tests.integration.engine_support import (
     wait_for,
 )
 from tests.integration.test_engine import NOON_SF
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def test_an_api_start_dials_at_once_not_at_the_engines_next_poll(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,6 @@ import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from dialer import db
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.engine import runner as runner_module
@@ -34,13 +32,6 @@ from tests.integration.engine_support import (
 )
 
 NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
-    yield pool
-    await pool.close()
 
 
 async def _campaign(
