@@ -206,7 +206,18 @@ class Page:
         element.send_keys(text)
 
     def click(self, css: str) -> None:
-        self.wait(ec.element_to_be_clickable((By.CSS_SELECTOR, css))).click()
+        """Click ``css`` once it is clickable; a node htmx swaps between the look-up and the
+        click is looked up again (the click is retried, never lost)."""
+        clickable = ec.element_to_be_clickable((By.CSS_SELECTOR, css))
+
+        def clicked(driver: Any) -> bool:
+            element = clickable(driver)
+            if not element:
+                return False
+            element.click()  # StaleElementReferenceException: wait() retries
+            return True
+
+        self.wait(clicked)
 
     def shoot(self, name: str, *, size: tuple[int, int] = LAPTOP) -> Path:
         """A full-page screenshot (the window grows to the page's height for the picture)."""
