@@ -43,9 +43,10 @@ def seconds_left(
 
 
 def shift_close_s(shift: Mapping[str, Any], now: datetime) -> float | None:
-    """Seconds until the shift window containing ``now`` closes (0 outside the shift;
-    ``None`` if it runs for a whole week without closing). Windows running through
-    midnight into the next day's ``00:00`` count as one."""
+    """Seconds until the shift window containing ``now`` closes (``None`` outside the shift:
+    a campaign a person runs outside its windows has no known end; ``None`` too if it runs
+    for a whole week without closing). Windows running through midnight into the next
+    day's ``00:00`` count as one."""
     local = now.astimezone(ZoneInfo(shift["timezone"]))
     windows = WeeklyWindows.from_json(shift["windows"])
     day = local.weekday()
@@ -54,7 +55,7 @@ def shift_close_s(shift: Mapping[str, Any], now: datetime) -> float | None:
     for _ in range(8):
         end = next((e for s, e in windows.days[day] if s <= at < e), None)
         if end is None:
-            return left
+            return left or None
         left += end - at
         if end < DAY_SECONDS:
             return left

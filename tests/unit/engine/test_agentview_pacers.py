@@ -216,7 +216,8 @@ def test_the_engine_shows_each_pacer_the_calls_of_campaigns_sharing_its_agents()
         (3600.0, {"mon": [["09:00", "17:00"]]}, 3600.0),  # the nearer of the two
         (None, {"mon": [["09:00", "24:00"]], "tue": [["00:00", "02:00"]]}, 16 * 3600.0),
         (None, {d: [["00:00", "24:00"]] for d in DAY_KEYS}, None),  # never closes
-        (None, {"mon": [["11:00", "17:00"]]}, 0.0),  # outside the shift: nothing left
+        # outside the shift (a person runs it there): no known end, the whole-day cushion
+        (None, {"mon": [["11:00", "17:00"]]}, None),
     ],
 )
 def test_the_runner_tells_its_pacer_how_long_the_shift_has_left(
