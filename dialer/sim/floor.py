@@ -3,8 +3,10 @@
 Agents are counted, not named: a pacer only ever sees counts, and an agent who frees up
 is whichever one does first. Real floors are not ideal, so agents may take breaks and
 leave early (``Breaks``): a break that falls due while nobody is free starts as soon as
-the next agent frees up (people do not walk out of a call), and a free agent goes at once
-— even while calls ring for them, which is how a floor abandons under any pacer.
+the next agent frees up (people do not walk out of a call). A free agent goes at once,
+unless every free agent is spoken for by calls ringing: then the break is **held** (the
+engine's held pause, ``Breaks.hold_s``) until a ringing call lets an agent go, the agent
+takes a call (and goes after it), or the hold runs out — whichever is first.
 
 Each agent slot has its own pre-drawn sequence of gaps and pause lengths (from the floor's
 own random stream), so every pacer meets the same breaks, like the same callees.
@@ -24,12 +26,16 @@ STATES = ("free", "on_call", "wrap", "paused", "offline")
 @dataclass(frozen=True, slots=True)
 class Breaks:
     """Agents pause ``pause_s`` (uniform) every ``every_s`` (uniform) of work; a share
-    ``p_leave_early`` logs out for good at a uniform time in ``[leave_from, 1)`` of the shift."""
+    ``p_leave_early`` logs out for good at a uniform time in ``[leave_from, 1)`` of the shift.
+
+    ``hold_s``: how long a break or log-out asked by a free agent who is spoken for by
+    ringing calls is held (the engine holds it at most a ring timeout); 0 = at once."""
 
     every_s: tuple[float, float] = (3600.0, 7200.0)
     pause_s: tuple[float, float] = (300.0, 900.0)
     p_leave_early: float = 0.0
     leave_from: float = 0.5
+    hold_s: float = 30.0
 
     def __post_init__(self) -> None:
         lo, hi = self.every_s
@@ -38,6 +44,8 @@ class Breaks:
             raise ValueError("breaks need 0 < every_s[0] <= every_s[1], 0 <= pause_s[0] <= [1]")
         if not (0.0 <= self.p_leave_early <= 1.0 and 0.0 <= self.leave_from <= 1.0):
             raise ValueError("p_leave_early and leave_from must be within [0, 1]")
+        if self.hold_s < 0:
+            raise ValueError("hold_s must be >= 0")
 
 
 class AgentFloor:
@@ -52,6 +60,8 @@ class AgentFloor:
         self._last = 0.0
         # (kind, slot) waiting for the next agent to free up: "break" or "leave"
         self.pending: deque[tuple[str, int]] = deque()
+        # (kind, slot) of free agents whose break or log-out is held (see the module doc)
+        self.holding: deque[tuple[str, int]] = deque()
         self.slot_state = ["active"] * agents  # active | break | gone
         self.gaps: list[list[tuple[float, float]]] = [[] for _ in range(agents)]
 
@@ -95,12 +105,22 @@ class AgentFloor:
                 first.append((at, "leave", slot))
         return first
 
-    def break_due(self, slot: int) -> float | None:
-        """A slot's break falls due: returns its length if a free agent pauses now."""
+    def free_unclaimed(self) -> int:
+        """Free agents with no break or log-out held."""
+        return self.count["free"] - len(self.holding)
+
+    def break_due(self, slot: int, *, hold: bool = False) -> float | None:
+        """A slot's break falls due: returns its length if a free agent pauses now.
+
+        ``hold``: every free agent is spoken for, so a free agent's break is held
+        (``holding``; the caller schedules ``hold_over``) instead of starting."""
         if self.slot_state[slot] != "active":
             return None
-        if self.count["free"] > 0:
-            return self._start_break(slot)
+        if self.free_unclaimed() > 0:
+            if not hold:
+                return self._start_break(slot)
+            self.holding.append(("break", slot))
+            return None
         self.pending.append(("break", slot))
         return None
 
@@ -119,16 +139,46 @@ class AgentFloor:
         gaps = self.gaps[slot]
         return gaps.pop(0)[0] if len(gaps) > 1 else None
 
-    def leave(self, slot: int) -> None:
-        """A slot logs out for good: at once if paused or someone is free, else when freed."""
+    def leave(self, slot: int, *, hold: bool = False) -> None:
+        """A slot logs out for good: at once if paused or someone is free (held if ``hold``,
+        as for a break), else when freed."""
         state = self.slot_state[slot]
         self.slot_state[slot] = "gone"
         if state == "break":
             self.move("paused", "offline")
-        elif self.count["free"] > 0:
-            self.move("free", "offline")
+        elif self.free_unclaimed() > 0:
+            if hold:
+                self.holding.append(("leave", slot))
+            else:
+                self.move("free", "offline")
         else:
             self.pending.append(("leave", slot))
+
+    def release(self, entry: tuple[str, int] | None = None) -> tuple[str, int, float] | None:
+        """A held break or log-out starts (``entry``, else the oldest held): returns
+        ``(kind, slot, pause_s)`` like ``claim_freed``, ``None`` if nothing was held
+        (or the slot left meanwhile: its log-out already took a free agent)."""
+        if entry is None:
+            if not self.holding:
+                return None
+            entry = self.holding.popleft()
+        elif entry in self.holding:
+            self.holding.remove(entry)
+        else:
+            return None
+        kind, slot = entry
+        if kind == "leave":
+            self.move("free", "offline")
+            return ("leave", slot, 0.0)
+        if self.slot_state[slot] != "active":
+            return None
+        return ("break", slot, self._start_break(slot))
+
+    def took_call(self) -> None:
+        """A free agent took a call: if only holders were free, one of them took it and
+        goes after the call instead (a pending break or log-out)."""
+        if self.count["free"] < len(self.holding):
+            self.pending.append(self.holding.pop())
 
     def pausing(self) -> int:
         """Agents busy now who will pause or log out when they free up (pending pauses)."""

@@ -59,7 +59,7 @@ from dialer.sim.params import SimParams, SimResult
 # Event kinds, ordered so that at equal times an agent freeing up is seen before a
 # waiting human's deadline.
 _WRAP_END, _TALK_END, _RESOLVE, _DEADLINE, _FLOOR, _TICK = range(6)
-_BREAK_DUE, _BREAK_OVER, _LEAVE = 0.0, 1.0, 2.0
+_BREAK_DUE, _BREAK_OVER, _LEAVE, _HOLD_OVER_BREAK, _HOLD_OVER_LEAVE = 0.0, 1.0, 2.0, 3.0, 4.0
 _UNANSWERED = (CallOutcome.NO_ANSWER, CallOutcome.BUSY, CallOutcome.FAILED)
 
 
@@ -105,6 +105,7 @@ class _Shift:
         # (campaign, call) -> (answered at, talk time, True if the caller hangs up first)
         self.waiting: dict[tuple[int, int], tuple[float, float, bool]] = {}
         self.queue: deque[tuple[int, int]] = deque()
+        self.hold_s = params.breaks.hold_s if params.breaks is not None else 0.0
         if params.breaks is not None:
             rng = random.Random(params.seed * 7_919 + 17)
             for t, kind, slot in self.floor.plan(params.breaks, rng):
@@ -129,10 +130,11 @@ class _Shift:
             max(self.camps, key=lambda c: c.held).held -= 1
 
     def state(self, t: float, c: _Campaign) -> PacingState:
+        # free agents with a held break are neither free nor due (the engine's held pause)
         return PacingState(
             t,
             self.floor.logged_in,
-            c.held + self.unheld(),
+            max(0, c.held + self.unheld() - len(self.floor.holding)),
             c.on_call,
             c.wrap,
             c.in_flight,
@@ -198,6 +200,7 @@ class _Shift:
         if c.held > 0 or self.unheld() > 0:
             c.held -= c.held > 0
             self.floor.move("free", "on_call")
+            self.floor.took_call()
             self.connect(t, c, talk, 0.0)
             return
         impatient = patience < self.p.max_wait_s
@@ -243,9 +246,7 @@ class _Shift:
         """A free agent takes a pending break or log-out, else the longest-waiting human."""
         claim = self.floor.claim_freed()
         if claim is not None:
-            kind, slot, pause = claim
-            if kind == "break":
-                self.push(t + pause, _FLOOR, 0, slot, _BREAK_OVER)
+            self.started(t, claim)
             return
         if len(self.camps) > 1 and len({camp for camp, _ in self.queue}) > 1:
             self._prefer_least_slack()
@@ -256,6 +257,7 @@ class _Shift:
                 c = self.camps[camp]
                 c.waiting -= 1
                 self.floor.move("free", "on_call")
+                self.floor.took_call()
                 self.connect(t, c, entry[1], t - entry[0])
                 return
 
@@ -271,19 +273,36 @@ class _Shift:
 
     def floor_event(self, t: float, slot: int, what: float) -> None:
         fl = self.floor
+        hold = self.hold_s > 0 and self.unheld() <= 0  # every free agent is spoken for
         if what == _BREAK_DUE:
-            pause = fl.break_due(slot)
+            pause = fl.break_due(slot, hold=hold)
             if pause is not None:
                 self.push(t + pause, _FLOOR, 0, slot, _BREAK_OVER)
+            elif ("break", slot) in fl.holding:
+                self.push(t + self.hold_s, _FLOOR, 0, slot, _HOLD_OVER_BREAK)
         elif what == _BREAK_OVER:
             gap = fl.break_over(slot)
             if fl.slot_state[slot] == "active":
                 if gap is not None:
                     self.push(t + gap, _FLOOR, 0, slot, _BREAK_DUE)
                 self.agent_freed(t)
-        else:
-            fl.leave(slot)
+        elif what == _LEAVE:
+            fl.leave(slot, hold=hold)
+            if ("leave", slot) in fl.holding:
+                self.push(t + self.hold_s, _FLOOR, 0, slot, _HOLD_OVER_LEAVE)
+        else:  # a hold ran out: the break or log-out starts even if calls still ring
+            kind = "break" if what == _HOLD_OVER_BREAK else "leave"
+            self.started(t, fl.release((kind, slot)))
         self.trim_holds()
+
+    def started(self, t: float, claim: tuple[str, int, float] | None) -> None:
+        if claim is not None and claim[0] == "break":
+            self.push(t + claim[2], _FLOOR, 0, claim[1], _BREAK_OVER)
+
+    def release_holds(self, t: float) -> None:
+        """Held breaks and log-outs start while a free agent is not spoken for."""
+        while self.floor.holding and self.unheld() > 0:
+            self.started(t, self.floor.release())
 
 
 def run_simulation(params: SimParams, pacer: Pacer) -> SimResult:
@@ -328,6 +347,8 @@ def run_floor(
             sim.floor_event(t, call, x)
         else:
             sim.deadline(t, camps[camp], call)
+        if floor.holding:
+            sim.release_holds(t)
         if t < duration:
             turn = (turn + 1) % len(camps)
             for c in camps[turn:] + camps[:turn]:

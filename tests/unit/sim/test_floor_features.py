@@ -5,6 +5,7 @@ one outcome, agent time adds up to agents x shift, talk time is agent time on ca
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from dialer.pacing import make_pacer
 from dialer.sim import Breaks, CalleeModel, SimParams, SimResult, run_floor, run_simulation
+from dialer.sim.floor import AgentFloor
 
 MODES = ["progressive", "ratio:2.5", "vicidial", "predictive"]
 
@@ -38,6 +40,7 @@ breaks_st = st.none() | st.builds(
     pause_s=st.sampled_from([(60.0, 300.0), (300.0, 900.0)]),
     p_leave_early=st.floats(0.0, 1.0),
     leave_from=st.floats(0.0, 0.9),
+    hold_s=st.sampled_from([0.0, 30.0, 1e9]),
 )
 
 
@@ -155,6 +158,50 @@ def test_progressive_campaigns_sharing_agents_never_abandon() -> None:
     assert all(r.connected > 0 for r in results)
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_held_breaks_never_strand_a_call_dialled_for_a_free_agent(seed: int) -> None:
+    # progressive dials one call per free agent: the only way it abandons is an agent
+    # walking away while their call rings. Held until it settles, that never happens.
+    often = {"every_s": (300.0, 600.0), "pause_s": (60.0, 120.0), "p_leave_early": 1.0}
+    params = SimParams(agents=4, duration_s=4 * 3600.0, seed=seed)
+    held = run_simulation(
+        replace(params, breaks=Breaks(**often, hold_s=1e9)), make_pacer("progressive")
+    )
+    at_once = run_simulation(
+        replace(params, breaks=Breaks(**often, hold_s=0.0)), make_pacer("progressive")
+    )
+    assert held.abandoned == 0 and held.agent_time_s["paused"] > 0
+    assert at_once.abandoned > 0  # the same floor with breaks taken at once strands calls
+    _conserved(held)
+    _agent_time_adds_up(held, held.talk_time_s)
+
+
+def test_a_held_break_goes_after_the_call_its_agent_takes() -> None:
+    floor = AgentFloor(2, 3600.0)
+    floor.gaps = [[(600.0, 300.0)], [(600.0, 300.0)]]
+    assert floor.break_due(0, hold=True) is None  # both free agents spoken for
+    assert list(floor.holding) == [("break", 0)] and floor.count["free"] == 2
+    floor.move("free", "on_call")  # one free agent takes a call: a non-holder
+    floor.took_call()
+    assert list(floor.holding) == [("break", 0)] and floor.pausing() == 0
+    floor.move("free", "on_call")  # the holder takes the next one
+    floor.took_call()
+    assert not floor.holding and floor.pausing() == 1  # it goes after that call
+    assert floor.release() is None
+
+
+def test_a_held_break_starts_when_released() -> None:
+    floor = AgentFloor(3, 3600.0)
+    floor.gaps = [[(600.0, 300.0)] for _ in range(3)]
+    floor.break_due(1, hold=True)
+    floor.leave(2, hold=True)
+    assert floor.free_unclaimed() == 1 and floor.count["paused"] == 0
+    assert floor.release(("leave", 2)) == ("leave", 2, 0.0)
+    assert floor.release() == ("break", 1, 300.0)
+    assert floor.count == {"free": 1, "on_call": 0, "wrap": 0, "paused": 1, "offline": 1}
+    assert floor.release(("break", 1)) is None  # released once
+
+
 def test_a_floor_needs_a_campaign() -> None:
     with pytest.raises(ValueError, match="at least one campaign"):
         run_floor(SimParams(), [])
@@ -178,3 +225,5 @@ def test_bad_breaks_are_refused() -> None:
         Breaks(every_s=(0.0, 10.0))
     with pytest.raises(ValueError):
         Breaks(p_leave_early=2.0)
+    with pytest.raises(ValueError):
+        Breaks(hold_s=-1.0)
