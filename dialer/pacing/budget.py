@@ -80,6 +80,7 @@ class AbandonBudget:
         self.end_ramp = end_ramp
         self.end_keep = end_keep
         self.cushion = 1.0
+        self.earn_left: float | None = None  # abandons the rest of the shift earns (None: unknown)
         self.learn = learn
         self.min_scale = min_scale
         base = start_threshold if start_threshold is not None else limit
@@ -161,12 +162,13 @@ class AbandonBudget:
         the budget is spent at a rate that rises as the end nears (the slack guard and
         the tail bound still decide each abandon risked).
         """
+        self.earn_left = None
         if shift_left_s is None or self.end_ramp <= 0.0:
             return 1.0
         rate = self._humans.rate(t)
         if rate <= 0.0:
             return 1.0  # no answers seen yet: nothing to judge the rest of the shift by
-        earned = self.limit * rate * max(0.0, shift_left_s)
+        earned = self.earn_left = self.limit * rate * max(0.0, shift_left_s)
         full = (self.reserve + self.buffer) * self.scale  # headroom the loop aims at
         floor = min(1.0, self.end_keep / full) if full > 0.0 else 1.0
         return max(floor, min(1.0, earned / (self.end_ramp * self.scale)))

@@ -110,6 +110,7 @@ class PredictivePacer:
         guard_tail_k: float = math.inf,
         end_ramp: float = 3.0,
         end_keep: float = 2.0,
+        end_eps: float = 0.2,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -126,6 +127,7 @@ class PredictivePacer:
         self.shared_p = shared_p
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
+        self.end_eps = end_eps
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -266,10 +268,18 @@ class PredictivePacer:
             self.budget.limit * state.window_human_answers - state.window_abandoned + 1e-9
         )
         if absorbable < self.guard_tail_k:  # (default: whenever the headroom is thin)
-            cap = min(
-                cap, covered + safe_uncovered(pm.mean, absorbable + math.floor(due), self.guard_eps)
-            )
+            eps = self._tail_eps()
+            cap = min(cap, covered + safe_uncovered(pm.mean, absorbable + math.floor(due), eps))
         return max(n_prog, cap)
+
+    def _tail_eps(self) -> float:
+        """The tail bound's chance of a burst over the window: ``guard_eps``, falling to
+        ``guard_eps x end_eps`` once the rest of the shift cannot earn one abandon back
+        (a burst then would leave the window over the limit when dialling stops)."""
+        earn = self.budget.earn_left
+        if earn is None or earn >= 1.0:
+            return self.guard_eps
+        return self.guard_eps * max(self.end_eps, earn)
 
     def diagnostics(self) -> dict[str, float]:
         """Numbers worth exporting as metrics."""
