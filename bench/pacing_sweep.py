@@ -20,8 +20,12 @@ distribution of both margins.
 
     python bench/pacing_sweep.py [--scenarios 40] [--seeds 5] [--json] [--quick]
                                  [--only I] [--jobs N] [--tune KEY=VALUE] [--rows FILE]
+                                 [--rivals FILE]
 
 ``--quick`` is 20 scenarios x 3 seeds with shifts cut to at most 3 h (same draws).
+``--rivals FILE`` reuses the ratio searches of a saved ``--rows`` file (only progressive
+and predictive run): a pacer change is measured in minutes, not hours. The rivals stay
+valid while the simulator and the seeds are unchanged.
 """
 
 from __future__ import annotations
@@ -154,9 +158,13 @@ def _stats(results: Sequence[SimResult]) -> dict[str, float]:
     }
 
 
-def run_scenario(job: tuple[Scenario, list[int], dict[str, float], str | None]) -> dict[str, Any]:
-    """Every pacer on one scenario over the seeds (runs in a worker process)."""
-    sc, seeds, tuning, rows = job
+Job = tuple[Scenario, list[int], dict[str, float], str | None, dict[str, Any] | None]
+
+
+def run_scenario(job: Job) -> dict[str, Any]:
+    """Every pacer on one scenario over the seeds (runs in a worker process); with a
+    stored row (``--rivals``), its two ratio searches are reused instead of rerun."""
+    sc, seeds, tuning, rows, stored = job
     started = time.monotonic()
     prog = [sc.run(s, lambda: make_pacer("progressive")) for s in seeds]
     pred = [
@@ -169,14 +177,17 @@ def run_scenario(job: tuple[Scenario, list[int], dict[str, float], str | None]) 
         "predictive": _stats(pred),
     }
     for key, guarded in (("best_ratio", False), ("best_power", True)):
-        search = best_ratio(
-            sc.params, seeds, max_abandon_rate=LIMIT, evaluate=_RatioRun(sc, guarded)
-        )
-        if search.best is not None:
-            out[key] = {"ratio": search.best.ratio, **_stats(search.best.results)}
-            rival = out[key]["occupancy_mean"]
-        else:  # even ratio 1.0 breaks the limit (breaks, AMD errors): progressive is the rival
-            rival = out["progressive"]["occupancy_mean"]
+        if stored is not None:
+            if key in stored:
+                out[key] = stored[key]
+        else:
+            search = best_ratio(
+                sc.params, seeds, max_abandon_rate=LIMIT, evaluate=_RatioRun(sc, guarded)
+            )
+            if search.best is not None:
+                out[key] = {"ratio": search.best.ratio, **_stats(search.best.results)}
+        # none: even ratio 1.0 breaks the limit (breaks, AMD errors): progressive is the rival
+        rival = out.get(key, out["progressive"])["occupancy_mean"]
         margin = out["predictive"]["occupancy_mean"] - rival
         out["margin_raw" if key == "best_ratio" else "margin"] = margin
     out["elapsed_s"] = round(time.monotonic() - started, 1)
@@ -268,6 +279,21 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     )
 
 
+def _load_rivals(path: str, seeds: list[int]) -> dict[int, dict[str, Any]]:
+    """Rows saved with ``--rows`` (the last row of each scenario wins), by index. Rows
+    carry no seeds, so the caller must run the same ``--seeds`` as the saved run."""
+    out: dict[int, dict[str, Any]] = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    row = json.loads(line)
+                    out[int(row["index"])] = row
+                except (ValueError, KeyError, TypeError) as exc:
+                    raise ValueError(f"line {n} is not a sweep row ({exc})") from None
+    return out
+
+
 def _cost(sc: Scenario) -> float:
     return sc.params.agents * sc.params.duration_s * len(sc.callees)
 
@@ -286,6 +312,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--smallest-first", action="store_true", help="cheap scenarios first (with --rows)"
     )
     ap.add_argument("--rows", metavar="FILE", help="append each scenario's row (JSON lines)")
+    ap.add_argument(
+        "--rivals",
+        metavar="FILE",
+        help="reuse the ratio searches of rows saved with --rows (same draws and seeds): "
+        "reruns only progressive and predictive, for pacer changes",
+    )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     args = ap.parse_args(argv)
     if args.scenarios < 1 or args.seeds < 1 or args.jobs < 1:
@@ -302,8 +334,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         print("pacing_sweep: --tune takes KEY=NUMBER, e.g. --tune buffer=2", file=sys.stderr)
         return 2
+    try:
+        stored = _load_rivals(args.rivals, seeds) if args.rivals else {}
+    except (OSError, ValueError) as exc:
+        print(f"pacing_sweep: --rivals {args.rivals}: {exc}", file=sys.stderr)
+        return 2
+    if args.rivals:
+        chosen = [sc for sc in chosen if stored.get(sc.index, {}).get("name") == sc.name]
+        if not chosen:
+            print(
+                f"pacing_sweep: --rivals {args.rivals} has none of these scenarios", file=sys.stderr
+            )
+            return 2
     order = sorted(chosen, key=_cost, reverse=not args.smallest_first)
-    jobs = [(sc, seeds, tuning, args.rows) for sc in order]
+    jobs: list[Job] = [
+        (sc, seeds, tuning, args.rows, stored.get(sc.index) if args.rivals else None)
+        for sc in order
+    ]
     with Pool(args.jobs) as pool:
         rows = sorted(pool.imap_unordered(run_scenario, jobs), key=lambda r: r["index"])
     summary = summarise(rows)

@@ -111,6 +111,7 @@ class PredictivePacer:
         end_ramp: float = 3.0,
         end_keep: float = 2.0,
         end_eps: float = 0.2,
+        end_from: float = 0.25,
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -128,6 +129,7 @@ class PredictivePacer:
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
         self.end_eps = end_eps
+        self.end_from = end_from
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -274,12 +276,13 @@ class PredictivePacer:
 
     def _tail_eps(self) -> float:
         """The tail bound's chance of a burst over the window: ``guard_eps``, falling to
-        ``guard_eps x end_eps`` once the rest of the shift cannot earn one abandon back
-        (a burst then would leave the window over the limit when dialling stops)."""
+        ``guard_eps x end_eps`` in the shift's last stretch, once the rest of it earns less
+        than ``end_from`` of an abandon (a burst then would leave the window over the
+        limit when dialling stops)."""
         earn = self.budget.earn_left
-        if earn is None or earn >= 1.0:
+        if earn is None or earn >= self.end_from:
             return self.guard_eps
-        return self.guard_eps * max(self.end_eps, earn)
+        return self.guard_eps * max(self.end_eps, earn / self.end_from)
 
     def diagnostics(self) -> dict[str, float]:
         """Numbers worth exporting as metrics."""
