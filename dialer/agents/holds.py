@@ -3,8 +3,8 @@
 A paced campaign places calls counting on its free agents. If one of them pauses (or logs
 out) at once while those calls ring, a person who answers may find nobody: an abandoned
 call that no pacer chose. So a ``pause`` or ``logout`` asked for while *available* is
-*held* when the agent's campaigns have more calls ringing (or people waiting) for no agent
-yet than they have *other* free agents: the agent stays available with the action pending
+*held* when one of the agent's campaigns has more calls ringing (or people waiting) for no
+agent yet than it has *other* free agents: the agent stays available with the action pending
 and a deadline (``pending_until``); a call that connects meanwhile still reaches them (the
 pause then applies after it), though runners give calls to agents without a pending action
 first, and pacers count a held agent as neither free nor due.
@@ -28,21 +28,20 @@ from dialer.sql import queries
 
 _Q = queries("dialer.agents")
 HOLD_CAP_S = 60.0  # nobody waits longer for their pause, whatever the ring timeout
-HOLD_DEFAULT_S = 30.0  # campaigns' timeouts unknown (cannot happen while calls ring)
 
 
-def hold_seconds(longest: float | None) -> float:
+def hold_seconds(longest: float) -> float:
     """How long a pause is held, from the longest ring timeout + abandon wait."""
-    return min(HOLD_CAP_S, HOLD_DEFAULT_S if longest is None else float(longest))
+    return min(HOLD_CAP_S, float(longest))
 
 
 async def deadline(conn: asyncpg.Connection, agent_id: int, now: datetime) -> datetime | None:
     """Until when a pause or logout agent ``agent_id`` (available) asks for now is held;
     ``None``: nothing counts on them, it applies at once."""
-    row = await conn.fetchrow(_Q["hold_check"], agent_id)
-    if row is None or row["calls"] <= row["others"]:
+    need = await conn.fetchrow(_Q["hold_check"], agent_id)
+    if need is None or need["hold_s"] is None:  # no campaign of theirs is short of agents
         return None
-    return now + timedelta(seconds=hold_seconds(row["hold_s"]))
+    return now + timedelta(seconds=hold_seconds(need["hold_s"]))
 
 
 async def due(

@@ -117,43 +117,46 @@ FROM leads l JOIN campaigns c ON c.id = l.campaign_id
 WHERE l.id = $1;
 
 -- name: hold_check
--- Should a pause or logout agent $1 asks for while available be held? The calls of the
--- campaigns it serves that ring (or hold a person waiting) for no agent yet: open outbound
--- attempts, not connected, no agent reserved; the other agents of those campaigns who are
--- free (and not holding a pause themselves); and how long a call placed now may still
--- need an agent (ring timeout + abandon wait, the longest of those campaigns).
-WITH mine AS (SELECT campaign_id FROM agent_campaigns WHERE agent_id = $1)
-SELECT
-    (SELECT count(*) FROM attempts t
-     WHERE t.campaign_id IN (SELECT campaign_id FROM mine) AND t.ended_at IS NULL
-       AND t.connected_at IS NULL AND t.agent_id IS NULL AND t.direction = 'outbound')
-        AS calls,
-    (SELECT count(DISTINCT o.id) FROM agents o JOIN agent_campaigns oc ON oc.agent_id = o.id
-     WHERE oc.campaign_id IN (SELECT campaign_id FROM mine) AND o.id <> $1
-       AND o.state = 'available' AND o.pending_action IS NULL AND o.deleted_at IS NULL)
-        AS others,
-    (SELECT max(c.ring_timeout_s + least(c.abandon_timeout_s, 2.0)) FROM campaigns c
-     WHERE c.id IN (SELECT campaign_id FROM mine)) AS hold_s;
+-- Should a pause or logout agent $1 asks for while available be held? Per campaign it
+-- serves: the calls that ring (or hold a person waiting) for no agent yet (open outbound
+-- attempts, not connected, no agent reserved) against the campaign's *other* free agents
+-- (not holding a pause themselves). Held if some campaign has more calls than that, for as
+-- long as a call placed now may still need an agent there: its ring timeout plus the
+-- abandon wait (the longest of those campaigns). Same rule as holds_due.
+WITH per AS (
+    SELECT c.id,
+           c.ring_timeout_s + least(c.abandon_timeout_s, 2.0) AS need_s,
+           (SELECT count(*) FROM attempts t
+            WHERE t.campaign_id = c.id AND t.ended_at IS NULL AND t.connected_at IS NULL
+              AND t.agent_id IS NULL AND t.direction = 'outbound') AS calls,
+           (SELECT count(*) FROM agents o JOIN agent_campaigns oc ON oc.agent_id = o.id
+            WHERE oc.campaign_id = c.id AND o.id <> $1 AND o.state = 'available'
+              AND o.pending_action IS NULL AND o.deleted_at IS NULL) AS others
+    FROM agent_campaigns ac JOIN campaigns c ON c.id = ac.campaign_id
+    WHERE ac.agent_id = $1
+)
+SELECT max(need_s) AS hold_s FROM per WHERE calls > others;
 
 -- name: holds_due
--- Held pauses to apply now ($1: now), locked: the deadline passed, or the agent's campaigns
--- no longer have more such calls than other free agents (see hold_check). $2: only agents
--- of this campaign (null: all); $3: agents to leave alone (a runner is giving them a call).
+-- Held pauses to apply now ($1: now), locked: the deadline passed, or none of the agent's
+-- campaigns has more such calls than other free agents any more (the rule of hold_check).
+-- $2: only agents of this campaign (null: all); $3: agents to leave alone (a runner is
+-- giving them a call).
 SELECT a.id FROM agents a
 WHERE a.state = 'available' AND a.pending_action IS NOT NULL AND a.deleted_at IS NULL
   AND ($2::bigint IS NULL OR EXISTS (
         SELECT 1 FROM agent_campaigns x WHERE x.agent_id = a.id AND x.campaign_id = $2))
   AND NOT (a.id = ANY($3::bigint[]))
-  AND (a.pending_until IS NULL OR a.pending_until <= $1
-       OR (SELECT count(*) FROM attempts t
-           WHERE t.campaign_id IN (SELECT campaign_id FROM agent_campaigns WHERE agent_id = a.id)
-             AND t.ended_at IS NULL AND t.connected_at IS NULL AND t.agent_id IS NULL
-             AND t.direction = 'outbound')
-          <= (SELECT count(DISTINCT o.id) FROM agents o
-              JOIN agent_campaigns oc ON oc.agent_id = o.id
-              WHERE oc.campaign_id IN (SELECT campaign_id FROM agent_campaigns
-                                       WHERE agent_id = a.id)
-                AND o.id <> a.id AND o.state = 'available' AND o.pending_action IS NULL
-                AND o.deleted_at IS NULL))
+  AND (a.pending_until IS NULL OR a.pending_until <= $1 OR NOT EXISTS (
+        SELECT 1 FROM agent_campaigns ac
+        WHERE ac.agent_id = a.id
+          AND (SELECT count(*) FROM attempts t
+               WHERE t.campaign_id = ac.campaign_id AND t.ended_at IS NULL
+                 AND t.connected_at IS NULL AND t.agent_id IS NULL
+                 AND t.direction = 'outbound')
+              > (SELECT count(*) FROM agents o JOIN agent_campaigns oc ON oc.agent_id = o.id
+                 WHERE oc.campaign_id = ac.campaign_id AND o.id <> a.id
+                   AND o.state = 'available' AND o.pending_action IS NULL
+                   AND o.deleted_at IS NULL)))
 ORDER BY a.id
 FOR UPDATE OF a SKIP LOCKED;

@@ -120,12 +120,13 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
     view, flow = runner.view, runner.flow
     counts = view.counts()
     held = held_agents(runner)
+    holding, pausing = view.pausing()
     humans, abandoned = runner.budget.window_counts()
     peers = ((p.view.agents.keys(), p.busy()) for p in runner.peers.values() if p is not runner)
     return PacingState(
         t=t,
         agents_logged_in=sum(counts[s] for s in LOGGED_IN),
-        agents_available=counts["available"] - held,
+        agents_available=counts["available"] - held - holding,
         agents_on_call=counts["on_call"],
         agents_wrap_up=counts["wrap_up"],
         calls_in_flight=flow.in_flight() + runner.launcher.pending + runner.inherited,
@@ -137,6 +138,7 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
         wrap_agent_elapsed_s=view.elapsed("wrap_up", t),
         shared_calls_in_flight=shared_calls(view.agents.keys(), peers) + runner.shared_elsewhere,
         agents_held_inbound=held,
+        agents_pausing=pausing,
         shift_left_s=shift_left(runner.config, runner.clock.now()),
     )
 
