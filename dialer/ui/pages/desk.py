@@ -210,6 +210,8 @@ async def agent_action(request: web.Request) -> web.Response:
             if step.pending:
                 later = "paused" if step.pending == "pause" else "logged out"
                 kind, text = "info", f"You will be {later} when this call is over."
+            if step.pending and agent["state"] == "available":  # held (agents.holds)
+                text = f"You will be {later} once the calls ringing for you are answered or over."
     if is_htmx(request):
         context = {**await _status_context(request, agent), "flash": [{"kind": kind, "text": text}]}
         return render_partial(request, "desk/_status.html", context | {"oob_flash": True})
