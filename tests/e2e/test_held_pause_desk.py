@@ -1,6 +1,6 @@
 """A held pause on the agent desk in a real browser: paused while a call rings for them and
 nobody else is free, the agent sees "Pausing…" with the pause code, can cancel it, and,
-held again, is paused as soon as the call is over (the engine's settle step, here run by
+held again (the supervisor's board shows it), is paused as soon as the call is over (the engine's settle step, here run by
 the test; the desk follows the agent bus). Screenshots: artifacts/screenshots/held-*.png."""
 
 from __future__ import annotations
@@ -67,6 +67,17 @@ async def test_a_held_pause_shows_pausing_can_be_cancelled_and_ends_with_the_cal
         page.wait_text("#held-pause", "Pausing…")
 
     await asyncio.to_thread(pause_cancel_pause)
+
+    def on_the_board() -> None:  # the supervisor sees the held pause
+        page.open(f"/ui/campaigns/{cid}/board")
+        held = page.find(f"#board-agents tr[data-agent='{agent_id}'] [data-held=pause]").text
+        assert "pausing" in held and "UTC" in held
+        page.open(f"/ui/agents/{agent_id}")
+        page.wait_text("#held-pause", "Pausing…")
+        page.wait(lambda d: d.execute_script("return document.getElementById('connection')"
+                                             ".dataset.connection") == "live")  # fmt: skip
+
+    await asyncio.to_thread(on_the_board)
     async with desk.pool.acquire() as conn:
         await conn.execute("UPDATE attempts SET ended_at = $2 WHERE id = $1", call, now)
         [row] = await agents.settle_holds(conn, now, campaign_id=cid)  # as a runner does
