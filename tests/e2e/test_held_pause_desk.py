@@ -1,7 +1,8 @@
 """A held pause on the agent desk in a real browser: paused while a call rings for them and
 nobody else is free, the agent sees "Pausing…" with the pause code, can cancel it, and,
-held again (the supervisor's board shows it), is paused as soon as the call is over (the engine's settle step, here run by
-the test; the desk follows the agent bus). Screenshots: artifacts/screenshots/held-*.png."""
+held again (the supervisor's board shows it), is paused as soon as the call is over (the
+engine's settle step, here run by the test; the desk follows the agent bus).
+Screenshots: artifacts/screenshots/held-*.png."""
 
 from __future__ import annotations
 

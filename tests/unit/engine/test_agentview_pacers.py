@@ -276,3 +276,11 @@ def test_the_view_follows_pending_actions_from_the_bus() -> None:
     view.apply(_msg(2, "available", pending="pause"), 4.0)
     view.apply(_msg(2, "available", pending=None), 5.0)  # ready: the hold is cancelled
     assert view.pausing() == (0, 0) and [s.id for s in view.available()] == [2]
+
+
+def test_a_campaigns_shift_is_read_once_when_its_settings_load() -> None:
+    shift = {"timezone": "Europe/Paris", "windows": {"mon": [["09:00", "18:00"]]}}
+    config = campaign(shift=shift)
+    assert config.shift_hours is not None and str(config.shift_hours.zone) == "Europe/Paris"
+    assert campaign(shift={"timezone": "Nowhere/Bad"}).shift_hours is None  # unknown end
+    assert campaign().shift_hours is None
