@@ -78,7 +78,10 @@ class Floor:
         async with self.pool.acquire() as conn:
             state = await conn.fetchval("SELECT state FROM agents WHERE id = $1", agent_id)
             if not self.paused_while_ringing and state == "available" and humans >= self.pause_at:
-                if runner.flow.in_flight() > 0:  # calls are ringing for the floor
+                # calls are ringing for the floor, and none is being placed right now: a pause
+                # that lands while a launch decided with this agent free is being written
+                # is not held (the rows do not show that call yet; docs/engine.md)
+                if runner.flow.in_flight() > 0 and not runner.launcher.pending:
                     row, _ = await agents.act(
                         conn, agent_id, "pause", scope=None, now=self.clock.now()
                     )
