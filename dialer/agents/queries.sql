@@ -67,13 +67,15 @@ FROM agents WHERE id = $1;
 UPDATE agents
 SET state = $2, state_reason = $3, pending_action = $4, pending_reason = $5,
     state_changed_at = $6, attempt_id = $7, campaign_id = $8, preview_lead_id = $9,
+    pending_until = $10,
     logged_in_at = CASE WHEN $2 = 'offline' THEN NULL ELSE coalesce(logged_in_at, $6) END
 WHERE id = $1
 RETURNING *;
 
 -- name: soft_delete
 UPDATE agents SET deleted_at = $2, state = 'offline', state_changed_at = $2,
-    attempt_id = NULL, campaign_id = NULL, preview_lead_id = NULL, pending_action = NULL
+    attempt_id = NULL, campaign_id = NULL, preview_lead_id = NULL, pending_action = NULL,
+    pending_until = NULL
 WHERE id = $1;
 
 -- name: reserve_agent
@@ -85,13 +87,13 @@ RETURNING id;
 
 -- name: campaign_agents
 SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
-       a.preview_lead_id, a.simulated, a.blended
+       a.preview_lead_id, a.simulated, a.blended, a.pending_action
 FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
 WHERE ac.campaign_id = $1 AND a.deleted_at IS NULL;
 
 -- name: agent_in_campaign
 SELECT a.id, a.name, a.endpoint, a.state, a.state_changed_at, a.attempt_id, a.campaign_id,
-       a.preview_lead_id, a.simulated, a.blended
+       a.preview_lead_id, a.simulated, a.blended, a.pending_action
 FROM agents a JOIN agent_campaigns ac ON ac.agent_id = a.id
 WHERE a.id = $1 AND ac.campaign_id = $2 AND a.deleted_at IS NULL;
 
@@ -113,3 +115,48 @@ SELECT l.id, l.campaign_id, l.phone_e164, l.fields, l.region, l.subdivision, l.t
        l.status, l.attempts_count, l.last_outcome, l.last_disposition, c.name AS campaign_name
 FROM leads l JOIN campaigns c ON c.id = l.campaign_id
 WHERE l.id = $1;
+
+-- name: hold_check
+-- Should a pause or logout agent $1 asks for while available be held? Per campaign it
+-- serves: the calls that ring (or hold a person waiting) for no agent yet (open outbound
+-- attempts, not connected, no agent reserved) against the campaign's *other* free agents
+-- (not holding a pause themselves). Held if some campaign has more calls than that, for as
+-- long as a call placed now may still need an agent there: its ring timeout plus the
+-- abandon wait (the longest of those campaigns). Same rule as holds_due.
+WITH per AS (
+    SELECT c.id,
+           c.ring_timeout_s + least(c.abandon_timeout_s, 2.0) AS need_s,
+           (SELECT count(*) FROM attempts t
+            WHERE t.campaign_id = c.id AND t.ended_at IS NULL AND t.connected_at IS NULL
+              AND t.agent_id IS NULL AND t.direction = 'outbound') AS calls,
+           (SELECT count(*) FROM agents o JOIN agent_campaigns oc ON oc.agent_id = o.id
+            WHERE oc.campaign_id = c.id AND o.id <> $1 AND o.state = 'available'
+              AND o.pending_action IS NULL AND o.deleted_at IS NULL) AS others
+    FROM agent_campaigns ac JOIN campaigns c ON c.id = ac.campaign_id
+    WHERE ac.agent_id = $1
+)
+SELECT max(need_s) AS hold_s FROM per WHERE calls > others;
+
+-- name: holds_due
+-- Held pauses to apply now ($1: now), locked: the deadline passed, or none of the agent's
+-- campaigns has more such calls than other free agents any more (the rule of hold_check).
+-- $2: only agents of this campaign (null: all); $3: agents to leave alone (a runner is
+-- giving them a call).
+SELECT a.id FROM agents a
+WHERE a.state = 'available' AND a.pending_action IS NOT NULL AND a.deleted_at IS NULL
+  AND ($2::bigint IS NULL OR EXISTS (
+        SELECT 1 FROM agent_campaigns x WHERE x.agent_id = a.id AND x.campaign_id = $2))
+  AND NOT (a.id = ANY($3::bigint[]))
+  AND (a.pending_until IS NULL OR a.pending_until <= $1 OR NOT EXISTS (
+        SELECT 1 FROM agent_campaigns ac
+        WHERE ac.agent_id = a.id
+          AND (SELECT count(*) FROM attempts t
+               WHERE t.campaign_id = ac.campaign_id AND t.ended_at IS NULL
+                 AND t.connected_at IS NULL AND t.agent_id IS NULL
+                 AND t.direction = 'outbound')
+              > (SELECT count(*) FROM agents o JOIN agent_campaigns oc ON oc.agent_id = o.id
+                 WHERE oc.campaign_id = ac.campaign_id AND o.id <> a.id
+                   AND o.state = 'available' AND o.pending_action IS NULL
+                   AND o.deleted_at IS NULL)))
+ORDER BY a.id
+FOR UPDATE OF a SKIP LOCKED;

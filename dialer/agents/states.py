@@ -9,6 +9,12 @@ and ``finish`` (the disposition is in).
 A pause or logout asked for while the agent is on a call or wrapping up does not cut the
 call: it is remembered as *pending* and applied when the agent would become available.
 ``ready`` during a call cancels a pending pause.
+
+A pause or logout asked for while *available* is *held* (``hold=True``, decided by
+``dialer.agents.holds`` from the calls ringing for the agent's campaigns): the agent stays
+available with the action pending, takes a call that connects meanwhile (``reserve`` keeps
+the pending action: it applies after that call), and ``settle`` (the engine, once those
+calls are gone or the hold's deadline passed) applies it. ``ready`` cancels a held pause.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from dataclasses import dataclass
 
 STATES = ("offline", "available", "on_call", "wrap_up", "paused")
 PEOPLE_ACTIONS = ("login", "ready", "pause", "logout")
-ENGINE_ACTIONS = ("reserve", "release", "hangup", "finish")
+ENGINE_ACTIONS = ("reserve", "release", "hangup", "finish", "settle")
 ACTIONS = PEOPLE_ACTIONS + ENGINE_ACTIONS
 PENDING = ("pause", "logout")
 BUSY = frozenset({"on_call", "wrap_up"})
@@ -62,8 +68,12 @@ def plan(
     *,
     reason: str | None = None,
     pending_reason: str | None = None,
+    hold: bool = False,
 ) -> AgentStep:
-    """The step ``action`` takes from ``state`` (with ``pending`` remembered); raise if none."""
+    """The step ``action`` takes from ``state`` (with ``pending`` remembered); raise if none.
+
+    ``hold``: a ``pause``/``logout`` asked while available waits as pending (calls are
+    ringing that count on this agent); ignored in every other state."""
     if state not in STATES:
         raise AgentStateError(f"unknown agent state {state!r}")
     if action not in ACTIONS:
@@ -71,8 +81,9 @@ def plan(
     if pending is not None and pending not in PENDING:
         raise AgentStateError(f"unknown pending action {pending!r}")
     busy = state in BUSY
-    if not busy:  # only a call can hold a pause or logout back
+    if not busy and state != "available":  # only a call (or a hold) keeps one pending
         pending = pending_reason = None
+    held = hold and state == "available"
     keep = AgentStep(action, state, state, None, pending, pending_reason)
 
     if action == "login":
@@ -82,24 +93,28 @@ def plan(
     if action == "ready":
         if busy:
             return AgentStep(action, state, state)  # a pending pause is cancelled
-        return AgentStep(action, state, "available")
+        return AgentStep(action, state, "available")  # (a held one too)
     if action == "pause":
         why = reason or "pause"
-        if busy:
+        if busy or held:
             return AgentStep(action, state, state, None, "pause", why)
         return AgentStep(action, state, "paused", why)
     if action == "logout":
-        if busy:
+        if busy or held:
             return AgentStep(action, state, state, None, "logout", reason)
         return AgentStep(action, state, "offline", reason)
     return _engine(action, state, pending, pending_reason)
 
 
 def _engine(action: str, state: str, pending: str | None, pending_reason: str | None) -> AgentStep:
+    if action == "settle":  # a held pause or logout applies (nothing else moves)
+        if state == "available" and pending is not None:
+            return _after_call(action, state, pending, pending_reason)
+        return AgentStep(action, state, state, None, pending, pending_reason)
     if action == "reserve":
         if state != "available":
             raise AgentStateError(f"cannot give a call to an agent who is {state}")
-        return AgentStep(action, state, "on_call")
+        return AgentStep(action, state, "on_call", None, pending, pending_reason)
     if action == "hangup":
         if state != "on_call":
             raise AgentStateError(f"an agent who is {state} has no call to end")

@@ -16,7 +16,8 @@ from typing import Any
 
 import asyncpg
 
-from dialer.agents.states import AgentStateError, AgentStep, plan
+from dialer.agents import holds
+from dialer.agents.states import PENDING, AgentStateError, AgentStep, plan
 from dialer.audit import record as audit
 from dialer.auth.roles import Principal
 from dialer.clients import DEFAULT_CLIENT_ID
@@ -30,11 +31,14 @@ _HIDDEN = ("deleted_at",)
 
 
 def present(row: asyncpg.Record | dict[str, Any]) -> dict[str, Any]:
-    """An agent as the API shows it."""
+    """An agent as the API shows it (``pending_until``: the deadline of a held pause, only
+    while the agent is available)."""
     data = dict(row)
     for key in _HIDDEN:
         data.pop(key, None)
     data["campaigns"] = list(data.get("campaigns") or [])
+    if data.get("state") != "available" or not data.get("pending_action"):
+        data["pending_until"] = None
     return data
 
 
@@ -236,7 +240,9 @@ async def act(
     """Apply ``action`` to the agent with the row locked; ``Conflict`` if it does not apply.
 
     ``expect_attempt`` (engine actions) makes the action a no-op unless the agent is still
-    on that call: a late event never moves an agent who has moved on.
+    on that call: a late event never moves an agent who has moved on. A pause or logout
+    asked for while available is held while calls ring that count on the agent
+    (``dialer.agents.holds``).
     """
     # Inside the caller's transaction the row lock is enough: no savepoint round trips.
     outer = conn.is_in_transaction()
@@ -246,6 +252,9 @@ async def act(
             raise _not_found(agent_id)
         if expect_attempt is not None and row["attempt_id"] != expect_attempt:
             return dict(row), AgentStep(action, row["state"], row["state"])
+        until = None
+        if action in PENDING and row["state"] == "available":
+            until = await holds.deadline(conn, agent_id, now)
         try:
             step = plan(
                 action,
@@ -253,9 +262,14 @@ async def act(
                 row["pending_action"],
                 reason=reason,
                 pending_reason=row["pending_reason"],
+                hold=until is not None,
             )
         except AgentStateError as exc:
             raise Conflict(str(exc), field="state") from None
+        if step.target != "available" or step.pending is None:
+            until = None
+        elif until is None:
+            until = row["pending_until"]  # still held (e.g. a second login)
         attempt_id, campaign_id, lead_id = _fields_after(step, row)
         new = await conn.fetchrow(
             _Q["set_state"],
@@ -268,8 +282,23 @@ async def act(
             attempt_id,
             campaign_id,
             lead_id,
+            until,
         )
     return dict(new), step
+
+
+async def settle_holds(
+    conn: asyncpg.Connection,
+    now: datetime,
+    *,
+    campaign_id: int | None = None,
+    skip: list[int] | None = None,
+) -> list[dict[str, Any]]:
+    """Apply the held pauses whose calls are gone or whose deadline passed (of one
+    campaign's agents, or all); returns the agents as they are now."""
+    async with conn.transaction():
+        due = await holds.due(conn, now, campaign_id=campaign_id, skip=skip)
+        return [(await act(conn, i, "settle", scope=None, now=now))[0] for i in due]
 
 
 async def reserve(

@@ -30,7 +30,33 @@ from dialer.http.keys import CLOCK, POOL, principal
 log = logging.getLogger(__name__)
 routes = Routes("agents", "Agents, their state, and agent-desktop events")
 ID = r"{id:\d+}"
-AGENT = {"type": "object", "description": "an agent with its state and campaigns"}
+AGENT = {
+    "type": "object",
+    "description": "an agent with its state and campaigns",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "state": {
+            "type": "string",
+            "enum": ["offline", "available", "on_call", "wrap_up", "paused"],
+        },
+        "state_reason": {"type": ["string", "null"], "description": "pause code, or why"},
+        "campaigns": {"type": "array", "items": {"type": "integer"}},
+        "pending_action": {
+            "type": ["string", "null"],
+            "enum": ["pause", "logout", None],
+            "description": "a pause or logout waiting: after the current call (on_call, "
+            "wrap_up), or *held* while available because calls ring that count on the agent",
+        },
+        "pending_reason": {"type": ["string", "null"], "description": "its pause code"},
+        "pending_until": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "a held pause applies by then at the latest (sooner once the calls "
+            "it waits for are gone); null unless available with a pending action",
+        },
+    },
+}
 FIELDS_SCHEMA = {
     "name": {"type": "string", "description": "unique within the client"},
     "campaigns": {"type": "array", "items": {"type": "integer"}, "description": "campaign ids"},
@@ -176,12 +202,14 @@ def _state_action(action: str, summary: str) -> None:
 
 
 _state_action("login", "Log the agent in: available for calls")
-_state_action("ready", "Available again after a pause (during a call: cancels a pending pause)")
+_state_action("ready", "Available again after a pause (a pending or held pause is cancelled)")
 _state_action(
     "pause",
-    "Pause with one of the pause codes of the agent's campaigns (during a call: after it ends)",
+    "Pause with one of the pause codes of the agent's campaigns (during a call: after it "
+    "ends; while available with calls ringing for more agents than the other free ones: "
+    "held, `pending_until`, until those calls are gone)",
 )
-_state_action("logout", "Log out (during a call: after it ends)")
+_state_action("logout", "Log out (during a call: after it ends; held like a pause)")
 
 
 def _preview_action(choice: str, summary: str) -> None:

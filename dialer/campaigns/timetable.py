@@ -9,6 +9,7 @@ restart or a missed boundary converges to the same state. A manager's deliberate
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,8 +27,21 @@ def in_shift(shift: Mapping[str, Any] | None, now: datetime) -> bool:
     return WeeklyWindows.from_json(shift["windows"]).contains(local)
 
 
+@dataclass(frozen=True, slots=True)
+class ShiftHours:
+    """A shift read once: its time zone and weekly windows (``read_shift``)."""
+
+    zone: ZoneInfo
+    windows: WeeklyWindows
+
+
+def read_shift(shift: Mapping[str, Any]) -> ShiftHours:
+    """The shift's zone and windows (``KeyError``/``TypeError``/``ValueError`` if unreadable)."""
+    return ShiftHours(ZoneInfo(shift["timezone"]), WeeklyWindows.from_json(shift["windows"]))
+
+
 def seconds_left(
-    ends_at: datetime | None, shift: Mapping[str, Any] | None, now: datetime
+    ends_at: datetime | None, shift: Mapping[str, Any] | ShiftHours | None, now: datetime
 ) -> float | None:
     """Seconds until the campaign stops dialling: the nearer of ``ends_at`` and the close of
     the shift window ``now`` is in (the scheduler pauses it there). ``None``: no end known
@@ -42,18 +56,18 @@ def seconds_left(
     return min(ends) if ends else None
 
 
-def shift_close_s(shift: Mapping[str, Any], now: datetime) -> float | None:
+def shift_close_s(shift: Mapping[str, Any] | ShiftHours, now: datetime) -> float | None:
     """Seconds until the shift window containing ``now`` closes (``None`` outside the shift:
     a campaign a person runs outside its windows has no known end; ``None`` too if it runs
     for a whole week without closing). Windows running through midnight into the next
     day's ``00:00`` count as one."""
-    local = now.astimezone(ZoneInfo(shift["timezone"]))
-    windows = WeeklyWindows.from_json(shift["windows"])
+    hours = shift if isinstance(shift, ShiftHours) else read_shift(shift)
+    local = now.astimezone(hours.zone)
     day = local.weekday()
     at = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
     left = 0.0
     for _ in range(8):
-        end = next((e for s, e in windows.days[day] if s <= at < e), None)
+        end = next((e for s, e in hours.windows.days[day] if s <= at < e), None)
         if end is None:
             return left or None
         left += end - at

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dialer.agents.states import LOGGED_IN, STATES
+from dialer.agents.states import BUSY, LOGGED_IN, STATES
 
 
 @dataclass(slots=True)
@@ -31,6 +31,13 @@ class AgentSlot:
     simulated: bool = False
     reserving: bool = False  # a connect or preview is being attempted
     blended: bool = False  # takes inbound calls too (``engine.inbound``)
+    # 'pause'/'logout' asked for: after the call, or *held* while free (``agents.holds``)
+    pending: str | None = None
+
+    @property
+    def holding(self) -> bool:
+        """Free, with a pause or logout held: takes a call only when nobody else can."""
+        return self.state == "available" and self.pending is not None and not self.reserving
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +129,9 @@ class AgentView:
         slot.attempt_id = data.get("attempt", data.get("attempt_id"))
         slot.lead_id = data.get("lead", data.get("preview_lead_id"))
         slot.reason = data.get("reason", slot.reason)
+        for key in ("pending", "pending_action"):  # a runner's own marks leave it as is
+            if key in data:
+                slot.pending = data[key]
         change = None
         if state != slot.state:
             change = Change(slot.id, slot.state, state, t - slot.since_t, slot.campaign_id)
@@ -138,21 +148,38 @@ class AgentView:
 
     # -- choosing -------------------------------------------------------------------------
     def pick(self, *, blended: bool = False) -> AgentSlot | None:
-        """The agent available the longest (and not being given a call already);
-        ``blended``: only agents who take inbound calls."""
+        """The agent available the longest (and not being given a call already), agents
+        holding a pause only when no other is free; ``blended``: only agents who take
+        inbound calls."""
         best = None
         for slot in self.agents.values():
             if (
                 slot.state == "available"
                 and not slot.reserving
                 and (slot.blended or not blended)
-                and (best is None or slot.since_t < best.since_t)
+                and (best is None or (slot.holding, slot.since_t) < (best.holding, best.since_t))
             ):
                 best = slot
         return best
 
     def available(self) -> list[AgentSlot]:
-        return [s for s in self.agents.values() if s.state == "available" and not s.reserving]
+        """Free agents to dial for (previews, their callbacks): not those holding a pause."""
+        return [
+            s
+            for s in self.agents.values()
+            if s.state == "available" and not s.reserving and s.pending is None
+        ]
+
+    def pausing(self) -> tuple[int, int]:
+        """(free agents holding a pause, agents on a call or in wrap-up with a pause or
+        logout pending): the pacer counts the first as not free, the second as not due."""
+        held = busy = 0
+        for slot in self.agents.values():
+            if slot.holding:
+                held += 1
+            elif slot.pending is not None and (slot.state in BUSY or slot.reserving):
+                busy += 1
+        return held, busy
 
     # -- counting -------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
@@ -190,4 +217,5 @@ def _slot(row: dict[str, Any], t: float) -> AgentSlot:
         lead_id=row.get("preview_lead_id"),
         simulated=bool(row.get("simulated")),
         blended=bool(row.get("blended")),
+        pending=row.get("pending_action"),
     )

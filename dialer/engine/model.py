@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from dialer.campaigns.model import retry_policy
+from dialer.campaigns.timetable import ShiftHours, read_shift
 from dialer.compliance import LeadInfo
 from dialer.compliance.windows import WeeklyWindows
 from dialer.engine.retry import retry_delay
@@ -65,6 +66,17 @@ class CampaignConfig:
     transfer_wait_s: float = 60.0
     ends_at: datetime | None = None
     shift: Mapping[str, Any] | None = field(default=None, hash=False)  # {timezone, windows}
+    # the shift read once (None: no shift, or one that cannot be read: no known end)
+    shift_hours: ShiftHours | None = field(default=None, hash=False, compare=False, init=False)
+
+    def __post_init__(self) -> None:
+        hours = None
+        if self.shift:
+            try:
+                hours = read_shift(self.shift)
+            except (KeyError, TypeError, ValueError):
+                hours = None
+        object.__setattr__(self, "shift_hours", hours)
 
     @classmethod
     def from_row(cls, row: Any) -> CampaignConfig:

@@ -120,12 +120,13 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
     view, flow = runner.view, runner.flow
     counts = view.counts()
     held = held_agents(runner)
+    holding, pausing = view.pausing()
     humans, abandoned = runner.budget.window_counts()
     peers = ((p.view.agents.keys(), p.busy()) for p in runner.peers.values() if p is not runner)
     return PacingState(
         t=t,
         agents_logged_in=sum(counts[s] for s in LOGGED_IN),
-        agents_available=counts["available"] - held,
+        agents_available=counts["available"] - held - holding,
         agents_on_call=counts["on_call"],
         agents_wrap_up=counts["wrap_up"],
         calls_in_flight=flow.in_flight() + runner.launcher.pending + runner.inherited,
@@ -137,6 +138,7 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
         wrap_agent_elapsed_s=view.elapsed("wrap_up", t),
         shared_calls_in_flight=shared_calls(view.agents.keys(), peers) + runner.shared_elsewhere,
         agents_held_inbound=held,
+        agents_pausing=pausing,
         shift_left_s=shift_left(runner.config, runner.clock.now()),
     )
 
@@ -144,8 +146,11 @@ def pacing_state(runner: CampaignRunner) -> PacingState:
 def shift_left(campaign: CampaignConfig, now: datetime) -> float | None:
     """Seconds until this campaign stops dialling (its ``ends_at`` or its shift's close,
     whichever is nearer); ``None`` when unknown. A shift that cannot be read counts as
-    unknown: the pacer then keeps its whole-day cushion."""
-    try:
+    unknown: the pacer then keeps its whole-day cushion. The shift is read once, when the
+    campaign's settings are loaded (``CampaignConfig.shift_hours``)."""
+    if isinstance(campaign, CampaignConfig):
+        return seconds_left(campaign.ends_at, campaign.shift_hours, now)
+    try:  # a plain picture of the settings (tests): read it now
         return seconds_left(campaign.ends_at, campaign.shift, now)
     except (KeyError, TypeError, ValueError):
         return seconds_left(campaign.ends_at, None, now)

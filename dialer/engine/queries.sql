@@ -475,12 +475,14 @@ SELECT id FROM found UNION ALL SELECT id FROM made;
 
 -- name: manual_reserve_agent
 -- Hold an agent for their own manual dial: only when signed in and available or paused (a
--- paused agent goes back to the same pause when the call and its wrap-up are over).
+-- paused agent goes back to the same pause when the call and its wrap-up are over; so does
+-- a free one holding a pause, dialing.agents.holds).
 UPDATE agents
 SET state = 'on_call', state_reason = 'manual', state_changed_at = $2, attempt_id = NULL,
     campaign_id = $3, preview_lead_id = NULL,
-    pending_action = CASE WHEN state = 'paused' THEN 'pause' END,
-    pending_reason = CASE WHEN state = 'paused' THEN coalesce(state_reason, 'pause') END
+    pending_action = CASE WHEN state = 'paused' THEN 'pause' ELSE pending_action END,
+    pending_reason = CASE WHEN state = 'paused' THEN coalesce(state_reason, 'pause')
+                          ELSE pending_reason END
 WHERE id = $1 AND state IN ('available', 'paused') AND deleted_at IS NULL
 RETURNING id;
 

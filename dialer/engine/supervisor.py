@@ -31,10 +31,11 @@ from datetime import timedelta
 import asyncpg
 
 from dialer import leases, metrics
+from dialer.agents import store as agents
 from dialer.agents.bus import AgentBus
 from dialer.clock import Clock
 from dialer.db import DB_ERRORS
-from dialer.engine import closing
+from dialer.engine import closing, upkeep
 from dialer.engine.health import GatewayHealth
 from dialer.engine.inbound import InboundDesk
 from dialer.engine.model import CampaignConfig
@@ -157,6 +158,14 @@ class Engine:
         for cid in sorted(orphaned - set(self.runners) - self._stopping - self._failing()):
             await self._isolated(cid, self._recover_only)
         metrics.RUNNER_LEASES.set(len(self.runners))
+        await self._settle_holds()
+
+    async def _settle_holds(self) -> None:
+        """Held pauses of any agent whose calls are gone or whose deadline passed, also of
+        campaigns no runner of this process follows (the runners settle theirs at once)."""
+        skip = [i for r in self.runners.values() for i in upkeep.giving_calls(r)]
+        async with self.pool.acquire() as conn:
+            await agents.settle_holds(conn, self.clock.now(), skip=skip)
 
     async def _isolated(self, campaign_id: int, step: Callable[[int], Awaitable[None]]) -> None:
         """Run one campaign's step; anything but a database error stays with that campaign:

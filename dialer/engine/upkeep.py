@@ -3,10 +3,11 @@
 Every tick (a fraction of a second) the runner renews its lease when a third of its life has
 passed (and stops at once if it was lost), re-reads its campaign every few seconds (a
 PATCH or a pause takes effect without a restart), reloads the abandon budget and its agents
-now and then (the bus keeps them current in between), keeps the hopper filled for a few
-seconds of dialing, completes the campaign when no lead is left to dial, and refreshes its
-metrics. Then it kicks the pacing loop, so time-based pacing decisions happen even when no
-event arrives.
+now and then (the bus keeps them current in between), applies its agents' held pauses
+once the calls they were held for are gone (``dialer.agents.holds``), keeps the hopper
+filled for a few seconds of dialing, completes the campaign when no lead is left to dial,
+and refreshes its metrics. Then it kicks the pacing loop, so time-based pacing decisions
+happen even when no event arrives.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ async def tick_loop(runner: CampaignRunner) -> None:
                 if now >= due[key]:
                     due[key] = now + every
                     await job(runner)
+            await settle_holds(runner)
             await fill_hopper(runner)
             export(runner)
         except DB_ERRORS as exc:
@@ -222,6 +224,29 @@ async def reload_agents(runner: CampaignRunner) -> None:
     rows = await agents.campaign_agents(runner.pool, runner.campaign_id)
     for change in runner.view.load(rows, runner.timer.now()):
         runner.agent_changed(change)
+
+
+def giving_calls(runner: CampaignRunner) -> list[int]:
+    """Agents this runner is giving a call (in its picture only, so far)."""
+    view = runner.view
+    return [s.id for s in view.agents.values() if s.reserving] + list(view.pinned)
+
+
+async def settle_holds(runner: CampaignRunner) -> None:
+    """While one of the campaign's free agents holds a pause (``dialer.agents.holds``),
+    apply it as soon as the calls it waits for are gone, or at its deadline; from the rows,
+    so a hold the API set in another process ends here too."""
+    view = runner.view
+    if not any(s.holding for s in view.agents.values()):
+        return
+    async with runner.pool.acquire() as conn:
+        rows = await agents.settle_holds(
+            conn, runner.clock.now(), campaign_id=runner.campaign_id, skip=giving_calls(runner)
+        )
+    for row in rows:
+        change = view.load_one(row, runner.timer.now())
+        if change is not None:
+            runner.agent_changed(change)
 
 
 async def fill_hopper(runner: CampaignRunner) -> None:

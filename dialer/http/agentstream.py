@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -127,11 +128,15 @@ async def call_message(conn: Any, call_id: int, lead: dict[str, Any]) -> dict[st
 
 
 def state_message(data: dict[str, Any]) -> dict[str, Any]:
+    """``pending_until``: the deadline of a pause held while available (else null)."""
+    pending = data.get("pending", data.get("pending_action"))
+    until = data.get("pending_until") if pending and data.get("state") == "available" else None
     return {
         "type": "state",
         "state": data.get("state"),
         "reason": data.get("reason", data.get("state_reason")),
-        "pending": data.get("pending", data.get("pending_action")),
+        "pending": pending,
+        "pending_until": until.isoformat() if isinstance(until, datetime) else until,
         "call_id": data.get("attempt", data.get("attempt_id")),
         "campaign_id": data.get("campaign", data.get("campaign_id")),
     }

@@ -74,6 +74,7 @@ WHERE o.type = 'compliance.blocked' AND o.campaign_id = $1 AND o.created_at >= $
 -- The supervisor board: every agent of campaign $1 with its state, pause code, current
 -- call and the calls connected to it in this campaign since $2 (the campaign's day start).
 SELECT a.id, a.name, a.state, a.state_reason, a.state_changed_at, a.pending_action,
+       a.pending_until,
        a.simulated, a.attempt_id, t.phone_e164, t.campaign_id AS call_campaign_id,
        coalesce(t.connected_at, t.started_at) AS call_since, coalesce(c.calls, 0) AS calls_today
 FROM agents a

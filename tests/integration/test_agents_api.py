@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -113,6 +114,42 @@ async def test_a_pause_during_a_call_applies_when_the_wrap_up_ends(api: Api) -> 
         "pause",
         "break",
     )
+
+
+async def test_a_pause_while_calls_ring_for_the_agent_is_held_and_shown(api: Api) -> None:
+    cid = await _campaign(api, dial_mode="predictive")
+    agent = await _agent(api, [cid], "Hana")
+    base = f"/api/v1/agents/{agent['id']}"
+    await api.call("POST", f"{base}/login")
+    async with api.pool.acquire() as conn:
+        [lead_id] = await add_leads(conn, cid, ["+14155550198"], api.clock.now())
+        await conn.execute(
+            "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance)"
+            " VALUES ($1, $2, '+14155550198', $3, '{}')",
+            lead_id,
+            cid,
+            api.clock.now(),
+        )  # a call rings for her, and nobody else is free
+    status, body = await api.call("POST", f"{base}/pause", json={"reason": "break"})
+    assert status == 200
+    assert (body["state"], body["pending_action"], body["pending_reason"]) == (
+        "available",
+        "pause",
+        "break",
+    )
+    until = datetime.fromisoformat(body["pending_until"])
+    assert until - api.clock.now() == timedelta(seconds=27)  # ring timeout 25 s + 2 s
+    status, listed = await api.call("GET", f"/api/v1/agents?campaign={cid}")
+    assert listed["items"][0]["pending_until"] == body["pending_until"]
+    status, body = await api.call("POST", f"{base}/ready")
+    assert (body["state"], body["pending_action"], body["pending_until"]) == (
+        "available",
+        None,
+        None,
+    )
+    status, doc = await api.call("GET", "/api/v1/openapi.json", as_=None)
+    shown = doc["paths"]["/api/v1/agents/{id}"]["get"]["responses"]["200"]
+    assert "pending_until" in json.dumps(shown)
 
 
 async def test_an_agent_token_acts_only_as_its_own_agent(api: Api) -> None:

@@ -35,12 +35,8 @@ from dialer.ui.sessions import FlashKind
 routes = UiRoutes()
 ID = r"{id:\d+}"
 FORM_FIELDS = ("call_id", "disposition", "callback_at", "callback_zone", "callback_owner", "notes")
-DONE = {
-    "login": "You are logged in and ready for calls.",
-    "ready": "You are ready for calls.",
-    "pause": "You are paused.",
-    "logout": "You are logged out.",
-}
+DONE = {"login": "You are logged in and ready for calls.", "ready": "You are ready for calls.",
+        "pause": "You are paused.", "logout": "You are logged out."}  # fmt: skip
 
 
 class Refused(Exception):
@@ -207,9 +203,11 @@ async def agent_action(request: web.Request) -> web.Response:
             kind, text = "error", exc.message[:1].upper() + exc.message[1:] + "."
         else:
             kind, text = "success", DONE[action]
-            if step.pending:
+            if step.pending:  # after the call, or held while calls ring (agents.holds)
                 later = "paused" if step.pending == "pause" else "logged out"
-                kind, text = "info", f"You will be {later} when this call is over."
+                held = agent["state"] == "available"
+                when = "once the calls ringing for you are" if held else "when this call is"
+                kind, text = "info", f"You will be {later} {when} over."
     if is_htmx(request):
         context = {**await _status_context(request, agent), "flash": [{"kind": kind, "text": text}]}
         return render_partial(request, "desk/_status.html", context | {"oob_flash": True})

@@ -27,6 +27,7 @@
     var kind = document.getElementById("call-kind");
     var connection = document.getElementById("connection");
     var state = null;
+    var pending = null;
     var call = null;      // {call_id, lead} of the call on screen
     var preview = false;
     var opened = 0;
@@ -214,8 +215,10 @@
 
     function handle(message, live) {
       if (message.type === "state") {
-        var changed = message.state !== state;
+        // a held pause (or its end) keeps the state "available": follow "pending" too
+        var changed = message.state !== state || (message.pending || null) !== pending;
         state = message.state;
+        pending = message.pending || null;
         if (state === "on_call" || state === "wrap_up") {
           if (call && message.call_id && call.call_id !== message.call_id) { clearCall(); }
           kind.textContent = state === "on_call" ? (preview ? "Preview" : liveLabel()) : "Call ended";

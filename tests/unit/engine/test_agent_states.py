@@ -41,6 +41,12 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("hangup", "on_call"): "wrap_up",
     ("release", "on_call"): "available",
     ("finish", "wrap_up"): "available",
+    # settle applies a held pause; with nothing held it moves nobody
+    ("settle", "offline"): "offline",
+    ("settle", "available"): "available",
+    ("settle", "on_call"): "on_call",
+    ("settle", "wrap_up"): "wrap_up",
+    ("settle", "paused"): "paused",
 }
 
 
@@ -57,21 +63,68 @@ def test_every_action_from_every_state(action: str, state: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("action", "state", "pending"),
-    list(itertools.product(ACTIONS, STATES, (None, *PENDING))),
+    ("action", "state", "pending", "hold"),
+    list(itertools.product(ACTIONS, STATES, (None, *PENDING), (False, True))),
 )
 def test_no_action_ever_leaves_an_unknown_state_or_pending(
-    action: str, state: str, pending: str | None
+    action: str, state: str, pending: str | None, hold: bool
 ) -> None:
     try:
-        step = plan(action, state, pending, reason="r", pending_reason="pr")
+        step = plan(action, state, pending, reason="r", pending_reason="pr", hold=hold)
     except AgentStateError:
         return
     assert step.target in STATES
     assert step.pending in (None, *PENDING)
-    # Only a busy agent can carry a pending action.
+    # Only a busy agent, or a free one holding a pause, carries a pending action.
     if step.pending is not None:
-        assert step.target in BUSY
+        assert step.target in BUSY or step.target == "available"
+    if step.pending is not None and step.target == "available":
+        assert state == "available" and (hold or pending is not None)
+
+
+# A held pause (asked while available, calls ringing for the agent): every step from it.
+HELD: list[tuple[str, str | None, str, str | None, str | None]] = [
+    # (action, pending before, target, pending after, reason of the target state)
+    ("pause", None, "available", "pause", None),
+    ("logout", None, "available", "logout", None),
+    ("ready", "pause", "available", None, None),  # cancels the hold
+    ("ready", "logout", "available", None, None),
+    ("login", "pause", "available", "pause", None),  # nothing changes
+    ("pause", "pause", "available", "pause", None),  # asked again: still held
+    ("logout", "pause", "available", "logout", None),  # a logout replaces the pause
+    ("reserve", "pause", "on_call", "pause", None),  # a call connects: pause after it
+    ("settle", "pause", "paused", None, "lunch"),  # the calls are gone or time is up
+    ("settle", "logout", "offline", None, "lunch"),
+]
+
+
+@pytest.mark.parametrize(("action", "pending", "target", "after", "why"), HELD)
+def test_a_held_pause_step_by_step(
+    action: str, pending: str | None, target: str, after: str | None, why: str | None
+) -> None:
+    step = plan(action, "available", pending, pending_reason="lunch", hold=True)
+    assert (step.target, step.pending, step.reason) == (target, after, why)
+
+
+def test_a_held_pause_applies_after_the_call_it_took() -> None:
+    on_call = plan("reserve", "available", "pause", pending_reason="lunch")
+    wrap = plan("hangup", "on_call", on_call.pending, pending_reason=on_call.pending_reason)
+    done = plan("finish", "wrap_up", wrap.pending, pending_reason=wrap.pending_reason)
+    assert (done.target, done.reason, done.pending) == ("paused", "lunch", None)
+
+
+@pytest.mark.parametrize("state", ["offline", "on_call", "wrap_up", "paused"])
+def test_hold_only_applies_to_a_free_agent(state: str) -> None:
+    try:
+        step = plan("pause", state, hold=True)
+    except AgentStateError:
+        return
+    assert step == plan("pause", state)
+
+
+def test_without_a_hold_a_free_agent_pauses_at_once() -> None:
+    step = plan("pause", "available", reason="lunch")
+    assert (step.target, step.pending) == ("paused", None)
 
 
 @pytest.mark.parametrize("busy", sorted(BUSY))

@@ -235,3 +235,52 @@ def test_a_campaign_row_brings_its_end_and_shift_to_the_runner() -> None:
     config = campaign(ends_at=_NOW + timedelta(hours=1), shift=shift)
     assert shift_left(config, _NOW) == 3600.0  # 16:00 in Paris: the end comes first
     assert shift_left(campaign(shift={"timezone": "Nowhere/Bad"}), _NOW) is None
+
+
+# Pending pauses as the pacer sees them: (agents with their state and pending action) →
+# (agents_available, agents_pausing, the agent picked for a connecting call).
+PENDING_TABLE: list[tuple[list[tuple[int, str, str | None]], int, int, int | None]] = [
+    ([(1, "available", None), (2, "available", None)], 2, 0, 1),
+    # a free agent holding a pause: neither free nor due, picked only when nobody else is
+    ([(1, "available", "pause"), (2, "available", None)], 1, 0, 2),
+    ([(1, "available", "pause")], 0, 0, 1),
+    ([(1, "available", "logout"), (2, "available", "pause")], 0, 0, 1),
+    # busy agents who pause after their call: due, but not for a call
+    ([(1, "on_call", "pause"), (2, "wrap_up", "logout"), (3, "on_call", None)], 0, 2, None),
+    ([(1, "wrap_up", None), (2, "available", None), (3, "paused", None)], 1, 0, 2),
+]
+
+
+@pytest.mark.parametrize(("agents", "free", "pausing", "picked"), PENDING_TABLE)
+def test_the_pacer_counts_pending_pauses(
+    agents: list[tuple[int, str, str | None]], free: int, pausing: int, picked: int | None
+) -> None:
+    runner = _runner(1, [], in_flight=0)
+    runner.view.load([_row(a, s, pending_action=p) for a, s, p in agents], 0.0)
+    state = pacing_state(runner)
+    assert (state.agents_available, state.agents_pausing) == (free, pausing)
+    slot = runner.view.pick()
+    assert (slot.id if slot else None) == picked
+    assert all(s.pending is None for s in runner.view.available())
+
+
+def test_the_view_follows_pending_actions_from_the_bus() -> None:
+    view = AgentView(1)
+    view.load([_row(1, "available"), _row(2, "available")], 0.0)
+    view.apply(_msg(1, "available", pending="pause"), 1.0)  # held: calls ring for it
+    assert view.pausing() == (1, 0) and view.pick().id == 2  # type: ignore[union-attr]
+    view.mark(1, "on_call", 2.0, campaign=1)  # a call connected to it anyway
+    assert view.agents[1].pending == "pause" and view.pausing() == (0, 1)
+    view.apply(_msg(1, "paused", pending=None), 3.0)  # after the call: the pause
+    assert view.pausing() == (0, 0)
+    view.apply(_msg(2, "available", pending="pause"), 4.0)
+    view.apply(_msg(2, "available", pending=None), 5.0)  # ready: the hold is cancelled
+    assert view.pausing() == (0, 0) and [s.id for s in view.available()] == [2]
+
+
+def test_a_campaigns_shift_is_read_once_when_its_settings_load() -> None:
+    shift = {"timezone": "Europe/Paris", "windows": {"mon": [["09:00", "18:00"]]}}
+    config = campaign(shift=shift)
+    assert config.shift_hours is not None and str(config.shift_hours.zone) == "Europe/Paris"
+    assert campaign(shift={"timezone": "Nowhere/Bad"}).shift_hours is None  # unknown end
+    assert campaign().shift_hours is None
