@@ -21,8 +21,9 @@ from dialer.engine.demo import insert_leads
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.simagents import SimAgentParams, SimulatedAgents, sim_agents_hook
 from dialer.engine.supervisor import Engine, RunnerHook
+from dialer.gateway import AgentLeg
 from dialer.sim.model import CalleeModel
-from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
+from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway, Timer, VirtualTimer
 
 # Numbers whose callees are in places open at the instants the tests use (US Pacific).
 US = "+1415555"
@@ -70,17 +71,30 @@ async def add_agent(
 
 
 async def wait_for(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, every: float = 0.05
+    check: Callable[[], Awaitable[Any]],
+    *,
+    timeout: float = 30.0,
+    every: float = 0.05,
+    timer: VirtualTimer | None = None,
 ) -> Any:
-    """Poll ``check`` until it returns something truthy (no fixed sleeps in tests)."""
+    """Poll ``check`` until it returns something truthy (no fixed sleeps in tests). With a
+    virtual ``timer``, each poll also runs the call world's callbacks due now (a hangup
+    delivered "at once") without moving its time."""
     deadline = time.monotonic() + timeout
     while True:
+        if timer is not None:
+            await timer.advance(0)
         value = await check()
         if value:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
         await asyncio.sleep(every)
+
+
+async def resolved(value: Any) -> Any:
+    """``value`` as an awaitable, for ``wait_for`` on a plain condition."""
+    return value
 
 
 FAST_HUMANS = CalleeModel(
@@ -95,15 +109,25 @@ FAST_HUMANS = CalleeModel(
 
 
 class PlayLog(SimulatedGateway):
-    """The simulated gateway, keeping what it played to whom (``plays``: call id, message)."""
+    """The simulated gateway, keeping what it played to whom (``plays``: call id, message)
+    and which calls it bridged to an agent (``bridged``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.plays: list[tuple[str, str]] = []
+        self.bridged: list[str] = []
 
     async def play(self, call_id: str, message: str) -> bool:
         self.plays.append((call_id, message))
         return await super().play(call_id, message)
+
+    async def bridge(self, call_id: str, agent: AgentLeg) -> None:
+        await super().bridge(call_id, agent)
+        self.bridged.append(call_id)
+
+    def heard(self, call_id: str) -> list[str]:
+        """The messages played to one call, in order."""
+        return [m for c, m in self.plays if c == call_id]
 
 
 @dataclass
@@ -111,7 +135,7 @@ class RunningEngine:
     engine: Engine
     gateway: SimulatedGateway
     bus: AgentBus
-    timer: LoopTimer
+    timer: Timer
     sim_agents: list[SimulatedAgents] = field(default_factory=list)
 
 
@@ -148,12 +172,15 @@ async def running_engine(
     network: dict[str, Any] | None = None,
     loop_paced: bool = True,
     extra_hooks: tuple[RunnerHook, ...] = (),
+    timer: Timer | None = None,
 ) -> AsyncIterator[RunningEngine]:
     """An engine with the simulated gateway (and optionally simulated agents); ``network``:
     more ``SimGatewayParams`` (dead numbers, flagged caller IDs). A test ``clock`` is
     loop-paced (``LoopPacedClock``) unless ``loop_paced`` is False: then the engine's wall
-    and monotonic time both move only when the test advances the clock."""
-    timer = LoopTimer(speed)
+    and monotonic time both move only when the test advances the clock. A ``timer`` (a
+    ``VirtualTimer``) replaces the call world's sped-up loop timer: rings, messages and talk
+    then end only when the test advances it, whatever the machine's load."""
+    timer = LoopTimer(speed) if timer is None else timer
     params = SimGatewayParams(callee=callee, **(network or {}))
     gateway = gateway_cls(timer, params, seed=seed)
     bus = AgentBus(pool)
