@@ -188,9 +188,11 @@ async def running_engine(
     started: list[SimulatedAgents] = []
     hooks: tuple[RunnerHook, ...] = extra_hooks
     if sim_agents:
-        params = SimAgentParams(wrap_s=2.0, manual_p=0.0)  # tests of paced calls only
+        agent_params = SimAgentParams(wrap_s=2.0, manual_p=0.0)  # tests of paced calls only
         hooks = (
-            sim_agents_hook(bus, timer, sim_agents, seed=seed, params=params, started=started),
+            sim_agents_hook(
+                bus, timer, sim_agents, seed=seed, params=agent_params, started=started
+            ),
             *extra_hooks,
         )
     engine = Engine(
