@@ -21,10 +21,32 @@ NOTICE_SOUND = {"ari": RECORDING_NOTICE, "esl": "dialer/recording-notice.wav"}
 
 
 class Switch:
-    """One adapter over its fake, and what the fake saw."""
+    """One adapter over its fake, and what the fake saw, in terms both switches share."""
 
     def __init__(self, kind: str, harness: LiveHarness, fake: Any) -> None:
         self.kind, self.harness, self.fake = kind, harness, fake
+
+    def phone(self, extension: str) -> str:
+        """A phone's endpoint: ``PJSIP/...`` on Asterisk, ``user/...`` on FreeSWITCH."""
+        return f"PJSIP/{extension}" if self.kind == "ari" else f"user/{extension}"
+
+    def agent_leg(self, call_id: str) -> str:
+        """The channel id of the agent bridged to ``call_id``."""
+        return f"{call_id}-agent" if self.kind == "ari" else agent_uuid(call_id)
+
+    def supervisor(self, monitor_id: str) -> str:
+        """The channel id of a monitoring supervisor's phone."""
+        return f"{monitor_id}-sup" if self.kind == "ari" else monitor_id
+
+    def mixed(self, call_id: str) -> set[str]:
+        """The channels in the call's mix: its bridge (ARI) or conference room (ESL)."""
+        if self.kind == "ari":
+            return set(self.fake.bridges[f"{call_id}-bridge"]["channels"])
+        return set(self.fake.rooms[f"dialer-{call_id}"])
+
+    def taps(self) -> dict[str, Any]:
+        """The listening taps on calls: snoop channels (ARI) or eavesdrops (ESL)."""
+        return dict(self.fake.snoops if self.kind == "ari" else self.fake.eavesdrops)
 
     def install_notice(self) -> None:
         self.fake.sounds = frozenset({*self.fake.sounds, NOTICE_SOUND[self.kind]})
