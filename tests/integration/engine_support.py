@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -27,6 +27,21 @@ from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway, Time
 
 # Numbers whose callees are in places open at the instants the tests use (US Pacific).
 US = "+1415555"
+NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # a Monday, noon in San Francisco
+
+
+def humans(*, ring_min_s: float, ring_max_s: float, talk_s: float, **more: Any) -> CalleeModel:
+    """Callees who all answer in person (no machine, busy or failed call)."""
+    return CalleeModel(
+        p_human=1.0,
+        p_machine=0.0,
+        p_busy=0.0,
+        p_failed=0.0,
+        ring_min_s=ring_min_s,
+        ring_max_s=ring_max_s,
+        talk_s=talk_s,
+        **more,
+    )
 
 
 def us_numbers(n: int, start: int = 0) -> list[str]:
@@ -68,6 +83,20 @@ async def add_agent(
     if login:
         await agents.act(conn, row["id"], "login", scope=None, now=now)
     return int(row["id"])
+
+
+async def started_campaign(
+    pool: asyncpg.Pool, now: datetime, phones: list[str], *, agents: int = 0, **fields: Any
+) -> tuple[int, list[int], list[int]]:
+    """A running campaign (``fields`` as for ``make_campaign``) with a lead for each of
+    ``phones`` and ``agents`` logged-in agents: (campaign id, lead ids, agent ids)."""
+    async with pool.acquire() as conn:
+        campaign = await make_campaign(conn, now, **fields)
+        cid = int(campaign["id"])
+        leads = await add_leads(conn, cid, phones, now)
+        agent_ids = [await add_agent(conn, cid, now) for _ in range(agents)]
+        await start(conn, cid, now)
+    return cid, leads, agent_ids
 
 
 async def wait_for(

@@ -9,7 +9,7 @@ test advances it, so the database work of taking a call never races the caller's
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -21,6 +21,7 @@ from dialer.engine.inbound import CALLBACK_MESSAGE, UNROUTED_MESSAGE
 from dialer.engine.optout import DNC_SOURCE, OPT_OUT_CONFIRMED
 from dialer.timer import VirtualTimer
 from tests.integration.engine_support import (
+    NOON_SF,
     PlayLog,
     add_agent,
     add_leads,
@@ -32,7 +33,6 @@ from tests.integration.engine_support import (
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 OURS = "+14155550100"  # both campaigns' caller ID
 PLAYS_OUT_S = 30.0  # call seconds for the message, the opt-out prompt and key, a confirmation
 

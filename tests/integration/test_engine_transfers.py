@@ -17,11 +17,11 @@ from time import monotonic_ns as now_ns
 from typing import Any
 
 from dialer.agents import store as agents
-from dialer.sim.model import CalleeModel
 from tests.integration.conftest import Api
 from tests.integration.engine_support import (
     RunningEngine,
     add_agent,
+    humans,
     make_campaign,
     running_engine,
     start,
@@ -29,15 +29,7 @@ from tests.integration.engine_support import (
 )
 
 NY = "+1212555{:04d}"
-ANSWERS = CalleeModel(
-    p_human=1.0,
-    p_machine=0.0,
-    p_busy=0.0,
-    p_failed=0.0,
-    ring_min_s=1,
-    ring_max_s=2,
-    talk_s=1e6,
-)
+ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=1e6)
 
 
 @asynccontextmanager

@@ -13,11 +13,11 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from dialer.sim.model import CalleeModel
 from tests.integration.conftest import Api
 from tests.integration.engine_support import (
     RunningEngine,
     add_agent,
+    humans,
     make_campaign,
     running_engine,
     start,
@@ -26,9 +26,7 @@ from tests.integration.engine_support import (
 
 NY = "+1 (212) 555-{:04d}"  # typed as an agent would; stored as +1212555....
 SF = "+14155550{:03d}"
-ANSWERS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=1, ring_max_s=2, talk_s=30.0
-)
+ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=30.0)
 
 
 @asynccontextmanager
