@@ -15,9 +15,30 @@ from dialer.telephony.esl import agent_uuid
 from dialer.timer import LoopTimer
 from tests.fakes.contract import LiveHarness, new_call_id
 from tests.fakes.gateways import HARNESS_NUMBERS
+from tests.fakes.scenarios import number
 from tests.unit.engine.test_callflow import Harness, campaign
 
 NOTICE_SOUND = {"ari": RECORDING_NOTICE, "esl": "dialer/recording-notice.wav"}
+
+
+def commands(fake: Any, prefix: str) -> list[tuple[str, dict[str, str]]]:
+    """The commands the fake FreeSWITCH received that start with ``prefix``."""
+    return [(line, headers) for line, headers in fake.requests if line.startswith(prefix)]
+
+
+async def dial(h: LiveHarness, suffix: str, *, campaign: str = "7", **fields: Any) -> str:
+    """Originate a call to the scenario number ending ``suffix`` (``tests.fakes.scenarios``)
+    carrying our attempt and ``campaign`` ids; ``fields``: more ``OriginateRequest`` fields."""
+    values: dict[str, Any] = {
+        "call_id": new_call_id(),
+        "phone_e164": number(suffix),
+        "caller_id": "+15550009999",
+        "ring_timeout_s": 15.0,
+        "variables": (("attempt_id", "41"), ("campaign id", campaign)),
+        **fields,
+    }
+    await h.gateway.originate(OriginateRequest(**values), h.log)
+    return str(values["call_id"])
 
 
 class Switch:
@@ -43,6 +64,10 @@ class Switch:
         if self.kind == "ari":
             return set(self.fake.bridges[f"{call_id}-bridge"]["channels"])
         return set(self.fake.rooms[f"dialer-{call_id}"])
+
+    def idle(self) -> bool:
+        """No channel left on the switch (and, on Asterisk, no bridge)."""
+        return not self.fake.legs and not (self.kind == "ari" and self.fake.bridges)
 
     def taps(self) -> dict[str, Any]:
         """The listening taps on calls: snoop channels (ARI) or eavesdrops (ESL)."""
