@@ -77,6 +77,12 @@ async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
 
 
 @pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    """The CLI run in-process talks to this test session's database."""
+    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
+
+
+@pytest.fixture
 async def epool(fresh_db_url: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool on a fresh database of its own, for tests that run engines."""
     pool = await db.create_pool(fresh_db_url, min_size=2, max_size=20)
