@@ -19,18 +19,17 @@ from dialer.agents import store as agents
 from dialer.auth.roles import SYSTEM
 from dialer.engine import manual
 from dialer.runtime.parts import agent_bus_part
-from dialer.sim.model import CalleeModel
 from tests.e2e.conftest import LiveConsole, Page, serving_console
 from tests.integration.engine_support import (
+    humans,
+    lease_owner,
     make_campaign,
     running_engine,
     start,
     wait_for,
 )
 
-ANSWERS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=1, ring_max_s=2, talk_s=1e6
-)
+ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=1e6)
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +51,7 @@ async def test_a_warm_transfer_from_one_desk_to_another(
         second = await _agent(conn, campaign["id"], f"Sam Closer {campaign['id']}", now)
         await start(conn, campaign["id"], now)
     async with running_engine(floor.pool, instance_id="xfer-e", clock=floor.clock, callee=ANSWERS):
-        await wait_for(
-            lambda: floor.pool.fetchval(
-                "SELECT owner FROM leases WHERE name = $1", f"campaign:{campaign['id']}"
-            )
-        )
+        await wait_for(lambda: lease_owner(floor.pool, campaign["id"]))
         one = Page(driver, floor.base_url)  # type: ignore[arg-type]
         two = Page(second_driver, floor.base_url)  # type: ignore[arg-type]
 

@@ -99,6 +99,18 @@ async def started_campaign(
     return cid, leads, agent_ids
 
 
+async def lease_owner(
+    pool: asyncpg.Pool, campaign_id: int, now: datetime | None = None
+) -> str | None:
+    """The process that holds the campaign's lease (one live at ``now``, when given)."""
+    owner: str | None = await pool.fetchval(
+        "SELECT owner FROM leases WHERE name = $1 AND ($2::timestamptz IS NULL OR expires_at > $2)",
+        f"campaign:{campaign_id}",
+        now,
+    )
+    return owner
+
+
 async def wait_for(
     check: Callable[[], Awaitable[Any]],
     *,

@@ -22,6 +22,7 @@ from tests.integration.engine_support import (
     RunningEngine,
     add_agent,
     humans,
+    lease_owner,
     make_campaign,
     running_engine,
     start,
@@ -54,17 +55,9 @@ async def floor(api: Api, *, closers: bool = False) -> AsyncIterator[dict[str, A
         f["engine"] = engine
         for campaign_id in (f["campaign"], f.get("closers")):
             if campaign_id is not None:
-                await wait_for(lambda c=campaign_id: _lease(api, c))
+                await wait_for(lambda c=campaign_id: lease_owner(api.pool, c, api.clock.now()))
         f["token"] = await api.token("agent", agent_id=f["agent"], name=f"desk-{f['agent']}")
         yield f
-
-
-async def _lease(api: Api, campaign_id: int) -> str | None:
-    return await api.pool.fetchval(
-        "SELECT owner FROM leases WHERE name = $1 AND expires_at > $2",
-        f"campaign:{campaign_id}",
-        api.clock.now(),
-    )
 
 
 async def _live_call(api: Api, f: dict[str, Any], n: int) -> dict[str, Any]:
