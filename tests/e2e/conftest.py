@@ -35,6 +35,7 @@ from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.runtime import create_app
+from dialer.runtime.parts import agent_bus_part
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 LAPTOP = (1366, 860)
@@ -120,6 +121,17 @@ async def live_console(
         yield console
 
 
+@pytest.fixture(scope="module")
+async def desk(
+    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveConsole]:
+    """The console with the agent bus (desks follow their agent's events) and a manager."""
+    data_dir = tmp_path_factory.mktemp("e2e-desk")
+    async with serving_console(pool, data_dir, [agent_bus_part]) as console:
+        console.tokens["manager"] = await console.token("manager", name="Dana (manager)")
+        yield console
+
+
 def _start_browser(binary: str, driver_path: str, profile: str) -> WebDriver:
     options = webdriver.ChromeOptions()
     options.binary_location = binary
@@ -131,27 +143,29 @@ def _start_browser(binary: str, driver_path: str, profile: str) -> WebDriver:
     return driver
 
 
-@pytest.fixture(scope="module")
-async def driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
+@asynccontextmanager
+async def _browser(chromium: tuple[str, str], prefix: str) -> AsyncIterator[WebDriver]:
+    """A browser with a fresh profile of its own (cookies, storage), quit afterwards."""
     binary, driver_path = chromium
-    with tempfile.TemporaryDirectory(prefix="dialer-e2e-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix=prefix) as profile:
         started = await asyncio.to_thread(_start_browser, binary, driver_path, profile)
         try:
             yield started
         finally:
             await asyncio.to_thread(started.quit)
+
+
+@pytest.fixture(scope="module")
+async def driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
+    async with _browser(chromium, "dialer-e2e-chromium-") as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 async def second_driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
     """Another browser (its own profile and cookies): a second person, e.g. an agent."""
-    binary, driver_path = chromium
-    with tempfile.TemporaryDirectory(prefix="dialer-e2e-chromium-2-") as profile:
-        started = await asyncio.to_thread(_start_browser, binary, driver_path, profile)
-        try:
-            yield started
-        finally:
-            await asyncio.to_thread(started.quit)
+    async with _browser(chromium, "dialer-e2e-chromium-2-") as started:
+        yield started
 
 
 class Page:

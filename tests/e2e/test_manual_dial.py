@@ -5,13 +5,7 @@ artifacts/screenshots/manual-*.png."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import asyncpg
-import pytest
-
-from dialer.runtime.parts import agent_bus_part
-from tests.e2e.conftest import LiveConsole, Page, serving_console
+from tests.e2e.conftest import LiveConsole, Page
 from tests.integration.engine_support import (
     add_agent,
     humans,
@@ -23,15 +17,6 @@ from tests.integration.engine_support import (
 )
 
 ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=600)
-
-
-@pytest.fixture(scope="module")
-async def desk(
-    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveConsole]:
-    async with serving_console(pool, tmp_path_factory.mktemp("e2e-manual"), [agent_bus_part]) as c:
-        c.tokens["manager"] = await c.token("manager", name="Dana (manager)")
-        yield c
 
 
 async def test_manual_dial_from_the_desk(desk: LiveConsole, driver: object) -> None:
