@@ -149,14 +149,21 @@ async def test_blind_transfer_hands_the_callee_to_the_agent_and_wraps_up_the_fir
         assert audit == 1
 
 
+async def _consulting(api: Api, f: dict[str, Any], n: int) -> tuple[dict[str, Any], Any]:
+    """A live call (the ``n``-th number) whose agent asked a warm transfer to the other
+    agent, now consulting them: (the call, the transfer's answer)."""
+    call = await _live_call(api, f, n)
+    status, body = await _ask(
+        api, f, f"{call['id']}/transfer", to={"agent_id": f["other"]}, mode="warm"
+    )
+    assert status == 202, body
+    await _leg_is(api, body["leg_id"], leg_state="consulting")
+    return call, body
+
+
 async def test_warm_transfer_consults_then_completes(api: Api) -> None:
     async with floor(api) as f:
-        call = await _live_call(api, f, 2)
-        status, body = await _ask(
-            api, f, f"{call['id']}/transfer", to={"agent_id": f["other"]}, mode="warm"
-        )
-        assert status == 202, body
-        await _leg_is(api, body["leg_id"], leg_state="consulting")
+        call, body = await _consulting(api, f, 2)
         assert _gateway(f).on_hold(call["gateway_call_id"])  # the callee hears music
         assert (await _attempt(api, call["id"]))["ended_at"] is None  # agent 1 still on it
         status, done = await _ask(api, f, f"{call['id']}/transfer/complete")
@@ -171,12 +178,7 @@ async def test_warm_transfer_consults_then_completes(api: Api) -> None:
 
 async def test_warm_transfer_cancelled_brings_the_callee_back(api: Api) -> None:
     async with floor(api) as f:
-        call = await _live_call(api, f, 3)
-        status, body = await _ask(
-            api, f, f"{call['id']}/transfer", to={"agent_id": f["other"]}, mode="warm"
-        )
-        assert status == 202, body
-        await _leg_is(api, body["leg_id"], leg_state="consulting")
+        call, body = await _consulting(api, f, 3)
         status, done = await _ask(api, f, f"{call['id']}/transfer/cancel")
         assert status == 202, done
         leg = await _leg_is(api, body["leg_id"], leg_state="cancelled", ended_at=...)
