@@ -29,7 +29,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
@@ -232,6 +232,20 @@ class Page:
             return True
 
         self.wait(clicked)
+
+    def select(self, css: str, value: str) -> None:
+        """Choose ``value`` in the ``<select>`` at ``css``; a node htmx swaps between the
+        look-up and the choice is looked up again (the choice is retried, never lost)."""
+        visible = ec.visibility_of_element_located((By.CSS_SELECTOR, css))
+
+        def chosen(driver: Any) -> bool:
+            element = visible(driver)
+            if not element:
+                return False
+            Select(element).select_by_value(value)  # StaleElementReferenceException: retried
+            return True
+
+        self.wait(chosen)
 
     def shoot(self, name: str, *, size: tuple[int, int] = LAPTOP) -> Path:
         """A full-page screenshot (the window grows to the page's height for the picture)."""

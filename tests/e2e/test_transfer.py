@@ -11,7 +11,6 @@ import asyncio
 from typing import Any
 
 import asyncpg
-from selenium.webdriver.support.ui import Select
 
 from dialer.agents import store as agents
 from dialer.auth.roles import SYSTEM
@@ -62,8 +61,8 @@ async def test_a_warm_transfer_from_one_desk_to_another(
         def transfer_and_complete() -> None:
             one.wait_text("[data-pop=phone_e164]", "+12125550142")
             one.find("[data-transfer-form]")
-            Select(one.find("#f-mode")).select_by_value("warm")
-            Select(one.find("#f-to_agent")).select_by_value(str(second))
+            one.select("#f-mode", "warm")
+            one.select("#f-to_agent", str(second))
             one.type("#f-xfer_notes", "Wants the premium plan; already verified")
             one.shoot("transfer-01-picker")
             one.click("[data-transfer-go]")
