@@ -12,7 +12,6 @@ and exits 2.
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from dialer.agents import store as agents
 from dialer.auth.roles import Principal
 from dialer.campaigns import store as campaigns
 from dialer.campaigns.codes import check_pause_code
-from dialer.cli.common import connection, print_json, run, settings_from
+from dialer.cli.common import connection, print_json, print_refusal, run, settings_from
 from dialer.engine import manual
 
 CLI = Principal(None, "cli", "admin")
@@ -133,14 +132,7 @@ def cmd_dial(args: argparse.Namespace) -> int:
     got = run(go())
     refused = got.get("refused")
     if refused is not None:
-        if args.json:
-            print_json(refused)
-        else:
-            reasons = "; ".join(refused["reasons"])
-            when = refused["next_allowed_at"]
-            after = f" (allowed from {when:%Y-%m-%d %H:%M} UTC)" if when else ""
-            print(f"dialer: error: {refused['error']}: {reasons}{after}", file=sys.stderr)
-        return 2
+        return print_refusal(refused, args.json)
     if args.json:
         print_json(got)
     else:

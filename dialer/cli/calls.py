@@ -6,14 +6,13 @@ call. A number the calling rules or the DNC list refuse prints the reasons and e
 from __future__ import annotations
 
 import argparse
-import sys
 from datetime import UTC, datetime
 from typing import Any
 
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
 from dialer.cli.agents import CLI
-from dialer.cli.common import connection, print_json, run, settings_from
+from dialer.cli.common import connection, print_json, print_refusal, run, settings_from
 from dialer.engine import transferask
 from dialer.engine.manual import Refused
 from dialer.errors import UsageError
@@ -75,12 +74,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     got = run(go())
     refused = got.get("refused")
     if refused is not None:
-        if args.json:
-            print_json(refused)
-        else:
-            reasons = "; ".join(refused["reasons"])
-            print(f"dialer: error: {refused['error']}: {reasons}", file=sys.stderr)
-        return 2
+        return print_refusal(refused, args.json)
     if args.json:
         print_json(got)
     else:

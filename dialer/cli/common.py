@@ -43,6 +43,19 @@ def print_json(data: Any) -> None:
     print(dumps(data))
 
 
+def print_refusal(refused: dict[str, Any], as_json: bool) -> int:
+    """A call the calling rules refused (``manual.Refused.to_dict``): its reasons and when it
+    becomes allowed, on stderr (or as JSON); the exit code 2."""
+    if as_json:
+        print_json(refused)
+    else:
+        reasons = "; ".join(refused["reasons"])
+        when = refused.get("next_allowed_at")
+        after = f" (allowed from {when:%Y-%m-%d %H:%M} UTC)" if when else ""
+        print(f"dialer: error: {refused['error']}: {reasons}{after}", file=sys.stderr)
+    return 2
+
+
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     """A plain aligned table for humans."""
     if not rows:

@@ -29,12 +29,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.runtime import create_app
+from dialer.runtime.parts import agent_bus_part
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 LAPTOP = (1366, 860)
@@ -120,6 +121,17 @@ async def live_console(
         yield console
 
 
+@pytest.fixture(scope="module")
+async def desk(
+    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveConsole]:
+    """The console with the agent bus (desks follow their agent's events) and a manager."""
+    data_dir = tmp_path_factory.mktemp("e2e-desk")
+    async with serving_console(pool, data_dir, [agent_bus_part]) as console:
+        console.tokens["manager"] = await console.token("manager", name="Dana (manager)")
+        yield console
+
+
 def _start_browser(binary: str, driver_path: str, profile: str) -> WebDriver:
     options = webdriver.ChromeOptions()
     options.binary_location = binary
@@ -131,27 +143,29 @@ def _start_browser(binary: str, driver_path: str, profile: str) -> WebDriver:
     return driver
 
 
-@pytest.fixture(scope="module")
-async def driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
+@asynccontextmanager
+async def _browser(chromium: tuple[str, str], prefix: str) -> AsyncIterator[WebDriver]:
+    """A browser with a fresh profile of its own (cookies, storage), quit afterwards."""
     binary, driver_path = chromium
-    with tempfile.TemporaryDirectory(prefix="dialer-e2e-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix=prefix) as profile:
         started = await asyncio.to_thread(_start_browser, binary, driver_path, profile)
         try:
             yield started
         finally:
             await asyncio.to_thread(started.quit)
+
+
+@pytest.fixture(scope="module")
+async def driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
+    async with _browser(chromium, "dialer-e2e-chromium-") as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 async def second_driver(chromium: tuple[str, str]) -> AsyncIterator[WebDriver]:
     """Another browser (its own profile and cookies): a second person, e.g. an agent."""
-    binary, driver_path = chromium
-    with tempfile.TemporaryDirectory(prefix="dialer-e2e-chromium-2-") as profile:
-        started = await asyncio.to_thread(_start_browser, binary, driver_path, profile)
-        try:
-            yield started
-        finally:
-            await asyncio.to_thread(started.quit)
+    async with _browser(chromium, "dialer-e2e-chromium-2-") as started:
+        yield started
 
 
 class Page:
@@ -218,6 +232,20 @@ class Page:
             return True
 
         self.wait(clicked)
+
+    def select(self, css: str, value: str) -> None:
+        """Choose ``value`` in the ``<select>`` at ``css``; a node htmx swaps between the
+        look-up and the choice is looked up again (the choice is retried, never lost)."""
+        visible = ec.visibility_of_element_located((By.CSS_SELECTOR, css))
+
+        def chosen(driver: Any) -> bool:
+            element = visible(driver)
+            if not element:
+                return False
+            Select(element).select_by_value(value)  # StaleElementReferenceException: retried
+            return True
+
+        self.wait(chosen)
 
     def shoot(self, name: str, *, size: tuple[int, int] = LAPTOP) -> Path:
         """A full-page screenshot (the window grows to the page's height for the picture)."""

@@ -7,7 +7,6 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
 
 from dialer.auth.roles import SYSTEM
 from dialer.leads import store as lead_store
@@ -42,7 +41,7 @@ def _revoke(page: Page, token: str, lead_id: int) -> None:
     page.wait_text("#consent-level", "Express written")
     page.wait_text("#consent-facts", "web form")
     page.find("#f-ebr_inquiry_at").send_keys("yesterday")  # datetime-local ignores bad text
-    Select(page.find("#f-consent")).select_by_value("express")
+    page.select("#f-consent", "express")
     page.find("#f-consent_at").clear()
     page.driver.execute_script(
         "document.getElementById('f-consent_at').type='text';"
@@ -50,7 +49,7 @@ def _revoke(page: Page, token: str, lead_id: int) -> None:
     )
     page.click("#consent-save")
     page.wait_text("#e-consent_at", "future")
-    Select(page.find("#f-consent")).select_by_value("revoked")
+    page.select("#f-consent", "revoked")
     page.driver.execute_script("document.getElementById('f-consent_at').value='2025-11-01T00:00';")
     page.click("#consent-save")
     page.wait_text("#consent-level", "Revoked")
@@ -62,11 +61,11 @@ def _revoke(page: Page, token: str, lead_id: int) -> None:
     page.open("/ui/rules")
     page.type("#f-phone", "+12125550123")
     page.type("#f-at", "2026-07-01T16:00:00Z")
-    Select(page.find("#f-wireless")).select_by_value("yes")
+    page.select("#f-wireless", "yes")
     page.click("#check button[type=submit]")
     page.wait_text(".verdict-title", "Blocked")
     page.wait_text("#decision", "us.wireless-telemarketing-consent")
-    Select(page.find("#f-consent")).select_by_value("express_written")
+    page.select("#f-consent", "express_written")
     page.click("#check button[type=submit]")
     page.wait_text(".verdict-title", "Allowed")
     assert "consent=express_written" in page.driver.current_url

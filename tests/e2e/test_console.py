@@ -8,7 +8,6 @@ import asyncio
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
 
 from dialer.auth.roles import SYSTEM
 from dialer.campaigns import store
@@ -64,8 +63,8 @@ def _manager_journey(page: Page, token: str) -> None:
     page.click("a.btn-primary[href='/ui/campaigns/new']")
     page.wait_text("h1", "New campaign")
     page.type("#f-name", "Summer survey")
-    Select(page.find("#f-purpose")).select_by_value("survey")
-    Select(page.find("#f-dial_mode")).select_by_value("progressive")
+    page.select("#f-purpose", "survey")
+    page.select("#f-dial_mode", "progressive")
     page.type("#f-caller_id", "555-0100")
     page.type("#f-retry_policy-no_answer", "3h")
     for day in ("mon", "tue", "wed", "thu", "fri"):
@@ -118,7 +117,7 @@ def _manager_journey(page: Page, token: str) -> None:
     page.wait_text("h1", "Calling rules")
     page.shoot("07-calling-rules")
     page.type("#f-phone", "+1 305 555 0123")
-    Select(page.find("#f-purpose")).select_by_value("telemarketing")
+    page.select("#f-purpose", "telemarketing")
     page.type("#f-at", "2026-03-08T03:00:00Z")
     page.click("#check button[type=submit]")
     page.wait_text(".verdict-title", "Blocked")

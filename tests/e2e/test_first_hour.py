@@ -158,7 +158,7 @@ def _first_hour(page: Page, token: str, csv_path: Path, busy: int) -> None:
     chosen = Select(page.find("#f-applies_to")).first_selected_option.text
     assert chosen == "Campaign · First list"
     page.type("#f-phone", "+44 20 7946 0999")
-    Select(page.find("#f-applies_to")).select_by_value("global")
+    page.select("#f-applies_to", "global")
     page.click("#dnc-add button[type=submit]")
     page.wait_text("#e-applies_to", "tick the box below to confirm")
     page.shoot("first-hour-05-dnc-global-confirm", size=DESKTOP)

@@ -53,7 +53,7 @@ def _manager(page: Page, campaign_id: int, agent_id: int) -> None:
     page.click("a[href='/ui/users']")
     page.wait_text("h1", "Users")
     page.type("#f-name", "floor-agent")
-    Select(page.find("#f-role")).select_by_value("agent")
+    page.select("#f-role", "agent")
     page.type("#f-password", "short")
     page.click("#new-user button[type=submit]")
     page.wait_text("#e-password", "10-200 characters")
@@ -71,7 +71,7 @@ def _manager(page: Page, campaign_id: int, agent_id: int) -> None:
     for n, (code, label, action, retry, key) in enumerate(rows):
         page.type(f"[name=d-{n}-code]", code)
         page.type(f"[name=d-{n}-label]", label)
-        Select(page.find(f"[name=d-{n}-action]")).select_by_value(action)
+        page.select(f"[name=d-{n}-action]", action)
         page.type(f"[name=d-{n}-retry_after_s]", retry)
         page.type(f"[name=d-{n}-max_attempts]", "")
         page.type(f"[name=d-{n}-hotkey]", key)

@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import asyncpg
-import pytest
-
-from dialer.runtime.parts import agent_bus_part
-from tests.e2e.conftest import LiveConsole, Page, serving_console
+from tests.e2e.conftest import LiveConsole, Page
 from tests.integration.engine_support import (
     add_agent,
     add_leads,
@@ -25,15 +20,6 @@ from tests.integration.engine_support import (
 )
 
 OURS = "+14155550177"
-
-
-@pytest.fixture(scope="module")
-async def desk(
-    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveConsole]:
-    async with serving_console(pool, tmp_path_factory.mktemp("e2e-inbound"), [agent_bus_part]) as c:
-        c.tokens["manager"] = await c.token("manager", name="Dana (manager)")
-        yield c
 
 
 async def test_a_callback_pops_on_the_blended_agents_desk(

@@ -26,7 +26,6 @@ import pytest
 from aiohttp import web
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
 
 from dialer import db
 from dialer.agents import store as agents
@@ -157,8 +156,8 @@ def create_and_import(
     page.wait_text("h1", "Campaigns")
     page.click("a.btn-primary[href='/ui/campaigns/new']")
     page.type("#f-name", "Autumn survey")
-    Select(page.find("#f-purpose")).select_by_value(PURPOSE)
-    Select(page.find("#f-dial_mode")).select_by_value("progressive")
+    page.select("#f-purpose", PURPOSE)
+    page.select("#f-dial_mode", "progressive")
     page.type("#f-caller_id", "+14155550100")
     page.click("form button.btn-primary[type=submit]")
     page.wait_text("#flash", "Campaign “Autumn survey” created.")
@@ -243,7 +242,7 @@ def agent_takes_a_call(page: Page) -> str:
     page.wait(
         lambda d: d.find_element(By.CSS_SELECTOR, "#disposition [data-save]").is_enabled(), 30
     )
-    Select(page.find("#f-disposition")).select_by_value("sale")
+    page.select("#f-disposition", "sale")
     page.type("#f-notes", "Happy to take part; prefers email follow-up.")
     page.shoot("22-agent-wrap-up")
     page.click("#disposition [data-save]")

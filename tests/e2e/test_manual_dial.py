@@ -5,34 +5,18 @@ artifacts/screenshots/manual-*.png."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import asyncpg
-import pytest
-
-from dialer.runtime.parts import agent_bus_part
-from dialer.sim.model import CalleeModel
-from tests.e2e.conftest import LiveConsole, Page, serving_console
+from tests.e2e.conftest import LiveConsole, Page
 from tests.integration.engine_support import (
     add_agent,
+    humans,
+    lease_owner,
     make_campaign,
     running_engine,
     start,
     wait_for,
 )
 
-ANSWERS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=1, ring_max_s=2, talk_s=600
-)
-
-
-@pytest.fixture(scope="module")
-async def desk(
-    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveConsole]:
-    async with serving_console(pool, tmp_path_factory.mktemp("e2e-manual"), [agent_bus_part]) as c:
-        c.tokens["manager"] = await c.token("manager", name="Dana (manager)")
-        yield c
+ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=600)
 
 
 async def test_manual_dial_from_the_desk(desk: LiveConsole, driver: object) -> None:
@@ -44,11 +28,7 @@ async def test_manual_dial_from_the_desk(desk: LiveConsole, driver: object) -> N
         agent_id = await add_agent(conn, campaign["id"], now)
         await start(conn, campaign["id"], now)
     async with running_engine(desk.pool, instance_id="desk-e", clock=desk.clock, callee=ANSWERS):
-        await wait_for(
-            lambda: desk.pool.fetchval(
-                "SELECT owner FROM leases WHERE name = $1", f"campaign:{campaign['id']}"
-            )
-        )
+        await wait_for(lambda: lease_owner(desk.pool, campaign["id"]))
         page = Page(driver, desk.base_url)  # type: ignore[arg-type]
 
         def refused_then_dialed() -> None:

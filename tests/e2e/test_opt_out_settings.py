@@ -23,8 +23,8 @@ def _edit(page: Page, token: str, campaign_id: int) -> None:
     # The rules that force it on for telemarketing are shown, with their ids.
     rules = page.find("#opt-out .opt-out-rules").text
     assert "us.opt-out.prerecorded" in rules and "us.opt-out.abandoned" in rules
-    Select(page.find("#f-opt_out")).select_by_value("always")
-    Select(page.find("#f-opt_out_key")).select_by_value("#")
+    page.select("#f-opt_out", "always")
+    page.select("#f-opt_out_key", "#")
     page.type("#f-opt_out_prompt", "To stop these calls, press the hash key.")
     page.click("form[action$='/edit'] button[type=submit]")
     page.wait_text("#flash", "saved")

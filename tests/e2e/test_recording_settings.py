@@ -20,9 +20,9 @@ def _edit(page: Page, token: str, campaign_id: int) -> None:
     page.sign_in_with_token(token)
     page.open(f"/ui/campaigns/{campaign_id}/edit")
     assert Select(page.find("#f-record")).first_selected_option.get_attribute("value") == "off"
-    Select(page.find("#f-record")).select_by_value("connected")
-    Select(page.find("#f-recording_consent")).select_by_value("always")
-    Select(page.find("#f-alt_phone_policy")).select_by_value("on_failure")
+    page.select("#f-record", "connected")
+    page.select("#f-recording_consent", "always")
+    page.select("#f-alt_phone_policy", "on_failure")
     page.type("#f-recording_retention_days", "0")
     page.type("#f-recording_announcement", "sound:acme/this-call-is-recorded")
     page.type("#f-voicemail_message", "sound:acme/call-us-back")

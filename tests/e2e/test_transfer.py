@@ -8,79 +8,61 @@ runs beside the console (simulated switch). Screenshots: artifacts/screenshots/t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
-from selenium.webdriver.support.ui import Select
 
 from dialer.agents import store as agents
 from dialer.auth.roles import SYSTEM
 from dialer.engine import manual
-from dialer.runtime.parts import agent_bus_part
-from dialer.sim.model import CalleeModel
-from tests.e2e.conftest import LiveConsole, Page, serving_console
+from tests.e2e.conftest import LiveConsole, Page
 from tests.integration.engine_support import (
+    humans,
+    lease_owner,
     make_campaign,
     running_engine,
     start,
     wait_for,
 )
 
-ANSWERS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=1, ring_max_s=2, talk_s=1e6
-)
-
-
-@pytest.fixture(scope="module")
-async def floor(
-    pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[LiveConsole]:
-    async with serving_console(pool, tmp_path_factory.mktemp("e2e-xfer"), [agent_bus_part]) as c:
-        c.tokens["manager"] = await c.token("manager", name="Dana (manager)")
-        yield c
+ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=1e6)
 
 
 async def test_a_warm_transfer_from_one_desk_to_another(
-    floor: LiveConsole, driver: object, second_driver: object
+    desk: LiveConsole, driver: object, second_driver: object
 ) -> None:
-    now = floor.clock.now()  # 15:00 UTC: 10:00 in New York
-    async with floor.pool.acquire() as conn:
+    now = desk.clock.now()  # 15:00 UTC: 10:00 in New York
+    async with desk.pool.acquire() as conn:
         campaign = await make_campaign(conn, now)
         first = await _agent(conn, campaign["id"], f"Alex Fronter {campaign['id']}", now)
         second = await _agent(conn, campaign["id"], f"Sam Closer {campaign['id']}", now)
         await start(conn, campaign["id"], now)
-    async with running_engine(floor.pool, instance_id="xfer-e", clock=floor.clock, callee=ANSWERS):
-        await wait_for(
-            lambda: floor.pool.fetchval(
-                "SELECT owner FROM leases WHERE name = $1", f"campaign:{campaign['id']}"
-            )
-        )
-        one = Page(driver, floor.base_url)  # type: ignore[arg-type]
-        two = Page(second_driver, floor.base_url)  # type: ignore[arg-type]
+    async with running_engine(desk.pool, instance_id="xfer-e", clock=desk.clock, callee=ANSWERS):
+        await wait_for(lambda: lease_owner(desk.pool, campaign["id"]))
+        one = Page(driver, desk.base_url)  # type: ignore[arg-type]
+        two = Page(second_driver, desk.base_url)  # type: ignore[arg-type]
 
         def open_desks() -> None:
             for page, agent in ((one, first), (two, second)):
-                page.sign_in_with_token(floor.tokens["manager"])
+                page.sign_in_with_token(desk.tokens["manager"])
                 page.open(f"/ui/agents/{agent}")
                 page.wait_text("#transfer-title", "Transfer")
                 page.wait_text("#connection", "Connected")  # following the agent's events
 
         await asyncio.to_thread(open_desks)
-        async with floor.pool.acquire() as conn:
+        async with desk.pool.acquire() as conn:
             req = manual.Request(first, campaign["id"], "+12125550142")
             dialed = await manual.request_dial(conn, req, who=SYSTEM, now=now)
         call_id = dialed["attempt_id"]
         await wait_for(
-            lambda: floor.pool.fetchval("SELECT connected_at FROM attempts WHERE id = $1", call_id)
+            lambda: desk.pool.fetchval("SELECT connected_at FROM attempts WHERE id = $1", call_id)
         )
 
         def transfer_and_complete() -> None:
             one.wait_text("[data-pop=phone_e164]", "+12125550142")
             one.find("[data-transfer-form]")
-            Select(one.find("#f-mode")).select_by_value("warm")
-            Select(one.find("#f-to_agent")).select_by_value(str(second))
+            one.select("#f-mode", "warm")
+            one.select("#f-to_agent", str(second))
             one.type("#f-xfer_notes", "Wants the premium plan; already verified")
             one.shoot("transfer-01-picker")
             one.click("[data-transfer-go]")
@@ -102,12 +84,12 @@ async def test_a_warm_transfer_from_one_desk_to_another(
             assert not one.unlabelled_inputs()
 
         await asyncio.to_thread(transfer_and_complete)
-        leg = await floor.pool.fetchrow(
+        leg = await desk.pool.fetchrow(
             "SELECT * FROM attempts WHERE parent_attempt_id = $1", call_id
         )
         assert leg["agent_id"] == second and leg["leg"] == "warm"
         assert leg["leg_state"] == "completed" and leg["leg_notes"].startswith("Wants")
-        parent = await floor.pool.fetchrow("SELECT * FROM attempts WHERE id = $1", call_id)
+        parent = await desk.pool.fetchrow("SELECT * FROM attempts WHERE id = $1", call_id)
         assert parent["hangup_cause"] == "transferred"
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
 
 from dialer.config import Secret
 from dialer.telephony.ari import AriGateway
@@ -20,6 +20,7 @@ from tests.fakes.ari_server import FakeAsterisk
 from tests.fakes.esl_server import FakeFreeSwitch
 from tests.fakes.scenarios import SCENARIOS, number
 
+G = TypeVar("G", AriGateway, EslGateway)
 FAST = {"backoff_base_s": 0.01, "backoff_cap_s": 0.05, "connect_timeout_s": 5.0}
 
 # kind → the numbers a harness dials for it
@@ -41,14 +42,8 @@ def ari_config(fake: FakeAsterisk, **overrides: Any) -> AriConfig:
     return AriConfig(**values)
 
 
-@asynccontextmanager
-async def ari_gateway(fake: FakeAsterisk, **overrides: Any) -> AsyncIterator[AriGateway]:
-    gateway = AriGateway(ari_config(fake, **overrides), LoopTimer(), rng=random.Random(7))
-    try:  # closed even when start fails: its link would go on retrying
-        await gateway.start()
-        yield gateway
-    finally:
-        await gateway.close()
+def ari_gateway(fake: FakeAsterisk, **overrides: Any) -> AbstractAsyncContextManager[AriGateway]:
+    return _started(AriGateway(ari_config(fake, **overrides), LoopTimer(), rng=random.Random(7)))
 
 
 def esl_config(fake: FakeFreeSwitch, **overrides: Any) -> EslConfig:
@@ -62,9 +57,12 @@ def esl_config(fake: FakeFreeSwitch, **overrides: Any) -> EslConfig:
     return EslConfig(**values)
 
 
+def esl_gateway(fake: FakeFreeSwitch, **overrides: Any) -> AbstractAsyncContextManager[EslGateway]:
+    return _started(EslGateway(esl_config(fake, **overrides), LoopTimer(), rng=random.Random(7)))
+
+
 @asynccontextmanager
-async def esl_gateway(fake: FakeFreeSwitch, **overrides: Any) -> AsyncIterator[EslGateway]:
-    gateway = EslGateway(esl_config(fake, **overrides), LoopTimer(), rng=random.Random(7))
+async def _started(gateway: G) -> AsyncIterator[G]:
     try:  # closed even when start fails: its link would go on retrying
         await gateway.start()
         yield gateway

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from dialer.auth.tokens import create_token
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.runtime import create_app
+from dialer.runtime.parts import CleanupContext
 from tests.fakes.pgproxy import PgProxy
 
 
@@ -63,17 +65,39 @@ class Api:
         return token
 
 
-@pytest.fixture(scope="module")
-async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
+@asynccontextmanager
+async def serving(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    roles: Iterable[str] = ("admin", "manager", "viewer", "crm"),
+    *,
+    background: Iterable[CleanupContext] = (),
+) -> AsyncIterator[Api]:
+    """The HTTP application on ``pool`` with a ``FakeClock`` (and the ``background`` parts
+    of ``runtime.parts``), and a token for each of ``roles`` named after it."""
     clock = FakeClock()
-    app = create_app(Settings(), pool=pool, clock=clock)
+    app = create_app(settings, pool=pool, clock=clock, background=background)
     client = TestClient(TestServer(app))
     await client.start_server()
-    helper = Api(client, pool, clock)
-    for role in ("admin", "manager", "viewer", "crm"):
-        helper.tokens[role] = await helper.token(role, name=role)
-    yield helper
-    await client.close()
+    try:
+        helper = Api(client, pool, clock)
+        for role in roles:
+            helper.tokens[role] = await helper.token(role, name=role)
+        yield helper
+    finally:
+        await client.close()
+
+
+@pytest.fixture(scope="module")
+async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
+    async with serving(pool, Settings()) as helper:
+        yield helper
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    """The CLI run in-process talks to this test session's database."""
+    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -21,11 +21,27 @@ from dialer.engine.demo import insert_leads
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.simagents import SimAgentParams, SimulatedAgents, sim_agents_hook
 from dialer.engine.supervisor import Engine, RunnerHook
+from dialer.gateway import AgentLeg
 from dialer.sim.model import CalleeModel
-from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
+from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway, Timer, VirtualTimer
 
 # Numbers whose callees are in places open at the instants the tests use (US Pacific).
 US = "+1415555"
+NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # a Monday, noon in San Francisco
+
+
+def humans(*, ring_min_s: float, ring_max_s: float, talk_s: float, **more: Any) -> CalleeModel:
+    """Callees who all answer in person (no machine, busy or failed call)."""
+    return CalleeModel(
+        p_human=1.0,
+        p_machine=0.0,
+        p_busy=0.0,
+        p_failed=0.0,
+        ring_min_s=ring_min_s,
+        ring_max_s=ring_max_s,
+        talk_s=talk_s,
+        **more,
+    )
 
 
 def us_numbers(n: int, start: int = 0) -> list[str]:
@@ -69,18 +85,57 @@ async def add_agent(
     return int(row["id"])
 
 
+async def started_campaign(
+    pool: asyncpg.Pool, now: datetime, phones: list[str], *, agents: int = 0, **fields: Any
+) -> tuple[int, list[int], list[int]]:
+    """A running campaign (``fields`` as for ``make_campaign``) with a lead for each of
+    ``phones`` and ``agents`` logged-in agents: (campaign id, lead ids, agent ids)."""
+    async with pool.acquire() as conn:
+        campaign = await make_campaign(conn, now, **fields)
+        cid = int(campaign["id"])
+        leads = await add_leads(conn, cid, phones, now)
+        agent_ids = [await add_agent(conn, cid, now) for _ in range(agents)]
+        await start(conn, cid, now)
+    return cid, leads, agent_ids
+
+
+async def lease_owner(
+    pool: asyncpg.Pool, campaign_id: int, now: datetime | None = None
+) -> str | None:
+    """The process that holds the campaign's lease (one live at ``now``, when given)."""
+    owner: str | None = await pool.fetchval(
+        "SELECT owner FROM leases WHERE name = $1 AND ($2::timestamptz IS NULL OR expires_at > $2)",
+        f"campaign:{campaign_id}",
+        now,
+    )
+    return owner
+
+
 async def wait_for(
-    check: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, every: float = 0.05
+    check: Callable[[], Awaitable[Any]],
+    *,
+    timeout: float = 30.0,
+    every: float = 0.05,
+    timer: VirtualTimer | None = None,
 ) -> Any:
-    """Poll ``check`` until it returns something truthy (no fixed sleeps in tests)."""
+    """Poll ``check`` until it returns something truthy (no fixed sleeps in tests). With a
+    virtual ``timer``, each poll also runs the call world's callbacks due now (a hangup
+    delivered "at once") without moving its time."""
     deadline = time.monotonic() + timeout
     while True:
+        if timer is not None:
+            await timer.advance(0)
         value = await check()
         if value:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s (last: {value!r})")
         await asyncio.sleep(every)
+
+
+async def resolved(value: Any) -> Any:
+    """``value`` as an awaitable, for ``wait_for`` on a plain condition."""
+    return value
 
 
 FAST_HUMANS = CalleeModel(
@@ -95,15 +150,25 @@ FAST_HUMANS = CalleeModel(
 
 
 class PlayLog(SimulatedGateway):
-    """The simulated gateway, keeping what it played to whom (``plays``: call id, message)."""
+    """The simulated gateway, keeping what it played to whom (``plays``: call id, message)
+    and which calls it bridged to an agent (``bridged``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.plays: list[tuple[str, str]] = []
+        self.bridged: list[str] = []
 
     async def play(self, call_id: str, message: str) -> bool:
         self.plays.append((call_id, message))
         return await super().play(call_id, message)
+
+    async def bridge(self, call_id: str, agent: AgentLeg) -> None:
+        await super().bridge(call_id, agent)
+        self.bridged.append(call_id)
+
+    def heard(self, call_id: str) -> list[str]:
+        """The messages played to one call, in order."""
+        return [m for c, m in self.plays if c == call_id]
 
 
 @dataclass
@@ -111,7 +176,7 @@ class RunningEngine:
     engine: Engine
     gateway: SimulatedGateway
     bus: AgentBus
-    timer: LoopTimer
+    timer: Timer
     sim_agents: list[SimulatedAgents] = field(default_factory=list)
 
 
@@ -148,12 +213,15 @@ async def running_engine(
     network: dict[str, Any] | None = None,
     loop_paced: bool = True,
     extra_hooks: tuple[RunnerHook, ...] = (),
+    timer: Timer | None = None,
 ) -> AsyncIterator[RunningEngine]:
     """An engine with the simulated gateway (and optionally simulated agents); ``network``:
     more ``SimGatewayParams`` (dead numbers, flagged caller IDs). A test ``clock`` is
     loop-paced (``LoopPacedClock``) unless ``loop_paced`` is False: then the engine's wall
-    and monotonic time both move only when the test advances the clock."""
-    timer = LoopTimer(speed)
+    and monotonic time both move only when the test advances the clock. A ``timer`` (a
+    ``VirtualTimer``) replaces the call world's sped-up loop timer: rings, messages and talk
+    then end only when the test advances it, whatever the machine's load."""
+    timer = LoopTimer(speed) if timer is None else timer
     params = SimGatewayParams(callee=callee, **(network or {}))
     gateway = gateway_cls(timer, params, seed=seed)
     bus = AgentBus(pool)
@@ -161,9 +229,11 @@ async def running_engine(
     started: list[SimulatedAgents] = []
     hooks: tuple[RunnerHook, ...] = extra_hooks
     if sim_agents:
-        params = SimAgentParams(wrap_s=2.0, manual_p=0.0)  # tests of paced calls only
+        agent_params = SimAgentParams(wrap_s=2.0, manual_p=0.0)  # tests of paced calls only
         hooks = (
-            sim_agents_hook(bus, timer, sim_agents, seed=seed, params=params, started=started),
+            sim_agents_hook(
+                bus, timer, sim_agents, seed=seed, params=agent_params, started=started
+            ),
             *extra_hooks,
         )
     engine = Engine(

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -18,11 +17,13 @@ from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.http.keys import ENGINE
 from dialer.runtime import create_app
-from dialer.sim.model import CalleeModel, TalkDistribution
+from dialer.sim.model import TalkDistribution
 from tests.integration.engine_support import (
+    NOON_SF,
     RunningEngine,
     add_agent,
     add_leads,
+    humans,
     make_campaign,
     running_engine,
     start,
@@ -30,18 +31,9 @@ from tests.integration.engine_support import (
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # a Monday, noon in San Francisco
 # Every callee answers and talks "forever" (until the test hangs up).
-TALKERS = CalleeModel(
-    p_human=1.0,
-    p_machine=0.0,
-    p_busy=0.0,
-    p_failed=0.0,
-    ring_min_s=1,
-    ring_max_s=2,
-    talk_s=1e6,
-    talk_dist=TalkDistribution.LOGNORMAL,
-    talk_sigma=0.01,
+TALKERS = humans(
+    ring_min_s=1, ring_max_s=2, talk_s=1e6, talk_dist=TalkDistribution.LOGNORMAL, talk_sigma=0.01
 )
 
 

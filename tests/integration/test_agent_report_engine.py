@@ -13,11 +13,11 @@ import asyncpg
 
 from dialer.auth.roles import SYSTEM
 from dialer.engine import manual
-from dialer.sim.model import CalleeModel
 from dialer.stats.agents import agent_report
 from tests.integration.engine_support import (
     add_agent,
     add_leads,
+    humans,
     make_campaign,
     running_engine,
     start,
@@ -25,10 +25,7 @@ from tests.integration.engine_support import (
 )
 
 NOON_NY = datetime(2026, 3, 2, 17, 0, tzinfo=UTC)
-SHORT_CALLS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=0.5, ring_max_s=1.0,
-    talk_s=1.0,
-)  # fmt: skip
+SHORT_CALLS = humans(ring_min_s=0.5, ring_max_s=1.0, talk_s=1.0)
 
 
 class TickingClock:

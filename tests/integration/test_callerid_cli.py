@@ -7,18 +7,7 @@ import time
 
 import pytest
 
-from dialer.cli import main
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
-    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_support import run
 
 
 def test_set_show_and_pick(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:

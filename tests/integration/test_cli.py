@@ -15,17 +15,7 @@ import pytest
 
 from dialer.cli import main
 from dialer.clients import DEFAULT_CLIENT_ID
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
-    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_support import run
 
 
 def test_token_create_list_revoke(cli_env: None, capsys: pytest.CaptureFixture[str]) -> None:

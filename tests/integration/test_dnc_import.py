@@ -8,15 +8,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.http.keys import IMPORTS
 from dialer.leads.submit import DncOptions
-from dialer.runtime import create_app
 from dialer.runtime.parts import imports_part
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, serving
 from tests.integration.test_import_support import import_dnc, make_campaign, make_client, write
 
 TPS = "020 7946 0958\n020 7946 0959\n0207 946 0958\nnot-a-number\n\n07400 123456\n"
@@ -89,15 +87,9 @@ async def test_a_client_list_with_a_header_and_other_columns(
 @pytest.fixture(scope="module")
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
-    clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    helper = Api(client, pool, clock)
-    for role in ("admin", "manager", "crm"):
-        helper.tokens[role] = await helper.token(role, name=role)
-    yield helper
-    await client.close()
+    roles = ("admin", "manager", "crm")
+    async with serving(pool, settings, roles, background=[imports_part]) as helper:
+        yield helper
 
 
 async def test_uploading_a_dnc_list_over_http(api: Api) -> None:

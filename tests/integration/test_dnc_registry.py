@@ -15,6 +15,7 @@ from dialer.dnc.lookup import dnc_sources
 from dialer.leads.outcome import Tally
 from dialer.leads.submit import DncOptions
 from tests.integration.test_import_support import (
+    client_lead,
     import_dnc,
     import_list,
     make_campaign,
@@ -46,12 +47,7 @@ async def _partitions_beyond_use(pool: asyncpg.Pool) -> int:
 async def test_a_registry_file_loads_refreshes_and_scrubs(
     pool: asyncpg.Pool, clock: FakeClock, tmp_path: Path
 ) -> None:
-    client = await make_client(pool)
-    campaign = await make_campaign(pool, client_id=client)
-    lead = await pool.fetchval(
-        "INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, '+12125550104') RETURNING id",
-        campaign,
-    )
+    client, lead = await client_lead(pool, "+12125550104")
     first = write(tmp_path / "us-1.txt", "2125550101\n2125550102\n2125550103\n")
     loaded = await import_dnc(pool, clock, first, DncOptions(list_source="us_dnc"))
     assert loaded["state"] == "completed", loaded["error"]

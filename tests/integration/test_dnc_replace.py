@@ -9,7 +9,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
 from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
@@ -17,9 +16,8 @@ from dialer.config import Settings
 from dialer.errors import ValidationError
 from dialer.http.keys import IMPORTS
 from dialer.leads.submit import DncOptions, FileOptions, dnc_import
-from dialer.runtime import create_app
 from dialer.runtime.parts import imports_part
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, serving
 from tests.integration.test_import_support import import_dnc, make_campaign, make_client, write
 
 KEPT, LEFT, ALSO_LEFT, NEW = "+33612345601", "+33612345602", "+33612345603", "+33781234567"
@@ -177,14 +175,8 @@ async def test_replace_is_refused_for_lists_people_asked_for(
 @pytest.fixture(scope="module")
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
-    clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    helper = Api(client, pool, clock)
-    helper.tokens["admin"] = await helper.token("admin", name="admin")
-    yield helper
-    await client.close()
+    async with serving(pool, settings, ["admin"], background=[imports_part]) as helper:
+        yield helper
 
 
 async def test_replace_over_http(api: Api) -> None:

@@ -15,25 +15,19 @@ import pytest
 
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
-from dialer.sim.model import CalleeModel
 from dialer.telephony import OriginateRequest, SimulatedGateway
 from tests.integration.engine_support import (
-    add_agent,
-    add_leads,
-    make_campaign,
+    NOON_SF,  # Monday 2 March 2026, 20:00 UTC: noon in San Francisco, 20:00 in London
+    humans,
     running_engine,
-    start,
+    started_campaign,
     us_numbers,
     wait_for,
 )
 
-# Monday 2 March 2026, 20:00 UTC: noon in San Francisco, 20:00 in London.
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 # 12:00 UTC: 04:00 in San Francisco (closed), noon in London (open).
 NIGHT_SF = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
-ALL_HUMANS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=5, talk_s=10
-)
+ALL_HUMANS = humans(ring_min_s=2, ring_max_s=5, talk_s=10)
 
 
 async def _count(pool: asyncpg.Pool, sql: str, *args: Any) -> int:
@@ -46,17 +40,6 @@ async def _closed(pool: asyncpg.Pool, campaign_id: int) -> int:
         "SELECT count(*) FROM attempts WHERE campaign_id = $1 AND ended_at IS NOT NULL",
         campaign_id,
     )
-
-
-async def _setup(
-    pool: asyncpg.Pool, clock: FakeClock, phones: list[str], *, agents: int = 0, **fields: Any
-) -> tuple[int, list[int], list[int]]:
-    async with pool.acquire() as conn:
-        campaign = await make_campaign(conn, clock.now(), **fields)
-        leads = await add_leads(conn, campaign["id"], phones, clock.now())
-        agent_ids = [await add_agent(conn, campaign["id"], clock.now()) for _ in range(agents)]
-        await start(conn, campaign["id"], clock.now())
-    return campaign["id"], leads, agent_ids
 
 
 async def _assert_nothing_left_open(pool: asyncpg.Pool, campaign_id: int) -> None:
@@ -83,7 +66,7 @@ async def test_calls_are_placed_connected_recorded_and_shut_down_cleanly(
     epool: asyncpg.Pool,
 ) -> None:
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(epool, clock, us_numbers(120))
+    cid, _, _ = await started_campaign(epool, clock.now(), us_numbers(120))
     async with running_engine(epool, clock=clock, sim_agents=5) as env:
         await wait_for(lambda: _closed(epool, cid), timeout=60)
         await wait_for(
@@ -134,8 +117,8 @@ async def test_a_lead_outside_its_calling_hours_is_never_originated(
     clock = FakeClock(NIGHT_SF)
     sf = us_numbers(15)
     london = [f"+4420794600{i:02d}" for i in range(15)]
-    cid, _, _ = await _setup(
-        epool, clock, sf + london, agents=0, dial_mode="agentless", max_lines=5
+    cid, _, _ = await started_campaign(
+        epool, clock.now(), sf + london, agents=0, dial_mode="agentless", max_lines=5
     )
     async with running_engine(epool, clock=clock, gateway_cls=RecordingGateway) as env:
         recorder = env.gateway
@@ -182,7 +165,7 @@ async def test_two_runners_never_claim_the_same_lead(epool: asyncpg.Pool) -> Non
     from dialer.engine.hopper import Hopper
 
     clock = FakeClock(NOON_SF)
-    cid, leads, _ = await _setup(epool, clock, us_numbers(600))
+    cid, leads, _ = await started_campaign(epool, clock.now(), us_numbers(600))
     hoppers = [Hopper(epool, cid, f"r{n}", clock, min_size=10) for n in range(4)]
     claimed: list[list[int]] = [[] for _ in hoppers]
 
@@ -211,7 +194,7 @@ async def test_only_the_lease_holder_holding_the_claim_can_record_a_dial(
     from dialer.engine.model import CampaignConfig
 
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(epool, clock, us_numbers(2))
+    cid, _, _ = await started_campaign(epool, clock.now(), us_numbers(2))
     config = CampaignConfig.from_row(
         await epool.fetchrow("SELECT * FROM campaigns WHERE id = $1", cid)
     )
@@ -255,7 +238,9 @@ async def test_the_abandon_budget_forces_progressive_until_back_under(
     epool: asyncpg.Pool,
 ) -> None:
     clock = FakeClock(NOON_SF)
-    cid, leads, _ = await _setup(epool, clock, us_numbers(300), dial_mode="predictive")
+    cid, leads, _ = await started_campaign(
+        epool, clock.now(), us_numbers(300), dial_mode="predictive"
+    )
     earlier = clock.now() - timedelta(hours=1)
     await epool.executemany(
         "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, answered_at,"
@@ -297,7 +282,7 @@ async def _mode(pool: asyncpg.Pool, cid: int, mode: str) -> bool:
 
 async def test_preview_agents_choose_their_calls(epool: asyncpg.Pool) -> None:
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(epool, clock, us_numbers(30), dial_mode="preview")
+    cid, _, _ = await started_campaign(epool, clock.now(), us_numbers(30), dial_mode="preview")
     async with running_engine(epool, clock=clock, sim_agents=3, callee=ALL_HUMANS):
         await wait_for(
             lambda: _count(
@@ -319,9 +304,9 @@ async def test_preview_agents_choose_their_calls(epool: asyncpg.Pool) -> None:
 
 async def test_agentless_campaigns_stay_within_their_lines(epool: asyncpg.Pool) -> None:
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(
+    cid, _, _ = await started_campaign(
         epool,
-        clock,
+        clock.now(),
         us_numbers(80),
         dial_mode="agentless",
         max_lines=4,
@@ -348,7 +333,7 @@ async def test_an_agent_owned_callback_is_dialed_for_its_agent_only(
     epool: asyncpg.Pool,
 ) -> None:
     clock = FakeClock(NOON_SF)
-    _, leads, agent_ids = await _setup(epool, clock, us_numbers(1), agents=2)
+    _, leads, agent_ids = await started_campaign(epool, clock.now(), us_numbers(1), agents=2)
     owner = agent_ids[1]
     await epool.execute(
         "UPDATE leads SET status = 'callback', callback_agent_id = $2 WHERE id = $1",
@@ -371,7 +356,7 @@ async def test_a_paused_campaign_stops_dialing_and_lets_calls_finish(
     from dialer.campaigns import store as campaigns
 
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(epool, clock, us_numbers(200))
+    cid, _, _ = await started_campaign(epool, clock.now(), us_numbers(200))
     async with running_engine(epool, clock=clock, sim_agents=3) as env:
         await wait_for(lambda: _runner(env, cid))
         await wait_for(lambda: _closed(epool, cid))
@@ -393,7 +378,9 @@ async def test_engines_share_the_campaigns_and_take_over_a_stopped_ones(
     epool: asyncpg.Pool,
 ) -> None:
     clock = FakeClock(NOON_SF)
-    ids = [(await _setup(epool, clock, us_numbers(5, 100 * n)))[0] for n in range(4)]
+    ids = [
+        (await started_campaign(epool, clock.now(), us_numbers(5, 100 * n)))[0] for n in range(4)
+    ]
     options = RunnerOptions(lease_ttl_s=5, tick_s=0.05, shutdown_timeout_s=2)
     async with running_engine(epool, clock=clock, instance_id="one", options=options) as one:
         await wait_for(lambda: _async(len(one.engine.runners) == 4))
@@ -420,7 +407,7 @@ async def test_a_campaign_whose_leads_ran_out_is_completed(
     campaign's switched-off "Manual dials" list, which the engine never dials: it does not
     keep the campaign running."""
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(epool, clock, us_numbers(4), max_attempts=1)
+    cid, _, _ = await started_campaign(epool, clock.now(), us_numbers(4), max_attempts=1)
     if manual_leftover:
         list_id = await epool.fetchval(
             "INSERT INTO lead_lists (campaign_id, name, source, active, created_at)"
@@ -459,7 +446,9 @@ async def test_a_previewing_agent_can_skip_the_lead(epool: asyncpg.Pool) -> None
     from dialer.agents import store as agents
 
     clock = FakeClock(NOON_SF)
-    cid, _, [agent_id] = await _setup(epool, clock, us_numbers(3), agents=1, dial_mode="preview")
+    cid, _, [agent_id] = await started_campaign(
+        epool, clock.now(), us_numbers(3), agents=1, dial_mode="preview"
+    )
 
     async def previewing() -> Any:
         return await epool.fetchval(
@@ -507,7 +496,9 @@ async def test_campaign_series_follow_a_rename_and_go_when_the_runner_stops(
         return {labels["name"] for name, labels in series() if name == "dialer_campaign_info"}
 
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(epool, clock, us_numbers(50), dial_mode="agentless", max_lines=2)
+    cid, _, _ = await started_campaign(
+        epool, clock.now(), us_numbers(50), dial_mode="agentless", max_lines=2
+    )
     options = RunnerOptions(lease_ttl_s=5, tick_s=0.05, config_every_s=0.1)
     async with running_engine(epool, clock=clock, options=options, callee=ALL_HUMANS) as env:
         await wait_for(lambda: _runner(env, cid))
@@ -549,7 +540,7 @@ async def test_a_preview_call_is_placed_with_its_agent_for_homing(epool: asyncpg
     """The engine tells the gateway which agent a preview call is for, so a multi-switch
     gateway can place it on that agent's home switch (test_multi_switch)."""
     clock = FakeClock(NOON_SF)
-    cid, _, _ = await _setup(epool, clock, us_numbers(10), dial_mode="preview")
+    cid, _, _ = await started_campaign(epool, clock.now(), us_numbers(10), dial_mode="preview")
     _SeesAgents.placed_for.clear()
     async with running_engine(
         epool, clock=clock, sim_agents=2, callee=ALL_HUMANS, gateway_cls=_SeesAgents

@@ -18,6 +18,7 @@ from dialer.leads import store as lead_store
 from dialer.leads.submit import DncOptions
 from dialer.sim.model import CalleeModel
 from tests.integration.engine_support import (
+    NOON_SF,
     add_leads,
     make_campaign,
     running_engine,
@@ -27,7 +28,6 @@ from tests.integration.engine_support import (
 )
 from tests.integration.test_import_support import import_dnc, write
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)  # a Monday, noon in San Francisco
 NO_ANSWER = CalleeModel(
     p_human=0.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=30, ring_max_s=40, talk_s=1
 )

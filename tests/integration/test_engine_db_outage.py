@@ -6,27 +6,21 @@ clock (past the lease's life); nothing sleeps for timing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import asyncpg
 
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
-from dialer.sim.model import CalleeModel
 from tests.fakes.pgproxy import PgProxy
 from tests.integration.engine_support import (
-    add_leads,
-    make_campaign,
+    NOON_SF,
+    humans,
     running_engine,
-    start,
+    started_campaign,
     us_numbers,
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
-LONG_CALLS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=60
-)
+LONG_CALLS = humans(ring_min_s=2, ring_max_s=4, talk_s=60)
 TTL = 3.0
 
 
@@ -35,11 +29,9 @@ async def test_an_outage_past_the_lease_loses_no_outcome_and_redials_nobody(
 ) -> None:
     proxy, service, direct = pools
     clock = FakeClock(NOON_SF)
-    async with direct.acquire() as conn:
-        campaign = await make_campaign(conn, clock.now(), dial_mode="agentless", max_lines=4)
-        cid = campaign["id"]
-        await add_leads(conn, cid, us_numbers(12), clock.now())
-        await start(conn, cid, clock.now())
+    cid, _, _ = await started_campaign(
+        direct, clock.now(), us_numbers(12), dial_mode="agentless", max_lines=4
+    )
     options = RunnerOptions(lease_ttl_s=TTL, tick_s=0.05, shutdown_timeout_s=2)
 
     async def in_flight() -> int:

@@ -90,15 +90,17 @@ async def _agent_state(api: Api, agent_id: int) -> str:
     return str(await api.pool.fetchval("SELECT state FROM agents WHERE id = $1", agent_id))
 
 
+async def _dispose(api: Api, c: dict[str, Any], body: dict[str, Any]) -> tuple[int, Any]:
+    """The agent of call ``c`` sets its disposition (``body``)."""
+    return await api.call(
+        "POST", f"/api/v1/calls/{c['call']}/disposition", as_=c["token"], json=body
+    )
+
+
 async def test_a_sale_completes_the_lead_and_frees_the_agent(api: Api) -> None:
     c = await _connected_call(api, phone="+14155551001")
     assert await _agent_state(api, c["agent"]) == "wrap_up"
-    status, body = await api.call(
-        "POST",
-        f"/api/v1/calls/{c['call']}/disposition",
-        as_=c["token"],
-        json={"disposition": "sale", "notes": "gold plan"},
-    )
+    status, body = await _dispose(api, c, {"disposition": "sale", "notes": "gold plan"})
     assert status == 200, body
     assert body["disposition"] == "sale" and body["notes"] == "gold plan"
     lead = await _lead(api, c["lead"])
@@ -113,11 +115,8 @@ async def test_a_sale_completes_the_lead_and_frees_the_agent(api: Api) -> None:
 
 async def test_a_callback_at_local_time_is_scheduled_for_the_agent(api: Api) -> None:
     c = await _connected_call(api, phone="+14155551002")  # San Francisco
-    status, _ = await api.call(
-        "POST",
-        f"/api/v1/calls/{c['call']}/disposition",
-        as_=c["token"],
-        json={"disposition": "callback", "callback_at": "2026-01-07T10:00"},
+    status, _ = await _dispose(
+        api, c, {"disposition": "callback", "callback_at": "2026-01-07T10:00"}
     )
     assert status == 200
     lead = await _lead(api, c["lead"])
@@ -129,11 +128,10 @@ async def test_a_callback_at_local_time_is_scheduled_for_the_agent(api: Api) -> 
 
 async def test_a_callback_for_anyone_has_no_owner(api: Api) -> None:
     c = await _connected_call(api, phone="+14155551003")
-    status, _ = await api.call(
-        "POST",
-        f"/api/v1/calls/{c['call']}/disposition",
-        as_=c["token"],
-        json={
+    status, _ = await _dispose(
+        api,
+        c,
+        {
             "disposition": "callback",
             "callback_at": "2026-01-08T09:30:00+00:00",
             "callback_owner": "anyone",
@@ -147,12 +145,7 @@ async def test_a_callback_for_anyone_has_no_owner(api: Api) -> None:
 
 async def test_a_dnc_request_lists_the_number_for_the_whole_client(api: Api) -> None:
     c = await _connected_call(api, phone="+14155551004")
-    status, _ = await api.call(
-        "POST",
-        f"/api/v1/calls/{c['call']}/disposition",
-        as_=c["token"],
-        json={"disposition": "other", "dnc": True},
-    )
+    status, _ = await _dispose(api, c, {"disposition": "other", "dnc": True})
     assert status == 200
     assert (await _lead(api, c["lead"]))["status"] == "dnc"
     entry = await api.pool.fetchrow(
@@ -165,12 +158,7 @@ async def test_a_dnc_request_lists_the_number_for_the_whole_client(api: Api) -> 
 
 async def test_an_amd_miss_is_retried_like_a_machine(api: Api) -> None:
     c = await _connected_call(api, phone="+14155551005")
-    status, _ = await api.call(
-        "POST",
-        f"/api/v1/calls/{c['call']}/disposition",
-        as_=c["token"],
-        json={"disposition": "machine"},
-    )
+    status, _ = await _dispose(api, c, {"disposition": "machine"})
     assert status == 200
     lead = await _lead(api, c["lead"])
     assert lead["status"] == "retry"
@@ -212,12 +200,7 @@ async def test_a_crm_callback_while_the_call_is_on_wins_over_the_retry_plan(api:
         json={"local_time": "2026-01-09T11:00"},
     )
     assert status == 200, body
-    status, _ = await api.call(
-        "POST",
-        f"/api/v1/calls/{c['call']}/disposition",
-        as_=c["token"],
-        json={"disposition": "sale"},
-    )
+    status, _ = await _dispose(api, c, {"disposition": "sale"})
     assert status == 200
     lead = await _lead(api, c["lead"])
     assert lead["status"] == "callback" and lead["last_disposition"] == "sale"

@@ -1,32 +1,53 @@
 """Callbacks from callees end to end (real PostgreSQL, simulated gateway): a callee who
 calls the number that called them reaches a free blended agent of that campaign with their
 lead on screen; with no agent free they hear the callback message and may opt out; a
-caller nobody called hears the message too; every one is an inbound attempt, counted."""
+caller nobody called hears the message too; every one is an inbound attempt, counted.
+
+The call world runs on a virtual timer: a caller rings, listens and talks only while the
+test advances it, so the database work of taking a call never races the caller's patience
+(rings, messages and talk would otherwise be timed by a sped-up event loop under load)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
+import pytest
 
 from dialer import metrics
 from dialer.clock import FakeClock
 from dialer.engine.inbound import CALLBACK_MESSAGE, UNROUTED_MESSAGE
 from dialer.engine.optout import DNC_SOURCE, OPT_OUT_CONFIRMED
+from dialer.timer import VirtualTimer
 from tests.integration.engine_support import (
+    NOON_SF,
     PlayLog,
     add_agent,
     add_leads,
     make_campaign,
+    resolved,
     running_engine,
     start,
     us_numbers,
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 OURS = "+14155550100"  # both campaigns' caller ID
+PLAYS_OUT_S = 30.0  # call seconds for the message, the opt-out prompt and key, a confirmation
+
+
+@pytest.fixture
+def timer() -> VirtualTimer:
+    return VirtualTimer()
+
+
+async def _answered(env: Any, timer: VirtualTimer, call_id: str) -> None:
+    """Until the engine has answered ``call_id`` and plays it a message (the caller's time
+    stands still meanwhile), then the call plays out: message, prompt, wait for a key."""
+    gateway: PlayLog = env.gateway
+    await wait_for(lambda: resolved(gateway.heard(call_id)), timer=timer)
+    await timer.advance(PLAYS_OUT_S)
 
 
 async def _campaign(conn: asyncpg.Connection, clock: FakeClock, phones: list[str]) -> int:
@@ -90,7 +111,7 @@ async def _runner_ready(env: Any, cid: int, agents_n: int) -> Any:
 
 
 async def test_a_callback_reaches_a_free_blended_agent_of_the_campaign_that_called(
-    epool: asyncpg.Pool,
+    epool: asyncpg.Pool, timer: VirtualTimer
 ) -> None:
     clock = FakeClock(NOON_SF)
     phone = us_numbers(1)[0]
@@ -102,10 +123,13 @@ async def test_a_callback_reaches_a_free_blended_agent_of_the_campaign_that_call
         plain = await _agent(conn, cid, clock.now(), blended=False)
         blended = await _agent(conn, cid, clock.now(), blended=True)
     before = _count(cid, "agent")
-    async with running_engine(epool, clock=clock) as env:
+    async with running_engine(epool, clock=clock, gateway_cls=PlayLog, timer=timer) as env:
         await _runner_ready(env, cid, 2)
-        env.gateway.place_inbound(phone, OURS, talk_s=3.0)
-        [call] = await wait_for(lambda: _inbound(epool, cid), timeout=30)
+        call_id = env.gateway.place_inbound(phone, OURS, talk_s=3.0)
+        bridged: list[str] = env.gateway.bridged  # type: ignore[attr-defined]
+        await wait_for(lambda: resolved(call_id in bridged), timer=timer)
+        await timer.advance(3.0)  # they talk; then one side hangs up
+        [call] = await wait_for(lambda: _inbound(epool, cid), timer=timer)
         agent_row = await epool.fetchrow("SELECT * FROM agents WHERE id = $1", blended)
         counted = _count(cid, "agent")  # (the runner's series go when it stops)
     assert call["lead_id"] == lead and call["agent_id"] == blended
@@ -132,7 +156,7 @@ async def test_a_callback_reaches_a_free_blended_agent_of_the_campaign_that_call
 
 
 async def test_no_free_agent_plays_the_callback_message_and_the_key_reaches_dnc(
-    epool: asyncpg.Pool,
+    epool: asyncpg.Pool, timer: VirtualTimer
 ) -> None:
     clock = FakeClock(NOON_SF)
     phone = us_numbers(1, start=20)[0]
@@ -140,11 +164,12 @@ async def test_no_free_agent_plays_the_callback_message_and_the_key_reaches_dnc(
         cid = await _campaign(conn, clock, [phone])
         lead = await _called(conn, cid, phone, clock.now() - timedelta(hours=1))
         await _agent(conn, cid, clock.now(), blended=False)  # free, but not blended
-    async with running_engine(epool, clock=clock, gateway_cls=PlayLog) as env:
+    async with running_engine(epool, clock=clock, gateway_cls=PlayLog, timer=timer) as env:
         await _runner_ready(env, cid, 1)
         call_id = env.gateway.place_inbound(phone, OURS, presses=True)
-        [call] = await wait_for(lambda: _inbound(epool, cid), timeout=30)
-        heard = [m for c, m in env.gateway.plays if c == call_id]  # type: ignore[attr-defined]
+        await _answered(env, timer, call_id)
+        [call] = await wait_for(lambda: _inbound(epool, cid), timer=timer)
+        heard = env.gateway.heard(call_id)  # type: ignore[attr-defined]
         opted_out = _count(cid, "opted_out")
     assert heard[0] == CALLBACK_MESSAGE and OPT_OUT_CONFIRMED in heard
     assert call["agent_id"] is None and call["lead_id"] == lead
@@ -159,20 +184,21 @@ async def test_no_free_agent_plays_the_callback_message_and_the_key_reaches_dnc(
 
 
 async def test_a_caller_nobody_called_hears_the_message_and_is_still_counted(
-    epool: asyncpg.Pool,
+    epool: asyncpg.Pool, timer: VirtualTimer
 ) -> None:
     clock = FakeClock(NOON_SF)
     stranger = us_numbers(1, start=40)[0]
     async with epool.acquire() as conn:
         cid = await _campaign(conn, clock, us_numbers(1, start=41))
     unrouted = _count("none", "unrouted")
-    async with running_engine(epool, clock=clock, gateway_cls=PlayLog) as env:
+    async with running_engine(epool, clock=clock, gateway_cls=PlayLog, timer=timer) as env:
         await _runner_ready(env, cid, 0)
-        env.gateway.place_inbound(stranger, OURS)
-        [call] = await wait_for(lambda: _inbound(epool, cid), timeout=30)
+        await _answered(env, timer, env.gateway.place_inbound(stranger, OURS))
+        [call] = await wait_for(lambda: _inbound(epool, cid), timer=timer)
         lost = env.gateway.place_inbound(stranger, "+14155550199")  # no campaign's number
-        await wait_for(lambda: _async(_count("none", "unrouted") > unrouted), timeout=30)
-        heard = [m for c, m in env.gateway.plays if c == lost]  # type: ignore[attr-defined]
+        await _answered(env, timer, lost)
+        await wait_for(lambda: resolved(_count("none", "unrouted") > unrouted), timer=timer)
+        heard = env.gateway.heard(lost)  # type: ignore[attr-defined]
     assert call["lead_id"] is None and call["outcome"] == "completed"
     assert call["phone_e164"] == stranger
     assert heard == [UNROUTED_MESSAGE]
@@ -183,19 +209,15 @@ async def test_a_caller_nobody_called_hears_the_message_and_is_still_counted(
     assert received["payload"]["lead_id"] is None
 
 
-async def _async(value: Any) -> Any:
-    return value
-
-
 async def test_the_pacer_holds_blended_agents_for_expected_callbacks(
-    epool: asyncpg.Pool,
+    epool: asyncpg.Pool, timer: VirtualTimer
 ) -> None:
     clock = FakeClock(NOON_SF)
     async with epool.acquire() as conn:
         cid = await _campaign(conn, clock, us_numbers(1, start=60))
         for _ in range(2):
             await _agent(conn, cid, clock.now(), blended=True)
-    async with running_engine(epool, clock=clock) as env:
+    async with running_engine(epool, clock=clock, timer=timer) as env:
         runner = await _runner_ready(env, cid, 2)
         quiet = runner.pacing_state()
         for _ in range(6):  # six callbacks within a minute: one every ten seconds
@@ -207,7 +229,7 @@ async def test_the_pacer_holds_blended_agents_for_expected_callbacks(
 
 
 async def test_a_callback_to_a_campaign_not_dialing_here_hears_the_message_and_waits(
-    epool: asyncpg.Pool,
+    epool: asyncpg.Pool, timer: VirtualTimer
 ) -> None:
     """The campaign that called is paused: no runner, so the message (with the opt-out),
     no agent; the lead, due now, is not dialed while they are on the line."""
@@ -218,10 +240,11 @@ async def test_a_callback_to_a_campaign_not_dialing_here_hears_the_message_and_w
         lead = await _called(conn, cid, phone, clock.now() - timedelta(hours=1))
         await conn.execute("UPDATE leads SET next_attempt_at = $2 WHERE id = $1", lead, clock.now())
         await conn.execute("UPDATE campaigns SET state = 'paused' WHERE id = $1", cid)
-    async with running_engine(epool, clock=clock, gateway_cls=PlayLog) as env:
+    async with running_engine(epool, clock=clock, gateway_cls=PlayLog, timer=timer) as env:
         call_id = env.gateway.place_inbound(phone, OURS)
-        [call] = await wait_for(lambda: _inbound(epool, cid), timeout=30)
-        heard = [m for c, m in env.gateway.plays if c == call_id]  # type: ignore[attr-defined]
+        await _answered(env, timer, call_id)
+        [call] = await wait_for(lambda: _inbound(epool, cid), timer=timer)
+        heard = env.gateway.heard(call_id)  # type: ignore[attr-defined]
     assert heard[0] == CALLBACK_MESSAGE and len(heard) >= 2  # the message, then the prompt
     assert (call["lead_id"], call["agent_id"], call["outcome"]) == (lead, None, "completed")
     due = await epool.fetchval("SELECT next_attempt_at FROM leads WHERE id = $1", lead)

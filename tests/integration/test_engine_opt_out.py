@@ -4,16 +4,15 @@ lead is ``dnc`` and the number is not dialed again."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import asyncpg
 
 from dialer.clock import FakeClock
 from dialer.engine.optout import DNC_SOURCE, OPT_OUT_CONFIRMED, OPT_OUT_PROMPT
-from dialer.sim.model import CalleeModel
 from tests.integration.engine_support import (
+    NOON_SF,
     PlayLog,
     add_leads,
+    humans,
     make_campaign,
     running_engine,
     start,
@@ -21,10 +20,7 @@ from tests.integration.engine_support import (
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
-HUMANS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=10
-)
+HUMANS = humans(ring_min_s=2, ring_max_s=4, talk_s=10)
 
 
 async def _campaign(pool: asyncpg.Pool, clock: FakeClock, phones: list[str], **fields) -> int:  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -28,21 +28,19 @@ from dialer.engine.model import CampaignConfig
 from dialer.engine.runner import RunnerOptions
 from dialer.engine.supervisor import Engine
 from dialer.gateway import EventSink, Gateway, GatewayError, OriginateRequest
-from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
 from tests.integration.engine_support import (
+    NOON_SF,
     LoopPacedClock,
     add_leads,
+    humans,
     make_campaign,
     start,
     us_numbers,
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
-ALL_HUMANS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=5, talk_s=5
-)
+ALL_HUMANS = humans(ring_min_s=2, ring_max_s=5, talk_s=5)
 LINES = 5
 
 

@@ -9,7 +9,7 @@ agents less the calls in flight; after the ramp the pacer's own number applies a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -19,16 +19,14 @@ from dialer.engine.runner import RunnerOptions
 from dialer.sim.model import CalleeModel
 from tests.fakes.pgproxy import PgProxy
 from tests.integration.engine_support import (
-    add_agent,
+    NOON_SF,
     add_leads,
-    make_campaign,
     running_engine,
-    start,
+    started_campaign,
     us_numbers,
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 AGENTS = 3
 ALL_BUSY = CalleeModel(
     p_human=0.0, p_machine=0.0, p_busy=1.0, p_failed=0.0, ring_min_s=3, ring_max_s=5, talk_s=1
@@ -58,14 +56,11 @@ async def test_after_an_outage_no_step_launches_more_than_the_free_agents(
 ) -> None:
     proxy, service, direct = pools
     clock = FakeClock(NOON_SF)
+    cid, _, _ = await started_campaign(
+        direct, clock.now(), us_numbers(600), agents=AGENTS, dial_mode="power", dial_level=5
+    )
     async with direct.acquire() as conn:
-        campaign = await make_campaign(conn, clock.now(), dial_mode="power", dial_level=5)
-        cid = campaign["id"]
-        await add_leads(conn, cid, us_numbers(600), clock.now())
         await _history(conn, cid, clock.now())
-        for _ in range(AGENTS):
-            await add_agent(conn, cid, clock.now())
-        await start(conn, cid, clock.now())
     options = RunnerOptions(lease_ttl_s=30, tick_s=0.05, shutdown_timeout_s=2)
     # (phase, launched, free agents less calls in flight and waiting, calls in flight)
     steps: list[tuple[str, int, int, int]] = []

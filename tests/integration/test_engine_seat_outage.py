@@ -7,29 +7,22 @@ ones); the call is then recorded once, connected, with its agent.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import asyncpg
 
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
-from dialer.sim.model import CalleeModel
 from tests.fakes.pgproxy import PgProxy
 from tests.integration.engine_support import (
-    add_agent,
-    add_leads,
-    make_campaign,
+    NOON_SF,
+    humans,
     running_engine,
-    start,
+    started_campaign,
     us_numbers,
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 # Every callee answers, after ringing long enough for the test to cut the database first.
-SLOW_ANSWERS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=12, ring_max_s=14, talk_s=20
-)
+SLOW_ANSWERS = humans(ring_min_s=12, ring_max_s=14, talk_s=20)
 
 
 async def test_a_person_answering_while_the_database_is_away_is_bridged_and_written_once(
@@ -37,12 +30,9 @@ async def test_a_person_answering_while_the_database_is_away_is_bridged_and_writ
 ) -> None:
     proxy, service, direct = pools
     clock = FakeClock(NOON_SF)
-    async with direct.acquire() as conn:
-        campaign = await make_campaign(conn, clock.now(), dial_mode="progressive")
-        cid = campaign["id"]
-        (lead_id,) = await add_leads(conn, cid, us_numbers(1), clock.now())
-        agent_id = await add_agent(conn, cid, clock.now())
-        await start(conn, cid, clock.now())
+    cid, [lead_id], [agent_id] = await started_campaign(
+        direct, clock.now(), us_numbers(1), agents=1, dial_mode="progressive"
+    )
     options = RunnerOptions(lease_ttl_s=30, tick_s=0.05, shutdown_timeout_s=5)
 
     async def attempt() -> asyncpg.Record | None:

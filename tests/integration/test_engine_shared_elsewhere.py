@@ -5,7 +5,7 @@ calls already connected, and calls of a process whose lease has lapsed do not co
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -14,6 +14,7 @@ from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
 from dialer.engine.runner import CampaignRunner, RunnerOptions
 from tests.integration.engine_support import (
+    NOON_SF,
     add_leads,
     make_campaign,
     running_engine,
@@ -21,8 +22,6 @@ from tests.integration.engine_support import (
     us_numbers,
     wait_for,
 )
-
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 
 
 async def _calls(

@@ -5,28 +5,25 @@ closes them as ``unknown`` only once that process is gone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
 from dialer.clock import FakeClock
 from dialer.engine.runner import RunnerOptions
-from dialer.sim.model import CalleeModel
 from tests.integration.engine_support import (
-    add_leads,
+    NOON_SF,
+    humans,
     make_campaign,
     running_engine,
-    start,
+    started_campaign,
     us_numbers,
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 LINES = 4
 TTL = 3.0
-LONG_CALLS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=600
-)
+LONG_CALLS = humans(ring_min_s=2, ring_max_s=4, talk_s=600)
 
 
 async def _ghost_calls(
@@ -62,11 +59,9 @@ async def test_a_live_processs_calls_are_left_to_it_and_count_as_in_flight(
     epool: asyncpg.Pool,
 ) -> None:
     clock = FakeClock(NOON_SF)
-    async with epool.acquire() as conn:
-        campaign = await make_campaign(conn, clock.now(), dial_mode="agentless", max_lines=LINES)
-        cid = campaign["id"]
-        leads = await add_leads(conn, cid, us_numbers(20), clock.now())
-        await start(conn, cid, clock.now())
+    cid, leads, _ = await started_campaign(
+        epool, clock.now(), us_numbers(20), dial_mode="agentless", max_lines=LINES
+    )
     ghost = leads[:3]
     await _ghost_calls(epool, cid, ghost, clock.now())
 

@@ -17,11 +17,12 @@ from time import monotonic_ns as now_ns
 from typing import Any
 
 from dialer.agents import store as agents
-from dialer.sim.model import CalleeModel
 from tests.integration.conftest import Api
 from tests.integration.engine_support import (
     RunningEngine,
     add_agent,
+    humans,
+    lease_owner,
     make_campaign,
     running_engine,
     start,
@@ -29,15 +30,7 @@ from tests.integration.engine_support import (
 )
 
 NY = "+1212555{:04d}"
-ANSWERS = CalleeModel(
-    p_human=1.0,
-    p_machine=0.0,
-    p_busy=0.0,
-    p_failed=0.0,
-    ring_min_s=1,
-    ring_max_s=2,
-    talk_s=1e6,
-)
+ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=1e6)
 
 
 @asynccontextmanager
@@ -62,17 +55,9 @@ async def floor(api: Api, *, closers: bool = False) -> AsyncIterator[dict[str, A
         f["engine"] = engine
         for campaign_id in (f["campaign"], f.get("closers")):
             if campaign_id is not None:
-                await wait_for(lambda c=campaign_id: _lease(api, c))
+                await wait_for(lambda c=campaign_id: lease_owner(api.pool, c, api.clock.now()))
         f["token"] = await api.token("agent", agent_id=f["agent"], name=f"desk-{f['agent']}")
         yield f
-
-
-async def _lease(api: Api, campaign_id: int) -> str | None:
-    return await api.pool.fetchval(
-        "SELECT owner FROM leases WHERE name = $1 AND expires_at > $2",
-        f"campaign:{campaign_id}",
-        api.clock.now(),
-    )
 
 
 async def _live_call(api: Api, f: dict[str, Any], n: int) -> dict[str, Any]:
@@ -164,14 +149,21 @@ async def test_blind_transfer_hands_the_callee_to_the_agent_and_wraps_up_the_fir
         assert audit == 1
 
 
+async def _consulting(api: Api, f: dict[str, Any], n: int) -> tuple[dict[str, Any], Any]:
+    """A live call (the ``n``-th number) whose agent asked a warm transfer to the other
+    agent, now consulting them: (the call, the transfer's answer)."""
+    call = await _live_call(api, f, n)
+    status, body = await _ask(
+        api, f, f"{call['id']}/transfer", to={"agent_id": f["other"]}, mode="warm"
+    )
+    assert status == 202, body
+    await _leg_is(api, body["leg_id"], leg_state="consulting")
+    return call, body
+
+
 async def test_warm_transfer_consults_then_completes(api: Api) -> None:
     async with floor(api) as f:
-        call = await _live_call(api, f, 2)
-        status, body = await _ask(
-            api, f, f"{call['id']}/transfer", to={"agent_id": f["other"]}, mode="warm"
-        )
-        assert status == 202, body
-        await _leg_is(api, body["leg_id"], leg_state="consulting")
+        call, body = await _consulting(api, f, 2)
         assert _gateway(f).on_hold(call["gateway_call_id"])  # the callee hears music
         assert (await _attempt(api, call["id"]))["ended_at"] is None  # agent 1 still on it
         status, done = await _ask(api, f, f"{call['id']}/transfer/complete")
@@ -186,12 +178,7 @@ async def test_warm_transfer_consults_then_completes(api: Api) -> None:
 
 async def test_warm_transfer_cancelled_brings_the_callee_back(api: Api) -> None:
     async with floor(api) as f:
-        call = await _live_call(api, f, 3)
-        status, body = await _ask(
-            api, f, f"{call['id']}/transfer", to={"agent_id": f["other"]}, mode="warm"
-        )
-        assert status == 202, body
-        await _leg_is(api, body["leg_id"], leg_state="consulting")
+        call, body = await _consulting(api, f, 3)
         status, done = await _ask(api, f, f"{call['id']}/transfer/cancel")
         assert status == 202, done
         leg = await _leg_is(api, body["leg_id"], leg_state="cancelled", ended_at=...)

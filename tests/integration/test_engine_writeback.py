@@ -7,7 +7,7 @@ agent's disposition, which applies. Time: a 40-second outage on the injected clo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import asyncpg
 
@@ -15,24 +15,19 @@ from dialer.auth.roles import SYSTEM
 from dialer.clock import FakeClock
 from dialer.engine.dispositions import record_disposition
 from dialer.engine.runner import RunnerOptions
-from dialer.sim.model import CalleeModel
 from tests.fakes.pgproxy import PgProxy
 from tests.integration.engine_support import (
-    add_agent,
-    add_leads,
-    make_campaign,
+    NOON_SF,
+    humans,
     running_engine,
-    start,
+    started_campaign,
     us_numbers,
     wait_for,
 )
 
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 TTL = 3.0
 OUTAGE_S = 40.0
-TALKERS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=3, talk_s=50
-)
+TALKERS = humans(ring_min_s=2, ring_max_s=3, talk_s=50)
 
 
 async def test_a_runner_cut_off_past_a_takeover_writes_its_outcomes_back_fenced(
@@ -40,13 +35,9 @@ async def test_a_runner_cut_off_past_a_takeover_writes_its_outcomes_back_fenced(
 ) -> None:
     proxy, cut_off, direct = pools
     clock = FakeClock(NOON_SF)
-    async with direct.acquire() as conn:
-        campaign = await make_campaign(conn, clock.now(), dial_mode="progressive")
-        cid = campaign["id"]
-        lead_a, lead_b = await add_leads(conn, cid, us_numbers(2), clock.now())
-        for _ in range(2):
-            await add_agent(conn, cid, clock.now())
-        await start(conn, cid, clock.now())
+    cid, [lead_a, lead_b], _ = await started_campaign(
+        direct, clock.now(), us_numbers(2), agents=2, dial_mode="progressive"
+    )
     options = RunnerOptions(lease_ttl_s=TTL, tick_s=0.05, shutdown_timeout_s=30)
 
     async def attempts() -> list[asyncpg.Record]:

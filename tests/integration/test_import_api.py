@@ -12,15 +12,12 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.http.keys import IMPORTS, SETTINGS
 from dialer.leads.background import ImportService
-from dialer.runtime import create_app
 from dialer.runtime.parts import imports_part
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, serving
 from tests.integration.test_import_support import make_campaign, make_client
 
 LIMIT = 8 * 1024 * 1024
@@ -29,18 +26,11 @@ LIMIT = 8 * 1024 * 1024
 @pytest.fixture(scope="module")
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), max_upload_bytes=LIMIT)
-    clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    helper = Api(client, pool, clock)
-    for role in ("admin", "manager", "viewer", "crm"):
-        helper.tokens[role] = await helper.token(role, name=role)
-    other = await make_client(pool)
-    helper.tokens["other"] = await helper.token("manager", client_id=other, name="other")
-    helper.tokens["other_id"] = str(other)
-    yield helper
-    await client.close()
+    async with serving(pool, settings, background=[imports_part]) as helper:
+        other = await make_client(pool)
+        helper.tokens["other"] = await helper.token("manager", client_id=other, name="other")
+        helper.tokens["other_id"] = str(other)
+        yield helper
 
 
 def _service(api: Api) -> ImportService:

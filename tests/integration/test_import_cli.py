@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from dialer.cli import main
+from tests.cli_support import run
 
 LIST = "name,phone,state\nAnn,(212) 555-0501,NY\nBob,nope,TX\nCy,212 555 0501,NY\nDi,,\n"
 
@@ -19,12 +20,6 @@ def cli_env(db_url: str) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DIALER_DATABASE_URL", db_url)
         yield
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(scope="module")

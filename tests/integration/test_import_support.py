@@ -37,6 +37,16 @@ async def make_client(pool: asyncpg.Pool) -> int:
     return client_id
 
 
+async def client_lead(pool: asyncpg.Pool, phone: str) -> tuple[int, int]:
+    """A new client with a campaign holding one lead on ``phone``: (client id, lead id)."""
+    client = await make_client(pool)
+    campaign = await make_campaign(pool, client_id=client)
+    lead: int = await pool.fetchval(
+        "INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, $2) RETURNING id", campaign, phone
+    )
+    return client, lead
+
+
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path

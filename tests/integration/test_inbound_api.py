@@ -81,11 +81,6 @@ async def test_a_campaigns_callbacks_are_listed_and_counted_apart(api: Api) -> N
     assert stats["inbound"] == {"calls": 2, "to_agent": 0, "message": 2, "matched": 1}
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
-    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
-
-
 def test_dialer_agent_blended_from_the_cli(
     cli_env: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

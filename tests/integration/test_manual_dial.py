@@ -13,11 +13,12 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
-from dialer.sim.model import CalleeModel
 from tests.integration.conftest import Api
 from tests.integration.engine_support import (
     RunningEngine,
     add_agent,
+    humans,
+    lease_owner,
     make_campaign,
     running_engine,
     start,
@@ -26,9 +27,7 @@ from tests.integration.engine_support import (
 
 NY = "+1 (212) 555-{:04d}"  # typed as an agent would; stored as +1212555....
 SF = "+14155550{:03d}"
-ANSWERS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=1, ring_max_s=2, talk_s=30.0
-)
+ANSWERS = humans(ring_min_s=1, ring_max_s=2, talk_s=30.0)
 
 
 @asynccontextmanager
@@ -47,7 +46,7 @@ async def floor(api: Api, engines: int = 1) -> AsyncIterator[dict[str, Any]]:
             )
             for n in range(engines)
         ]
-        owner = await wait_for(lambda: _lease_owner(api, campaign["id"]))
+        owner = await wait_for(lambda: lease_owner(api.pool, campaign["id"], api.clock.now()))
         token = await api.token("agent", agent_id=agent, name=f"desk-{agent}")
         yield {
             "campaign": campaign["id"],
@@ -57,14 +56,6 @@ async def floor(api: Api, engines: int = 1) -> AsyncIterator[dict[str, Any]]:
             "engines": running,
             "owner": owner,
         }
-
-
-async def _lease_owner(api: Api, campaign_id: int) -> str | None:
-    return await api.pool.fetchval(
-        "SELECT owner FROM leases WHERE name = $1 AND expires_at > $2",
-        f"campaign:{campaign_id}",
-        api.clock.now(),
-    )
 
 
 async def _dial(api: Api, f: dict[str, Any], phone: str, **kw: Any) -> tuple[int, Any]:
@@ -269,7 +260,7 @@ async def test_a_new_lease_holder_accepts_manual_dials_again(api: Api) -> None:
             name,
             api.clock.now(),
         )
-        await wait_for(lambda: _lease_owner(api, f["campaign"]))  # taken over
+        await wait_for(lambda: lease_owner(api.pool, f["campaign"], api.clock.now()))  # taken over
         status, body = await _dial(api, f, NY.format(8))
         assert status == 202, body
 
@@ -288,7 +279,7 @@ async def test_manual_dials_during_shutdown_are_placed_or_refused_never_left_ope
         async with running_engine(
             api.pool, instance_id=f"s{round_}", clock=api.clock, callee=ANSWERS
         ) as running:
-            await wait_for(lambda: _lease_owner(api, campaign["id"]))  # noqa: B023
+            await wait_for(lambda: lease_owner(api.pool, campaign["id"], api.clock.now()))  # noqa: B023
             dials = (
                 _dial_after(api, agent, campaign["id"], NY.format(100 + n), yields=n * round_)
                 for n, agent in enumerate(desk)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from dialer.cli import main
+from tests.cli_support import run
 
 # New York, Los Angeles, Honolulu, London, Paris, Delhi, Sydney, Nairobi
 AROUND_THE_WORLD = (
@@ -25,17 +25,6 @@ AROUND_THE_WORLD = (
     "+61412345678",
     "+254712345678",
 )
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
-    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _sql(db_url: str, query: str, *args: object) -> object:

@@ -13,10 +13,10 @@ import asyncpg
 
 from dialer.clock import FakeClock
 from dialer.engine.simsupervisor import SimSupervisorParams, sim_supervisor_hook
-from dialer.sim.model import CalleeModel
 from dialer.telephony import LoopTimer
 from tests.integration.engine_support import (
     add_leads,
+    humans,
     make_campaign,
     running_engine,
     start,
@@ -25,9 +25,7 @@ from tests.integration.engine_support import (
 )
 from tests.integration.monitor_support import NOON_SF, monitored_floor
 
-ALL_HUMANS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=1, ring_max_s=3, talk_s=20
-)
+ALL_HUMANS = humans(ring_min_s=1, ring_max_s=3, talk_s=20)
 
 
 async def _audit(pool: asyncpg.Pool, attempt_id: int) -> list[tuple[str, dict]]:

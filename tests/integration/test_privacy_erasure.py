@@ -11,14 +11,11 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.http.keys import SETTINGS
-from dialer.runtime import create_app
 from dialer.runtime.parts import imports_part
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, serving
 from tests.integration.privacy_support import Person, file_traces, plant, traces, upload
 from tests.integration.test_import_support import make_campaign, make_client
 
@@ -42,23 +39,17 @@ BOB = Person("Philippa Oddworth", "+14155550177", "415.555.0177", "PB-99120-ZZ")
 @pytest.fixture(scope="module")
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
-    clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    helper = Api(client, pool, clock)
-    cid = await make_client(pool)
-    helper.tokens["client_id"] = str(cid)
-    helper.tokens["admin"] = await helper.token("admin", name="admin")
-    helper.tokens["manager"] = await helper.token("manager", client_id=cid, name="manager")
-    other = await make_client(pool)
-    helper.tokens["other"] = await helper.token("manager", client_id=other, name="other")
-    agent = await pool.fetchval(
-        "INSERT INTO agents (client_id, name) VALUES ($1, 'agent-p') RETURNING id", cid
-    )
-    helper.tokens["agent"] = await helper.token("agent", client_id=cid, agent_id=agent)
-    yield helper
-    await client.close()
+    async with serving(pool, settings, ["admin"], background=[imports_part]) as helper:
+        cid = await make_client(pool)
+        helper.tokens["client_id"] = str(cid)
+        helper.tokens["manager"] = await helper.token("manager", client_id=cid, name="manager")
+        other = await make_client(pool)
+        helper.tokens["other"] = await helper.token("manager", client_id=other, name="other")
+        agent = await pool.fetchval(
+            "INSERT INTO agents (client_id, name) VALUES ($1, 'agent-p') RETURNING id", cid
+        )
+        helper.tokens["agent"] = await helper.token("agent", client_id=cid, agent_id=agent)
+        yield helper
 
 
 async def _totals(api: Api, campaign_id: int) -> dict[str, Any]:

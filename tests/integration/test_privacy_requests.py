@@ -164,11 +164,6 @@ def test_lead_erased_is_in_the_event_catalogue() -> None:
     assert "lead.erased" in EVENT_TYPES
 
 
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
-    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
-
-
 def test_cli_export_erase_and_retention(
     cli_env: None, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -20,9 +20,9 @@ from dialer.config import Settings
 from dialer.engine.runner import RunnerOptions
 from dialer.recordings import LocalRecordings
 from dialer.runtime import create_app
-from dialer.sim.model import CalleeModel
 from tests.integration.engine_support import (
     add_leads,
+    humans,
     make_campaign,
     running_engine,
     start,
@@ -31,9 +31,7 @@ from tests.integration.engine_support import (
 )
 
 NOON_SF = datetime(2026, 5, 5, 19, 0, tzinfo=UTC)
-ALL_HUMANS = CalleeModel(
-    p_human=1.0, p_machine=0.0, p_busy=0.0, p_failed=0.0, ring_min_s=2, ring_max_s=4, talk_s=6
-)
+ALL_HUMANS = humans(ring_min_s=2, ring_max_s=4, talk_s=6)
 
 
 async def test_connected_calls_are_recorded_stored_and_announced(

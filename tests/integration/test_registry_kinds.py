@@ -14,10 +14,10 @@ from dialer.clock import FakeClock
 from dialer.dnc.lookup import dnc_sources, screen_numbers
 from dialer.leads.submit import DncOptions
 from tests.integration.test_import_support import (
+    client_lead,
     import_dnc,
     import_list,
     make_campaign,
-    make_client,
     write,
 )
 
@@ -30,12 +30,7 @@ def clock() -> FakeClock:
 async def test_registry_kinds_load_as_facts(
     pool: asyncpg.Pool, clock: FakeClock, tmp_path: Path
 ) -> None:
-    client = await make_client(pool)
-    campaign = await make_campaign(pool, client_id=client)
-    lead = await pool.fetchval(
-        "INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, '+12125550201') RETURNING id",
-        campaign,
-    )
+    client, lead = await client_lead(pool, "+12125550201")
     wireless = write(tmp_path / "wireless.txt", "2125550201\n2125550202\n")
     done = await import_dnc(pool, clock, wireless, DncOptions(list_source="us_wireless"))
     assert done["state"] == "completed", done["error"]

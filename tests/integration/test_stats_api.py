@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import asyncpg
 import pytest
 
 from dialer.stats.export import COLUMNS, ROWS_PER_CHUNK
@@ -45,6 +46,19 @@ async def other_client(api: Api) -> tuple[int, str]:
 
 def _iso(moment: Any) -> str:
     return moment.isoformat()
+
+
+async def _copies(conn: asyncpg.Connection, attempt_id: int, n: int) -> None:
+    """``n`` copies of an attempt, each a second after the one before."""
+    await conn.execute(
+        "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, ended_at,"
+        " outcome, compliance, mode)"
+        " SELECT lead_id, campaign_id, phone_e164, started_at + i * interval '1 second',"
+        " ended_at + i * interval '1 second', outcome, compliance, mode"
+        " FROM attempts, generate_series(1, $2) AS i WHERE id = $1",
+        attempt_id,
+        n,
+    )
 
 
 async def test_stats_of_the_last_24_hours_by_default(api: Api, seeded: Seeded) -> None:
@@ -208,15 +222,7 @@ async def test_a_large_export_is_streamed_in_chunks(api: Api) -> None:
         cid = await make_campaign(conn, now)
         (lead,) = await make_leads(conn, cid, [("completed", count)], now)
         first = await add_attempt(conn, cid, lead, now - 30 * H, outcome="no_answer")
-        await conn.execute(
-            "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, ended_at,"
-            " outcome, compliance, mode)"
-            " SELECT lead_id, campaign_id, phone_e164, started_at + i * interval '1 second',"
-            " ended_at + i * interval '1 second', outcome, compliance, mode"
-            " FROM attempts, generate_series(1, $2) AS i WHERE id = $1",
-            first,
-            count - 1,
-        )
+        await _copies(conn, first, count - 1)
     resp, rows = await _csv(api, cid)
     assert resp.headers.get("Transfer-Encoding") == "chunked"
     assert len(rows) == count
@@ -240,15 +246,7 @@ async def test_an_export_cut_by_the_database_ends_incomplete_not_short(api: Api)
         cid = await make_campaign(conn, now)
         (lead,) = await make_leads(conn, cid, [("completed", 1)], now)
         first = await add_attempt(conn, cid, lead, now - 30 * H, outcome="no_answer")
-        await conn.execute(
-            "INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, ended_at,"
-            " outcome, compliance, mode)"
-            " SELECT lead_id, campaign_id, phone_e164, started_at + i * interval '1 second',"
-            " ended_at + i * interval '1 second', outcome, compliance, mode"
-            " FROM attempts, generate_series(1, $2) AS i WHERE id = $1",
-            first,
-            count - 1,
-        )
+        await _copies(conn, first, count - 1)
     resp = await api.client.get(
         f"/api/v1/campaigns/{cid}/attempts.csv",
         headers={"Authorization": f"Bearer {api.tokens['viewer']}"},

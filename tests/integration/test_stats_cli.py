@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
-from dialer.cli import main
+from tests.cli_support import run
 from tests.integration.test_stats_support import (
     EXPECTED,
     EXPECTED_LEADS,
@@ -23,17 +23,6 @@ from tests.integration.test_stats_support import (
 async def seeded(pool: asyncpg.Pool) -> Seeded:
     async with pool.acquire() as conn:
         return await seed(conn, datetime.now(UTC))
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
-    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_report_of_the_last_24_hours(

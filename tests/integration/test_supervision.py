@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -23,6 +22,7 @@ from dialer.http.keys import ENGINE
 from dialer.runtime.app import create_app
 from dialer.telephony import LoopTimer, SimGatewayParams, SimulatedGateway
 from tests.integration.engine_support import (
+    NOON_SF,
     add_leads,
     make_campaign,
     running_engine,
@@ -30,8 +30,6 @@ from tests.integration.engine_support import (
     us_numbers,
     wait_for,
 )
-
-NOON_SF = datetime(2026, 3, 2, 20, 0, tzinfo=UTC)
 
 
 async def _campaign(

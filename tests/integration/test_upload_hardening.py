@@ -14,16 +14,13 @@ from typing import Any
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 
-from dialer.clock import FakeClock
 from dialer.config import Settings
 from dialer.http import uploads
 from dialer.http.keys import IMPORTS, SETTINGS
 from dialer.leads.background import ImportService
-from dialer.runtime.app import create_app
 from dialer.runtime.parts import imports_part
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, serving
 from tests.integration.test_import_support import make_campaign
 
 LIMIT = 64 * 1024 * 1024
@@ -32,14 +29,8 @@ LIMIT = 64 * 1024 * 1024
 @pytest.fixture(scope="module")
 async def api(pool: asyncpg.Pool, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Api]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("data"), max_upload_bytes=LIMIT)
-    clock = FakeClock()
-    app = create_app(settings, pool=pool, clock=clock, background=[imports_part])
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    helper = Api(client, pool, clock)
-    helper.tokens["manager"] = await helper.token("manager", name="manager")
-    yield helper
-    await client.close()
+    async with serving(pool, settings, ["manager"], background=[imports_part]) as helper:
+        yield helper
 
 
 def _uploads(api: Api) -> Path:

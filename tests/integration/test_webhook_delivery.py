@@ -23,7 +23,6 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client import REGISTRY
 
 from dialer.campaigns import store as campaigns
-from dialer.clock import FakeClock
 from dialer.config import Secret, Settings, parse_networks
 from dialer.outbox import EVENT_TYPES, enqueue, subscribes_to
 from dialer.runtime import create_app
@@ -35,7 +34,7 @@ from dialer.webhooks.retry import RetryPolicy
 from dialer.webhooks.sender import new_session
 from dialer.webhooks.worker import DeliveryWorker
 from tests.fakes.receiver import Receiver
-from tests.integration.conftest import Api
+from tests.integration.conftest import Api, serving
 
 SETTINGS = Settings(secret_key=Secret("delivery-tests-master-key-0123"))
 FAST = RetryPolicy(base_s=10, factor=2, max_delay_s=60, max_age_s=300, jitter=0)
@@ -43,14 +42,8 @@ FAST = RetryPolicy(base_s=10, factor=2, max_delay_s=60, max_age_s=300, jitter=0)
 
 @pytest.fixture(scope="module")
 async def api(pool: asyncpg.Pool) -> AsyncIterator[Api]:
-    clock = FakeClock()
-    client = TestClient(TestServer(create_app(SETTINGS, pool=pool, clock=clock)))
-    await client.start_server()
-    helper = Api(client, pool, clock)
-    for role in ("admin", "crm"):
-        helper.tokens[role] = await helper.token(role, name=role)
-    yield helper
-    await client.close()
+    async with serving(pool, SETTINGS, ["admin", "crm"]) as helper:
+        yield helper
 
 
 @pytest.fixture(autouse=True)

@@ -7,17 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialer.cli import main
 from dialer.compliance import check_number
 from dialer.errors import ValidationError
+from tests.cli_support import run
 
 NOW = datetime(2026, 7, 1, 16, 0, tzinfo=UTC)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_check_json_blocked_decision(capsys: pytest.CaptureFixture[str]) -> None:

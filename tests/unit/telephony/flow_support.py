@@ -15,16 +15,63 @@ from dialer.telephony.esl import agent_uuid
 from dialer.timer import LoopTimer
 from tests.fakes.contract import LiveHarness, new_call_id
 from tests.fakes.gateways import HARNESS_NUMBERS
+from tests.fakes.scenarios import number
 from tests.unit.engine.test_callflow import Harness, campaign
 
 NOTICE_SOUND = {"ari": RECORDING_NOTICE, "esl": "dialer/recording-notice.wav"}
 
 
+def commands(fake: Any, prefix: str) -> list[tuple[str, dict[str, str]]]:
+    """The commands the fake FreeSWITCH received that start with ``prefix``."""
+    return [(line, headers) for line, headers in fake.requests if line.startswith(prefix)]
+
+
+async def dial(h: LiveHarness, suffix: str, *, campaign: str = "7", **fields: Any) -> str:
+    """Originate a call to the scenario number ending ``suffix`` (``tests.fakes.scenarios``)
+    carrying our attempt and ``campaign`` ids; ``fields``: more ``OriginateRequest`` fields."""
+    values: dict[str, Any] = {
+        "call_id": new_call_id(),
+        "phone_e164": number(suffix),
+        "caller_id": "+15550009999",
+        "ring_timeout_s": 15.0,
+        "variables": (("attempt_id", "41"), ("campaign id", campaign)),
+        **fields,
+    }
+    await h.gateway.originate(OriginateRequest(**values), h.log)
+    return str(values["call_id"])
+
+
 class Switch:
-    """One adapter over its fake, and what the fake saw."""
+    """One adapter over its fake, and what the fake saw, in terms both switches share."""
 
     def __init__(self, kind: str, harness: LiveHarness, fake: Any) -> None:
         self.kind, self.harness, self.fake = kind, harness, fake
+
+    def phone(self, extension: str) -> str:
+        """A phone's endpoint: ``PJSIP/...`` on Asterisk, ``user/...`` on FreeSWITCH."""
+        return f"PJSIP/{extension}" if self.kind == "ari" else f"user/{extension}"
+
+    def agent_leg(self, call_id: str) -> str:
+        """The channel id of the agent bridged to ``call_id``."""
+        return f"{call_id}-agent" if self.kind == "ari" else agent_uuid(call_id)
+
+    def supervisor(self, monitor_id: str) -> str:
+        """The channel id of a monitoring supervisor's phone."""
+        return f"{monitor_id}-sup" if self.kind == "ari" else monitor_id
+
+    def mixed(self, call_id: str) -> set[str]:
+        """The channels in the call's mix: its bridge (ARI) or conference room (ESL)."""
+        if self.kind == "ari":
+            return set(self.fake.bridges[f"{call_id}-bridge"]["channels"])
+        return set(self.fake.rooms[f"dialer-{call_id}"])
+
+    def idle(self) -> bool:
+        """No channel left on the switch (and, on Asterisk, no bridge)."""
+        return not self.fake.legs and not (self.kind == "ari" and self.fake.bridges)
+
+    def taps(self) -> dict[str, Any]:
+        """The listening taps on calls: snoop channels (ARI) or eavesdrops (ESL)."""
+        return dict(self.fake.snoops if self.kind == "ari" else self.fake.eavesdrops)
 
     def install_notice(self) -> None:
         self.fake.sounds = frozenset({*self.fake.sounds, NOTICE_SOUND[self.kind]})
