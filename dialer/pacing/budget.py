@@ -65,6 +65,8 @@ class AbandonBudget:
         young: float = 0.5,
         end_ramp: float = 3.0,
         end_keep: float = 2.0,
+        end_eps: float = 0.2,
+        end_from: float = 0.25,
     ) -> None:
         if not 0.0 < limit < 1.0:
             raise ValueError(f"max_abandon_rate must be within (0, 1), got {limit}")
@@ -79,6 +81,8 @@ class AbandonBudget:
         self.young = young
         self.end_ramp = end_ramp
         self.end_keep = end_keep
+        self.end_eps = end_eps
+        self.end_from = end_from
         self.cushion = 1.0
         self.earn_left: float | None = None  # abandons the rest of the shift earns (None: unknown)
         self.learn = learn
@@ -151,6 +155,16 @@ class AbandonBudget:
         """Share of the window's headroom a batch may use: ``1 / safety``, rising towards
         all of it as the cushion falls near the shift's end."""
         return self.headroom / (safety - (safety - 1.0) * (1.0 - self.cushion))
+
+    def tail_eps(self, eps: float) -> float:
+        """The tail bound's chance of a burst over the window: ``eps``, falling to ``eps x
+        end_eps`` in the shift's last stretch, once the rest of it earns less than
+        ``end_from`` of an abandon (a burst then would leave the window over the limit when
+        dialling stops, with nothing left to earn it back)."""
+        earn = self.earn_left
+        if earn is None or earn >= self.end_from:
+            return eps
+        return eps * max(self.end_eps, earn / self.end_from)
 
     def end_cushion(self, t: float, shift_left_s: float | None) -> float:
         """Share of the reserve and buffer still worth keeping, 1 down to 0 at the end.

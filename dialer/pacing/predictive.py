@@ -108,10 +108,7 @@ class PredictivePacer:
         young: float = 0.5,
         guard_eps: float = 0.05,
         guard_tail_k: float = math.inf,
-        end_ramp: float = 3.0,
-        end_keep: float = 2.0,
-        end_eps: float = 0.2,
-        end_from: float = 0.25,
+        **end: float,  # end_ramp, end_keep, end_eps, end_from: the shift's end (AbandonBudget)
     ) -> None:
         self.max_lines = max_lines
         self.max_wait_s = max_wait_s
@@ -128,8 +125,6 @@ class PredictivePacer:
         self.shared_p = shared_p
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
-        self.end_eps = end_eps
-        self.end_from = end_from
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -139,8 +134,7 @@ class PredictivePacer:
             learn=learn,
             guard_burst=guard_burst,
             young=young,
-            end_ramp=end_ramp,
-            end_keep=end_keep,
+            **end,
         )
         self.calls = CallModel(half_life_s=half_life_s, prior_p=0.2, prior_weight=10.0)
         self.agents = AgentModel()
@@ -270,19 +264,9 @@ class PredictivePacer:
             self.budget.limit * state.window_human_answers - state.window_abandoned + 1e-9
         )
         if absorbable < self.guard_tail_k:  # (default: whenever the headroom is thin)
-            eps = self._tail_eps()
+            eps = self.budget.tail_eps(self.guard_eps)
             cap = min(cap, covered + safe_uncovered(pm.mean, absorbable + math.floor(due), eps))
         return max(n_prog, cap)
-
-    def _tail_eps(self) -> float:
-        """The tail bound's chance of a burst over the window: ``guard_eps``, falling to
-        ``guard_eps x end_eps`` in the shift's last stretch, once the rest of it earns less
-        than ``end_from`` of an abandon (a burst then would leave the window over the
-        limit when dialling stops)."""
-        earn = self.budget.earn_left
-        if earn is None or earn >= self.end_from:
-            return self.guard_eps
-        return self.guard_eps * max(self.end_eps, earn / self.end_from)
 
     def diagnostics(self) -> dict[str, float]:
         """Numbers worth exporting as metrics."""

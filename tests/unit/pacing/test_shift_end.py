@@ -133,18 +133,18 @@ def test_no_window_minute_over_the_limit_when_the_end_is_known(
     [
         (None, 0.05),  # unknown end: the tail bound's usual chance
         (3.0, 0.05),  # the rest of the shift earns an abandon back
-        (1.0, 0.05),
-        (0.5, 0.025),  # half an abandon left to earn: half the chance
-        (0.1, 0.01),  # never below end_eps x guard_eps
+        (0.25, 0.05),  # the last stretch starts at a quarter of an abandon
+        (0.125, 0.025),  # half of that left to earn: half the chance
+        (0.02, 0.01),  # never below end_eps x eps
         (0.0, 0.01),
     ],
 )
-def test_the_tail_bound_tightens_once_an_abandon_cannot_be_earned_back(
+def test_the_tail_bound_tightens_in_the_shifts_last_stretch(
     earn_left: float | None, eps: float
 ) -> None:
-    pacer = make_pacer("predictive", guard_eps=0.05, end_eps=0.2)
-    pacer.budget.earn_left = earn_left  # type: ignore[attr-defined]
-    assert pacer._tail_eps() == pytest.approx(eps)  # type: ignore[attr-defined]
+    budget = AbandonBudget(end_eps=0.2, end_from=0.25)
+    budget.earn_left = earn_left
+    assert budget.tail_eps(0.05) == pytest.approx(eps)
 
 
 def test_a_burst_in_the_last_minutes_does_not_leave_the_shift_over_the_limit() -> None:
