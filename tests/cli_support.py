@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import asyncpg
 import pytest
 
 from dialer.cli import main
@@ -12,3 +15,16 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def fetchval(db_url: str, query: str, *args: object) -> object:
+    """One value from the database the CLI works on (for a test's set-up and checks)."""
+
+    async def go() -> object:
+        conn = await asyncpg.connect(db_url)
+        try:
+            return await conn.fetchval(query, *args)
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())

@@ -3,48 +3,24 @@ until when); a pause code none of the agent's campaigns has exits 2 with one lin
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 
-import asyncpg
 import pytest
 
-from dialer.cli import main
-
-
-@pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
-    monkeypatch.setenv("DIALER_DATABASE_URL", db_url)
-
-
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def _sql(db_url: str, query: str, *args: object) -> object:
-    async def go() -> object:
-        conn = await asyncpg.connect(db_url)
-        try:
-            return await conn.fetchval(query, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
+from tests.cli_support import fetchval, run
 
 
 def test_a_pause_from_the_cli_says_it_is_held_and_until_when(
     cli_env: None, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     name = f"cli-hold-{time.monotonic_ns()}"
-    code, out, _ = _run(capsys, "campaign", "create", "--name", name, "--caller-id",
+    code, out, _ = run(capsys, "campaign", "create", "--name", name, "--caller-id",
                         "+16505550100", "--json")  # fmt: skip
     assert code == 0, out
     campaign_id = json.loads(out)["id"]
     agent = f"desk-{time.monotonic_ns()}"
-    _sql(
+    fetchval(
         db_url,
         "WITH a AS (INSERT INTO agents (client_id, name, state, state_changed_at)"
         " SELECT client_id, $1, 'available', now() FROM campaigns WHERE id = $2 RETURNING id)"
@@ -52,10 +28,10 @@ def test_a_pause_from_the_cli_says_it_is_held_and_until_when(
         agent,
         campaign_id,
     )
-    code, _, err = _run(capsys, "agent", "pause", "--agent", agent, "--reason", "nap")
+    code, _, err = run(capsys, "agent", "pause", "--agent", agent, "--reason", "nap")
     assert code == 2 and len(err.strip().splitlines()) == 1 and "pause code" in err
     # a call rings for the campaign and nobody else is free: the pause is held
-    _sql(
+    fetchval(
         db_url,
         "WITH l AS (INSERT INTO leads (campaign_id, phone_e164) VALUES ($1, '+16505550177')"
         " RETURNING id, campaign_id, phone_e164)"
@@ -63,15 +39,15 @@ def test_a_pause_from_the_cli_says_it_is_held_and_until_when(
         " SELECT id, campaign_id, phone_e164, now(), '{}' FROM l",
         campaign_id,
     )
-    code, out, _ = _run(capsys, "agent", "pause", "--agent", agent, "--reason", "lunch")
+    code, out, _ = run(capsys, "agent", "pause", "--agent", agent, "--reason", "lunch")
     assert code == 0 and len(out.strip().splitlines()) == 1
     assert "stays available" in out and "(lunch) is held until" in out and "UTC" in out
-    code, out, _ = _run(capsys, "agent", "ready", "--agent", agent, "--json")
+    code, out, _ = run(capsys, "agent", "ready", "--agent", agent, "--json")
     assert code == 0 and (json.loads(out)["state"], json.loads(out)["pending_action"]) == (
         "available",
         None,
     )
     # the call is over: a pause applies at once
-    _sql(db_url, "UPDATE attempts SET ended_at = now() WHERE campaign_id = $1", campaign_id)
-    code, out, _ = _run(capsys, "agent", "pause", "--agent", agent, "--reason", "lunch")
+    fetchval(db_url, "UPDATE attempts SET ended_at = now() WHERE campaign_id = $1", campaign_id)
+    code, out, _ = run(capsys, "agent", "pause", "--agent", agent, "--reason", "lunch")
     assert code == 0 and out.strip().endswith("is paused (lunch)")

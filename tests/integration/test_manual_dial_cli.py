@@ -4,15 +4,13 @@ places around the world and needs one inside its calling hours)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 
-from tests.cli_support import run
+from tests.cli_support import fetchval, run
 
 # New York, Los Angeles, Honolulu, London, Paris, Delhi, Sydney, Nairobi
 AROUND_THE_WORLD = (
@@ -27,17 +25,6 @@ AROUND_THE_WORLD = (
 )
 
 
-def _sql(db_url: str, query: str, *args: object) -> object:
-    async def go() -> object:
-        conn = await asyncpg.connect(db_url)
-        try:
-            return await conn.fetchval(query, *args)
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
-
-
 def test_agent_dial_from_the_cli(
     cli_env: None, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -47,7 +34,7 @@ def test_agent_dial_from_the_cli(
     assert code == 0, out
     campaign_id = json.loads(out)["id"]
     agent = f"desk-{time.monotonic_ns()}"
-    agent_id = _sql(
+    agent_id = fetchval(
         db_url,
         "WITH a AS (INSERT INTO agents (client_id, name, state, state_changed_at)"
         " SELECT client_id, $1, 'offline', now() FROM campaigns WHERE id = $2 RETURNING id)"
@@ -59,12 +46,12 @@ def test_agent_dial_from_the_cli(
     argv = ("agent", "dial", "--agent", agent, "--campaign", name)
     code, _, err = run(capsys, *argv, "--phone", AROUND_THE_WORLD[0])
     assert code == 2 and len(err.strip().splitlines()) == 1 and "log in" in err
-    _sql(db_url, "UPDATE agents SET state = 'available' WHERE id = $1", agent_id)
+    fetchval(db_url, "UPDATE agents SET state = 'available' WHERE id = $1", agent_id)
     code, _, err = run(capsys, *argv, "--phone", AROUND_THE_WORLD[0])
     assert code == 2 and "start it first" in err
     # Running, with a runner elsewhere (its lease): the dial is recorded and announced.
-    _sql(db_url, "UPDATE campaigns SET state = 'running' WHERE id = $1", campaign_id)
-    _sql(
+    fetchval(db_url, "UPDATE campaigns SET state = 'running' WHERE id = $1", campaign_id)
+    fetchval(
         db_url,
         "INSERT INTO leases (name, owner, expires_at) VALUES ($1, 'elsewhere', $2)",
         f"campaign:{campaign_id}",
@@ -79,7 +66,7 @@ def test_agent_dial_from_the_cli(
             break
         assert code == 2 and got["reasons"] and got["rule_ids"], (out, err)
     assert accepted is not None, "no place in calling hours now"
-    assert _sql(db_url, "SELECT mode FROM attempts WHERE id = $1", accepted["attempt_id"]) == (
+    assert fetchval(db_url, "SELECT mode FROM attempts WHERE id = $1", accepted["attempt_id"]) == (
         "manual"
     )
     code, _, err = run(capsys, *argv, "--phone", AROUND_THE_WORLD[0])
