@@ -20,12 +20,14 @@ distribution of both margins.
 
     python bench/pacing_sweep.py [--scenarios 40] [--seeds 5] [--json] [--quick]
                                  [--only I] [--jobs N] [--tune KEY=VALUE] [--rows FILE]
-                                 [--rivals FILE]
+                                 [--rivals FILE] [--holdout K]
 
 ``--quick`` is 20 scenarios x 3 seeds with shifts cut to at most 3 h (same draws).
 ``--rivals FILE`` reuses the ratio searches of a saved ``--rows`` file (only progressive
 and predictive run): a pacer change is measured in minutes, not hours. The rivals stay
-valid while the simulator and the seeds are unchanged.
+valid while the simulator and the seeds are unchanged. ``--holdout K`` also runs the
+guarded ratio chosen on the seeds and predictive on ``K`` fresh seeds (after the last one):
+the margin there carries no selection bias in the rival's favour.
 """
 
 from __future__ import annotations
@@ -158,13 +160,13 @@ def _stats(results: Sequence[SimResult]) -> dict[str, float]:
     }
 
 
-Job = tuple[Scenario, list[int], dict[str, float], str | None, dict[str, Any] | None]
+Job = tuple[Scenario, list[int], dict[str, float], str | None, dict[str, Any] | None, int]
 
 
 def run_scenario(job: Job) -> dict[str, Any]:
     """Every pacer on one scenario over the seeds (runs in a worker process); with a
     stored row (``--rivals``), its two ratio searches are reused instead of rerun."""
-    sc, seeds, tuning, rows, stored = job
+    sc, seeds, tuning, rows, stored, holdout = job
     started = time.monotonic()
     prog = [sc.run(s, lambda: make_pacer("progressive")) for s in seeds]
     pred = [
@@ -190,6 +192,8 @@ def run_scenario(job: Job) -> dict[str, Any]:
         rival = out.get(key, out["progressive"])["occupancy_mean"]
         margin = out["predictive"]["occupancy_mean"] - rival
         out["margin_raw" if key == "best_ratio" else "margin"] = margin
+    if holdout and "best_power" in out:
+        out["holdout"] = _holdout(sc, out["best_power"]["ratio"], max(seeds) + 1, holdout, tuning)
     out["elapsed_s"] = round(time.monotonic() - started, 1)
     print(
         f"  done {sc.index:>2} {sc.name} ({out['elapsed_s']} s): margin {out['margin']:+.3f}, "
@@ -201,6 +205,31 @@ def run_scenario(job: Job) -> dict[str, Any]:
         with open(rows, "a") as f:
             f.write(json.dumps(out) + "\n")
     return out
+
+
+def _holdout(
+    sc: Scenario, ratio: float, first: int, n: int, tuning: dict[str, float]
+) -> dict[str, Any]:
+    """The guarded ratio chosen on the sweep's seeds and predictive, on ``n`` fresh seeds.
+
+    The rival is the best of many ratios scored on the seeds it was chosen on, which biases
+    it upward where one abandon moves a seed's occupancy (tiny floors); fresh seeds do not.
+    """
+    fresh = list(range(first, first + n))
+    pred = [
+        sc.run(s, lambda: make_pacer("predictive", max_abandon_rate=LIMIT, **tuning)) for s in fresh
+    ]
+    rival = [sc.run(s, lambda: GuardedPacer(RatioPacer(ratio), LIMIT)) for s in fresh]
+    diffs = [p.occupancy - r.occupancy for p, r in zip(pred, rival, strict=True)]
+    mean = sum(diffs) / n
+    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
+    return {
+        "seeds": [fresh[0], fresh[-1]],
+        "predictive": _stats(pred),
+        "best_power": _stats(rival),
+        "margin": mean,
+        "margin_se": math.sqrt(var / n),
+    }
 
 
 def _margins(rows: list[dict[str, Any]], key: str) -> dict[str, Any]:
@@ -259,6 +288,18 @@ def print_table(rows: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             + f"{pr['occupancy_mean']:>6.3f}{100 * pr['abandon_worst']:>6.2f}%"
             f"{100 * pr['window_worst']:>7.2f}%{r['margin_raw']:>+8.3f}{r['margin']:>+8.3f}"
         )
+    held = [r for r in rows if "holdout" in r]
+    if held:
+        h0 = held[0]["holdout"]["seeds"]
+        print(f"\nfresh seeds {h0[0]}-{h0[1]}, the guarded ratio chosen above vs predictive:")
+        for r in held:
+            h = r["holdout"]
+            print(
+                f"{r['index']:>2} R {r['best_power']['ratio']:.2f} margin {h['margin']:+.4f} "
+                f"(se {h['margin_se']:.4f}); worst seed: predictive "
+                f"{100 * h['predictive']['abandon_worst']:.2f} %, ratio "
+                f"{100 * h['best_power']['abandon_worst']:.2f} %"
+            )
     s = summary
     for label, k in (("vs guarded ratio (goal)", "margin_"), ("vs unguarded ratio", "margin_raw_")):
         print(
@@ -313,6 +354,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--rows", metavar="FILE", help="append each scenario's row (JSON lines)")
     ap.add_argument(
+        "--holdout",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also run the chosen guarded ratio and predictive on K fresh seeds",
+    )
+    ap.add_argument(
         "--rivals",
         metavar="FILE",
         help="reuse the ratio searches of rows saved with --rows (same draws and seeds): "
@@ -320,8 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes")
     args = ap.parse_args(argv)
-    if args.scenarios < 1 or args.seeds < 1 or args.jobs < 1:
-        print("pacing_sweep: --scenarios, --seeds and --jobs must be at least 1", file=sys.stderr)
+    if args.scenarios < 1 or args.seeds < 1 or args.jobs < 1 or args.holdout < 0:
+        print(
+            "pacing_sweep: --scenarios, --seeds, --jobs must be at least 1, --holdout at least 0",
+            file=sys.stderr,
+        )
         return 2
     n, k, max_hours = args.scenarios, args.seeds, None
     if args.quick:
@@ -348,7 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     order = sorted(chosen, key=_cost, reverse=not args.smallest_first)
     jobs: list[Job] = [
-        (sc, seeds, tuning, args.rows, stored.get(sc.index) if args.rivals else None)
+        (sc, seeds, tuning, args.rows, stored.get(sc.index) if args.rivals else None, args.holdout)
         for sc in order
     ]
     with Pool(args.jobs) as pool:
