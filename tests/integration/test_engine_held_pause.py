@@ -66,8 +66,13 @@ async def _pause_while_ringing(pool: asyncpg.Pool, cid: int, agent: int, clock: 
     assert (row["state"], row["pending_action"]) == ("available", "pause")  # held
 
 
-async def _state(pool: asyncpg.Pool, agent: int) -> str:
-    return str(await pool.fetchval("SELECT state FROM agents WHERE id = $1", agent))
+async def _until_state(pool: asyncpg.Pool, agent: int, state: str) -> None:
+    """Wait until the agent's row is in ``state``."""
+
+    async def reached() -> bool:
+        return await pool.fetchval("SELECT state FROM agents WHERE id = $1", agent) == state
+
+    await wait_for(reached, timeout=60.0)
 
 
 async def test_a_free_agent_pausing_while_their_call_rings_takes_it_then_pauses(
@@ -78,10 +83,7 @@ async def test_a_free_agent_pausing_while_their_call_rings_takes_it_then_pauses(
     async with running_engine(epool, clock=clock, speed=5.0, callee=_callees(1.0)):
         await _pause_while_ringing(epool, cid, agent, clock)
 
-        async def wrapping() -> bool:
-            return await _state(epool, agent) == "wrap_up"
-
-        await wait_for(wrapping, timeout=60.0)
+        await _until_state(epool, agent, "wrap_up")
         async with epool.acquire() as conn:
             row, _ = await agents.act(conn, agent, "finish", scope=None, now=clock.now())
     assert (row["state"], row["state_reason"], row["pending_action"]) == ("paused", "lunch", None)
@@ -101,10 +103,7 @@ async def test_a_held_pause_applies_when_the_call_ends_unanswered(epool: asyncpg
     async with running_engine(epool, clock=clock, speed=5.0, callee=_callees(0.0)):
         await _pause_while_ringing(epool, cid, agent, clock)
 
-        async def paused() -> bool:
-            return await _state(epool, agent) == "paused"
-
-        await wait_for(paused, timeout=60.0)
+        await _until_state(epool, agent, "paused")
         calls = await epool.fetchval("SELECT count(*) FROM attempts WHERE campaign_id = $1", cid)
     assert calls == 1  # nothing was dialed for the agent once they asked to pause
 
@@ -117,13 +116,10 @@ async def test_a_held_pause_applies_at_its_deadline_while_calls_still_ring(
     async with running_engine(epool, clock=clock, speed=0.5, callee=_callees(0.0)):
         await _pause_while_ringing(epool, cid, agent, clock)
         clock.advance(26.0)  # the hold is 27 s (ring timeout 25 s + 2 s)
-        assert await _state(epool, agent) == "available"
+        state = await epool.fetchval("SELECT state FROM agents WHERE id = $1", agent)
+        assert state == "available"
         clock.advance(1.0)
-
-        async def paused() -> bool:
-            return await _state(epool, agent) == "paused"
-
-        await wait_for(paused, timeout=30.0)
+        await _until_state(epool, agent, "paused")
         ringing = await epool.fetchval(
             "SELECT count(*) FROM attempts WHERE campaign_id = $1 AND ended_at IS NULL", cid
         )
