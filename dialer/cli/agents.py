@@ -19,7 +19,7 @@ from dialer.agents import store as agents
 from dialer.auth.roles import Principal
 from dialer.campaigns import store as campaigns
 from dialer.campaigns.codes import check_pause_code
-from dialer.cli.common import connection, print_json, print_refusal, run, settings_from
+from dialer.cli.common import connection, print_dial, print_json, run, settings_from
 from dialer.engine import manual
 
 CLI = Principal(None, "cli", "admin")
@@ -130,11 +130,9 @@ def cmd_dial(args: argparse.Namespace) -> int:
                 return {"refused": exc.to_dict()}
 
     got = run(go())
-    refused = got.get("refused")
-    if refused is not None:
-        return print_refusal(refused, args.json)
-    if args.json:
-        print_json(got)
-    else:
-        print(f"attempt {got['attempt_id']}: dialing {got['phone']} (lead {got['lead_id']})")
-    return 0
+    line = (
+        ""
+        if "refused" in got
+        else (f"attempt {got['attempt_id']}: dialing {got['phone']} (lead {got['lead_id']})")
+    )
+    return print_dial(got, args.json, line)

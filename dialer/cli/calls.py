@@ -12,7 +12,7 @@ from typing import Any
 from dialer.agents import store as agents
 from dialer.campaigns import store as campaigns
 from dialer.cli.agents import CLI
-from dialer.cli.common import connection, print_json, print_refusal, run, settings_from
+from dialer.cli.common import connection, print_dial, print_json, run, settings_from
 from dialer.engine import transferask
 from dialer.engine.manual import Refused
 from dialer.errors import UsageError
@@ -72,14 +72,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 return {"refused": exc.to_dict()}
 
     got = run(go())
-    refused = got.get("refused")
-    if refused is not None:
-        return print_refusal(refused, args.json)
-    if args.json:
-        print_json(got)
-    else:
-        print(f"call {got['call_id']}: {got['leg']} leg {got['leg_id']} asked for ({got['to']})")
-    return 0
+    line = (
+        ""
+        if "refused" in got
+        else (f"call {got['call_id']}: {got['leg']} leg {got['leg_id']} asked for ({got['to']})")
+    )
+    return print_dial(got, args.json, line)
 
 
 def cmd_control(args: argparse.Namespace) -> int:

@@ -56,6 +56,19 @@ def print_refusal(refused: dict[str, Any], as_json: bool) -> int:
     return 2
 
 
+def print_dial(got: dict[str, Any], as_json: bool, line: str) -> int:
+    """The answer to a dial request (a manual dial, a transfer leg): the refusal with exit
+    code 2 (``print_refusal``), else the result as JSON or ``line``; exit code 0."""
+    refused = got.get("refused")
+    if refused is not None:
+        return print_refusal(refused, as_json)
+    if as_json:
+        print_json(got)
+    else:
+        print(line)
+    return 0
+
+
 def print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     """A plain aligned table for humans."""
     if not rows:
