@@ -148,9 +148,4 @@ def shift_left(campaign: CampaignConfig, now: datetime) -> float | None:
     whichever is nearer); ``None`` when unknown. A shift that cannot be read counts as
     unknown: the pacer then keeps its whole-day cushion. The shift is read once, when the
     campaign's settings are loaded (``CampaignConfig.shift_hours``)."""
-    if isinstance(campaign, CampaignConfig):
-        return seconds_left(campaign.ends_at, campaign.shift_hours, now)
-    try:  # a plain picture of the settings (tests): read it now
-        return seconds_left(campaign.ends_at, campaign.shift, now)
-    except (KeyError, TypeError, ValueError):
-        return seconds_left(campaign.ends_at, None, now)
+    return seconds_left(campaign.ends_at, campaign.shift_hours, now)

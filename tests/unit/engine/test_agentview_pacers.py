@@ -185,7 +185,7 @@ def _runner(cid: int, agents: list[tuple[int, str]], in_flight: int, waiting: in
         inherited=0,
         budget=SimpleNamespace(window_counts=lambda: (100, 1)),
         timer=SimpleNamespace(now=lambda: 5.0),
-        config=SimpleNamespace(lines=None, ends_at=None, shift=None),
+        config=campaign(),
         clock=SimpleNamespace(now=lambda: _NOW),
         peers={},
         shared_elsewhere=0,
@@ -226,7 +226,7 @@ def test_the_runner_tells_its_pacer_how_long_the_shift_has_left(
     runner = _runner(1, [(1, "available")], in_flight=0)
     ends_at = None if ends_in_s is None else _NOW + timedelta(seconds=ends_in_s)
     shift = None if windows is None else {"timezone": "America/New_York", "windows": windows}
-    runner.config = SimpleNamespace(lines=None, ends_at=ends_at, shift=shift)
+    runner.config = campaign(ends_at=ends_at, shift=shift)
     assert pacing_state(runner).shift_left_s == expected
 
 
