@@ -117,25 +117,14 @@ FROM leads l JOIN campaigns c ON c.id = l.campaign_id
 WHERE l.id = $1;
 
 -- name: hold_check
--- Should a pause or logout agent $1 asks for while available be held? Per campaign it
--- serves: the calls that ring (or hold a person waiting) for no agent yet (open outbound
--- attempts, not connected, no agent reserved) against the campaign's *other* free agents
--- (not holding a pause themselves). Held if some campaign has more calls than that, for as
--- long as a call placed now may still need an agent there: its ring timeout plus the
--- abandon wait (the longest of those campaigns). Same rule as holds_due.
-WITH per AS (
-    SELECT c.id,
-           c.ring_timeout_s + least(c.abandon_timeout_s, 2.0) AS need_s,
-           (SELECT count(*) FROM attempts t
-            WHERE t.campaign_id = c.id AND t.ended_at IS NULL AND t.connected_at IS NULL
-              AND t.agent_id IS NULL AND t.direction = 'outbound') AS calls,
-           (SELECT count(*) FROM agents o JOIN agent_campaigns oc ON oc.agent_id = o.id
-            WHERE oc.campaign_id = c.id AND o.id <> $1 AND o.state = 'available'
-              AND o.pending_action IS NULL AND o.deleted_at IS NULL) AS others
-    FROM agent_campaigns ac JOIN campaigns c ON c.id = ac.campaign_id
-    WHERE ac.agent_id = $1
-)
-SELECT max(need_s) AS hold_s FROM per WHERE calls > others;
+-- Should a pause or logout agent $1 asks for while available be held? Yes if one of the
+-- campaigns they serve has more calls ringing for no agent than other free agents (the rule
+-- is dialer_calls_outnumber_agents, migration 0023), for as long as a call placed now may
+-- still need an agent there: its ring timeout plus the abandon wait (the longest of those
+-- campaigns).
+SELECT max(c.ring_timeout_s + least(c.abandon_timeout_s, 2.0)) AS hold_s
+FROM agent_campaigns ac JOIN campaigns c ON c.id = ac.campaign_id
+WHERE ac.agent_id = $1 AND dialer_calls_outnumber_agents(c.id, $1);
 
 -- name: holds_due
 -- Held pauses to apply now ($1: now), locked: the deadline passed, or none of the agent's
@@ -149,14 +138,6 @@ WHERE a.state = 'available' AND a.pending_action IS NOT NULL AND a.deleted_at IS
   AND NOT (a.id = ANY($3::bigint[]))
   AND (a.pending_until IS NULL OR a.pending_until <= $1 OR NOT EXISTS (
         SELECT 1 FROM agent_campaigns ac
-        WHERE ac.agent_id = a.id
-          AND (SELECT count(*) FROM attempts t
-               WHERE t.campaign_id = ac.campaign_id AND t.ended_at IS NULL
-                 AND t.connected_at IS NULL AND t.agent_id IS NULL
-                 AND t.direction = 'outbound')
-              > (SELECT count(*) FROM agents o JOIN agent_campaigns oc ON oc.agent_id = o.id
-                 WHERE oc.campaign_id = ac.campaign_id AND o.id <> a.id
-                   AND o.state = 'available' AND o.pending_action IS NULL
-                   AND o.deleted_at IS NULL)))
+        WHERE ac.agent_id = a.id AND dialer_calls_outnumber_agents(ac.campaign_id, a.id)))
 ORDER BY a.id
 FOR UPDATE OF a SKIP LOCKED;

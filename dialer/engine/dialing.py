@@ -17,7 +17,7 @@ import contextlib
 import logging
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -95,8 +95,11 @@ class Dialing:
         seats: Seats,
         rules: RulesScreen,
         health: GatewayHealth | None = None,
+        agents_gone: Callable[[list[dict[str, Any]]], None] | None = None,
     ) -> None:
         self.pool = pool
+        # agents a launch found no longer free (``records.AgentsGone``): the runner's view
+        self.agents_gone = agents_gone or (lambda rows: None)
         self.rules = rules
         self.health = health if health is not None else GatewayHealth(monotonic=clock.monotonic)
         self.refused = 0  # dials the gateway refused (outages)
@@ -134,12 +137,16 @@ class Dialing:
         return len(self._recent) / 5.0
 
     # -- paced calls ----------------------------------------------------------------------
-    async def launch(self, n: int, mode: str, started: Trigger | None) -> int:
-        """Dial up to ``n`` leads; returns how many calls were placed."""
+    async def launch(
+        self, n: int, mode: str, started: Trigger | None, counted: Sequence[int] = ()
+    ) -> int:
+        """Dial up to ``n`` leads; returns how many calls were placed. ``counted``: the
+        agents the decision counted as free; if one is not any more, nothing is placed
+        (``records.start_attempts``): the leads go back to the hopper, the runner hears."""
         leads = await self.hopper.take(n)
         if not leads:
             return 0
-        return await self._placing_step(leads, None, mode, started)
+        return await self._placing_step(leads, None, mode, started, counted)
 
     async def place(self, dials: list[Dial], started: Trigger | None) -> int:
         """Record the attempts (one statement), then originate each; returns how many."""
@@ -154,13 +161,18 @@ class Dialing:
                 await self._settled.wait()
 
     async def _placing_step(
-        self, leads: list[Lead], dials: list[Dial] | None, mode: str, started: Trigger | None
+        self,
+        leads: list[Lead],
+        dials: list[Dial] | None,
+        mode: str,
+        started: Trigger | None,
+        counted: Sequence[int] = (),
     ) -> int:
         campaign = self.campaign()
         if not campaign.caller_id or self.closed:
             return 0
         async with self._placing_call():
-            return await self._place(campaign, leads, dials, mode, started)
+            return await self._place(campaign, leads, dials, mode, started, counted)
 
     @contextlib.asynccontextmanager
     async def _placing_call(self) -> AsyncIterator[None]:
@@ -181,6 +193,7 @@ class Dialing:
         dials: list[Dial] | None,
         mode: str,
         started: Trigger | None,
+        counted: Sequence[int],
     ) -> int:
         """The event-to-originate path: on one connection, the rules gate (two reads) and
         the attempt records (one statement); then the originates. Nothing else waits: the
@@ -200,7 +213,24 @@ class Dialing:
                 else replace(d, caller_id=self.caller_ids.choose(campaign, d.lead, now))
                 for d in dials
             ]
-            got = await records.start_attempts(
+            got = await self._record(conn, campaign, dials, counted)
+        finally:
+            self.spawn(self.pool.release(conn))  # its reset is a round trip: not on the path
+        placed = [(d, s) for d, s in zip(dials, got, strict=True) if s is not None]
+        await asyncio.gather(*(self._originate(campaign, d, s, started) for d, s in placed))
+        return len(placed)
+
+    async def _record(
+        self,
+        conn: asyncpg.Connection,
+        campaign: CampaignConfig,
+        dials: list[Dial],
+        counted: Sequence[int],
+    ) -> list[records.Started | None]:
+        """The attempt records; dials not written because a counted agent is no longer
+        free get ``None``, their leads go back to the front of the hopper."""
+        try:
+            return await records.start_attempts(
                 conn,
                 campaign,
                 dials,
@@ -208,12 +238,13 @@ class Dialing:
                 owner=self.owner,
                 runner=self.runner_id,
                 now=self.clock.now(),
+                counted=counted,
             )
-        finally:
-            self.spawn(self.pool.release(conn))  # its reset is a round trip: not on the path
-        placed = [(d, s) for d, s in zip(dials, got, strict=True) if s is not None]
-        await asyncio.gather(*(self._originate(campaign, d, s, started) for d, s in placed))
-        return len(placed)
+        except records.AgentsGone as exc:
+            done = len(exc.written)
+            self.hopper.put_back([d.lead for d in dials[done:]])
+            self.agents_gone(exc.rows)
+            return exc.written + [None] * (len(dials) - done)
 
     async def _originate(
         self, campaign: CampaignConfig, dial: Dial, got: records.Started, started: Trigger | None

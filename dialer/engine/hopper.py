@@ -79,6 +79,10 @@ class Hopper:
                 out.append(lead)
         return out
 
+    def put_back(self, leads: Sequence[Lead]) -> None:
+        """Leads taken but not dialed (still claimed): first out again."""
+        self.leads.extendleft(reversed(leads))
+
     def take_owned(self, agent_id: int) -> Lead | None:
         """The next callback owned by ``agent_id``, if one is claimed."""
         queue = self.owned.get(agent_id)

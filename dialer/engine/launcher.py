@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from dialer.db import DB_ERRORS, OUTAGE_ERRORS
@@ -58,9 +58,12 @@ class Launcher:
         """Calls one pacing step may ask for; the rest is asked for again at once."""
         return self.max_batch * self.slots
 
-    async def submit(self, want: int, mode: str, started: Trigger | None) -> None:
+    async def submit(
+        self, want: int, mode: str, started: Trigger | None, counted: Sequence[int] = ()
+    ) -> None:
         """Start placing ``want`` calls (at most one step's capacity) in batches; returns
-        once they are under way, waiting only for a free slot."""
+        once they are under way, waiting only for a free slot. ``counted``: the agents the
+        decision counted as free (a batch is placed only while none of them has paused)."""
         left = min(want, self.step_capacity)
         while left > 0 and not self.dialing.closed:
             n = min(left, self.max_batch)
@@ -69,15 +72,17 @@ class Launcher:
                 self._free.release()  # made before the outage is not placed after it
                 return
             self.pending += n
-            self.spawn(self._run(n, mode, started))
+            self.spawn(self._run(n, mode, started, counted))
             left -= n
         if want > self.step_capacity:
             self.again(started)
 
-    async def _run(self, n: int, mode: str, started: Trigger | None) -> None:
+    async def _run(
+        self, n: int, mode: str, started: Trigger | None, counted: Sequence[int]
+    ) -> None:
         placed = 0
         try:
-            placed = await self.dialing.launch(n, mode, started)
+            placed = await self.dialing.launch(n, mode, started, counted)
         except DB_ERRORS as exc:
             log.warning("calls not placed: %s", exc, extra={"campaign_id": self.campaign_id})
             if isinstance(exc, OUTAGE_ERRORS):
@@ -89,11 +94,11 @@ class Launcher:
         if placed < n and not self.hopper.exhausted and not self.dialing.closed:
             self.again(started)  # blocked leads or a short hopper: the pacer asks again
 
-    async def probe(self, mode: str, started: Trigger | None) -> None:
+    async def probe(self, mode: str, started: Trigger | None, counted: Sequence[int] = ()) -> None:
         """One call while the gateway is down (``GatewayHealth.may_originate`` lets it
         through as the probe unless another runner's call got there first)."""
         self.pending += 1
         try:
-            await self.dialing.launch(1, mode, started)
+            await self.dialing.launch(1, mode, started, counted)
         finally:
             self.pending -= 1

@@ -95,8 +95,22 @@ WHERE c.client_id = $3
 -- 'unknown' retry time at once ($10), so a crash mid-call never leaves it dialable. A
 -- reserved agent is linked to the attempt; attempt.started goes to the outbox
 -- (dialer.outbox's table, in the order of the dials).
+-- $14: the agents the pacing decision counted as free. Their rows are locked (FOR SHARE)
+-- for the statement, so a pause of one of them either waits until these attempts are
+-- committed (and its hold check counts them) or commits first and is seen here (the lock
+-- re-reads the row): then nothing is written and those agents' rows are returned (column
+-- gone, every other column null) for the runner to decide again.
 WITH fence AS (
     SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND expires_at > $3
+), counted AS (
+    SELECT g.id, g.name, g.endpoint, g.state, g.state_reason, g.attempt_id, g.campaign_id,
+           g.preview_lead_id, g.simulated, g.blended, g.pending_action, g.deleted_at
+    FROM agents g WHERE g.id = ANY($14::bigint[])
+    ORDER BY g.id
+    FOR SHARE
+), gone AS (
+    SELECT * FROM counted
+    WHERE pending_action IS NOT NULL OR state IN ('paused', 'offline') OR deleted_at IS NOT NULL
 ), d AS (
     SELECT *
     FROM unnest($4::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $11::text[],
@@ -110,6 +124,7 @@ WITH fence AS (
     FROM d
     WHERE l.id = d.lead_id AND l.claimed_by = $5 AND l.status IN ('new', 'retry', 'callback')
       AND l.next_attempt_at <= $3 AND EXISTS (SELECT 1 FROM fence)
+      AND NOT EXISTS (SELECT 1 FROM gone)
     RETURNING l.id, l.campaign_id, l.phone_e164, l.attempts_count, l.status
 ), ins AS (
     INSERT INTO attempts (lead_id, campaign_id, phone_e164, started_at, compliance,
@@ -134,8 +149,10 @@ WITH fence AS (
     ORDER BY d.n
     RETURNING id
 )
-SELECT ins.id, ins.lead_id, lead.attempts_count, lead.status
-FROM ins JOIN lead ON lead.id = ins.lead_id;
+SELECT ins.id, ins.lead_id, lead.attempts_count, lead.status, NULL::jsonb AS gone
+FROM ins JOIN lead ON lead.id = ins.lead_id
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, to_jsonb(gone) FROM gone;
 
 -- name: connect
 -- Give an answered call to an agent who is available right now (compare-and-set).

@@ -43,6 +43,19 @@ class Dial:
     caller_id: str | None = None  # the number presented (picked from the campaign's pool)
 
 
+class AgentsGone(Exception):
+    """Nothing was written: agents the pacing decision counted as free are not any more
+    (a pause or logout, held or not, or a deletion the runner has not heard of yet).
+    ``rows``: those agents as they are now (``id``, ``state``, ``pending_action``, ...);
+    ``written``: the first dials of the batch, written before it was found (only when a
+    batch had to be written one dial at a time)."""
+
+    def __init__(self, rows: list[dict[str, Any]], written: list[Started | None]) -> None:
+        super().__init__(f"agents no longer free: {[r['id'] for r in rows]}")
+        self.rows = rows
+        self.written = written
+
+
 @dataclass(frozen=True, slots=True)
 class Started:
     attempt_id: int
@@ -60,9 +73,15 @@ async def start_attempts(
     owner: str,
     runner: str,
     now: datetime,
+    counted: Sequence[int] = (),
 ) -> list[Started | None]:
     """Record a batch of dials in one statement; None for each dial that must not be
-    placed (the lease or the lead's claim was lost, or the lead is on a call already)."""
+    placed (the lease or the lead's claim was lost, or the lead is on a call already).
+
+    ``counted``: the agents the decision to place these calls counted as free. If one of
+    them is not free any more (a pause, held or not; a logout), nothing is written and
+    ``AgentsGone`` says who; their rows are locked meanwhile, so a pause asked for while
+    this statement runs waits for it and then counts these calls (``agents.holds``)."""
     if not dials:
         return []
     try:
@@ -81,16 +100,30 @@ async def start_attempts(
             [payload_json(_started_event(campaign, d, now)) for d in dials],
             campaign.client_id,
             [d.caller_id or campaign.caller_id for d in dials],
+            list(counted),
         )
     except asyncpg.UniqueViolationError:
         if len(dials) == 1:
             return [None]
         out: list[Started | None] = []
         for dial in dials:  # one lead already has an open attempt: find it, place the others
-            out += await start_attempts(
-                conn, campaign, [dial], lease=lease, owner=owner, runner=runner, now=now
-            )
+            try:
+                out += await start_attempts(
+                    conn,
+                    campaign,
+                    [dial],
+                    lease=lease,
+                    owner=owner,
+                    runner=runner,
+                    now=now,
+                    counted=counted,
+                )
+            except AgentsGone as exc:
+                raise AgentsGone(exc.rows, out) from None
         return out
+    gone = [r["gone"] for r in rows if r["gone"] is not None]
+    if gone:
+        raise AgentsGone(gone, [])
     by_lead = {r["lead_id"]: Started(r["id"], r["attempts_count"], r["status"], now) for r in rows}
     return [by_lead.get(d.lead.id) for d in dials]
 

@@ -157,6 +157,7 @@ class CampaignRunner:
             seats=seats,
             rules=self.rules,
             health=self.health,
+            agents_gone=partial(upkeep.agents_seen, self),
         )
         self.guaranteed = GuaranteedCalls(
             campaign_id=campaign.id,
@@ -322,11 +323,13 @@ class CampaignRunner:
         if c.dial_mode == "preview":
             await self.guaranteed.offer_previews()
             return
+        counted: tuple[int, ...] = ()  # agents this decision counts as free
         if c.dial_mode == "agentless":
             busy = len(self.flow.calls) + self.launcher.pending + self.inherited
             want = (c.lines or 0) - busy
             mode = "agentless"
         else:
+            counted = tuple(s.id for s in self.view.available())
             state = self.pacing_state()
             decision = self.pacing.decide(state, at_limit=self.budget.at_limit())
             want, mode = self.ramp.cap(decision.calls, state), decision.mode
@@ -340,9 +343,9 @@ class CampaignRunner:
         metrics.PACER_REQUESTED.labels(str(c.id)).inc(min(want, self.launcher.step_capacity))
         allowance = self.health.allowance()
         if allowance is None:
-            await self.launcher.submit(want, mode, started)
+            await self.launcher.submit(want, mode, started, counted)
         elif allowance == 1:  # the gateway is down and a probe is due: one call, now
-            await self.launcher.probe(mode, started)
+            await self.launcher.probe(mode, started, counted)
 
     def _again(self, started: Trigger | None) -> None:
         """Look again at once; if nothing was placed yet, the reaction time still runs from

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dialer import leases, metrics
 from dialer.agents import store as agents
@@ -247,6 +247,21 @@ async def settle_holds(runner: CampaignRunner) -> None:
         change = view.load_one(row, runner.timer.now())
         if change is not None:
             runner.agent_changed(change)
+
+
+def agents_seen(runner: CampaignRunner, rows: list[dict[str, Any]]) -> None:
+    """Agents a launch found no longer free (``records.AgentsGone``), as their rows are
+    now: the view follows at once (the bus may bring older news later; a launch that counts
+    an agent wrongly again is refused again), and the pacer decides again."""
+    view, t = runner.view, runner.timer.now()
+    for row in rows:
+        if row.get("deleted_at") is not None:
+            change = view.apply({"event": "state", "agent": row["id"], "deleted": True}, t)
+        else:
+            change = view.load_one(row, t)
+        if change is not None:
+            runner.agent_changed(change)
+    runner.kick(trigger=False)
 
 
 async def fill_hopper(runner: CampaignRunner) -> None:
