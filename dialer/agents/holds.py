@@ -15,7 +15,11 @@ placed now may still need an agent: the longest ring timeout of the agent's camp
 the abandon wait (at most 2 s), capped at ``HOLD_CAP_S``: 27 s with the default 25-s ring
 timeout. Calls placed after the request do not count on the held agent (pacers leave them
 out), so by then every call that did is answered, connected or over. ``ready`` cancels it.
-The rows are the truth: the API and the engine may run in different processes.
+The rows are the truth: the API and the engine may run in different processes. The rule
+is one SQL function (``dialer_calls_outnumber_agents``, migration 0023). A launch locks the
+rows of the agents it counts as free while it writes its attempts and writes nothing if one
+has paused (``dialer.engine.records.start_attempts``), so a pause asked for meanwhile waits
+for those attempts and counts them.
 """
 
 from __future__ import annotations

@@ -311,7 +311,8 @@ async def reserve(
     reason: str | None = None,
     lead_id: int | None = None,
 ) -> bool:
-    """Give a call (or a preview) to an agent if, and only if, they are available now."""
+    """Give a call (or a preview) to an agent if, and only if, they are available now and
+    not holding a pause."""
     got = await conn.fetchval(
         _Q["reserve_agent"], agent_id, now, reason, attempt_id, campaign_id, lead_id
     )

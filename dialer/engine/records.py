@@ -5,7 +5,9 @@
   lead's claim. A lead stays claimed until its outcome is applied and is pushed out to the
   ``unknown`` retry time in the same statement, so a crash mid-call never leaves it
   dialable and never loses the record. One round trip for the whole batch: this is the
-  only database work between a pacing decision's gate check and its originates.
+  only database work between a pacing decision's gate check and its originates. It also
+  checks, under a row lock, that the agents the decision counted as free have not paused
+  since (``AgentsGone``; docs/engine.md "Held pause").
 * ``defer_blocked``: leads the calling rules block, rescheduled with ``compliance.blocked``.
 * ``connect``: an answered call given to an agent; ``connect_seated``: the same, written
   later for a call seated from the runner's own picture while the database was away.

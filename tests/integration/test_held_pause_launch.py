@@ -140,6 +140,24 @@ async def test_a_launch_counting_an_agent_holding_a_pause_writes_nothing(
     assert await _attempts(epool, launch) == 1
 
 
+async def test_an_agent_holding_a_pause_is_given_no_preview_or_callback(
+    epool: asyncpg.Pool, launch: Launch
+) -> None:
+    async with epool.acquire() as conn:
+        await launch.write(conn)
+        assert (await _pause(conn, launch))["pending_action"] == "pause"  # held
+        given = await agents.reserve(
+            conn,
+            launch.agent,
+            now=launch.clock.now(),
+            attempt_id=None,
+            campaign_id=launch.campaign_id,
+            reason="preview",
+            lead_id=launch.dial.lead.id,
+        )
+    assert not given
+
+
 async def test_a_pause_asked_while_a_launch_is_written_waits_and_counts_its_call(
     epool: asyncpg.Pool, launch: Launch
 ) -> None:
