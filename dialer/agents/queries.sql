@@ -79,12 +79,13 @@ UPDATE agents SET deleted_at = $2, state = 'offline', state_changed_at = $2,
 WHERE id = $1;
 
 -- name: reserve_agent
--- An available agent held for a preview or an owned callback; not one holding a pause
--- (dialer.agents.holds), whatever the runner's picture says.
+-- Give a call or a preview to an available agent; $7: not to one holding a pause
+-- (dialer.agents.holds: a preview or an owned callback), whatever the runner's picture says.
 UPDATE agents
 SET state = 'on_call', state_reason = $3, state_changed_at = $2, attempt_id = $4,
     campaign_id = $5, preview_lead_id = $6
-WHERE id = $1 AND state = 'available' AND pending_action IS NULL AND deleted_at IS NULL
+WHERE id = $1 AND state = 'available' AND deleted_at IS NULL
+  AND (pending_action IS NULL OR NOT $7::boolean)
 RETURNING id;
 
 -- name: campaign_agents

@@ -310,11 +310,12 @@ async def reserve(
     campaign_id: int,
     reason: str | None = None,
     lead_id: int | None = None,
+    unless_held: bool = False,
 ) -> bool:
-    """Give a call (or a preview) to an agent if, and only if, they are available now and
-    not holding a pause."""
+    """Give a call (or a preview) to an agent if, and only if, they are available now;
+    ``unless_held``: and not holding a pause (a call dialed for them: preview, callback)."""
     got = await conn.fetchval(
-        _Q["reserve_agent"], agent_id, now, reason, attempt_id, campaign_id, lead_id
+        _Q["reserve_agent"], agent_id, now, reason, attempt_id, campaign_id, lead_id, unless_held
     )
     return got is not None
 

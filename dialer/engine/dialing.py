@@ -340,6 +340,7 @@ class Dialing:
             campaign_id=self.campaign().id,
             reason=reason,
             lead_id=lead.id,
+            unless_held=True,
         )
         if not ok:
             await self.hopper.release([lead])

@@ -78,13 +78,13 @@ async def test_after_an_outage_no_step_launches_more_than_the_free_agents(
         submit = runner.launcher.submit
         restored = False
 
-        async def recorded(want: int, mode: str, started: Any) -> None:
+        async def recorded(want: int, mode: str, started: Any, counted: Any = ()) -> None:
             ramp = getattr(runner, "ramp", None)
             state = runner.pacing_state()
             phase = "down" if not restored else "ramp" if ramp and ramp.active else "after"
             free = state.agents_available - state.calls_in_flight - state.calls_waiting
             steps.append((phase, want, free, state.calls_in_flight))
-            await submit(want, mode, started)
+            await submit(want, mode, started, counted)
 
         runner.launcher.submit = recorded  # type: ignore[method-assign]
         proxy.refuse = True

@@ -154,6 +154,7 @@ async def test_an_agent_holding_a_pause_is_given_no_preview_or_callback(
             campaign_id=launch.campaign_id,
             reason="preview",
             lead_id=launch.dial.lead.id,
+            unless_held=True,
         )
     assert not given
 
