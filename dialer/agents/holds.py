@@ -32,6 +32,7 @@ from dialer.sql import queries
 
 _Q = queries("dialer.agents")
 HOLD_CAP_S = 60.0  # nobody waits longer for their pause, whatever the ring timeout
+HOLD_LOCK = 0x484F  # "HO": (this, campaign id) while a free agent's pause is decided
 
 
 def hold_seconds(longest: float) -> float:
@@ -41,7 +42,10 @@ def hold_seconds(longest: float) -> float:
 
 async def deadline(conn: asyncpg.Connection, agent_id: int, now: datetime) -> datetime | None:
     """Until when a pause or logout agent ``agent_id`` (available) asks for now is held;
-    ``None``: nothing counts on them, it applies at once."""
+    ``None``: nothing counts on them, it applies at once. Inside the caller's transaction,
+    which holds the agent's row: free agents of one campaign asking at the same instant
+    are decided one after the other (``HOLD_LOCK``), each counting the others' outcome."""
+    await conn.execute(_Q["hold_lock"], HOLD_LOCK, agent_id)
     need = await conn.fetchrow(_Q["hold_check"], agent_id)
     if need is None or need["hold_s"] is None:  # no campaign of theirs is short of agents
         return None

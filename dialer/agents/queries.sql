@@ -119,6 +119,13 @@ SELECT l.id, l.campaign_id, l.phone_e164, l.fields, l.region, l.subdivision, l.t
 FROM leads l JOIN campaigns c ON c.id = l.campaign_id
 WHERE l.id = $1;
 
+-- name: hold_lock
+-- Decide one free agent's pause at a time per campaign (agent $2's campaigns, in order;
+-- transaction-scoped advisory locks, $1 = holds.HOLD_LOCK): the hold check that follows,
+-- a statement of its own, sees the pauses decided before it.
+SELECT count(pg_advisory_xact_lock($1, (ac.campaign_id % 2147483648)::int))
+FROM (SELECT campaign_id FROM agent_campaigns WHERE agent_id = $2 ORDER BY campaign_id) ac;
+
 -- name: hold_check
 -- Should a pause or logout agent $1 asks for while available be held? Yes if one of the
 -- campaigns they serve has more calls ringing for no agent than other free agents (the rule

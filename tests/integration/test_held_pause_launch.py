@@ -32,6 +32,7 @@ from dialer.sim.model import CalleeModel
 from dialer.timer import VirtualTimer
 from tests.integration.engine_support import (
     NOON_SF,
+    add_agent,
     resolved,
     running_engine,
     started_campaign,
@@ -231,3 +232,23 @@ PAUSED_OR_REDIALED = (
 
 async def _count(pool: asyncpg.Pool, sql: str, *args: object) -> object:
     return await pool.fetchval(sql, *args)
+
+
+async def test_two_free_agents_pausing_at_once_leave_a_ringing_call_one_of_them(
+    epool: asyncpg.Pool, launch: Launch
+) -> None:
+    async with epool.acquire() as conn:
+        other = await add_agent(conn, launch.campaign_id, launch.clock.now())
+        await launch.write(conn)  # one call rings; two free agents for it
+    async with epool.acquire() as first, epool.acquire() as second:
+        tx = first.transaction()
+        await tx.start()
+        row = await _pause(first, launch)  # the other agent is free: paused at once
+        assert row["state"] == "paused"
+        now = launch.clock.now()
+        pausing = asyncio.ensure_future(agents.act(second, other, "pause", scope=None, now=now))
+        await _blocked(epool, second.get_server_pid())
+        await tx.commit()
+        row, _ = await pausing
+    # The second pause counted the first: nobody else is free for the call, it is held.
+    assert (row["state"], row["pending_action"]) == ("available", "pause")
