@@ -29,13 +29,14 @@ class Horizon(NamedTuple):
     var: float
 
 
-def _over(row: Horizon, new: float, limit: float, rel2: float) -> float:
-    """P(deficit > ``limit``) at one horizon once ``new`` more calls are dialled."""
+def _over(row: Horizon, new: float, limit: float, rel2: float, spread: float = 1.0) -> float:
+    """P(deficit > ``limit``) at one horizon once ``new`` more calls are dialled
+    (``spread`` widens the variance)."""
     pg, hk, mu0, v0 = row
     extra = new * pg
     humans = hk + extra
     var = v0 + extra * (1.0 - pg) + rel2 * humans * humans
-    return 0.5 * math.erfc((limit - mu0 - extra) / math.sqrt(2.0 * var))
+    return 0.5 * math.erfc((limit - mu0 - extra) / math.sqrt(2.0 * spread * var))
 
 
 def marginal_risk(rows: Sequence[Horizon], others: float, rel2: float = 0.0) -> float:
@@ -54,8 +55,10 @@ def marginal_risk(rows: Sequence[Horizon], others: float, rel2: float = 0.0) -> 
     return total / max(1, len(rows) - 1)
 
 
-def deficit_tail(rows: Sequence[Horizon], new: float, limit: float, rel2: float = 0.0) -> float:
+def deficit_tail(
+    rows: Sequence[Horizon], new: float, limit: float, rel2: float = 0.0, spread: float = 1.0
+) -> float:
     """The largest, over the horizons, chance that the deficit passes ``limit`` (a count
     plus 0.5) once ``new`` more calls are dialled: a burst the window cannot absorb.
     Monotone in ``new`` while below 1/2 (where the search looks)."""
-    return max((_over(row, new, limit, rel2) for row in rows), default=0.0)
+    return max((_over(row, new, limit, rel2, spread) for row in rows), default=0.0)

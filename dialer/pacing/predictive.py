@@ -110,6 +110,8 @@ class PredictivePacer:
         guard_eps: float = 0.05,
         guard_tail_k: float = math.inf,
         burst_eps: float = 0.001,
+        burst_spread: float = 2.0,
+        burst_min_agents: int = 10,
         **end: float,  # end_ramp, end_keep, end_eps, end_from: the shift's end (AbandonBudget)
     ) -> None:
         self.max_lines = max_lines
@@ -128,6 +130,8 @@ class PredictivePacer:
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
         self.burst_eps = burst_eps
+        self.burst_spread = burst_spread
+        self.burst_min_agents = burst_min_agents
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -238,7 +242,7 @@ class PredictivePacer:
         cap = self._thin_cap(state, n_prog)
         if cap is not None:
             n = min(n, cap)
-        if self.burst_eps > 0.0 and n > n_prog:
+        if self.burst_eps > 0.0 and n > n_prog and state.agents_logged_in >= self.burst_min_agents:
             n = self._burst_cap(state, n_prog, n)
         if (n - n_prog) * pm.mean * self.theta <= allowance:
             return n
@@ -282,7 +286,7 @@ class PredictivePacer:
         rows, rel2, shared = self._horizons(state), self._rel2(), self._shared_weight(state)
 
         def burst(k: int) -> float:
-            return deficit_tail(rows, k + shared, limit, rel2)
+            return deficit_tail(rows, k + shared, limit, rel2, self.burst_spread)
 
         if burst(n) <= self.burst_eps:
             return n
