@@ -34,6 +34,10 @@ Design (the maths, figures and limits are in ``docs/pacing.md``):
    limit and falling back to progressive when it is used up. The counts come from the
    state, so the budget survives restarts. Agents who asked to pause when they free up
    (``agents_pausing``) are taken off the agents due.
+6. **Guard the window** (``_within_headroom``): one more abandon must fit; a thin headroom
+   caps the calls no free agent covers (exact binomial tail); from 10 agents, a burst the
+   window cannot absorb may come with at most ``burst_eps`` at every horizon
+   (``horizons.deficit_tail``).
 
 Cost: O(K) per event and decision (x log n for big batches); O(agents) rebuild each second.
 """
@@ -79,7 +83,8 @@ class PredictivePacer:
     loop (``AbandonBudget``); ``half_life_s`` the answer rate's memory; ``min_humans``,
     ``min_resolved`` the evidence needed to dial ahead; ``max_dial_level`` a breaker on
     calls per agent; ``guard_*`` the slack guard (``_within_headroom``,
-    ``budget.window_can_absorb``); ``shared_p`` the rate assumed for shared agents' calls.
+    ``budget.window_can_absorb``); ``burst_*`` the burst cap (``_burst_cap``);
+    ``shared_p`` the rate assumed for shared agents' calls.
     """
 
     def __init__(
