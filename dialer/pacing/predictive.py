@@ -115,7 +115,7 @@ class PredictivePacer:
         guard_eps: float = 0.05,
         guard_tail_k: float = math.inf,
         burst_eps: float = 0.001,
-        burst_spread: float = 2.0,
+        burst_spread: float = 3.0,
         burst_min_agents: int = 10,
         **end: float,  # end_ramp, end_keep, end_eps, end_from: the shift's end (AbandonBudget)
     ) -> None:
