@@ -34,6 +34,10 @@ Design (the maths, figures and limits are in ``docs/pacing.md``):
    limit and falling back to progressive when it is used up. The counts come from the
    state, so the budget survives restarts. Agents who asked to pause when they free up
    (``agents_pausing``) are taken off the agents due.
+6. **Guard the window** (``_within_headroom``): one more abandon must fit; a thin headroom
+   caps the calls no free agent covers (exact binomial tail); from 10 agents, a burst the
+   window cannot absorb may come with at most ``burst_eps`` at every horizon
+   (``horizons.deficit_tail``).
 
 Cost: O(K) per event and decision (x log n for big batches); O(agents) rebuild each second.
 """
@@ -63,7 +67,8 @@ from dialer.pacing.budget import (
     safe_uncovered,
     uncommitted_agents,
 )
-from dialer.pacing.outlook import NH, AgentModel, CallModel, K, Outlook
+from dialer.pacing.horizons import Horizon, deficit_tail, marginal_risk
+from dialer.pacing.outlook import NH, AgentModel, CallModel, Outlook
 from dialer.pacing.tracking import InFlightTracker, StartTimes
 
 _SQRT2 = math.sqrt(2.0)
@@ -78,7 +83,8 @@ class PredictivePacer:
     loop (``AbandonBudget``); ``half_life_s`` the answer rate's memory; ``min_humans``,
     ``min_resolved`` the evidence needed to dial ahead; ``max_dial_level`` a breaker on
     calls per agent; ``guard_*`` the slack guard (``_within_headroom``,
-    ``budget.window_can_absorb``); ``shared_p`` the rate assumed for shared agents' calls.
+    ``budget.window_can_absorb``); ``burst_*`` the burst cap (``_burst_cap``);
+    ``shared_p`` the rate assumed for shared agents' calls.
     """
 
     def __init__(
@@ -108,6 +114,9 @@ class PredictivePacer:
         young: float = 0.5,
         guard_eps: float = 0.05,
         guard_tail_k: float = math.inf,
+        burst_eps: float = 0.001,
+        burst_spread: float = 3.0,
+        burst_min_agents: int = 10,
         **end: float,  # end_ramp, end_keep, end_eps, end_from: the shift's end (AbandonBudget)
     ) -> None:
         self.max_lines = max_lines
@@ -125,6 +134,9 @@ class PredictivePacer:
         self.shared_p = shared_p
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
+        self.burst_eps = burst_eps
+        self.burst_spread = burst_spread
+        self.burst_min_agents = burst_min_agents
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -235,6 +247,8 @@ class PredictivePacer:
         cap = self._thin_cap(state, n_prog)
         if cap is not None:
             n = min(n, cap)
+        if self.burst_eps > 0.0 and n > n_prog and state.agents_logged_in >= self.burst_min_agents:
+            n = self._burst_cap(state, n_prog, n)
         if (n - n_prog) * pm.mean * self.theta <= allowance:
             return n
         spent = 0.0
@@ -267,6 +281,43 @@ class PredictivePacer:
             eps = self.budget.tail_eps(self.guard_eps)
             cap = min(cap, covered + safe_uncovered(pm.mean, absorbable + math.floor(due), eps))
         return max(n_prog, cap)
+
+    def _burst_cap(self, state: PacingState, n_prog: int, n: int) -> int:
+        """The most new calls (at least ``n_prog``, at most ``n``) that keep the chance of
+        more abandons than the window absorbs within ``burst_eps`` at every horizon: the
+        humans answering by ``τ_k`` beyond the free agents and the agents free by then."""
+        absorbable = self.budget.limit * state.window_human_answers - state.window_abandoned
+        limit = math.floor(absorbable + 1e-9) + 0.5
+        rows, rel2, shared = self._horizons(state), self._rel2(), self._shared_weight(state)
+
+        def burst(k: int) -> float:
+            return deficit_tail(rows, k + shared, limit, rel2, self.burst_spread)
+
+        if burst(n) <= self.burst_eps:
+            return n
+        if burst(n_prog) > self.burst_eps:
+            return n_prog
+        return largest_below(burst, self.burst_eps, n_prog, n)
+
+    def _horizons(self, state: PacingState) -> list[Horizon]:
+        """The outlook's horizons, last first (``horizons.Horizon``)."""
+        ol = self.outlook
+        h, a = ol.h, ol.a
+        base = state.calls_waiting - state.agents_available
+        return [
+            Horizon(
+                ol.p_by_tau[k],
+                h[k],
+                base + h[k] - _free_after_pauses(a[k], state),
+                max(h[NH + k] + a[NH + k], 0.0) + self.variance_floor,
+            )
+            for k in range(NH - 1, -1, -1)
+        ]
+
+    def _rel2(self) -> float:
+        """Squared relative error of P(human)."""
+        p = self.calls.p_human
+        return (p.stderr / max(p.mean, 1e-3)) ** 2
 
     def diagnostics(self) -> dict[str, float]:
         """Numbers worth exporting as metrics."""
@@ -353,41 +404,9 @@ class PredictivePacer:
 
     def _risk_function(self, state: PacingState) -> Callable[[int], float]:
         """``risk(n)``: P(the n-th new call, if a human, adds an abandon)."""
-        ol = self.outlook
-        h, a = ol.h, ol.a
-        base = state.calls_waiting - state.agents_available
-        p = self.calls.p_human
-        rel2 = (p.stderr / max(p.mean, 1e-3)) ** 2
-        floor = self.variance_floor
-        # from the last horizon back, so a running maximum gives max over later horizons
-        rows = [
-            (
-                ol.p_by_tau[k],
-                h[k],
-                base + h[k] - _free_after_pauses(a[k], state),
-                max(h[NH + k] + a[NH + k], 0.0) + floor,
-            )
-            for k in range(NH - 1, -1, -1)
-        ]
-        sqrt, erfc = math.sqrt, math.erfc
-
+        rows, rel2 = self._horizons(state), self._rel2()
         shared = self._shared_weight(state)  # another campaign's calls, as if new
-
-        def risk(n: int) -> float:
-            others = n - 1 + shared
-            total = worst = 0.0
-            for i, (pg, hk, mu0, v0) in enumerate(rows):
-                extra = others * pg
-                humans = hk + extra
-                var = v0 + extra * (1.0 - pg) + rel2 * humans * humans
-                prob = 0.5 * erfc(-(mu0 + extra + 0.5) / sqrt(2.0 * var))
-                if prob > worst:
-                    worst = prob
-                if i:  # row 0 is the "all answered" horizon, not an answer time
-                    total += worst
-            return total / K
-
-        return risk
+        return lambda n: marginal_risk(rows, n - 1 + shared, rel2)
 
 
 def _free_after_pauses(due: float, state: PacingState) -> float:
