@@ -16,6 +16,8 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from dialer.pacing.budget import largest_below
+
 
 class Horizon(NamedTuple):
     """One horizon ``τ``: ``p_new`` the chance a call dialled now is a human answering by
@@ -27,6 +29,16 @@ class Horizon(NamedTuple):
     humans: float
     deficit: float
     var: float
+
+
+class BurstSettings(NamedTuple):
+    """The burst cap's settings (defaults: ``PredictivePacer``): the chance allowed
+    (``eps``, 0 = off), the factor on the normal variance for the skew of small counts,
+    and the floor size it applies from."""
+
+    eps: float
+    spread: float
+    min_agents: int
 
 
 def _over(row: Horizon, new: float, limit: float, rel2: float, spread: float = 1.0) -> float:
@@ -55,6 +67,18 @@ def marginal_risk(rows: Sequence[Horizon], others: float, rel2: float = 0.0) -> 
     return total / max(1, len(rows) - 1)
 
 
+def expected_overflow(mu: float, var: float) -> float:
+    """``E[X+]`` for a normal ``X`` (mean ``mu``, variance ``var``): the abandons expected
+    from a deficit (0 when far more agents are due than humans)."""
+    if mu < -6.0:
+        return 0.0
+    sd = math.sqrt(var)
+    z = mu / sd
+    return sd * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) + mu * 0.5 * math.erfc(
+        -z / math.sqrt(2.0)
+    )
+
+
 def deficit_tail(
     rows: Sequence[Horizon], new: float, limit: float, rel2: float = 0.0, spread: float = 1.0
 ) -> float:
@@ -62,3 +86,28 @@ def deficit_tail(
     plus 0.5) once ``new`` more calls are dialled: a burst the window cannot absorb.
     Monotone in ``new`` while below 1/2 (where the search looks)."""
     return max((_over(row, new, limit, rel2, spread) for row in rows), default=0.0)
+
+
+def burst_cap(
+    rows: Sequence[Horizon],
+    shared: float,
+    absorbable: float,
+    n_prog: int,
+    n: int,
+    eps: float,
+    rel2: float = 0.0,
+    spread: float = 1.0,
+) -> int:
+    """The most new calls, from ``n_prog`` (always allowed) up to ``n``, that keep the
+    chance of more abandons than the window ``absorbable`` within ``eps`` at every horizon
+    (``shared``: another campaign's calls, counted as new ones)."""
+    limit = math.floor(absorbable + 1e-9) + 0.5
+
+    def burst(k: int) -> float:
+        return deficit_tail(rows, k + shared, limit, rel2, spread)
+
+    if burst(n) <= eps:
+        return n
+    if burst(n_prog) > eps:
+        return n_prog
+    return largest_below(burst, eps, n_prog, n)

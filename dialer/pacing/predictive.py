@@ -67,11 +67,15 @@ from dialer.pacing.budget import (
     safe_uncovered,
     uncommitted_agents,
 )
-from dialer.pacing.horizons import Horizon, deficit_tail, marginal_risk
+from dialer.pacing.horizons import (
+    BurstSettings,
+    Horizon,
+    burst_cap,
+    expected_overflow,
+    marginal_risk,
+)
 from dialer.pacing.outlook import NH, AgentModel, CallModel, Outlook
 from dialer.pacing.tracking import InFlightTracker, StartTimes
-
-_SQRT2 = math.sqrt(2.0)
 
 
 class PredictivePacer:
@@ -83,7 +87,7 @@ class PredictivePacer:
     loop (``AbandonBudget``); ``half_life_s`` the answer rate's memory; ``min_humans``,
     ``min_resolved`` the evidence needed to dial ahead; ``max_dial_level`` a breaker on
     calls per agent; ``guard_*`` the slack guard (``_within_headroom``,
-    ``budget.window_can_absorb``); ``burst_*`` the burst cap (``_burst_cap``);
+    ``budget.window_can_absorb``); ``burst_*`` the burst cap (``BurstSettings``);
     ``shared_p`` the rate assumed for shared agents' calls.
     """
 
@@ -134,9 +138,7 @@ class PredictivePacer:
         self.shared_p = shared_p
         self.guard_eps = guard_eps
         self.guard_tail_k = guard_tail_k
-        self.burst_eps = burst_eps
-        self.burst_spread = burst_spread
-        self.burst_min_agents = burst_min_agents
+        self.burst = BurstSettings(burst_eps, burst_spread, burst_min_agents)
         self.budget = AbandonBudget(
             limit=max_abandon_rate,
             reserve=reserve,
@@ -155,8 +157,7 @@ class PredictivePacer:
         self.on_call = StartTimes()
         self.wrapping = StartTimes()
         self.theta = 0.0
-        self._next_refresh = -math.inf
-        self._next_tables = -math.inf
+        self._next_refresh = self._next_tables = -math.inf
         self._tables_ready = False
         self._handlers = {
             Dialed: self._on_dialed,
@@ -247,7 +248,7 @@ class PredictivePacer:
         cap = self._thin_cap(state, n_prog)
         if cap is not None:
             n = min(n, cap)
-        if self.burst_eps > 0.0 and n > n_prog and state.agents_logged_in >= self.burst_min_agents:
+        if self.burst.eps > 0.0 and n > n_prog and state.agents_logged_in >= self.burst.min_agents:
             n = self._burst_cap(state, n_prog, n)
         if (n - n_prog) * pm.mean * self.theta <= allowance:
             return n
@@ -283,21 +284,11 @@ class PredictivePacer:
         return max(n_prog, cap)
 
     def _burst_cap(self, state: PacingState, n_prog: int, n: int) -> int:
-        """The most new calls (at least ``n_prog``, at most ``n``) that keep the chance of
-        more abandons than the window absorbs within ``burst_eps`` at every horizon: the
-        humans answering by ``τ_k`` beyond the free agents and the agents free by then."""
+        """``n`` cut so a burst beyond what the window absorbs stays within ``burst_eps``."""
         absorbable = self.budget.limit * state.window_human_answers - state.window_abandoned
-        limit = math.floor(absorbable + 1e-9) + 0.5
-        rows, rel2, shared = self._horizons(state), self._rel2(), self._shared_weight(state)
-
-        def burst(k: int) -> float:
-            return deficit_tail(rows, k + shared, limit, rel2, self.burst_spread)
-
-        if burst(n) <= self.burst_eps:
-            return n
-        if burst(n_prog) > self.burst_eps:
-            return n_prog
-        return largest_below(burst, self.burst_eps, n_prog, n)
+        rows, shared = self._horizons(state), self._shared_weight(state)
+        spread = (self._rel2(), self.burst.spread)
+        return burst_cap(rows, shared, absorbable, n_prog, n, self.burst.eps, *spread)
 
     def _horizons(self, state: PacingState) -> list[Horizon]:
         """The outlook's horizons, last first (``horizons.Horizon``)."""
@@ -346,13 +337,7 @@ class PredictivePacer:
         shared = self._shared_weight(state) * self.outlook.p_by_tau[NH - 1]
         due = _free_after_pauses(a[NH - 1], state)
         mu = state.calls_waiting + h[NH - 1] + shared - state.agents_available - due
-        if mu < -6.0:
-            return 0.0  # far more agents due than humans: nothing pending
-        sd = math.sqrt(max(h[-1] + a[-1], 0.0) + self.variance_floor)
-        z = mu / sd
-        return sd * math.exp(-0.5 * z * z) / math.sqrt(2.0 * math.pi) + mu * 0.5 * math.erfc(
-            -z / _SQRT2
-        )
+        return expected_overflow(mu, max(h[-1] + a[-1], 0.0) + self.variance_floor)
 
     def _shared_weight(self, state: PacingState) -> float:
         """Another campaign's calls in units of our new calls: their answer rate is not
