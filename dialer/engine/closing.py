@@ -306,7 +306,8 @@ async def recover(
 
     Every open attempt becomes ``unknown`` and its lead is retried as such, from now (so
     never at once), a connected one too: its disposition is lost with the process.
-    Claims are released and agents held by calls that no longer exist are freed.
+    Claims are released (not a lead's hold for the disposition of a call that ended) and
+    agents held by calls that no longer exist are freed.
     Attempts of another process that is alive (``close_orphans``: its engine lease was live
     within ``grace``) are left to it: its runner outlived a database outage and still
     holds their outcomes. ``held`` counts them.
@@ -314,7 +315,7 @@ async def recover(
     closed, held = await close_orphans(
         conn, campaign, now=now, instance_id=instance_id, grace=grace
     )
-    released = await conn.execute(_Q["release_campaign_claims"], campaign.id)
+    released = await conn.execute(_Q["release_campaign_claims"], campaign.id, now)
     freed = 0
     for agent in await conn.fetch(_Q["stuck_agents"], campaign.id):
         await agents.act(conn, agent["id"], "release", scope=None, now=now)

@@ -59,10 +59,16 @@ WHERE id = ANY($1::bigint[]) AND claimed_by = $2;
 
 -- name: release_campaign_claims
 -- Claims of a campaign's leads, except those whose call is still open (held by a live
--- runner of another process, which releases them when it writes the outcome).
+-- runner of another process, which releases them when it writes the outcome) and those
+-- waiting for a disposition ($2: now; a connected call that ended with a real outcome and
+-- no disposition yet, until its hold runs out: the agent in wrap-up may still send one).
 UPDATE leads SET claimed_by = NULL, claimed_until = NULL
 WHERE campaign_id = $1 AND claimed_by IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = leads.id AND a.ended_at IS NULL);
+  AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.lead_id = leads.id AND a.ended_at IS NULL)
+  AND NOT (claimed_until > $2 AND EXISTS (
+        SELECT 1 FROM attempts a
+        WHERE a.lead_id = leads.id AND a.connected_at IS NOT NULL AND a.ended_at IS NOT NULL
+          AND a.dispositioned_at IS NULL AND a.outcome <> 'unknown'));
 
 -- name: defer_lead
 UPDATE leads SET next_attempt_at = $3, claimed_by = NULL, claimed_until = NULL, updated_at = $4

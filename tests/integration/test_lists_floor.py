@@ -35,7 +35,7 @@ async def _claimable(api: Api, campaign_id: int) -> list[int]:
     """The leads a runner's hopper would claim now (claims released afterwards)."""
     now = api.clock.now() + timedelta(days=1)
     rows = await api.pool.fetch(_ENGINE["claim_leads"], campaign_id, now, 100, "t", now)
-    await api.pool.execute(_ENGINE["release_campaign_claims"], campaign_id)
+    await api.pool.execute(_ENGINE["release_campaign_claims"], campaign_id, now)
     return [r["id"] for r in rows]
 
 
