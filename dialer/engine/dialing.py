@@ -357,8 +357,8 @@ class Dialing:
         """Dial a lead for the agent already held for it; if the call cannot be placed (rules,
         shutdown), free the agent and the lead. ``recorded``: a manual dial, decided and
         recorded by the process that took the request; placed as it is (no second gate,
-        no second record). While the runner is closing it is left to the next holder of the
-        lease, whose recovery closes it."""
+        no second record). While the runner is closing it is not placed (0): the caller
+        closes it (``manual.place``)."""
         if recorded is not None:
             if self.closed:
                 return 0

@@ -315,9 +315,11 @@ async def place(runner: CampaignRunner, attempt_id: Any) -> None:
         "placing a manual dial",
         extra={"campaign_id": campaign.id, "attempt_id": attempt_id, "agent_id": row["agent_id"]},
     )
-    await runner.dialing.dial_reserved(
+    placed = await runner.dialing.dial_reserved(
         row["agent_id"], lead, Trigger(runner.clock.monotonic()), recorded=recorded
     )
+    if not placed and not runner.lost:  # it began to stop while taking it: none will place it
+        await _close_unplaced(runner, attempt_id, row, runner.clock.now())
 
 
 async def place_pending(runner: CampaignRunner) -> None:
@@ -370,10 +372,17 @@ async def _cancel_pending(runner: CampaignRunner) -> None:
     for pending in await runner.pool.fetch(_Q["manual_pending"], runner.campaign_id):
         now = runner.clock.now()
         row = await _take(runner, pending["id"], now)
-        if row is None:
-            continue
-        why = "the campaign's runner stopped before placing this manual dial"
-        record = closing.unplaced(pending["id"], row["status"], why, now=now, due_at=now)
-        async with runner.pool.acquire() as conn:
-            await closing.close_calls(conn, runner.config, [record])
-        await runner.dialing.seats.release(row["agent_id"], pending["id"])
+        if row is not None:
+            await _close_unplaced(runner, pending["id"], row, now)
+
+
+async def _close_unplaced(
+    runner: CampaignRunner, attempt_id: int, row: asyncpg.Record, now: datetime
+) -> None:
+    """Close a manual dial this stopping runner took but will not place, and free its
+    agent: not counted, and it counts for no calling rule (like a dial the switch refused)."""
+    why = "the campaign's runner stopped before placing this manual dial"
+    record = closing.unplaced(attempt_id, row["status"], why, now=now, due_at=now)
+    async with runner.pool.acquire() as conn:
+        await closing.close_calls(conn, runner.config, [record])
+    await runner.dialing.seats.release(row["agent_id"], attempt_id)

@@ -265,6 +265,37 @@ async def test_a_new_lease_holder_accepts_manual_dials_again(api: Api) -> None:
         assert status == 202, body
 
 
+async def test_a_dial_taken_as_its_runner_begins_to_stop_is_closed_not_left_open(
+    api: Api,
+) -> None:
+    """The runner takes a manual dial just as it begins to stop (it no longer places
+    calls, but its lease is not yet marked): the attempt is closed as never placed and
+    its agent freed at once, not left open for a next lease holder that may never come."""
+    async with floor(api) as f:
+        runner = f["engines"][0].engine.runners[f["campaign"]]
+        runner.dialing.closed = True  # what ``stop`` does first
+        status, body = await _dial(api, f, NY.format(11))
+        assert status == 202, body
+
+        async def closed() -> Any:
+            return await api.pool.fetchrow(
+                "SELECT * FROM attempts WHERE id = $1 AND ended_at IS NOT NULL",
+                body["attempt_id"],
+            )
+
+        row = await wait_for(closed)
+        assert row["outcome"] == "failed" and "stopped before placing" in row["hangup_cause"]
+        assert row["connected_at"] is None
+        assert f["engines"][0].gateway.originated == 0
+        state = await wait_for(
+            lambda: api.pool.fetchval(
+                "SELECT state FROM agents WHERE id = $1 AND state = 'available'", f["agent"]
+            )
+        )
+        assert state == "available"
+        runner.dialing.closed = False
+
+
 async def test_manual_dials_during_shutdown_are_placed_or_refused_never_left_open(
     api: Api,
 ) -> None:

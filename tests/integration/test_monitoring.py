@@ -118,8 +118,15 @@ async def test_a_monitor_ends_with_its_call(epool: asyncpg.Pool) -> None:
             json={"mode": "listen", "endpoint": "user/2002"},
         )
         assert status == 409 and "not live" in body["error"], body
-        # Monitoring changed neither the call's record nor its outcome.
-        closed = await epool.fetchrow("SELECT * FROM attempts WHERE id = $1", call["id"])
+
+        # Monitoring changed neither the call's record nor its outcome. The monitor's end
+        # and the attempt's close are separate writes on the same hang-up: wait for both.
+        async def closed_attempt() -> asyncpg.Record | None:
+            return await epool.fetchrow(
+                "SELECT * FROM attempts WHERE id = $1 AND outcome IS NOT NULL", call["id"]
+            )
+
+        closed = await wait_for(closed_attempt)
         assert closed["outcome"] == "completed" and closed["agent_id"] == f.agent
 
 
