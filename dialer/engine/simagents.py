@@ -118,6 +118,7 @@ class SimulatedAgents:
         self._pause_timers: dict[int, TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._unsubscribe: Callable[[], None] | None = None
+        self._stopping = False  # nothing new is scheduled once ``stop`` began
         self.dispositions = 0
         self.transfers = SimTransfers(self)
 
@@ -152,13 +153,12 @@ class SimulatedAgents:
 
     async def stop(self, *, logout: bool = True) -> None:
         """Disposition calls still in wrap-up, then log every agent out (unless another
-        process's simulated agents took the same seats: ``logout=False``)."""
+        process's simulated agents took the same seats: ``logout=False``). Nothing is
+        scheduled from then on, so no agent acts after the pool is gone."""
+        self._stopping = True
         if self._unsubscribe is not None:
             self._unsubscribe()
-        for handle in [*self._timers.values(), *self._pause_timers.values()]:
-            handle.cancel()
-        self._timers.clear()
-        self._pause_timers.clear()
+        self._cancel_timers()
         async with self.pool.acquire() as conn:
             for agent_id in self.ids:
                 row = await conn.fetchrow(
@@ -171,6 +171,13 @@ class SimulatedAgents:
                         await store.act(conn, agent_id, "logout", scope=None, now=self.clock.now())
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=5)
+        self._cancel_timers()
+
+    def _cancel_timers(self) -> None:
+        for handle in [*self._timers.values(), *self._pause_timers.values()]:
+            handle.cancel()
+        self._timers.clear()
+        self._pause_timers.clear()
 
     # -- reacting to the bus --------------------------------------------------------------
     def _on_bus(self, message: dict[str, Any]) -> None:
@@ -187,6 +194,9 @@ class SimulatedAgents:
             self.transfers.on_call(agent_id, attempt)
 
     def _later(self, agent_id: int, delay: float, action: Callable[..., Any], *args: Any) -> None:
+        if self._stopping:
+            return
+
         def fire() -> None:
             self._timers.pop(agent_id, None)
             task = asyncio.create_task(action(agent_id, *args))
@@ -255,6 +265,8 @@ class SimulatedAgents:
                 log.debug("simulated manual dial not placed: %s", exc)
 
     def _ready_after(self, agent_id: int, delay: float) -> None:
+        if self._stopping:
+            return
         old = self._pause_timers.pop(agent_id, None)
         if old is not None:
             old.cancel()
