@@ -85,16 +85,18 @@ async def test_report_talk_time_is_the_calls_talk_time(pool: asyncpg.Pool) -> No
             conn, scope=None, campaign_id=cid, since=since, until=until, now=until
         )
         talked = {
-            r["agent_id"]: r["talk"]
+            r["agent_id"]: (r["talk"], r["calls"])
             for r in await conn.fetch(
-                "SELECT agent_id, sum(talk_s) AS talk FROM attempts"
+                "SELECT agent_id, sum(talk_s) AS talk, count(*) AS calls FROM attempts"
                 " WHERE campaign_id = $1 AND connected_at IS NOT NULL GROUP BY agent_id",
                 cid,
             )
         }
     lines = {a["agent_id"]: a for a in report["agents"]}
     assert set(talked) <= set(lines) and manual_agent in talked
-    for agent_id, talk in talked.items():
-        assert abs(lines[agent_id]["talk_s"] - talk) < 0.25, (agent_id, lines[agent_id], talk)
+    for agent_id, (talk, calls) in talked.items():
+        # The agent's state change and the call's record are two writes a moment apart (more
+        # on a loaded machine): within 0.15 s a call, well short of the 0.5-1 s ring.
+        assert abs(lines[agent_id]["talk_s"] - talk) < 0.15 * calls, (agent_id, lines[agent_id])
     assert lines[manual_agent]["dialing_s"] >= 0.4  # it waited through the ring (0.5-1 s)
     assert sum(a["talk_s"] for a in lines.values()) > 1.0
