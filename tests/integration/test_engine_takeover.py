@@ -91,7 +91,14 @@ async def test_a_live_processs_calls_are_left_to_it_and_count_as_in_flight(
         runner = running.engine.runners[cid]
         assert runner.inherited == 3
         assert runner.pacing_state().calls_in_flight == LINES
-        clock.advance(2 * TTL + 1)  # ghost stops renewing: it is gone
+        # ghost stops renewing: its engine lease lapses. Only its own: jumping the clock
+        # past TTL would lapse this runner's lease too, and a launch the fence refuses
+        # drops its leads from the hopper until their claims expire, a minute later.
+        await epool.execute(
+            "UPDATE leases SET expires_at = $1 WHERE name = 'engine:ghost'",
+            clock.now() - timedelta(seconds=1),
+        )
+        clock.advance(2 * options.orphans_every_s)  # the runner's next look for orphans
 
         async def closed() -> bool:
             return bool(
