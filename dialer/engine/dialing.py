@@ -34,14 +34,14 @@ from dialer.engine.callflow import CallFlow
 from dialer.engine.conduct import call_conduct
 from dialer.engine.health import GatewayHealth
 from dialer.engine.hopper import Hopper
-from dialer.engine.livecall import LiveCall
+from dialer.engine.livecall import LiveCall, originate_request
 from dialer.engine.model import CampaignConfig, Lead
 from dialer.engine.optout import opt_out_offers
 from dialer.engine.pacers import PaceControl
 from dialer.engine.records import Dial
 from dialer.engine.screening import RulesScreen
 from dialer.engine.seats import Seats
-from dialer.gateway import AgentLeg, Gateway, GatewayError, GatewayUnavailable, OriginateRequest
+from dialer.gateway import Gateway, GatewayError, GatewayUnavailable
 from dialer.pacing.base import Dialed
 from dialer.sql import queries
 from dialer.timer import Timer
@@ -103,6 +103,7 @@ class Dialing:
         self.rules = rules
         self.health = health if health is not None else GatewayHealth(monotonic=clock.monotonic)
         self.refused = 0  # dials the gateway refused (outages)
+        self.lapsed = False  # the lease's fence refused a batch: no launch until renewed
         self.seats = seats
         self.gateway = gateway
         self.timer = timer
@@ -199,6 +200,7 @@ class Dialing:
         the attempt records (one statement); then the originates. Nothing else waits: the
         blocked leads are deferred and the connection is given back in the background."""
         conn = await self.pool.acquire()
+        from_hopper = dials is None
         try:
             if dials is None:
                 decided = await gate.check(conn, campaign, leads, now=self.clock.now())
@@ -213,7 +215,7 @@ class Dialing:
                 else replace(d, caller_id=self.caller_ids.choose(campaign, d.lead, now))
                 for d in dials
             ]
-            got = await self._record(conn, campaign, dials, counted)
+            got = await self._record(conn, campaign, dials, counted, from_hopper)
         finally:
             self.spawn(self.pool.release(conn))  # its reset is a round trip: not on the path
         placed = [(d, s) for d, s in zip(dials, got, strict=True) if s is not None]
@@ -226,9 +228,12 @@ class Dialing:
         campaign: CampaignConfig,
         dials: list[Dial],
         counted: Sequence[int],
+        from_hopper: bool,
     ) -> list[records.Started | None]:
-        """The attempt records; dials not written because a counted agent is no longer
-        free get ``None``, their leads go back to the front of the hopper."""
+        """The attempt records; ``None`` for dials not written: a counted agent is not free
+        any more, or the lease lapsed before its renewal (then nothing launches until it is
+        renewed: ``upkeep.renew``). Their leads go back to the front of the hopper (a
+        reserved dial's caller frees its lead and agent)."""
         try:
             return await records.start_attempts(
                 conn,
@@ -240,10 +245,14 @@ class Dialing:
                 now=self.clock.now(),
                 counted=counted,
             )
-        except records.AgentsGone as exc:
+        except records.NotWritten as exc:
             done = len(exc.written)
-            self.hopper.put_back([d.lead for d in dials[done:]])
-            self.agents_gone(exc.rows)
+            if from_hopper:
+                self.hopper.put_back([d.lead for d in dials[done:]])
+            if isinstance(exc, records.LeaseLapsed):
+                self.lapsed = True
+            else:
+                self.agents_gone(exc.rows)
             return exc.written + [None] * (len(dials) - done)
 
     async def _originate(
@@ -268,21 +277,7 @@ class Dialing:
         self.flow.add(call)
         cid = str(campaign.id)
         slot = None if dial.agent_id is None else self.flow.agents.agents.get(dial.agent_id)
-        endpoint = slot.endpoint if slot is not None else None
-        request = OriginateRequest(
-            call_id=dial.call_id,
-            phone_e164=lead.phone_e164,
-            caller_id=call.caller_id,
-            record=call.record,  # type: ignore[arg-type]
-            ring_timeout_s=campaign.ring_timeout_s,
-            amd=campaign.amd,
-            agent=None if dial.agent_id is None else AgentLeg(dial.agent_id, endpoint),
-            variables=(
-                ("campaign_id", cid),
-                ("attempt_id", str(got.attempt_id)),
-                ("lead_id", str(lead.id)),
-            ),
-        )
+        request = originate_request(call, campaign, slot.endpoint if slot is not None else None)
         if not self.health.may_originate():  # down: only the probe reaches the switch
             self._refused(campaign, call, NOT_ATTEMPTED, tried=False)
             return

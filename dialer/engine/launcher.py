@@ -64,6 +64,8 @@ class Launcher:
         """Start placing ``want`` calls (at most one step's capacity) in batches; returns
         once they are under way, waiting only for a free slot. ``counted``: the agents the
         decision counted as free (a batch is placed only while none of them has paused)."""
+        if self.dialing.lapsed:  # the lease's fence refused the last batch: wait for renewal
+            return
         left = min(want, self.step_capacity)
         while left > 0 and not self.dialing.closed:
             n = min(left, self.max_batch)
@@ -91,7 +93,8 @@ class Launcher:
         finally:
             self.pending -= n
             self._free.release()
-        if placed < n and not self.hopper.exhausted and not self.dialing.closed:
+        stopped = self.dialing.closed or self.dialing.lapsed
+        if placed < n and not self.hopper.exhausted and not stopped:
             self.again(started)  # blocked leads or a short hopper: the pacer asks again
 
     async def probe(self, mode: str, started: Trigger | None, counted: Sequence[int] = ()) -> None:

@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dialer.engine.model import Lead
+from dialer.engine.model import CampaignConfig, Lead
 from dialer.gateway import (
+    AgentLeg,
     Answered,
     Busy,
     CallEvent,
     Failed,
     Hangup,
     NoAnswer,
+    OriginateRequest,
     Ringing,
 )
 from dialer.timer import TimerHandle
@@ -96,3 +98,24 @@ def event_name(event: CallEvent) -> tuple[str, str | None]:
         return "failed", event.reason
     assert isinstance(event, Hangup)
     return "hangup", f"{event.by}: {event.cause}"
+
+
+def originate_request(
+    call: LiveCall, campaign: CampaignConfig, endpoint: str | None
+) -> OriginateRequest:
+    """What the gateway is asked to dial for ``call`` (``endpoint``: its reserved agent's)."""
+    agent = call.reserved_agent
+    return OriginateRequest(
+        call_id=call.call_id,
+        phone_e164=call.lead.phone_e164,
+        caller_id=call.caller_id,
+        record=call.record,  # type: ignore[arg-type]
+        ring_timeout_s=campaign.ring_timeout_s,
+        amd=campaign.amd,
+        agent=None if agent is None else AgentLeg(agent, endpoint),
+        variables=(
+            ("campaign_id", str(campaign.id)),
+            ("attempt_id", str(call.attempt_id)),
+            ("lead_id", str(call.lead.id)),
+        ),
+    )

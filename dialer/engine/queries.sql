@@ -105,7 +105,8 @@ WHERE c.client_id = $3
 -- for the statement, so a pause of one of them either waits until these attempts are
 -- committed (and its hold check counts them) or commits first and is seen here (the lock
 -- re-reads the row): then nothing is written and those agents' rows are returned (column
--- gone, every other column null) for the runner to decide again.
+-- gone, every other column null) for the runner to decide again. A row with lapsed = true
+-- says the fence refused the batch (the lease is not ours now, or not yet renewed).
 WITH fence AS (
     SELECT 1 FROM leases WHERE name = $1 AND owner = $2 AND expires_at > $3
 ), counted AS (
@@ -155,10 +156,13 @@ WITH fence AS (
     ORDER BY d.n
     RETURNING id
 )
-SELECT ins.id, ins.lead_id, lead.attempts_count, lead.status, NULL::jsonb AS gone
+SELECT ins.id, ins.lead_id, lead.attempts_count, lead.status, NULL::jsonb AS gone,
+       false AS lapsed
 FROM ins JOIN lead ON lead.id = ins.lead_id
 UNION ALL
-SELECT NULL, NULL, NULL, NULL, to_jsonb(gone) FROM gone;
+SELECT NULL, NULL, NULL, NULL, to_jsonb(gone), false FROM gone
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, true WHERE NOT EXISTS (SELECT 1 FROM fence);
 
 -- name: connect
 -- Give an answered call to an agent who is available right now (compare-and-set).

@@ -45,17 +45,31 @@ class Dial:
     caller_id: str | None = None  # the number presented (picked from the campaign's pool)
 
 
-class AgentsGone(Exception):
-    """Nothing was written: agents the pacing decision counted as free are not any more
-    (a pause or logout, held or not, or a deletion the runner has not heard of yet).
-    ``rows``: those agents as they are now (``id``, ``state``, ``pending_action``, ...);
-    ``written``: the first dials of the batch, written before it was found (only when a
-    batch had to be written one dial at a time)."""
+class NotWritten(Exception):
+    """Nothing (more) was written. ``written``: the first dials of the batch, written
+    before it was found (only when a batch had to be written one dial at a time)."""
 
-    def __init__(self, rows: list[dict[str, Any]], written: list[Started | None]) -> None:
-        super().__init__(f"agents no longer free: {[r['id'] for r in rows]}")
+    def __init__(self, message: str, rows: list[dict[str, Any]], written: list[Started | None]):
+        super().__init__(message)
         self.rows = rows
         self.written = written
+
+
+class LeaseLapsed(NotWritten):
+    """The campaign's lease was not this runner's when the batch was written: it expired
+    before a renewal (a stalled process, a long outage), or another process took it."""
+
+    def __init__(self, written: list[Started | None]) -> None:
+        super().__init__("the campaign's lease lapsed: dials not written", [], written)
+
+
+class AgentsGone(NotWritten):
+    """Agents the pacing decision counted as free are not any more (a pause or logout, held
+    or not, or a deletion the runner has not heard of yet). ``rows``: those agents as they
+    are now (``id``, ``state``, ``pending_action``, ...)."""
+
+    def __init__(self, rows: list[dict[str, Any]], written: list[Started | None]) -> None:
+        super().__init__(f"agents no longer free: {[r['id'] for r in rows]}", rows, written)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +136,11 @@ async def start_attempts(
                 )
             except AgentsGone as exc:
                 raise AgentsGone(exc.rows, out) from None
+            except LeaseLapsed:
+                raise LeaseLapsed(out) from None
         return out
+    if any(r["lapsed"] for r in rows):
+        raise LeaseLapsed([])
     gone = [r["gone"] for r in rows if r["gone"] is not None]
     if gone:
         raise AgentsGone(gone, [])

@@ -105,6 +105,13 @@ async def renew(runner: CampaignRunner) -> bool:
         return True
     if held:
         runner.renewed = now
+        if runner.dialing.lapsed:  # a launch found it lapsed: dialing resumes now
+            log.warning(
+                "campaign lease renewed after it lapsed (no dial was written meanwhile)",
+                extra={"campaign_id": runner.campaign_id},
+            )
+            runner.dialing.lapsed = False
+            runner.kick()
         return True
     log.error(
         "campaign lease taken by another process: stopping",

@@ -217,7 +217,8 @@ async def test_only_the_lease_holder_holding_the_claim_can_record_a_dial(
         return got
 
     async with epool.acquire() as conn:
-        assert await record(conn, "a#1") is None  # no lease: refused
+        with pytest.raises(records.LeaseLapsed):  # no lease: refused, and the caller told why
+            await record(conn, "a#1")
         assert await leases.acquire(conn, f"campaign:{cid}", "a", now=clock.now(), ttl=ttl)
         assert await record(conn, "a#2") is None  # the lease, but another runner's claim
         assert await record(conn, "a#1") is not None

@@ -6,6 +6,7 @@ closes them as ``unknown`` only once that process is gone."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -150,3 +151,51 @@ async def test_simulated_agents_of_a_runner_that_lost_its_lease_stay_logged_in(
         assert {r["state"] for r in states} == {"offline"}
     finally:
         await bus.stop()
+
+
+async def test_a_batch_the_lapsed_lease_refuses_keeps_its_leads_and_dials_once_renewed(
+    epool: asyncpg.Pool,
+) -> None:
+    """The runner's lease lapsed before its renewal (a stalled process, a long outage): the
+    fence refuses the batch, the leads stay in the hopper (not stranded in claims for a
+    minute), nothing is launched until the lease is renewed, and then dialing resumes."""
+    clock = FakeClock(NOON_SF)
+    cid, _, _ = await started_campaign(
+        epool, clock.now(), us_numbers(8), dial_mode="agentless", max_lines=LINES
+    )
+    options = RunnerOptions(lease_ttl_s=TTL, tick_s=0.05, orphans_every_s=0.1)
+
+    async def attempts() -> int:
+        return int(
+            await epool.fetchval("SELECT count(*) FROM attempts WHERE campaign_id = $1", cid)
+        )
+
+    engine = running_engine(
+        epool, clock=clock, callee=LONG_CALLS, options=options, loop_paced=False
+    )
+    async with engine as running:
+        await wait_for(lambda: _at_least(attempts, LINES))  # every line rings
+        runner = await wait_for(lambda: _listed(running.engine.runners, cid))
+        await epool.execute(  # lapsed, and the runner's clock says no renewal is due yet
+            "UPDATE leases SET expires_at = $2 WHERE name = $1",
+            f"campaign:{cid}",
+            clock.now() - timedelta(seconds=1),
+        )
+        for call in await epool.fetch(
+            "SELECT gateway_call_id FROM attempts WHERE campaign_id = $1", cid
+        ):
+            await running.gateway.hangup(call["gateway_call_id"])
+        await wait_for(lambda: _lapsed(runner))
+        assert await attempts() == LINES, "a dial was written past the lease's expiry"
+        assert len(runner.hopper.leads) == 8 - LINES, "refused leads left the hopper"
+        clock.advance(TTL)  # the renewal falls due
+        await wait_for(lambda: _at_least(attempts, 8))
+        assert not runner.dialing.lapsed
+
+
+async def _lapsed(runner: Any) -> bool:
+    return bool(runner.dialing.lapsed) and runner.launcher.pending == 0
+
+
+async def _listed(runners: dict[int, Any], cid: int) -> Any:
+    return runners.get(cid)

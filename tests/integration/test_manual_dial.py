@@ -272,7 +272,12 @@ async def test_a_dial_taken_as_its_runner_begins_to_stop_is_closed_not_left_open
     calls, but its lease is not yet marked): the attempt is closed as never placed and
     its agent freed at once, not left open for a next lease holder that may never come."""
     async with floor(api) as f:
-        runner = f["engines"][0].engine.runners[f["campaign"]]
+        runners = f["engines"][0].engine.runners
+
+        async def runner_of() -> Any:  # the lease is taken a moment before it is listed
+            return runners.get(f["campaign"])
+
+        runner = await wait_for(runner_of)
         runner.dialing.closed = True  # what ``stop`` does first
         status, body = await _dial(api, f, NY.format(11))
         assert status == 202, body
