@@ -200,7 +200,6 @@ class Dialing:
         the attempt records (one statement); then the originates. Nothing else waits: the
         blocked leads are deferred and the connection is given back in the background."""
         conn = await self.pool.acquire()
-        from_hopper = dials is None
         try:
             if dials is None:
                 decided = await gate.check(conn, campaign, leads, now=self.clock.now())
@@ -215,7 +214,7 @@ class Dialing:
                 else replace(d, caller_id=self.caller_ids.choose(campaign, d.lead, now))
                 for d in dials
             ]
-            got = await self._record(conn, campaign, dials, counted, from_hopper)
+            got = await self._record(conn, campaign, dials, counted)
         finally:
             self.spawn(self.pool.release(conn))  # its reset is a round trip: not on the path
         placed = [(d, s) for d, s in zip(dials, got, strict=True) if s is not None]
@@ -228,12 +227,11 @@ class Dialing:
         campaign: CampaignConfig,
         dials: list[Dial],
         counted: Sequence[int],
-        from_hopper: bool,
     ) -> list[records.Started | None]:
         """The attempt records; ``None`` for dials not written: a counted agent is not free
         any more, or the lease lapsed before its renewal (then nothing launches until it is
         renewed: ``upkeep.renew``). Their leads go back to the front of the hopper (a
-        reserved dial's caller frees its lead and agent)."""
+        dial with a reserved agent is not the hopper's: its caller frees lead and agent)."""
         try:
             return await records.start_attempts(
                 conn,
@@ -247,8 +245,7 @@ class Dialing:
             )
         except records.NotWritten as exc:
             done = len(exc.written)
-            if from_hopper:
-                self.hopper.put_back([d.lead for d in dials[done:]])
+            self.hopper.put_back([d.lead for d in dials[done:] if d.agent_id is None])
             if isinstance(exc, records.LeaseLapsed):
                 self.lapsed = True
             else:
